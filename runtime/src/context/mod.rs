@@ -1,0 +1,338 @@
+//! The run context: which run is executing right now, carried implicitly.
+//!
+//! Every runnable body runs inside its own run's context. Code called from a
+//! body, sync or async, at any depth, can read it with
+//! [`RunContext::current`], and every runnable invoked from there nests
+//! under it without any config being passed by hand.
+//!
+//! The context lives in a thread-local slot that a wrapper future or stream
+//! swaps in on every poll and on drop (the shape of tracing's `Instrumented`),
+//! so it follows the work across `.await` points and threads. A task started
+//! with plain `tokio::spawn` starts outside any run; use [`spawn`],
+//! [`spawn_blocking`] or [`InCurrentRun::in_current_run`] to carry it along.
+
+mod scope;
+mod spawn;
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+use uuid::Uuid;
+
+use crate::config::RunConfig;
+use crate::events::sink::EventSink;
+use crate::runnable::RunType;
+use crate::value::{Map, Payload};
+
+pub(crate) use scope::{current, enter, Scoped};
+pub use scope::InCurrentRun;
+pub use spawn::{spawn, spawn_blocking, RunTask};
+
+pub(crate) type WriterFn = Arc<dyn Fn(Payload) + Send + Sync>;
+
+/// The local tag a parent gives one child: the first tag of the child's
+/// events, not inherited by grandchildren.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum StepTag {
+    /// `seq:step:N`, 1-based.
+    Seq(u32),
+    /// `map:key:K`.
+    Map(Arc<str>),
+    /// `retry:attempt:N`.
+    Retry(u32),
+}
+
+impl fmt::Display for StepTag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StepTag::Seq(n) => write!(f, "seq:step:{n}"),
+            StepTag::Map(k) => write!(f, "map:key:{k}"),
+            StepTag::Retry(n) => write!(f, "retry:attempt:{n}"),
+        }
+    }
+}
+
+/// How one run is started: the local tag its parent gives it, the call-time
+/// config, and a new event sink when the call is a `stream_events`.
+#[derive(Default)]
+pub(crate) struct CallOpts {
+    pub(crate) step: Option<StepTag>,
+    pub(crate) config: Option<RunConfig>,
+    pub(crate) sink: Option<Arc<EventSink>>,
+}
+
+impl CallOpts {
+    pub(crate) fn step(step: StepTag) -> Self {
+        CallOpts {
+            step: Some(step),
+            ..Default::default()
+        }
+    }
+
+    pub(crate) fn config(config: RunConfig) -> Self {
+        CallOpts {
+            config: Some(config),
+            ..Default::default()
+        }
+    }
+}
+
+/// One run's context: its id, its place in the run tree, its tags, metadata
+/// and configurable values, and where its events go.
+///
+/// ```
+/// use runwright::{Lambda, RunContext, RunnableExt};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let who = Lambda::from_fn(|_: ()| {
+///     Ok(RunContext::current().map(|c| c.tags().to_vec()).unwrap_or_default())
+/// });
+/// let tags = who
+///     .invoke_with((), runwright::RunConfig::new().tag("outer"))
+///     .await
+///     .unwrap();
+/// assert_eq!(tags, ["outer"]);
+/// # }
+/// ```
+pub struct RunContext {
+    parent: Option<Arc<RunContext>>,
+    run_id: OnceLock<Uuid>,
+    parent_ids: OnceLock<Arc<[Uuid]>>,
+    pub(crate) run_type: RunType,
+    pub(crate) name: Arc<str>,
+    pub(crate) step: Option<StepTag>,
+    pub(crate) tags: Arc<[Arc<str>]>,
+    pub(crate) metadata: Arc<Map>,
+    configurable: Arc<Map>,
+    pub(crate) sink: Option<Arc<EventSink>>,
+    pub(crate) writer: Option<WriterFn>,
+    recursion_limit: Option<usize>,
+}
+
+struct Empty {
+    tags: Arc<[Arc<str>]>,
+    map: Arc<Map>,
+    name: Arc<str>,
+}
+
+fn empty() -> &'static Empty {
+    static EMPTY: OnceLock<Empty> = OnceLock::new();
+    EMPTY.get_or_init(|| Empty {
+        tags: Arc::from(Vec::new()),
+        map: Arc::new(Map::new()),
+        name: Arc::from(""),
+    })
+}
+
+fn merge_tags(inherited: &Arc<[Arc<str>]>, extra: &[&RunConfig]) -> Arc<[Arc<str>]> {
+    if extra.iter().all(|c| c.tags.is_empty()) {
+        return inherited.clone();
+    }
+    let mut all: Vec<Arc<str>> = inherited.to_vec();
+    for cfg in extra {
+        all.extend(cfg.tags.iter().map(|t| Arc::<str>::from(t.as_str())));
+    }
+    all.sort();
+    all.dedup();
+    all.into()
+}
+
+/// Layers maps from weakest to strongest; shares the strongest non-empty
+/// layer when it is the only one.
+fn merge_maps(layers: &[Option<&Map>], parent: &Arc<Map>) -> Arc<Map> {
+    if layers.iter().all(|l| l.is_none_or(|m| m.is_empty())) {
+        return parent.clone();
+    }
+    let mut out = Map::new();
+    for m in layers.iter().flatten() {
+        for (k, v) in m.iter() {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    for (k, v) in parent.iter() {
+        out.insert(k.clone(), v.clone());
+    }
+    Arc::new(out)
+}
+
+impl RunContext {
+    /// The context of the run executing on this task right now, if any.
+    pub fn current() -> Option<Arc<RunContext>> {
+        current()
+    }
+
+    /// Makes the context of a new run beneath `parent`.
+    ///
+    /// `bound` is the runnable's own config (from `with_config`); `opts.config`
+    /// is the call-time config. The parent's metadata wins over both for the
+    /// same key, then call-time over bound.
+    pub(crate) fn child(
+        parent: Option<&Arc<RunContext>>,
+        run_type: RunType,
+        name: impl FnOnce() -> Arc<str>,
+        bound: Option<&RunConfig>,
+        opts: CallOpts,
+    ) -> Arc<RunContext> {
+        let e = empty();
+        let (p_tags, p_meta, p_conf) = match parent {
+            Some(p) => (&p.tags, &p.metadata, &p.configurable),
+            None => (&e.tags, &e.map, &e.map),
+        };
+        let call = opts.config.as_ref();
+        let cfgs: Vec<&RunConfig> = bound.into_iter().chain(call).collect();
+        let sink = match opts.sink {
+            Some(s) => Some(s),
+            None => parent.and_then(|p| p.sink.clone()),
+        };
+        let name = call
+            .and_then(|c| c.run_name.as_deref())
+            .or_else(|| bound.and_then(|c| c.run_name.as_deref()))
+            .map(Arc::from)
+            .unwrap_or_else(|| {
+                // Names are only shown in events and errors; skip building one
+                // when nobody listens (errors ask the runnable again).
+                if sink.is_some() {
+                    name()
+                } else {
+                    e.name.clone()
+                }
+            });
+        let (tags, metadata, configurable) = if cfgs.is_empty() {
+            (p_tags.clone(), p_meta.clone(), p_conf.clone())
+        } else {
+            let (b, c) = (bound, call);
+            (
+                merge_tags(p_tags, &cfgs),
+                merge_maps(&[b.map(|x| &x.metadata), c.map(|x| &x.metadata)], p_meta),
+                merge_maps(
+                    &[b.map(|x| &x.configurable), c.map(|x| &x.configurable)],
+                    p_conf,
+                ),
+            )
+        };
+        let writer = call
+            .and_then(|c| c.stream_writer.clone())
+            .or_else(|| bound.and_then(|c| c.stream_writer.clone()))
+            .or_else(|| parent.and_then(|p| p.writer.clone()));
+        let recursion_limit = call
+            .and_then(|c| c.recursion_limit)
+            .or_else(|| bound.and_then(|c| c.recursion_limit))
+            .or_else(|| parent.and_then(|p| p.recursion_limit));
+        Arc::new(RunContext {
+            parent: parent.cloned(),
+            run_id: OnceLock::new(),
+            parent_ids: OnceLock::new(),
+            run_type,
+            name,
+            step: opts.step,
+            tags,
+            metadata,
+            configurable,
+            sink,
+            writer,
+            recursion_limit,
+        })
+    }
+
+    /// This run's id.
+    pub fn run_id(&self) -> Uuid {
+        *self.run_id.get_or_init(Uuid::new_v4)
+    }
+
+    /// The ids of the runs above this one, root first, immediate parent last.
+    pub fn parent_ids(&self) -> &Arc<[Uuid]> {
+        self.parent_ids.get_or_init(|| match &self.parent {
+            None => Arc::from(Vec::new()),
+            Some(p) => {
+                let mut ids = p.parent_ids().to_vec();
+                ids.push(p.run_id());
+                ids.into()
+            }
+        })
+    }
+
+    /// The run's name, as its events show it. Empty when the run was started
+    /// with nobody listening to events.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The kind of run.
+    pub fn run_type(&self) -> RunType {
+        self.run_type
+    }
+
+    /// The inherited tags (sorted, without the local `seq:step:N`-style tag).
+    pub fn tags(&self) -> &[Arc<str>] {
+        &self.tags
+    }
+
+    /// The merged metadata.
+    pub fn metadata(&self) -> &Map {
+        &self.metadata
+    }
+
+    /// The merged configurable values.
+    pub fn configurable(&self) -> &Map {
+        &self.configurable
+    }
+
+    /// The recursion limit in force, if one was set.
+    pub fn recursion_limit(&self) -> Option<usize> {
+        self.recursion_limit
+    }
+
+    /// Whether an event stream is listening to this run.
+    pub fn is_listening(&self) -> bool {
+        self.sink.is_some()
+    }
+
+    /// The parent run's context.
+    pub fn parent(&self) -> Option<&Arc<RunContext>> {
+        self.parent.as_ref()
+    }
+}
+
+impl fmt::Debug for RunContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunContext")
+            .field("run_id", &self.run_id())
+            .field("name", &self.name)
+            .field("run_type", &self.run_type)
+            .field("tags", &self.tags)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A handle for pushing items to whoever installed a stream writer above the
+/// current run (a graph's `custom` stream mode, or a [`RunConfig::stream_writer`]).
+/// Writing with no writer installed does nothing.
+#[derive(Clone)]
+pub struct StreamWriter(Option<WriterFn>);
+
+impl StreamWriter {
+    /// Pushes one item.
+    pub fn write<T: serde::Serialize + Send + Sync + 'static>(&self, item: T) {
+        if let Some(w) = &self.0 {
+            w(Payload::new(item));
+        }
+    }
+
+    /// Whether anyone receives the items.
+    pub fn is_connected(&self) -> bool {
+        self.0.is_some()
+    }
+}
+
+impl fmt::Debug for StreamWriter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StreamWriter")
+            .field("connected", &self.is_connected())
+            .finish()
+    }
+}
+
+/// The stream writer of the current run (a no-op writer outside any run or
+/// where none is installed).
+pub fn stream_writer() -> StreamWriter {
+    StreamWriter(current().and_then(|c| c.writer.clone()))
+}

@@ -1,0 +1,357 @@
+//! Events: what `stream_events` yields, in LangChain's `astream_events` v2
+//! shape when serialized.
+
+mod filter;
+mod log;
+pub(crate) mod sink;
+mod stream;
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
+use uuid::Uuid;
+
+use crate::context::{current, RunContext, StepTag};
+use crate::error::{Error, ErrorKind, Result};
+use crate::runnable::RunType;
+use crate::value::{Map, Payload};
+
+pub use filter::EventFilter;
+pub use log::{LogOptions, LogStream, RunLogPatch};
+pub use stream::EventStream;
+
+/// Where in its run an event comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EventPhase {
+    /// The run started (`on_*_start`).
+    Start,
+    /// The run produced a chunk (`on_*_stream`).
+    Stream,
+    /// The run finished (`on_*_end`).
+    End,
+    /// A tool failed (`on_tool_error`; other runs have no error event).
+    Error,
+    /// A custom event dispatched from inside the run (`on_custom_event`).
+    Custom,
+}
+
+/// The tags of one event: the local tag its parent gave the run
+/// (`seq:step:2`, `map:key:context`, ...) first, then the inherited ones.
+#[derive(Clone)]
+pub struct EventTags {
+    local: Option<StepTag>,
+    inherited: Arc<[Arc<str>]>,
+}
+
+impl EventTags {
+    /// The tags in order.
+    pub fn iter(&self) -> impl Iterator<Item = Cow<'_, str>> + '_ {
+        self.local
+            .iter()
+            .map(|t| Cow::Owned(t.to_string()))
+            .chain(self.inherited.iter().map(|t| Cow::Borrowed(&**t)))
+    }
+
+    /// Whether `tag` is among them.
+    pub fn contains(&self, tag: &str) -> bool {
+        self.inherited.iter().any(|t| &**t == tag)
+            || self.local.as_ref().is_some_and(|l| l.to_string() == tag)
+    }
+
+    /// The tags as owned strings.
+    pub fn to_vec(&self) -> Vec<String> {
+        self.iter().map(Cow::into_owned).collect()
+    }
+
+    /// How many tags there are.
+    pub fn len(&self) -> usize {
+        self.inherited.len() + usize::from(self.local.is_some())
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl fmt::Debug for EventTags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for EventTags {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.len()))?;
+        if let Some(l) = &self.local {
+            seq.serialize_element(&l.to_string())?;
+        }
+        for t in self.inherited.iter() {
+            seq.serialize_element(&**t)?;
+        }
+        seq.end()
+    }
+}
+
+/// The `data` of an event. Which fields are set depends on the phase:
+/// start has `input` (absent when the run's input was streamed to it), stream
+/// has `chunk`, end has `output` and `input`, a tool error has `error`,
+/// `input` and `tool_call_id`, and a custom event carries its payload as is.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct EventData {
+    /// The run's input.
+    pub input: Option<Payload>,
+    /// The run's output (end events; `null` when the run produced nothing).
+    pub output: Option<Payload>,
+    /// One streamed chunk.
+    pub chunk: Option<Payload>,
+    /// The error a tool failed with.
+    pub error: Option<Error>,
+    /// The id of the tool call a tool ran for.
+    pub tool_call_id: Option<String>,
+    /// A custom event's payload.
+    pub custom: Option<Payload>,
+}
+
+impl EventData {
+    /// Data with an input.
+    pub fn with_input(input: Option<Payload>) -> Self {
+        EventData {
+            input,
+            ..Default::default()
+        }
+    }
+
+    /// Data with a chunk.
+    pub fn with_chunk(chunk: Payload) -> Self {
+        EventData {
+            chunk: Some(chunk),
+            ..Default::default()
+        }
+    }
+}
+
+/// One event of a run tree, as `stream_events` yields it.
+///
+/// In Rust, read the typed payloads (`event.data.chunk` downcasts to the
+/// step's output type); as JSON ([`Serialize`] or [`to_json`](Self::to_json))
+/// it has exactly LangChain's v2 shape.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct StreamEvent {
+    /// Start, stream, end, error or custom.
+    pub phase: EventPhase,
+    /// The kind of run that produced it.
+    pub run_type: RunType,
+    /// The run's name (a custom event's own name).
+    pub name: Arc<str>,
+    /// The run's id.
+    pub run_id: Uuid,
+    /// The ids of the runs above, root first.
+    pub parent_ids: Arc<[Uuid]>,
+    /// The run's tags.
+    pub tags: EventTags,
+    /// The run's metadata.
+    pub metadata: Arc<Map>,
+    /// The payloads.
+    pub data: EventData,
+}
+
+impl StreamEvent {
+    /// The event's LangChain name: `on_chain_start`, `on_chat_model_stream`,
+    /// `on_tool_error`, `on_custom_event`, ...
+    pub fn event(&self) -> &'static str {
+        use EventPhase as P;
+        use RunType as T;
+        match (self.phase, self.run_type) {
+            (P::Custom, _) => "on_custom_event",
+            (P::Start, T::Chain) => "on_chain_start",
+            (P::Stream, T::Chain) => "on_chain_stream",
+            (P::End, T::Chain) => "on_chain_end",
+            (P::Error, T::Chain) => "on_chain_error",
+            (P::Start, T::ChatModel) => "on_chat_model_start",
+            (P::Stream, T::ChatModel) => "on_chat_model_stream",
+            (P::End, T::ChatModel) => "on_chat_model_end",
+            (P::Error, T::ChatModel) => "on_chat_model_error",
+            (P::Start, T::Llm) => "on_llm_start",
+            (P::Stream, T::Llm) => "on_llm_stream",
+            (P::End, T::Llm) => "on_llm_end",
+            (P::Error, T::Llm) => "on_llm_error",
+            (P::Start, T::Tool) => "on_tool_start",
+            (P::Stream, T::Tool) => "on_tool_stream",
+            (P::End, T::Tool) => "on_tool_end",
+            (P::Error, T::Tool) => "on_tool_error",
+            (P::Start, T::Retriever) => "on_retriever_start",
+            (P::Stream, T::Retriever) => "on_retriever_stream",
+            (P::End, T::Retriever) => "on_retriever_end",
+            (P::Error, T::Retriever) => "on_retriever_error",
+            (P::Start, T::Prompt) => "on_prompt_start",
+            (P::Stream, T::Prompt) => "on_prompt_stream",
+            (P::End, T::Prompt) => "on_prompt_end",
+            (P::Error, T::Prompt) => "on_prompt_error",
+            (P::Start, T::Parser) => "on_parser_start",
+            (P::Stream, T::Parser) => "on_parser_stream",
+            (P::End, T::Parser) => "on_parser_end",
+            (P::Error, T::Parser) => "on_parser_error",
+        }
+    }
+
+    /// The type a filter matches: the run type, or a custom event's name.
+    pub(crate) fn filter_type(&self) -> &str {
+        match self.phase {
+            EventPhase::Custom => &self.name,
+            _ => self.run_type.as_str(),
+        }
+    }
+
+    /// The event as LangChain v2 JSON.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+struct DataJson<'a>(&'a StreamEvent);
+
+impl Serialize for DataJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let ev = self.0;
+        let d = &ev.data;
+        if let (EventPhase::Custom, Some(p)) = (ev.phase, &d.custom) {
+            return p.serialize(s);
+        }
+        let mut m = s.serialize_map(None)?;
+        match ev.phase {
+            EventPhase::Start => {
+                if let Some(i) = &d.input {
+                    m.serialize_entry("input", i)?;
+                }
+            }
+            EventPhase::Stream => {
+                if let Some(c) = &d.chunk {
+                    m.serialize_entry("chunk", c)?;
+                }
+            }
+            EventPhase::End => {
+                m.serialize_entry("output", &d.output)?;
+                if let Some(i) = &d.input {
+                    m.serialize_entry("input", i)?;
+                }
+            }
+            EventPhase::Error => {
+                m.serialize_entry("error", &d.error)?;
+                m.serialize_entry("input", &d.input)?;
+                m.serialize_entry("tool_call_id", &d.tool_call_id)?;
+            }
+            EventPhase::Custom => {}
+        }
+        m.end()
+    }
+}
+
+impl Serialize for StreamEvent {
+    /// Keys in the order LangChain writes them for each kind of event.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(7))?;
+        m.serialize_entry("event", self.event())?;
+        let data = DataJson(self);
+        let data_first = match self.phase {
+            EventPhase::Start | EventPhase::End | EventPhase::Error => true,
+            EventPhase::Stream => matches!(self.run_type, RunType::ChatModel | RunType::Llm),
+            EventPhase::Custom => false,
+        };
+        if self.phase == EventPhase::Start {
+            m.serialize_entry("data", &data)?;
+            m.serialize_entry("name", &*self.name)?;
+            m.serialize_entry("tags", &self.tags)?;
+            m.serialize_entry("run_id", &self.run_id)?;
+        } else {
+            if data_first {
+                m.serialize_entry("data", &data)?;
+            }
+            m.serialize_entry("run_id", &self.run_id)?;
+            m.serialize_entry("name", &*self.name)?;
+            m.serialize_entry("tags", &self.tags)?;
+        }
+        m.serialize_entry("metadata", &*self.metadata)?;
+        if !data_first {
+            m.serialize_entry("data", &data)?;
+        }
+        m.serialize_entry("parent_ids", &*self.parent_ids)?;
+        m.end()
+    }
+}
+
+impl RunContext {
+    /// Emits an event of this run to every listener. Does nothing (and builds
+    /// nothing) when nobody listens.
+    pub(crate) fn emit(&self, phase: EventPhase, data: EventData) {
+        let Some(sink) = &self.sink else { return };
+        sink.push(StreamEvent {
+            phase,
+            run_type: self.run_type,
+            name: self.name.clone(),
+            run_id: self.run_id(),
+            parent_ids: self.parent_ids().clone(),
+            tags: EventTags {
+                local: self.step.clone(),
+                inherited: self.tags.clone(),
+            },
+            metadata: self.metadata.clone(),
+            data,
+        });
+    }
+
+    fn emit_custom(&self, name: Arc<str>, payload: Payload) {
+        let Some(sink) = &self.sink else { return };
+        sink.push(StreamEvent {
+            phase: EventPhase::Custom,
+            run_type: self.run_type,
+            name,
+            run_id: self.run_id(),
+            parent_ids: self.parent_ids().clone(),
+            tags: EventTags {
+                local: None,
+                inherited: self.tags.clone(),
+            },
+            metadata: self.metadata.clone(),
+            data: EventData {
+                custom: Some(payload),
+                ..Default::default()
+            },
+        });
+    }
+}
+
+/// Emits an `on_custom_event` named `name` from the current run; `data` is
+/// delivered exactly as given. Fails outside a run.
+///
+/// ```
+/// use futures::StreamExt;
+/// use runwright::{Lambda, RunnableExt};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let step = Lambda::from_fn(|x: String| {
+///     runwright::dispatch_custom_event("progress", serde_json::json!({"done": 1}))?;
+///     Ok(x)
+/// });
+/// let events: Vec<_> = step.stream_events("hi".to_string()).collect().await;
+/// assert!(events.iter().any(|e| e.as_ref().unwrap().event() == "on_custom_event"));
+/// # }
+/// ```
+pub fn dispatch_custom_event<T>(name: &str, data: T) -> Result<()>
+where
+    T: Serialize + Send + Sync + 'static,
+{
+    let ctx = current().ok_or_else(|| {
+        Error::new(
+            ErrorKind::Usage,
+            format!("dispatch_custom_event(\"{name}\") called outside any run"),
+        )
+    })?;
+    ctx.emit_custom(Arc::from(name), Payload::new(data));
+    Ok(())
+}

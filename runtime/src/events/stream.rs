@@ -1,0 +1,139 @@
+//! [`EventStream`]: the stream `stream_events` returns.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures::future::BoxFuture;
+use futures::{FutureExt, Stream, StreamExt};
+use uuid::Uuid;
+
+use super::sink::EventSink;
+use super::{EventFilter, EventPhase, StreamEvent};
+use crate::context::{current, CallOpts};
+use crate::error::{Error, Result};
+use crate::runnable::run::{RunStream, Source};
+use crate::runnable::Runnable;
+use crate::value::Payload;
+use crate::RunConfig;
+
+enum First {
+    Pending,
+    Sent(Uuid),
+}
+
+/// The events of one run tree, in the order they happened, as
+/// `stream_events` yields them.
+///
+/// The run is driven by polling this stream: nothing runs in the background,
+/// a slow consumer slows the run (at most a few hundred events wait), and
+/// dropping the stream cancels all the work beneath it. A failing run yields
+/// the events produced up to the failure, then one `Err`, then ends.
+#[must_use = "streams do nothing unless polled"]
+pub struct EventStream<'a> {
+    sink: Arc<EventSink>,
+    driver: Option<BoxFuture<'a, ()>>,
+    root_input: Option<Payload>,
+    first: First,
+    finished: bool,
+}
+
+impl<'a> EventStream<'a> {
+    pub(crate) fn new<R: Runnable + ?Sized>(
+        runnable: &'a R,
+        input: R::Input,
+        config: Option<RunConfig>,
+        filter: EventFilter,
+    ) -> Self {
+        let outer = current().and_then(|c| c.sink.clone());
+        let sink = Arc::new(EventSink::new(filter, outer));
+        let root_input = Some(Payload::new(input.clone()));
+        let opts = CallOpts {
+            config,
+            sink: Some(sink.clone()),
+            step: None,
+        };
+        let mut root = RunStream::new(runnable, Source::Value(input), opts);
+        let errors = sink.clone();
+        let driver = async move {
+            while let Some(item) = root.next().await {
+                if let Err(e) = item {
+                    errors.push_error(e);
+                    break;
+                }
+            }
+        }
+        .boxed();
+        EventStream {
+            sink,
+            driver: Some(driver),
+            root_input,
+            first: First::Pending,
+            finished: false,
+        }
+    }
+
+    /// The most events that ever waited in this stream's queue at once: a
+    /// diagnostic showing that a slow consumer keeps memory bounded.
+    pub fn peak_buffered(&self) -> usize {
+        self.sink.peak()
+    }
+
+    /// Applies the root-input rule: the first event (custom events aside)
+    /// carries the call's input; the end of that same run then carries none.
+    fn finish_item(&mut self, mut item: Result<StreamEvent, Error>) -> Result<StreamEvent, Error> {
+        match &mut item {
+            Ok(ev) if ev.phase != EventPhase::Custom => match self.first {
+                First::Pending => {
+                    ev.data.input = self.root_input.take();
+                    self.first = First::Sent(ev.run_id);
+                }
+                First::Sent(id) => {
+                    if ev.run_id == id && ev.phase == EventPhase::End {
+                        ev.data.input = None;
+                    }
+                }
+            },
+            Ok(_) => {}
+            Err(_) => self.finished = true,
+        }
+        item
+    }
+}
+
+impl Stream for EventStream<'_> {
+    type Item = Result<StreamEvent>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        if this.finished {
+            return Poll::Ready(None);
+        }
+        loop {
+            if let Some(item) = this.sink.pop(None) {
+                return Poll::Ready(Some(this.finish_item(item)));
+            }
+            if let Some(driver) = this.driver.as_mut() {
+                if driver.poll_unpin(cx).is_ready() {
+                    this.driver = None;
+                    continue;
+                }
+            }
+            return match this.sink.pop(Some(cx)) {
+                Some(item) => Poll::Ready(Some(this.finish_item(item))),
+                None if this.driver.is_none() => {
+                    this.finished = true;
+                    Poll::Ready(None)
+                }
+                None => Poll::Pending,
+            };
+        }
+    }
+}
+
+impl Drop for EventStream<'_> {
+    fn drop(&mut self) {
+        self.sink.close();
+        self.driver = None;
+    }
+}

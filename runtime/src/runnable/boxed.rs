@@ -1,0 +1,63 @@
+//! [`BoxRunnable`]: type erasure, when you want it.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+
+use super::{impl_pipe_operator, ChunkStream, RunType, Runnable};
+use crate::config::RunConfig;
+use crate::error::Result;
+use crate::value::Value;
+
+/// A runnable of any type with input `I` and output `O`, cheap to clone.
+/// Made by [`boxed`](crate::RunnableExt::boxed).
+pub struct BoxRunnable<I, O>(Arc<dyn Runnable<Input = I, Output = O>>);
+
+impl<I, O> Clone for BoxRunnable<I, O> {
+    fn clone(&self) -> Self {
+        BoxRunnable(self.0.clone())
+    }
+}
+
+impl<I: Value, O: Value> BoxRunnable<I, O> {
+    /// Erases `r`'s type.
+    pub fn new<R: Runnable<Input = I, Output = O> + 'static>(r: R) -> Self {
+        BoxRunnable(Arc::new(r))
+    }
+}
+
+impl<I: Value, O: Value> Runnable for BoxRunnable<I, O> {
+    type Input = I;
+    type Output = O;
+
+    fn name(&self) -> Cow<'_, str> {
+        self.0.name()
+    }
+
+    fn run_type(&self) -> RunType {
+        self.0.run_type()
+    }
+
+    fn config(&self) -> Option<&RunConfig> {
+        self.0.config()
+    }
+
+    fn invoke_body<'a>(&'a self, input: I) -> BoxFuture<'a, Result<O>> {
+        self.0.invoke_body(input)
+    }
+
+    fn stream_body<'a>(&'a self, input: I) -> ChunkStream<'a, O> {
+        self.0.stream_body(input)
+    }
+
+    fn transforms_input(&self) -> bool {
+        self.0.transforms_input()
+    }
+
+    fn transform_body<'a>(&'a self, input: ChunkStream<'a, I>) -> ChunkStream<'a, O> {
+        self.0.transform_body(input)
+    }
+}
+
+impl_pipe_operator!([I, O] BoxRunnable<I, O>);

@@ -1,0 +1,132 @@
+//! [`RunnableExt`]: what users call on any runnable.
+
+use std::future::Future;
+
+use futures::{Stream, StreamExt, TryStreamExt};
+
+use super::run::{self, RunStream, Source};
+use super::sequence::{First, Sequence};
+use super::{BoxRunnable, Retry, RetryPolicy, Runnable, WithConfig, WithFallbacks};
+use crate::config::RunConfig;
+use crate::context::CallOpts;
+use crate::error::Result;
+use crate::events::{EventFilter, EventStream, LogOptions, LogStream};
+
+/// The calls every [`Runnable`] gets: invoke, batch, stream, transform,
+/// stream_events, stream_log, and the builders (`pipe`, `with_config`,
+/// `boxed`, `with_fallbacks`, `with_retry`).
+///
+/// Each call runs the step as a run of its own, nested under whatever run is
+/// current on the calling task.
+pub trait RunnableExt: Runnable {
+    /// Runs the step on one input.
+    fn invoke(&self, input: Self::Input) -> impl Future<Output = Result<Self::Output>> + Send + '_ {
+        run::invoke(self, input, CallOpts::default())
+    }
+
+    /// Runs the step on one input with a call-time config.
+    fn invoke_with(
+        &self,
+        input: Self::Input,
+        config: RunConfig,
+    ) -> impl Future<Output = Result<Self::Output>> + Send + '_ {
+        run::invoke(self, input, CallOpts::config(config))
+    }
+
+    /// Runs the step on many inputs, at most `config.max_concurrency` at a
+    /// time (all at once when unset); results come in input order, each
+    /// input a root run of its own.
+    fn batch(
+        &self,
+        inputs: Vec<Self::Input>,
+        config: RunConfig,
+    ) -> impl Future<Output = Vec<Result<Self::Output>>> + Send + '_ {
+        let limit = config.max_concurrency.unwrap_or(usize::MAX).max(1);
+        futures::stream::iter(inputs)
+            .map(move |input| run::invoke(self, input, CallOpts::config(config.clone())))
+            .buffered(limit)
+            .collect()
+    }
+
+    /// Streams the step's output for one input, chunk by chunk.
+    fn stream(&self, input: Self::Input) -> RunStream<'_, Self> {
+        RunStream::new(self, Source::Value(input), CallOpts::default())
+    }
+
+    /// [`stream`](Self::stream) with a call-time config.
+    fn stream_with(&self, input: Self::Input, config: RunConfig) -> RunStream<'_, Self> {
+        RunStream::new(self, Source::Value(input), CallOpts::config(config))
+    }
+
+    /// Streams the step's output for a streamed input.
+    fn transform<'a, S>(&'a self, input: S) -> RunStream<'a, Self>
+    where
+        S: Stream<Item = Result<Self::Input>> + Send + 'a,
+    {
+        RunStream::new(self, Source::Stream(Box::pin(input.into_stream())), CallOpts::default())
+    }
+
+    /// Streams the events of the whole run tree (LangChain's
+    /// `astream_events` v2).
+    fn stream_events(&self, input: Self::Input) -> EventStream<'_> {
+        EventStream::new(self, input, None, EventFilter::default())
+    }
+
+    /// [`stream_events`](Self::stream_events) with a call-time config and a
+    /// filter.
+    fn stream_events_with(&self, input: Self::Input, config: RunConfig, filter: EventFilter) -> EventStream<'_> {
+        EventStream::new(self, input, Some(config), filter)
+    }
+
+    /// Streams the run as JSON Patch operations on a run state (LangChain's
+    /// `astream_log`).
+    fn stream_log(&self, input: Self::Input, options: LogOptions) -> LogStream<'_> {
+        LogStream::new(self, input, options)
+    }
+
+    /// Binds a config to this step: its run name, tags and metadata apply to
+    /// its own run (and are inherited beneath it).
+    fn with_config(self, config: RunConfig) -> WithConfig<Self>
+    where
+        Self: Sized,
+    {
+        WithConfig::new(self, config)
+    }
+
+    /// Feeds this step's output into `next`: a [`Sequence`].
+    fn pipe<B>(self, next: B) -> Sequence<(First<Self>, B)>
+    where
+        Self: Sized,
+        B: Runnable,
+        Self::Output: Into<B::Input>,
+    {
+        Sequence::new(First(self)).pipe(next)
+    }
+
+    /// Erases the step's type.
+    fn boxed(self) -> BoxRunnable<Self::Input, Self::Output>
+    where
+        Self: Sized + 'static,
+    {
+        BoxRunnable::new(self)
+    }
+
+    /// Tries `fallbacks` in order when this step fails.
+    fn with_fallbacks<I>(self, fallbacks: I) -> WithFallbacks<Self::Input, Self::Output>
+    where
+        Self: Sized + 'static,
+        I: IntoIterator<Item = BoxRunnable<Self::Input, Self::Output>>,
+    {
+        WithFallbacks::new(self.boxed(), fallbacks.into_iter().collect())
+    }
+
+    /// Retries this step on failure, as `policy` says.
+    fn with_retry(self, policy: RetryPolicy) -> Retry<Self>
+    where
+        Self: Sized,
+    {
+        Retry::new(self, policy)
+    }
+}
+
+impl<R: Runnable + ?Sized> RunnableExt for R {}

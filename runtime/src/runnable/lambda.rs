@@ -1,0 +1,142 @@
+//! [`Lambda`]: a plain function as a step.
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+
+use super::{impl_pipe_operator, Runnable};
+use crate::error::Result;
+use crate::value::Value;
+
+type SyncFn<I, O> = Arc<dyn Fn(I) -> Result<O> + Send + Sync>;
+type AsyncFn<I, O> = Arc<dyn Fn(I) -> BoxFuture<'static, Result<O>> + Send + Sync>;
+
+enum Body<I, O> {
+    Sync(SyncFn<I, O>),
+    Blocking(SyncFn<I, O>),
+    Async(AsyncFn<I, O>),
+}
+
+impl<I, O> Clone for Body<I, O> {
+    fn clone(&self) -> Self {
+        match self {
+            Body::Sync(f) => Body::Sync(f.clone()),
+            Body::Blocking(f) => Body::Blocking(f.clone()),
+            Body::Async(f) => Body::Async(f.clone()),
+        }
+    }
+}
+
+/// The name LangChain would give a function: its own name, or
+/// `RunnableLambda` for a closure.
+pub(crate) fn fn_name<F>() -> Arc<str> {
+    let full = std::any::type_name::<F>();
+    if full.contains("{{closure}}") {
+        return Arc::from("RunnableLambda");
+    }
+    let base = full.split('<').next().unwrap_or(full);
+    Arc::from(base.rsplit("::").next().unwrap_or(base))
+}
+
+/// A function as a step (LangChain's `RunnableLambda`): sync, blocking or
+/// async. It runs inside its own run, so runnables it invokes nest under it.
+///
+/// Named after the function (`fn reverse_word` gives `reverse_word`), or
+/// `RunnableLambda` for a closure; [`named`](Lambda::named) renames it. In a
+/// streaming sequence it collects its input, then yields its output as one
+/// chunk.
+///
+/// ```
+/// use runwright::{Lambda, RunnableExt};
+/// fn add_one(x: i32) -> runwright::Result<i32> { Ok(x + 1) }
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let step = Lambda::from_fn(add_one);
+/// assert_eq!(runwright::Runnable::name(&step), "add_one");
+/// assert_eq!(step.invoke(1).await.unwrap(), 2);
+/// # }
+/// ```
+pub struct Lambda<I, O> {
+    name: Arc<str>,
+    body: Body<I, O>,
+}
+
+impl<I, O> Clone for Lambda<I, O> {
+    fn clone(&self) -> Self {
+        Lambda {
+            name: self.name.clone(),
+            body: self.body.clone(),
+        }
+    }
+}
+
+impl<I: Value, O: Value> Lambda<I, O> {
+    /// A sync function, run inline (keep it quick; see
+    /// [`blocking`](Lambda::blocking) for slow work).
+    pub fn from_fn<F>(f: F) -> Self
+    where
+        F: Fn(I) -> Result<O> + Send + Sync + 'static,
+    {
+        Lambda {
+            name: fn_name::<F>(),
+            body: Body::Sync(Arc::new(f)),
+        }
+    }
+
+    /// A sync function that blocks (I/O, heavy computation): it runs on
+    /// tokio's blocking pool, still inside the run.
+    pub fn blocking<F>(f: F) -> Self
+    where
+        F: Fn(I) -> Result<O> + Send + Sync + 'static,
+    {
+        Lambda {
+            name: fn_name::<F>(),
+            body: Body::Blocking(Arc::new(f)),
+        }
+    }
+
+    /// An async function.
+    pub fn from_async<F, Fut>(f: F) -> Self
+    where
+        F: Fn(I) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<O>> + Send + 'static,
+    {
+        Lambda {
+            name: fn_name::<F>(),
+            body: Body::Async(Arc::new(move |i| Box::pin(f(i)))),
+        }
+    }
+
+    /// Renames the step.
+    pub fn named(mut self, name: impl Into<Arc<str>>) -> Self {
+        self.name = name.into();
+        self
+    }
+}
+
+impl<I: Value, O: Value> Runnable for Lambda<I, O> {
+    type Input = I;
+    type Output = O;
+
+    fn name(&self) -> Cow<'_, str> {
+        Cow::Borrowed(&self.name)
+    }
+
+    fn invoke_body<'a>(&'a self, input: I) -> BoxFuture<'a, Result<O>> {
+        match &self.body {
+            Body::Sync(f) => Box::pin(std::future::ready(f(input))),
+            Body::Async(f) => f(input),
+            Body::Blocking(f) => {
+                let f = f.clone();
+                Box::pin(async move { crate::spawn_blocking(move || f(input)).await? })
+            }
+        }
+    }
+
+    fn transforms_input(&self) -> bool {
+        true
+    }
+}
+
+impl_pipe_operator!([I, O] Lambda<I, O>);

@@ -1,0 +1,189 @@
+//! The [`Runnable`] trait and its combinators.
+
+mod assign;
+mod boxed;
+mod ext;
+mod fallbacks;
+mod generator;
+mod lambda;
+mod parallel;
+mod passthrough;
+mod retry;
+pub(crate) mod run;
+pub(crate) mod sequence;
+mod tee;
+mod with_config;
+
+use std::borrow::Cow;
+use std::pin::Pin;
+
+use futures::future::BoxFuture;
+use futures::{Stream, StreamExt, TryStreamExt};
+
+use crate::config::RunConfig;
+use crate::error::Result;
+use crate::value::{Chunk, Value};
+
+pub use assign::Assign;
+pub use boxed::BoxRunnable;
+pub use ext::RunnableExt;
+pub use fallbacks::WithFallbacks;
+pub use generator::Generator;
+pub use lambda::Lambda;
+pub use parallel::Parallel;
+pub use passthrough::Passthrough;
+pub use retry::{Retry, RetryPolicy};
+pub use run::{RunStream, Source};
+pub use sequence::{Sequence, Steps};
+pub use with_config::WithConfig;
+
+/// A stream of chunks, each a `Result`; the stream ends after an `Err`.
+pub type ChunkStream<'a, T> = Pin<Box<dyn Stream<Item = Result<T>> + Send + 'a>>;
+
+/// What kind of step a run is; it decides its events' names
+/// (`on_chain_start`, `on_chat_model_stream`, ...).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RunType {
+    /// A chain: sequences, maps, lambdas, graphs.
+    Chain,
+    /// A chat model.
+    ChatModel,
+    /// A text-completion model.
+    Llm,
+    /// A tool.
+    Tool,
+    /// A retriever.
+    Retriever,
+    /// A prompt template.
+    Prompt,
+    /// An output parser.
+    Parser,
+}
+
+impl RunType {
+    /// The type's name as event filters spell it (`chat_model`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunType::Chain => "chain",
+            RunType::ChatModel => "chat_model",
+            RunType::Llm => "llm",
+            RunType::Tool => "tool",
+            RunType::Retriever => "retriever",
+            RunType::Prompt => "prompt",
+            RunType::Parser => "parser",
+        }
+    }
+}
+
+/// A step of an LLM pipeline: a prompt, a model, a parser, a tool, a plain
+/// function, or a composition of those.
+///
+/// Implementors write only the *body*: how the step computes its output
+/// ([`invoke_body`](Self::invoke_body)), and optionally how it streams
+/// ([`stream_body`](Self::stream_body)) or works on a streamed input
+/// ([`transform_body`](Self::transform_body)). Callers use the methods of
+/// [`RunnableExt`], which run the body inside the step's own run: a run
+/// context, start/stream/end events, errors tagged with the step's name. No
+/// body can forget an event, and no config is ever passed by hand.
+///
+/// ```
+/// use std::borrow::Cow;
+/// use futures::future::BoxFuture;
+/// use runwright::{Runnable, RunnableExt, Result};
+///
+/// struct Shout;
+/// impl Runnable for Shout {
+///     type Input = String;
+///     type Output = String;
+///     fn name(&self) -> Cow<'_, str> { "Shout".into() }
+///     fn invoke_body<'a>(&'a self, input: String) -> BoxFuture<'a, Result<String>> {
+///         Box::pin(async move { Ok(input.to_uppercase()) })
+///     }
+/// }
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// assert_eq!(Shout.invoke("hey".into()).await.unwrap(), "HEY");
+/// # }
+/// ```
+pub trait Runnable: Send + Sync {
+    /// What the step takes.
+    type Input: Value;
+    /// What the step gives (and streams, chunk by chunk).
+    type Output: Value;
+
+    /// The step's default name, as events show it.
+    fn name(&self) -> Cow<'_, str>;
+
+    /// The kind of step.
+    fn run_type(&self) -> RunType {
+        RunType::Chain
+    }
+
+    /// The config bound to this step (by `with_config`, or a model's own
+    /// metadata). The caller's and the parent's settings win over it.
+    fn config(&self) -> Option<&RunConfig> {
+        None
+    }
+
+    /// Computes the output for one input.
+    fn invoke_body<'a>(&'a self, input: Self::Input) -> BoxFuture<'a, Result<Self::Output>>;
+
+    /// Streams the output for one input. The default yields the whole output
+    /// as one chunk.
+    fn stream_body<'a>(&'a self, input: Self::Input) -> ChunkStream<'a, Self::Output> {
+        Box::pin(futures::stream::once(self.invoke_body(input)))
+    }
+
+    /// Whether the step works on a streamed input as it arrives. Such a step
+    /// starts when the first input chunk is there (its start event then has
+    /// no input), and [`transform_body`](Self::transform_body) is called.
+    /// Other steps get their input collected first and then streamed.
+    fn transforms_input(&self) -> bool {
+        false
+    }
+
+    /// Streams the output for a streamed input. The default collects the
+    /// input (folding its chunks) and then calls
+    /// [`stream_body`](Self::stream_body).
+    fn transform_body<'a>(&'a self, input: ChunkStream<'a, Self::Input>) -> ChunkStream<'a, Self::Output> {
+        let collected = async move {
+            let acc = collect(input).await?;
+            Ok::<_, crate::Error>(match acc {
+                Some(input) => self.stream_body(input),
+                None => Box::pin(futures::stream::empty()) as ChunkStream<'a, Self::Output>,
+            })
+        };
+        Box::pin(futures::stream::once(collected).try_flatten())
+    }
+}
+
+/// Folds a chunk stream into one value (`None` when it was empty).
+pub(crate) async fn collect<T: Chunk>(mut input: ChunkStream<'_, T>) -> Result<Option<T>> {
+    let mut acc: Option<T> = None;
+    while let Some(chunk) = input.next().await {
+        let chunk = chunk?;
+        match acc.as_mut() {
+            Some(a) => a.concat(chunk),
+            None => acc = Some(chunk),
+        }
+    }
+    Ok(acc)
+}
+
+/// `a | b` for the crate's runnable types: the same as `a.pipe(b)`.
+macro_rules! impl_pipe_operator {
+    ([$($g:tt)*] $t:ty) => {
+        impl<Next, $($g)*> ::std::ops::BitOr<Next> for $t
+        where
+            $t: $crate::Runnable,
+            Next: $crate::Runnable,
+            <$t as $crate::Runnable>::Output: Into<Next::Input>,
+        {
+            type Output = $crate::runnable::Sequence<($crate::runnable::sequence::First<$t>, Next)>;
+            fn bitor(self, next: Next) -> Self::Output {
+                $crate::RunnableExt::pipe(self, next)
+            }
+        }
+    };
+}
+pub(crate) use impl_pipe_operator;

@@ -1,0 +1,158 @@
+//! [`Retry`]: run again on failure, with backoff.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use futures::StreamExt;
+
+use super::run::{self, RunStream, Source};
+use super::{impl_pipe_operator, ChunkStream, Runnable};
+use crate::context::{CallOpts, StepTag};
+use crate::error::{Error, Result};
+
+type RetryIf = Arc<dyn Fn(&Error) -> bool + Send + Sync>;
+
+/// When and how often [`Retry`] tries again.
+///
+/// ```
+/// use std::time::Duration;
+/// let policy = runwright::RetryPolicy::new(5)
+///     .backoff(Duration::from_millis(50), Duration::from_secs(2))
+///     .retry_if(|e| e.kind() == runwright::ErrorKind::Timeout);
+/// # let _ = policy;
+/// ```
+#[derive(Clone)]
+pub struct RetryPolicy {
+    max_attempts: u32,
+    initial_delay: Duration,
+    max_delay: Duration,
+    jitter: bool,
+    retry_if: Option<RetryIf>,
+}
+
+impl RetryPolicy {
+    /// At most `max_attempts` tries in all (at least one), 100 ms after the
+    /// first failure, doubling up to 10 s, with jitter; every error retried.
+    pub fn new(max_attempts: u32) -> Self {
+        RetryPolicy {
+            max_attempts: max_attempts.max(1),
+            initial_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(10),
+            jitter: true,
+            retry_if: None,
+        }
+    }
+
+    /// Sets the first delay and the cap of the exponential backoff.
+    pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.initial_delay = initial;
+        self.max_delay = max;
+        self
+    }
+
+    /// Turns jitter (a random part of each delay) on or off.
+    pub fn jitter(mut self, on: bool) -> Self {
+        self.jitter = on;
+        self
+    }
+
+    /// Retries only the errors for which `f` is true.
+    pub fn retry_if(mut self, f: impl Fn(&Error) -> bool + Send + Sync + 'static) -> Self {
+        self.retry_if = Some(Arc::new(f));
+        self
+    }
+
+    fn should_retry(&self, attempt: u32, e: &Error) -> bool {
+        attempt < self.max_attempts && self.retry_if.as_ref().is_none_or(|f| f(e))
+    }
+
+    /// The delay before attempt `attempt + 1`.
+    fn delay(&self, attempt: u32) -> Duration {
+        let exp = self.initial_delay.saturating_mul(1u32 << (attempt - 1).min(20));
+        let d = exp.min(self.max_delay);
+        if self.jitter && !d.is_zero() {
+            // Up to a quarter of the delay, from the bits of a fresh uuid.
+            let r = uuid::Uuid::new_v4().as_u128() as u64 % 1000;
+            d + d / 4 * r as u32 / 1000
+        } else {
+            d
+        }
+    }
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy::new(3)
+    }
+}
+
+/// A runnable that runs again when it fails (LangChain's `RunnableRetry`).
+/// Each attempt is a child run; attempts after the first are tagged
+/// `retry:attempt:N`. A stream is retried only while it has yielded nothing.
+pub struct Retry<R> {
+    inner: R,
+    policy: RetryPolicy,
+}
+
+impl<R: Runnable> Retry<R> {
+    pub(crate) fn new(inner: R, policy: RetryPolicy) -> Self {
+        Retry { inner, policy }
+    }
+
+    fn opts(attempt: u32) -> CallOpts {
+        if attempt > 1 {
+            CallOpts::step(StepTag::Retry(attempt))
+        } else {
+            CallOpts::default()
+        }
+    }
+}
+
+impl<R: Runnable> Runnable for Retry<R> {
+    type Input = R::Input;
+    type Output = R::Output;
+
+    fn name(&self) -> Cow<'_, str> {
+        self.inner.name()
+    }
+
+    fn invoke_body<'a>(&'a self, input: R::Input) -> BoxFuture<'a, Result<R::Output>> {
+        Box::pin(async move {
+            let mut attempt = 1;
+            loop {
+                match run::invoke(&self.inner, input.clone(), Self::opts(attempt)).await {
+                    Ok(out) => return Ok(out),
+                    Err(e) if self.policy.should_retry(attempt, &e) => {
+                        tokio::time::sleep(self.policy.delay(attempt)).await;
+                        attempt += 1;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        })
+    }
+
+    fn stream_body<'a>(&'a self, input: R::Input) -> ChunkStream<'a, R::Output> {
+        let chosen = async move {
+            let mut attempt = 1;
+            loop {
+                let mut s = RunStream::new(&self.inner, Source::Value(input.clone()), Self::opts(attempt));
+                match s.next().await {
+                    Some(Err(e)) if self.policy.should_retry(attempt, &e) => {
+                        drop(s);
+                        tokio::time::sleep(self.policy.delay(attempt)).await;
+                        attempt += 1;
+                    }
+                    Some(Err(e)) => return Box::pin(futures::stream::iter([Err(e)])) as ChunkStream<'a, R::Output>,
+                    Some(Ok(first)) => return Box::pin(futures::stream::iter([Ok(first)]).chain(s)),
+                    None => return Box::pin(futures::stream::empty()),
+                }
+            }
+        };
+        Box::pin(futures::stream::once(chosen).flatten())
+    }
+}
+
+impl_pipe_operator!([R] Retry<R>);

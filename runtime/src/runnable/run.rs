@@ -1,0 +1,294 @@
+//! The one place every run goes through: make the child context, emit the
+//! start event, run the body inside the context, forward chunks as events,
+//! emit the end (or a tool's error) event with the aggregated output.
+//!
+//! When nobody listens, none of the payloads is built: no clone of an input,
+//! an output or a chunk, no fold of the chunks, no name.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures::{Stream, StreamExt};
+use parking_lot::Mutex;
+
+use super::{ChunkStream, RunType, Runnable};
+use crate::context::{current, enter, CallOpts, RunContext, Scoped};
+use crate::error::{Error, Result};
+use crate::events::{EventData, EventPhase};
+use crate::value::{Chunk, Payload};
+
+fn name_of<R: Runnable + ?Sized>(r: &R) -> Arc<str> {
+    Arc::from(&*r.name())
+}
+
+fn start_ctx<R: Runnable + ?Sized>(r: &R, parent: Option<&Arc<RunContext>>, opts: CallOpts) -> Arc<RunContext> {
+    RunContext::child(parent, r.run_type(), || name_of(r), r.config(), opts)
+}
+
+fn fail<R: Runnable + ?Sized>(r: &R, ctx: &RunContext, e: Error, input: Option<Payload>) -> Error {
+    let e = e.in_step(|| if ctx.name.is_empty() { name_of(r) } else { ctx.name.clone() });
+    if ctx.run_type == RunType::Tool {
+        ctx.emit(
+            EventPhase::Error,
+            EventData {
+                error: Some(e.clone()),
+                input,
+                ..Default::default()
+            },
+        );
+    }
+    e
+}
+
+/// Invokes `r` on `input` as a run of its own beneath the current run.
+pub(crate) async fn invoke<R: Runnable + ?Sized>(r: &R, input: R::Input, opts: CallOpts) -> Result<R::Output> {
+    let ctx = start_ctx(r, current().as_ref(), opts);
+    let input_payload = if ctx.is_listening() {
+        let p = Payload::new(input.clone());
+        ctx.emit(EventPhase::Start, EventData::with_input(Some(p.clone())));
+        Some(p)
+    } else {
+        None
+    };
+    let mut slot = Some(ctx.clone());
+    let body = enter(&mut slot, || r.invoke_body(input));
+    match Scoped::new(slot, body).await {
+        Ok(out) => {
+            if ctx.is_listening() {
+                ctx.emit(
+                    EventPhase::End,
+                    EventData {
+                        input: input_payload,
+                        output: Some(Payload::new(out.clone())),
+                        ..Default::default()
+                    },
+                );
+            }
+            Ok(out)
+        }
+        Err(e) => Err(fail(r, &ctx, e, input_payload)),
+    }
+}
+
+/// What a run is started on: a whole input, or a stream of input chunks.
+pub enum Source<'a, I> {
+    /// A whole input: the run streams its output for it.
+    Value(I),
+    /// A streamed input: the run transforms it.
+    Stream(ChunkStream<'a, I>),
+}
+
+enum State<'a, I, O> {
+    /// Not started; holds the input.
+    Idle(Option<Source<'a, I>>),
+    /// Collecting a streamed input for a step that cannot transform.
+    Collecting { input: ChunkStream<'a, I>, acc: Option<I> },
+    /// Running the body.
+    Running(ChunkStream<'a, O>),
+    Done,
+}
+
+enum InputRecord<I> {
+    None,
+    Known(Payload),
+    Tapped(Arc<Mutex<Option<I>>>),
+}
+
+/// The output stream of one run: what `stream` and `transform` return.
+///
+/// The run starts lazily, on the first poll (for a streamed input, once its
+/// first chunk is there). Each chunk is forwarded as it comes; the end event
+/// follows the last chunk. Dropping the stream drops the body inside the
+/// run's context, which cancels whatever it was doing.
+#[must_use = "streams do nothing unless polled"]
+pub struct RunStream<'a, R: Runnable + ?Sized> {
+    runnable: &'a R,
+    parent: Option<Arc<RunContext>>,
+    opts: Option<CallOpts>,
+    state: State<'a, R::Input, R::Output>,
+    ctx: Option<Arc<RunContext>>,
+    acc: Option<R::Output>,
+    input: InputRecord<R::Input>,
+}
+
+// Nothing in a RunStream is ever pinned in place: the body and the input are
+// boxed streams, everything else is moved freely.
+impl<R: Runnable + ?Sized> Unpin for RunStream<'_, R> {}
+
+impl<'a, R: Runnable + ?Sized> RunStream<'a, R> {
+    /// The parent is the run current *now*, when the stream is made, not
+    /// when it is first polled (by then another step may be current).
+    pub(crate) fn new(runnable: &'a R, source: Source<'a, R::Input>, opts: CallOpts) -> Self {
+        RunStream {
+            runnable,
+            parent: current(),
+            opts: Some(opts),
+            state: State::Idle(Some(source)),
+            ctx: None,
+            acc: None,
+            input: InputRecord::None,
+        }
+    }
+
+    fn start(&mut self, input: Option<&R::Input>) -> Arc<RunContext> {
+        let opts = self.opts.take().unwrap_or_default();
+        let ctx = start_ctx(self.runnable, self.parent.as_ref(), opts);
+        if ctx.is_listening() {
+            let p = input.map(|i| Payload::new(i.clone()));
+            if let Some(p) = &p {
+                self.input = InputRecord::Known(p.clone());
+            }
+            ctx.emit(EventPhase::Start, EventData::with_input(p));
+        }
+        self.ctx = Some(ctx.clone());
+        ctx
+    }
+
+    fn run_body(&mut self, ctx: Arc<RunContext>, make: impl FnOnce(&'a R) -> ChunkStream<'a, R::Output>) {
+        let r = self.runnable;
+        let mut slot = Some(ctx);
+        let body = enter(&mut slot, || make(r));
+        self.state = State::Running(body);
+    }
+
+    fn input_payload(&mut self) -> Option<Payload> {
+        match std::mem::replace(&mut self.input, InputRecord::None) {
+            InputRecord::None => None,
+            InputRecord::Known(p) => Some(p),
+            InputRecord::Tapped(t) => t.lock().take().map(Payload::new),
+        }
+    }
+
+    fn finish(&mut self, ctx: &Arc<RunContext>) {
+        self.state = State::Done;
+        if ctx.is_listening() {
+            let data = EventData {
+                input: self.input_payload(),
+                output: self.acc.take().map(Payload::new),
+                ..Default::default()
+            };
+            ctx.emit(EventPhase::End, data);
+        }
+    }
+
+    fn poll_body(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<R::Output>>> {
+        let State::Running(body) = &mut self.state else {
+            return Poll::Ready(None);
+        };
+        let ctx = self.ctx.clone().expect("running without a context");
+        if let Some(sink) = &ctx.sink {
+            if sink.poll_capacity(cx).is_pending() {
+                return Poll::Pending;
+            }
+        }
+        let mut slot = Some(ctx.clone());
+        let polled = enter(&mut slot, || body.as_mut().poll_next(cx));
+        match polled {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Some(Ok(chunk))) => {
+                if ctx.is_listening() {
+                    let copy = chunk.clone();
+                    ctx.emit(EventPhase::Stream, EventData::with_chunk(Payload::new(copy.clone())));
+                    match self.acc.as_mut() {
+                        Some(acc) => acc.concat(copy),
+                        None => self.acc = Some(copy),
+                    }
+                }
+                Poll::Ready(Some(Ok(chunk)))
+            }
+            Poll::Ready(Some(Err(e))) => {
+                self.state = State::Done;
+                let input = self.input_payload();
+                Poll::Ready(Some(Err(fail(self.runnable, &ctx, e, input))))
+            }
+            Poll::Ready(None) => {
+                self.finish(&ctx);
+                Poll::Ready(None)
+            }
+        }
+    }
+}
+
+impl<R: Runnable + ?Sized> Stream for RunStream<'_, R> {
+    type Item = Result<R::Output>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        loop {
+            match &mut this.state {
+                State::Running(_) => return this.poll_body(cx),
+                State::Done => return Poll::Ready(None),
+                State::Idle(source) => match source.take() {
+                    Some(Source::Value(input)) => {
+                        let ctx = this.start(Some(&input));
+                        this.run_body(ctx, move |r| r.stream_body(input));
+                    }
+                    Some(Source::Stream(input)) if !this.runnable.transforms_input() => {
+                        this.state = State::Collecting { input, acc: None };
+                    }
+                    Some(Source::Stream(mut input)) => {
+                        // A transforming step starts once its first input
+                        // chunk is there, so the step feeding it starts first.
+                        let first = match input.as_mut().poll_next(cx) {
+                            Poll::Pending => {
+                                this.state = State::Idle(Some(Source::Stream(input)));
+                                return Poll::Pending;
+                            }
+                            Poll::Ready(Some(Err(e))) => {
+                                this.state = State::Done;
+                                return Poll::Ready(Some(Err(e)));
+                            }
+                            Poll::Ready(first) => first.and_then(|r| r.ok()),
+                        };
+                        let ctx = this.start(None);
+                        let head = futures::stream::iter(first.map(Ok));
+                        let rest: ChunkStream<'_, R::Input> = if ctx.is_listening() {
+                            let tap = Arc::new(Mutex::new(None::<R::Input>));
+                            this.input = InputRecord::Tapped(tap.clone());
+                            Box::pin(head.chain(input).inspect(move |c| {
+                                if let Ok(c) = c {
+                                    let mut t = tap.lock();
+                                    match t.as_mut() {
+                                        Some(acc) => acc.concat(c.clone()),
+                                        None => *t = Some(c.clone()),
+                                    }
+                                }
+                            }))
+                        } else {
+                            Box::pin(head.chain(input))
+                        };
+                        this.run_body(ctx, move |r| r.transform_body(rest));
+                    }
+                    None => this.state = State::Done,
+                },
+                State::Collecting { input, acc } => match input.as_mut().poll_next(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Some(Ok(chunk))) => match acc.as_mut() {
+                        Some(a) => a.concat(chunk),
+                        None => *acc = Some(chunk),
+                    },
+                    Poll::Ready(Some(Err(e))) => {
+                        this.state = State::Done;
+                        return Poll::Ready(Some(Err(e)));
+                    }
+                    Poll::Ready(None) => match acc.take() {
+                        // Nothing came in: like LangChain, the step never runs.
+                        None => this.state = State::Done,
+                        Some(input) => this.state = State::Idle(Some(Source::Value(input))),
+                    },
+                },
+            }
+        }
+    }
+}
+
+impl<R: Runnable + ?Sized> Drop for RunStream<'_, R> {
+    fn drop(&mut self) {
+        if let (Some(ctx), State::Running(_)) = (self.ctx.take(), &self.state) {
+            let mut slot = Some(ctx);
+            let state = &mut self.state;
+            enter(&mut slot, move || *state = State::Done);
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! [`Sequence`]: steps run one after another, each fed the previous output.
+
+use std::borrow::Cow;
+use std::ops::BitOr;
+
+use futures::future::BoxFuture;
+use futures::TryStreamExt;
+
+use super::run::{self, RunStream, Source};
+use super::{ChunkStream, Runnable};
+use crate::context::{CallOpts, StepTag};
+use crate::error::Result;
+use crate::value::Value;
+
+/// The first step of a [`Sequence`].
+pub struct First<A>(pub(crate) A);
+
+/// The steps of a [`Sequence`], as a typed list: `(((First<A>, B), C), D)`.
+/// Each step's output must convert (`Into`) into the next step's input, which
+/// the compiler checks where the steps are put together.
+pub trait Steps: Send + Sync {
+    /// The first step's input.
+    type Input: Value;
+    /// The last step's output.
+    type Output: Value;
+    /// How many steps there are.
+    const LEN: u32;
+
+    /// Invokes the steps in order.
+    #[doc(hidden)]
+    fn invoke_steps<'a>(&'a self, input: Self::Input) -> BoxFuture<'a, Result<Self::Output>>;
+
+    /// Chains the steps' streams: the first streams, the others transform.
+    #[doc(hidden)]
+    fn stream_steps<'a>(&'a self, input: Source<'a, Self::Input>) -> ChunkStream<'a, Self::Output>;
+}
+
+impl<A: Runnable> Steps for First<A> {
+    type Input = A::Input;
+    type Output = A::Output;
+    const LEN: u32 = 1;
+
+    fn invoke_steps<'a>(&'a self, input: A::Input) -> BoxFuture<'a, Result<A::Output>> {
+        Box::pin(run::invoke(&self.0, input, CallOpts::step(StepTag::Seq(1))))
+    }
+
+    fn stream_steps<'a>(&'a self, input: Source<'a, A::Input>) -> ChunkStream<'a, A::Output> {
+        Box::pin(RunStream::new(&self.0, input, CallOpts::step(StepTag::Seq(1))))
+    }
+}
+
+impl<S, B> Steps for (S, B)
+where
+    S: Steps,
+    B: Runnable,
+    S::Output: Into<B::Input>,
+{
+    type Input = S::Input;
+    type Output = B::Output;
+    const LEN: u32 = S::LEN + 1;
+
+    fn invoke_steps<'a>(&'a self, input: S::Input) -> BoxFuture<'a, Result<B::Output>> {
+        Box::pin(async move {
+            let mid = self.0.invoke_steps(input).await?;
+            run::invoke(&self.1, mid.into(), CallOpts::step(StepTag::Seq(Self::LEN))).await
+        })
+    }
+
+    fn stream_steps<'a>(&'a self, input: Source<'a, S::Input>) -> ChunkStream<'a, B::Output> {
+        let prev: ChunkStream<'a, B::Input> = Box::pin(self.0.stream_steps(input).map_ok(Into::into));
+        Box::pin(RunStream::new(
+            &self.1,
+            Source::Stream(prev),
+            CallOpts::step(StepTag::Seq(Self::LEN)),
+        ))
+    }
+}
+
+/// Steps run one after another (LangChain's `RunnableSequence`): `a | b | c`.
+///
+/// Streaming a sequence streams through it: the first step streams, each
+/// later step transforms the stream before it, so every chunk travels the
+/// whole pipeline before the next is produced. Steps that cannot work on a
+/// partial input (a prompt, a plain function) collect theirs first.
+///
+/// ```
+/// use runwright::{Lambda, RunnableExt};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let chain = Lambda::from_fn(|x: i32| Ok(x + 1)) | Lambda::from_fn(|x: i32| Ok(x * 10));
+/// assert_eq!(chain.invoke(1).await.unwrap(), 20);
+/// # }
+/// ```
+#[must_use = "a sequence does nothing until it is invoked or streamed"]
+pub struct Sequence<S> {
+    steps: S,
+}
+
+impl<S: Steps> Sequence<S> {
+    pub(crate) fn new(steps: S) -> Self {
+        Sequence { steps }
+    }
+
+    /// Appends a step (flat: `a.pipe(b).pipe(c)` is one sequence of three).
+    pub fn pipe<B>(self, next: B) -> Sequence<(S, B)>
+    where
+        B: Runnable,
+        S::Output: Into<B::Input>,
+    {
+        Sequence {
+            steps: (self.steps, next),
+        }
+    }
+}
+
+impl<S: Steps> Runnable for Sequence<S> {
+    type Input = S::Input;
+    type Output = S::Output;
+
+    fn name(&self) -> Cow<'_, str> {
+        "RunnableSequence".into()
+    }
+
+    fn invoke_body<'a>(&'a self, input: S::Input) -> BoxFuture<'a, Result<S::Output>> {
+        self.steps.invoke_steps(input)
+    }
+
+    fn stream_body<'a>(&'a self, input: S::Input) -> ChunkStream<'a, S::Output> {
+        self.steps.stream_steps(Source::Value(input))
+    }
+
+    fn transforms_input(&self) -> bool {
+        true
+    }
+
+    fn transform_body<'a>(&'a self, input: ChunkStream<'a, S::Input>) -> ChunkStream<'a, S::Output> {
+        self.steps.stream_steps(Source::Stream(input))
+    }
+}
+
+impl<S, B> BitOr<B> for Sequence<S>
+where
+    S: Steps,
+    B: Runnable,
+    S::Output: Into<B::Input>,
+{
+    type Output = Sequence<(S, B)>;
+    fn bitor(self, next: B) -> Self::Output {
+        self.pipe(next)
+    }
+}
