@@ -43,6 +43,14 @@ impl<I: Value, O: Value> Runnable for BoxRunnable<I, O> {
         self.0.config()
     }
 
+    fn input_payload(&self, input: &Self::Input) -> crate::Payload {
+        self.0.input_payload(input)
+    }
+
+    fn output_payload(&self, output: &Self::Output) -> crate::Payload {
+        self.0.output_payload(output)
+    }
+
     fn invoke_body<'a>(&'a self, input: I) -> BoxFuture<'a, Result<O>> {
         self.0.invoke_body(input)
     }

@@ -22,7 +22,7 @@ use futures::{Stream, StreamExt, TryStreamExt};
 
 use crate::config::RunConfig;
 use crate::error::Result;
-use crate::value::{Chunk, Value};
+use crate::value::{Chunk, Payload, Value};
 
 pub use assign::Assign;
 pub use boxed::BoxRunnable;
@@ -123,6 +123,19 @@ pub trait Runnable: Send + Sync {
     /// metadata). The caller's and the parent's settings win over it.
     fn config(&self) -> Option<&RunConfig> {
         None
+    }
+
+    /// How this step's input appears in its events. The default is the input
+    /// itself; a chat model shows `{"messages": [[...]]}`, as LangChain does.
+    /// Called only when someone listens.
+    fn input_payload(&self, input: &Self::Input) -> Payload {
+        Payload::new(input.clone())
+    }
+
+    /// How this step's final output appears in its end event. The default is
+    /// the output itself. Called only when someone listens.
+    fn output_payload(&self, output: &Self::Output) -> Payload {
+        Payload::new(output.clone())
     }
 
     /// Computes the output for one input.

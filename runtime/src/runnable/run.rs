@@ -45,7 +45,7 @@ fn fail<R: Runnable + ?Sized>(r: &R, ctx: &RunContext, e: Error, input: Option<P
 pub(crate) async fn invoke<R: Runnable + ?Sized>(r: &R, input: R::Input, opts: CallOpts) -> Result<R::Output> {
     let ctx = start_ctx(r, current().as_ref(), opts);
     let input_payload = if ctx.is_listening() {
-        let p = Payload::new(input.clone());
+        let p = r.input_payload(&input);
         ctx.emit(EventPhase::Start, EventData::with_input(Some(p.clone())));
         Some(p)
     } else {
@@ -60,7 +60,7 @@ pub(crate) async fn invoke<R: Runnable + ?Sized>(r: &R, input: R::Input, opts: C
                     EventPhase::End,
                     EventData {
                         input: input_payload,
-                        output: Some(Payload::new(out.clone())),
+                        output: Some(r.output_payload(&out)),
                         ..Default::default()
                     },
                 );
@@ -135,7 +135,7 @@ impl<'a, R: Runnable + ?Sized> RunStream<'a, R> {
         let opts = self.opts.take().unwrap_or_default();
         let ctx = start_ctx(self.runnable, self.parent.as_ref(), opts);
         if ctx.is_listening() {
-            let p = input.map(|i| Payload::new(i.clone()));
+            let p = input.map(|i| self.runnable.input_payload(i));
             if let Some(p) = &p {
                 self.input = InputRecord::Known(p.clone());
             }
@@ -156,7 +156,7 @@ impl<'a, R: Runnable + ?Sized> RunStream<'a, R> {
         match std::mem::replace(&mut self.input, InputRecord::None) {
             InputRecord::None => None,
             InputRecord::Known(p) => Some(p),
-            InputRecord::Tapped(t) => t.lock().take().map(Payload::new),
+            InputRecord::Tapped(t) => t.lock().take().map(|i| self.runnable.input_payload(&i)),
         }
     }
 
@@ -165,7 +165,7 @@ impl<'a, R: Runnable + ?Sized> RunStream<'a, R> {
         if ctx.is_listening() {
             let data = EventData {
                 input: self.input_payload(),
-                output: self.acc.take().map(Payload::new),
+                output: self.acc.take().map(|o| self.runnable.output_payload(&o)),
                 ..Default::default()
             };
             ctx.emit(EventPhase::End, data);

@@ -50,6 +50,14 @@ impl<R: Runnable> Runnable for WithConfig<R> {
         Some(&self.config)
     }
 
+    fn input_payload(&self, input: &Self::Input) -> crate::Payload {
+        self.inner.input_payload(input)
+    }
+
+    fn output_payload(&self, output: &Self::Output) -> crate::Payload {
+        self.inner.output_payload(output)
+    }
+
     fn invoke_body<'a>(&'a self, input: R::Input) -> BoxFuture<'a, Result<R::Output>> {
         self.inner.invoke_body(input)
     }
