@@ -31,6 +31,11 @@ pub mod config;
 pub mod context;
 pub mod error;
 pub mod events;
+pub mod messages;
+pub mod models;
+pub mod parsers;
+pub mod prompts;
+pub mod retrievers;
 pub mod runnable;
 pub mod value;
 
@@ -45,4 +50,21 @@ pub use runnable::{
     Assign, BoxRunnable, ChunkStream, Generator, Lambda, Parallel, Passthrough, Retry, RetryPolicy, RunStream,
     RunType, Runnable, RunnableExt, Sequence, Steps, WithConfig, WithFallbacks,
 };
+pub use messages::{
+    AIMessage, AIMessageChunk, ChunkPosition, Content, HumanMessage, InvalidToolCall, Message, SystemMessage, ToolCall,
+    ToolCallChunk, ToolMessage, ToolStatus, UsageMetadata,
+};
+pub use prompts::{ChatPromptTemplate, MessageTemplate, MessagesPlaceholder, PromptTemplate, PromptValue};
+pub use models::{
+    ChatModel, FakeListChatModel, FakeListLLM, FakeStreamingListLLM, FakeToolCallingChatModel, GenericFakeChatModel,
+    LanguageModelInput,
+};
+pub use parsers::{ModelOutput, StrOutputParser};
+pub use retrievers::{Document, InMemoryRetriever, Retriever};
 pub use value::{Chunk, Map, Payload, Value};
+
+/// Paths used by runwright's macros. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use futures::future::BoxFuture;
+}

@@ -84,7 +84,9 @@ impl CallOpts {
 /// use runwright::{Lambda, RunContext, RunnableExt};
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// let who = Lambda::from_fn(|_: ()| {
-///     Ok(RunContext::current().map(|c| c.tags().to_vec()).unwrap_or_default())
+///     Ok(RunContext::current()
+///         .map(|c| c.tags().iter().map(|t| t.to_string()).collect::<Vec<_>>())
+///         .unwrap_or_default())
 /// });
 /// let tags = who
 ///     .invoke_with((), runwright::RunConfig::new().tag("outer"))

@@ -47,8 +47,16 @@ impl<I: Value, O: Value> Runnable for BoxRunnable<I, O> {
         self.0.input_payload(input)
     }
 
-    fn output_payload(&self, output: &Self::Output) -> crate::Payload {
-        self.0.output_payload(output)
+    fn output_payload(&self, output: &Self::Output, streamed: bool) -> crate::Payload {
+        self.0.output_payload(output, streamed)
+    }
+
+    fn streams_after_run(&self) -> bool {
+        self.0.streams_after_run()
+    }
+
+    fn split_after_run(&self, output: Self::Output) -> Vec<Self::Output> {
+        self.0.split_after_run(output)
     }
 
     fn invoke_body<'a>(&'a self, input: I) -> BoxFuture<'a, Result<O>> {

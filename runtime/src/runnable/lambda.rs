@@ -5,18 +5,23 @@ use std::future::Future;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
+use futures::StreamExt;
 
-use super::{impl_pipe_operator, Runnable};
+use super::run::{self, RunStream, Source};
+use super::{impl_pipe_operator, BoxRunnable, ChunkStream, Runnable};
+use crate::context::CallOpts;
 use crate::error::Result;
 use crate::value::Value;
 
 type SyncFn<I, O> = Arc<dyn Fn(I) -> Result<O> + Send + Sync>;
 type AsyncFn<I, O> = Arc<dyn Fn(I) -> BoxFuture<'static, Result<O>> + Send + Sync>;
+type PickFn<I, O> = Arc<dyn Fn(&I) -> Result<BoxRunnable<I, O>> + Send + Sync>;
 
 enum Body<I, O> {
     Sync(SyncFn<I, O>),
     Blocking(SyncFn<I, O>),
     Async(AsyncFn<I, O>),
+    Pick(PickFn<I, O>),
 }
 
 impl<I, O> Clone for Body<I, O> {
@@ -25,6 +30,7 @@ impl<I, O> Clone for Body<I, O> {
             Body::Sync(f) => Body::Sync(f.clone()),
             Body::Blocking(f) => Body::Blocking(f.clone()),
             Body::Async(f) => Body::Async(f.clone()),
+            Body::Pick(f) => Body::Pick(f.clone()),
         }
     }
 }
@@ -108,6 +114,30 @@ impl<I: Value, O: Value> Lambda<I, O> {
         }
     }
 
+    /// A function that picks the runnable to run on the input (LangChain's
+    /// lambda returning a runnable): the picked runnable runs beneath this
+    /// step, on the same input, and its output is this step's output.
+    ///
+    /// ```
+    /// use runwright::{Lambda, RunnableExt};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let small = Lambda::from_fn(|x: i32| Ok(x + 1)).boxed();
+    /// let big = Lambda::from_fn(|x: i32| Ok(x * 100)).boxed();
+    /// let route = Lambda::returning(move |x: &i32| Ok(if *x < 10 { small.clone() } else { big.clone() }));
+    /// assert_eq!(route.invoke(3).await.unwrap(), 4);
+    /// assert_eq!(route.invoke(30).await.unwrap(), 3000);
+    /// # }
+    /// ```
+    pub fn returning<F>(f: F) -> Self
+    where
+        F: Fn(&I) -> Result<BoxRunnable<I, O>> + Send + Sync + 'static,
+    {
+        Lambda {
+            name: fn_name::<F>(),
+            body: Body::Pick(Arc::new(f)),
+        }
+    }
+
     /// Renames the step.
     pub fn named(mut self, name: impl Into<Arc<str>>) -> Self {
         self.name = name.into();
@@ -131,7 +161,29 @@ impl<I: Value, O: Value> Runnable for Lambda<I, O> {
                 let f = f.clone();
                 Box::pin(async move { crate::spawn_blocking(move || f(input)).await? })
             }
+            Body::Pick(f) => {
+                let picked = f(&input);
+                Box::pin(async move { run::invoke(&picked?, input, CallOpts::default()).await })
+            }
         }
+    }
+
+    fn stream_body<'a>(&'a self, input: I) -> ChunkStream<'a, O> {
+        let Body::Pick(f) = &self.body else {
+            return Box::pin(futures::stream::once(self.invoke_body(input)));
+        };
+        let picked = f(&input);
+        Box::pin(async_stream::stream! {
+            match picked {
+                Ok(r) => {
+                    let mut s = RunStream::new(&r, Source::Value(input), CallOpts::default());
+                    while let Some(item) = s.next().await {
+                        yield item;
+                    }
+                }
+                Err(e) => yield Err(e),
+            }
+        })
     }
 
     fn transforms_input(&self) -> bool {

@@ -132,10 +132,31 @@ pub trait Runnable: Send + Sync {
         Payload::new(input.clone())
     }
 
-    /// How this step's final output appears in its end event. The default is
-    /// the output itself. Called only when someone listens.
-    fn output_payload(&self, output: &Self::Output) -> Payload {
+    /// How this step's final output appears in its end event. `streamed`
+    /// tells whether the output is the fold of streamed chunks (a chat model
+    /// then shows an `AIMessageChunk`) or was returned whole (an
+    /// `AIMessage`). The default is the output itself. Called only when
+    /// someone listens.
+    fn output_payload(&self, output: &Self::Output, streamed: bool) -> Payload {
+        let _ = streamed;
         Payload::new(output.clone())
+    }
+
+    /// Whether streaming this step means: run it whole (its run starts and
+    /// ends), then yield its output cut into the pieces
+    /// [`split_after_run`](Self::split_after_run) gives, outside the run.
+    /// LangChain's `FakeStreamingListLLM` streams this way, and so do the
+    /// steps LangChain never streams: prompts, tools and retrievers (their
+    /// runs end before their output moves on, with no stream event). Default:
+    /// yes for those run types, no for the others.
+    fn streams_after_run(&self) -> bool {
+        matches!(self.run_type(), RunType::Prompt | RunType::Tool | RunType::Retriever)
+    }
+
+    /// The pieces a step that [`streams_after_run`](Self::streams_after_run)
+    /// yields for its output. The default yields the output whole.
+    fn split_after_run(&self, output: Self::Output) -> Vec<Self::Output> {
+        vec![output]
     }
 
     /// Computes the output for one input.

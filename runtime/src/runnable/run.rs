@@ -60,7 +60,7 @@ pub(crate) async fn invoke<R: Runnable + ?Sized>(r: &R, input: R::Input, opts: C
                     EventPhase::End,
                     EventData {
                         input: input_payload,
-                        output: Some(r.output_payload(&out)),
+                        output: Some(r.output_payload(&out, false)),
                         ..Default::default()
                     },
                 );
@@ -86,6 +86,8 @@ enum State<'a, I, O> {
     Collecting { input: ChunkStream<'a, I>, acc: Option<I> },
     /// Running the body.
     Running(ChunkStream<'a, O>),
+    /// The run has ended; yielding its output in pieces, outside the run.
+    Replay(std::vec::IntoIter<O>),
     Done,
 }
 
@@ -165,7 +167,7 @@ impl<'a, R: Runnable + ?Sized> RunStream<'a, R> {
         if ctx.is_listening() {
             let data = EventData {
                 input: self.input_payload(),
-                output: self.acc.take().map(|o| self.runnable.output_payload(&o)),
+                output: self.acc.take().map(|o| self.runnable.output_payload(&o, true)),
                 ..Default::default()
             };
             ctx.emit(EventPhase::End, data);
@@ -186,10 +188,25 @@ impl<'a, R: Runnable + ?Sized> RunStream<'a, R> {
         let polled = enter(&mut slot, || body.as_mut().poll_next(cx));
         match polled {
             Poll::Pending => Poll::Pending,
+            Poll::Ready(Some(Ok(chunk))) if self.runnable.streams_after_run() => {
+                if ctx.is_listening() {
+                    self.acc = Some(chunk.clone());
+                }
+                self.finish(&ctx);
+                let mut pieces = self.runnable.split_after_run(chunk).into_iter();
+                let first = pieces.next();
+                self.state = State::Replay(pieces);
+                Poll::Ready(first.map(Ok))
+            }
             Poll::Ready(Some(Ok(chunk))) => {
                 if ctx.is_listening() {
                     let copy = chunk.clone();
-                    ctx.emit(EventPhase::Stream, EventData::with_chunk(Payload::new(copy.clone())));
+                    // Models report their own chunks as tokens
+                    // (on_chat_model_stream / on_llm_stream), never as
+                    // generic stream events.
+                    if !matches!(ctx.run_type, RunType::ChatModel | RunType::Llm) {
+                        ctx.emit(EventPhase::Stream, EventData::with_chunk(Payload::new(copy.clone())));
+                    }
                     match self.acc.as_mut() {
                         Some(acc) => acc.concat(copy),
                         None => self.acc = Some(copy),
@@ -218,8 +235,17 @@ impl<R: Runnable + ?Sized> Stream for RunStream<'_, R> {
         loop {
             match &mut this.state {
                 State::Running(_) => return this.poll_body(cx),
+                State::Replay(pieces) => return Poll::Ready(pieces.next().map(Ok)),
                 State::Done => return Poll::Ready(None),
                 State::Idle(source) => match source.take() {
+                    Some(Source::Value(input)) if this.runnable.transforms_input() => {
+                        // As in LangChain, a transforming step always streams
+                        // from an input stream, even when handed one value: its
+                        // start shows no input, its end shows the input.
+                        let once: ChunkStream<'_, R::Input> =
+                            Box::pin(futures::stream::iter([Ok(input)]));
+                        this.state = State::Idle(Some(Source::Stream(once)));
+                    }
                     Some(Source::Value(input)) => {
                         let ctx = this.start(Some(&input));
                         this.run_body(ctx, move |r| r.stream_body(input));

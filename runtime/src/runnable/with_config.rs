@@ -54,8 +54,16 @@ impl<R: Runnable> Runnable for WithConfig<R> {
         self.inner.input_payload(input)
     }
 
-    fn output_payload(&self, output: &Self::Output) -> crate::Payload {
-        self.inner.output_payload(output)
+    fn output_payload(&self, output: &Self::Output, streamed: bool) -> crate::Payload {
+        self.inner.output_payload(output, streamed)
+    }
+
+    fn streams_after_run(&self) -> bool {
+        self.inner.streams_after_run()
+    }
+
+    fn split_after_run(&self, output: Self::Output) -> Vec<Self::Output> {
+        self.inner.split_after_run(output)
     }
 
     fn invoke_body<'a>(&'a self, input: R::Input) -> BoxFuture<'a, Result<R::Output>> {

@@ -1,0 +1,2 @@
+//! JSON streaming parser benchmark (work in progress).
+fn main() {}

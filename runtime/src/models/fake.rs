@@ -1,0 +1,334 @@
+//! Fake chat models with LangChain's exact chunking, for tests and examples.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use parking_lot::Mutex;
+
+use super::{ChatModel, ChatRequest, ModelProfile};
+use crate::error::{Error, ErrorKind};
+use crate::messages::{AIMessage, AIMessageChunk, ChunkPosition, ToolCall, ToolCallChunk};
+use crate::runnable::ChunkStream;
+
+/// Splits `text` the way Python's `re.split(r"(\\s)", text)` does: every
+/// whitespace character is a token of its own, with the (possibly empty)
+/// runs of other characters between them.
+pub(crate) fn split_on_whitespace(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for c in text.chars() {
+        if c.is_whitespace() {
+            out.push(std::mem::take(&mut current));
+            out.push(c.to_string());
+        } else {
+            current.push(c);
+        }
+    }
+    out.push(current);
+    out
+}
+
+/// Marks the last chunk of a list as the last of its message.
+fn mark_last(mut chunks: Vec<AIMessageChunk>) -> Vec<AIMessageChunk> {
+    if let Some(last) = chunks.last_mut() {
+        last.chunk_position = Some(ChunkPosition::Last);
+    }
+    chunks
+}
+
+fn content_chunks(message: &AIMessage) -> Vec<AIMessageChunk> {
+    let text = message.content.text();
+    if text.is_empty() {
+        return Vec::new();
+    }
+    split_on_whitespace(&text)
+        .into_iter()
+        .map(|tok| {
+            let mut c = AIMessageChunk::new(tok);
+            c.id.clone_from(&message.id);
+            c
+        })
+        .collect()
+}
+
+fn exhausted(name: &str) -> Error {
+    Error::new(ErrorKind::Step, format!("{name} has no more messages to answer with"))
+}
+
+fn stream_of(chunks: Vec<AIMessageChunk>) -> ChunkStream<'static, AIMessageChunk> {
+    Box::pin(futures::stream::iter(chunks.into_iter().map(Ok)))
+}
+
+/// Answers each call with the next of its messages, streamed with
+/// whitespace as separate chunks (LangChain's `GenericFakeChatModel`):
+/// `"hello world"` streams `"hello"`, `" "`, `"world"`. Fails once its
+/// messages run out.
+///
+/// ```
+/// use futures::TryStreamExt;
+/// use runwright::{GenericFakeChatModel, RunnableExt};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let model = GenericFakeChatModel::new(["hello world"]);
+/// let chunks: Vec<_> = model.stream("hi".into()).try_collect().await.unwrap();
+/// let texts: Vec<String> = chunks.iter().map(|c| c.text().into_owned()).collect();
+/// assert_eq!(texts, ["hello", " ", "world"]);
+/// # }
+/// ```
+pub struct GenericFakeChatModel {
+    profile: ModelProfile,
+    messages: Mutex<VecDeque<AIMessage>>,
+}
+
+impl GenericFakeChatModel {
+    /// Answers with these texts, one per call.
+    pub fn new<I, S>(texts: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self::from_messages(texts.into_iter().map(|t| AIMessage::new(t.into())))
+    }
+
+    /// Answers with these messages, one per call.
+    pub fn from_messages(messages: impl IntoIterator<Item = AIMessage>) -> Self {
+        GenericFakeChatModel {
+            profile: ModelProfile::chat("GenericFakeChatModel"),
+            messages: Mutex::new(messages.into_iter().collect()),
+        }
+    }
+
+    fn next(&self) -> Option<AIMessage> {
+        self.messages.lock().pop_front()
+    }
+}
+
+impl ChatModel for GenericFakeChatModel {
+    fn profile(&self) -> &ModelProfile {
+        &self.profile
+    }
+
+    fn stream_chat<'a>(&'a self, _request: ChatRequest) -> ChunkStream<'a, AIMessageChunk> {
+        match self.next() {
+            Some(m) => stream_of(mark_last(content_chunks(&m))),
+            None => Box::pin(futures::stream::iter([Err(exhausted("GenericFakeChatModel"))])),
+        }
+    }
+}
+
+/// A [`GenericFakeChatModel`] that also calls tools: after the content, each
+/// tool call of its message streams as one chunk carrying a tool-call chunk
+/// (the arguments as JSON text).
+pub struct FakeToolCallingChatModel {
+    inner: GenericFakeChatModel,
+}
+
+impl FakeToolCallingChatModel {
+    /// Answers with these messages (with their tool calls), one per call.
+    pub fn new(messages: impl IntoIterator<Item = AIMessage>) -> Self {
+        let mut inner = GenericFakeChatModel::from_messages(messages);
+        inner.profile = ModelProfile::chat("FakeToolCallingChatModel");
+        FakeToolCallingChatModel { inner }
+    }
+}
+
+/// JSON text as Python's `json.dumps` writes it (`", "` and `": "`
+/// separators, non-ASCII escaped).
+pub(crate) fn python_json_dumps(v: &serde_json::Value) -> String {
+    use serde_json::Value as J;
+    fn string(s: &str, out: &mut String) {
+        out.push('"');
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\u{08}' => out.push_str("\\b"),
+                '\u{0c}' => out.push_str("\\f"),
+                c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
+                    let mut buf = [0u16; 2];
+                    for unit in c.encode_utf16(&mut buf) {
+                        out.push_str(&format!("\\u{unit:04x}"));
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+    }
+    fn go(v: &J, out: &mut String) {
+        match v {
+            J::Null => out.push_str("null"),
+            J::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            J::Number(n) => out.push_str(&n.to_string()),
+            J::String(s) => string(s, out),
+            J::Array(a) => {
+                out.push('[');
+                for (i, x) in a.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    go(x, out);
+                }
+                out.push(']');
+            }
+            J::Object(m) => {
+                out.push('{');
+                for (i, (k, x)) in m.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    string(k, out);
+                    out.push_str(": ");
+                    go(x, out);
+                }
+                out.push('}');
+            }
+        }
+    }
+    let mut out = String::new();
+    go(v, &mut out);
+    out
+}
+
+fn tool_call_chunk(i: usize, call: &ToolCall, message_id: &Option<String>) -> AIMessageChunk {
+    let mut c = AIMessageChunk::new("");
+    c.id.clone_from(message_id);
+    c.tool_call_chunks = vec![ToolCallChunk::new(
+        Some(&call.name),
+        Some(&python_json_dumps(&serde_json::Value::Object(call.args.clone()))),
+        call.id.as_deref(),
+        Some(i as i64),
+    )];
+    c
+}
+
+impl ChatModel for FakeToolCallingChatModel {
+    fn profile(&self) -> &ModelProfile {
+        &self.inner.profile
+    }
+
+    fn stream_chat<'a>(&'a self, _request: ChatRequest) -> ChunkStream<'a, AIMessageChunk> {
+        let Some(m) = self.inner.next() else {
+            return Box::pin(futures::stream::iter([Err(exhausted("FakeToolCallingChatModel"))]));
+        };
+        let mut chunks = content_chunks(&m);
+        for (i, call) in m.tool_calls.iter().enumerate() {
+            chunks.push(tool_call_chunk(i, call, &m.id));
+        }
+        stream_of(mark_last(chunks))
+    }
+}
+
+/// The error [`FakeListChatModel`] fails with when told to. Its message is
+/// empty, as LangChain's `FakeListChatModelError` is.
+#[derive(Debug)]
+pub struct FakeListChatModelError {
+    /// The chunk the model failed before.
+    pub chunk: usize,
+}
+
+impl std::fmt::Display for FakeListChatModelError {
+    fn fmt(&self, _f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        Ok(())
+    }
+}
+
+impl std::error::Error for FakeListChatModelError {}
+
+/// Cycles through its responses, streaming one chunk per character
+/// (LangChain's `FakeListChatModel`); can be told to fail before chunk `k`.
+///
+/// ```
+/// use futures::StreamExt;
+/// use runwright::{FakeListChatModel, RunnableExt};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let model = FakeListChatModel::new(["abcdef"]).error_on_chunk(3);
+/// let items: Vec<_> = model.stream("hi".into()).collect().await;
+/// assert_eq!(items.len(), 4); // a, b, c, then the error
+/// assert!(items[3].is_err());
+/// # }
+/// ```
+pub struct FakeListChatModel {
+    profile: ModelProfile,
+    responses: Vec<String>,
+    next: AtomicUsize,
+    error_on_chunk: Option<usize>,
+}
+
+impl FakeListChatModel {
+    /// Answers with these responses in turn, starting over after the last.
+    pub fn new<I, S>(responses: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        FakeListChatModel {
+            profile: ModelProfile::chat("FakeListChatModel"),
+            responses: responses.into_iter().map(Into::into).collect(),
+            next: AtomicUsize::new(0),
+            error_on_chunk: None,
+        }
+    }
+
+    /// Fails with [`FakeListChatModelError`] before chunk `k` (0-based).
+    pub fn error_on_chunk(mut self, k: usize) -> Self {
+        self.error_on_chunk = Some(k);
+        self
+    }
+}
+
+impl ChatModel for FakeListChatModel {
+    fn profile(&self) -> &ModelProfile {
+        &self.profile
+    }
+
+    fn stream_chat<'a>(&'a self, _request: ChatRequest) -> ChunkStream<'a, AIMessageChunk> {
+        if self.responses.is_empty() {
+            return Box::pin(futures::stream::iter([Err(Error::new(
+                ErrorKind::InvalidInput,
+                "FakeListChatModel has no responses",
+            ))]));
+        }
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.responses.len();
+        let chars: Vec<char> = self.responses[i].chars().collect();
+        let n = chars.len();
+        let fail_at = self.error_on_chunk;
+        Box::pin(futures::stream::iter((0..n).map_while(move |k| {
+            if fail_at == Some(k) {
+                return Some(Err(Error::from_source(ErrorKind::Step, FakeListChatModelError { chunk: k })));
+            }
+            if fail_at.is_some_and(|f| k > f) {
+                return None;
+            }
+            let mut c = AIMessageChunk::new(chars[k].to_string());
+            if k + 1 == n {
+                c.chunk_position = Some(ChunkPosition::Last);
+            }
+            Some(Ok(c))
+        })))
+    }
+}
+
+crate::runnable::impl_pipe_operator!([] GenericFakeChatModel);
+crate::runnable::impl_pipe_operator!([] FakeToolCallingChatModel);
+crate::runnable::impl_pipe_operator!([] FakeListChatModel);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whitespace_split_matches_python_re_split() {
+        assert_eq!(split_on_whitespace("a  b"), ["a", " ", "", " ", "b"]);
+        assert_eq!(split_on_whitespace("hello world "), ["hello", " ", "world", " ", ""]);
+        assert_eq!(split_on_whitespace("x\ny"), ["x", "\n", "y"]);
+    }
+
+    #[test]
+    fn json_dumps_uses_python_separators() {
+        let v = serde_json::json!({"city": "Paris", "n": [1, 2], "é": true});
+        assert_eq!(python_json_dumps(&v), r#"{"city": "Paris", "n": [1, 2], "\u00e9": true}"#);
+    }
+}

@@ -1,0 +1,231 @@
+//! Chat models and text-completion models.
+//!
+//! A chat model implements [`ChatModel`]: it turns a [`ChatRequest`] into a
+//! stream of [`AIMessageChunk`]s. That is all a provider writes; the blanket
+//! [`Runnable`] impl makes every chat model a step that takes a
+//! [`LanguageModelInput`] (a string, messages or a prompt value), runs as a
+//! `chat_model` run, reports each chunk as `on_chat_model_stream`, and, when
+//! invoked under a listener, still streams so the listener sees the tokens.
+
+mod fake;
+mod input;
+mod llm;
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use futures::StreamExt;
+use serde_json::json;
+
+use crate::config::RunConfig;
+use crate::context::{current, RunContext};
+use crate::error::Result;
+use crate::events::{EventData, EventPhase};
+use crate::messages::{AIMessage, AIMessageChunk, Message};
+use crate::runnable::{ChunkStream, RunType, Runnable};
+use crate::value::Payload;
+
+pub use fake::{FakeListChatModel, FakeListChatModelError, FakeToolCallingChatModel, GenericFakeChatModel};
+pub use input::LanguageModelInput;
+pub use llm::{FakeListLLM, FakeStreamingListLLM};
+
+/// What a chat model is asked: the conversation, and the tools it may call.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct ChatRequest {
+    /// The conversation so far.
+    pub messages: Vec<Message>,
+    /// JSON schemas of the tools bound to the model (OpenAI function format).
+    pub tools: Vec<serde_json::Value>,
+}
+
+impl ChatRequest {
+    /// A request for these messages.
+    pub fn new(messages: Vec<Message>) -> Self {
+        ChatRequest {
+            messages,
+            tools: Vec::new(),
+        }
+    }
+}
+
+/// A model's name and the metadata its runs carry (`ls_provider`,
+/// `ls_model_type`, ...), built once.
+#[derive(Clone, Debug)]
+pub struct ModelProfile {
+    name: Arc<str>,
+    config: RunConfig,
+}
+
+fn versions() -> serde_json::Value {
+    json!({ "runwright": env!("CARGO_PKG_VERSION") })
+}
+
+impl ModelProfile {
+    /// The profile of a chat model class named `name` (for example
+    /// `ChatOpenAI`): its `ls_provider` is the name without a leading or
+    /// trailing `Chat`, lower-cased.
+    pub fn chat(name: &str) -> Self {
+        let provider = name
+            .strip_prefix("Chat")
+            .or_else(|| name.strip_suffix("Chat"))
+            .unwrap_or(name)
+            .to_lowercase();
+        ModelProfile {
+            name: Arc::from(name),
+            config: RunConfig::new()
+                .metadata("ls_provider", provider)
+                .metadata("ls_model_type", "chat")
+                .metadata("ls_integration", "langchain_chat_model")
+                .metadata("lc_versions", versions()),
+        }
+    }
+
+    /// The profile of a text-completion model class named `name`: its
+    /// `ls_provider` is the name without a trailing `LLM`, lower-cased.
+    pub fn llm(name: &str) -> Self {
+        let provider = name.strip_suffix("LLM").unwrap_or(name).to_lowercase();
+        ModelProfile {
+            name: Arc::from(name),
+            config: RunConfig::new()
+                .metadata("ls_provider", provider)
+                .metadata("ls_model_type", "llm")
+                .metadata("lc_versions", versions()),
+        }
+    }
+
+    /// Adds a metadata entry (a model name, a temperature, ...).
+    pub fn with_metadata(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.config = self.config.metadata(key, value);
+        self
+    }
+
+    /// The class name runs show.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The config (metadata) bound to every run of the model.
+    pub fn config(&self) -> &RunConfig {
+        &self.config
+    }
+}
+
+/// A chat model: a provider over HTTP, a local model, or a fake for tests.
+///
+/// ```
+/// use futures::StreamExt;
+/// use runwright::models::{ChatModel, ChatRequest, ModelProfile};
+/// use runwright::{AIMessageChunk, ChunkStream, RunnableExt};
+///
+/// struct Echo(ModelProfile);
+/// impl ChatModel for Echo {
+///     fn profile(&self) -> &ModelProfile { &self.0 }
+///     fn stream_chat<'a>(&'a self, req: ChatRequest) -> ChunkStream<'a, AIMessageChunk> {
+///         let last = req.messages.last().map(|m| m.text().into_owned()).unwrap_or_default();
+///         Box::pin(futures::stream::iter([Ok(AIMessageChunk::new(last))]))
+///     }
+/// }
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let echo = Echo(ModelProfile::chat("EchoChat"));
+/// assert_eq!(echo.invoke("hi".into()).await.unwrap().text(), "hi");
+/// # }
+/// ```
+pub trait ChatModel: Send + Sync {
+    /// The model's name and run metadata.
+    fn profile(&self) -> &ModelProfile;
+
+    /// Streams the answer to `request`. Chunks without an id get the run's
+    /// (`lc_run--<run id>`); the last chunk should carry
+    /// `chunk_position: Some(ChunkPosition::Last)`.
+    fn stream_chat<'a>(&'a self, request: ChatRequest) -> ChunkStream<'a, AIMessageChunk>;
+
+    /// Answers `request` whole. The default folds
+    /// [`stream_chat`](Self::stream_chat); a provider with a cheaper
+    /// non-streaming call overrides it. Used when a model is invoked and
+    /// nobody listens to its tokens.
+    fn generate<'a>(&'a self, request: ChatRequest) -> BoxFuture<'a, Result<AIMessageChunk>> {
+        let chunks = self.stream_chat(request);
+        Box::pin(async move { Ok(crate::runnable::collect(chunks).await?.unwrap_or_default()) })
+    }
+
+    /// The tools bound to this model, sent with every request.
+    fn bound_tools(&self) -> &[serde_json::Value] {
+        &[]
+    }
+}
+
+/// Gives chunks their run's id and reports them as tokens to listeners.
+fn tokens<'a>(ctx: Option<Arc<RunContext>>, chunks: ChunkStream<'a, AIMessageChunk>, id_suffix: &'a str) -> ChunkStream<'a, AIMessageChunk> {
+    let id = ctx.as_ref().map(|c| format!("lc_run--{}{id_suffix}", c.run_id()));
+    Box::pin(chunks.map(move |chunk| {
+        let mut chunk = chunk?;
+        if chunk.id.is_none() {
+            chunk.id.clone_from(&id);
+        }
+        if let Some(ctx) = ctx.as_ref().filter(|c| c.is_listening()) {
+            ctx.emit(EventPhase::Stream, EventData::with_chunk(Payload::new(chunk.clone())));
+        }
+        Ok(chunk)
+    }))
+}
+
+fn request_for<M: ChatModel + ?Sized>(model: &M, input: LanguageModelInput) -> ChatRequest {
+    ChatRequest {
+        messages: input.into_messages(),
+        tools: model.bound_tools().to_vec(),
+    }
+}
+
+impl<M: ChatModel> Runnable for M {
+    type Input = LanguageModelInput;
+    type Output = AIMessageChunk;
+
+    fn name(&self) -> Cow<'_, str> {
+        Cow::Borrowed(self.profile().name())
+    }
+
+    fn run_type(&self) -> RunType {
+        RunType::ChatModel
+    }
+
+    fn config(&self) -> Option<&RunConfig> {
+        Some(self.profile().config())
+    }
+
+    fn input_payload(&self, input: &LanguageModelInput) -> Payload {
+        Payload::new(json!({ "messages": [input.to_messages()] }))
+    }
+
+    fn output_payload(&self, output: &AIMessageChunk, streamed: bool) -> Payload {
+        if streamed {
+            Payload::new(output.clone())
+        } else {
+            Payload::new(AIMessage::from(output.clone()))
+        }
+    }
+
+    fn invoke_body<'a>(&'a self, input: LanguageModelInput) -> BoxFuture<'a, Result<AIMessageChunk>> {
+        let request = request_for(self, input);
+        Box::pin(async move {
+            let ctx = current();
+            // Under a listener the model streams, so the tokens show; without
+            // one it answers whole, and LangChain suffixes that message's id.
+            if ctx.as_ref().is_some_and(|c| c.is_listening()) {
+                let chunks = tokens(ctx, self.stream_chat(request), "");
+                return Ok(crate::runnable::collect(chunks).await?.unwrap_or_default());
+            }
+            let mut message = self.generate(request).await?;
+            if message.id.is_none() {
+                message.id = ctx.map(|c| format!("lc_run--{}-0", c.run_id()));
+            }
+            Ok(message)
+        })
+    }
+
+    fn stream_body<'a>(&'a self, input: LanguageModelInput) -> ChunkStream<'a, AIMessageChunk> {
+        let request = request_for(self, input);
+        tokens(current(), self.stream_chat(request), "")
+    }
+}

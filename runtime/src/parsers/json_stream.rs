@@ -1,0 +1,1 @@
+//! Incremental JSON parsing with LangChain's partial semantics (in progress).

@@ -1,0 +1,31 @@
+//! Prompt templates: the step that turns variables into a model's input.
+//!
+//! [`ChatPromptTemplate`] gives a list of messages for a chat model,
+//! [`PromptTemplate`] a text for a completion model; both produce a
+//! [`PromptValue`], which converts to either. Templates use LangChain's
+//! f-string syntax: `{variable}` is replaced, `{{` and `}}` are literal
+//! braces. Values are inserted as Python's `str()` would print them (see
+//! [`python`]), so a prompt reads exactly as LangChain's would.
+//!
+//! ```
+//! use runwright::{ChatPromptTemplate, RunnableExt};
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> runwright::Result<()> {
+//! let prompt = ChatPromptTemplate::from_template("tell me a joke about {topic}")?;
+//! let vars = serde_json::json!({"topic": "parrot"}).as_object().cloned().unwrap();
+//! let value = prompt.invoke(vars).await?;
+//! assert_eq!(value.to_string(), "Human: tell me a joke about parrot");
+//! # Ok(()) }
+//! ```
+
+mod chat;
+pub mod python;
+mod string;
+mod template;
+mod value;
+
+#[cfg(test)]
+mod tests;
+
+pub use chat::{ChatPromptTemplate, MessageTemplate, MessagesPlaceholder};
+pub use string::PromptTemplate;
+pub use value::PromptValue;

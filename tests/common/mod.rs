@@ -1,0 +1,957 @@
+//! Shared helpers of the runtime acceptance tests: event logs, the trace
+//! normalizer of the reference README, and small test runnables.
+//!
+//! Each test binary uses a different subset, hence the `dead_code` allowance.
+#![allow(dead_code)]
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures::future::BoxFuture;
+use futures::{Stream, StreamExt, TryStreamExt};
+use runwright::{
+    Chunk, ChunkStream, Error, EventPhase, EventStream, Generator, Map, Payload, RunConfig, RunContext, RunType,
+    Runnable, StreamEvent,
+};
+use serde::{Serialize, Serializer};
+use serde_json::{json, Value as Json};
+
+// ---------------------------------------------------------------------------
+// Collecting streams
+
+/// Everything an event stream yielded: the events, the error item if any, and
+/// how many items came after that error (must be none: the stream ends).
+pub struct Outcome {
+    pub events: Vec<StreamEvent>,
+    pub error: Option<Error>,
+    pub items_after_error: usize,
+}
+
+pub async fn drain(mut stream: EventStream<'_>) -> Outcome {
+    let mut out = Outcome {
+        events: Vec::new(),
+        error: None,
+        items_after_error: 0,
+    };
+    while let Some(item) = stream.next().await {
+        match (item, out.error.is_some()) {
+            (_, true) => out.items_after_error += 1,
+            (Ok(ev), false) => out.events.push(ev),
+            (Err(e), false) => out.error = Some(e),
+        }
+    }
+    out
+}
+
+/// Collects an event stream that must succeed.
+pub async fn events_of(stream: EventStream<'_>) -> Vec<StreamEvent> {
+    let out = drain(stream).await;
+    if let Some(e) = out.error {
+        panic!("event stream failed: {e}");
+    }
+    out.events
+}
+
+// ---------------------------------------------------------------------------
+// Ordered event logs
+
+/// `"on_chain_start:name"` per event.
+pub fn names(events: &[StreamEvent]) -> Vec<String> {
+    events.iter().map(|e| format!("{}:{}", e.event(), e.name)).collect()
+}
+
+/// Run ids as small integers, in order of first appearance (parent ids
+/// first, then the run id, as the README's normalization does).
+#[derive(Default)]
+pub struct RunIds(HashMap<String, usize>);
+
+impl RunIds {
+    pub fn id(&mut self, uuid: impl ToString) -> usize {
+        let n = self.0.len();
+        *self.0.entry(uuid.to_string()).or_insert(n)
+    }
+}
+
+/// One line per event: `on_chain_start:name #run parents=[..] tags=[..]`.
+pub fn tree(events: &[StreamEvent]) -> Vec<String> {
+    let mut ids = RunIds::default();
+    events
+        .iter()
+        .map(|e| {
+            let parents: Vec<usize> = e.parent_ids.iter().map(|p| ids.id(p)).collect();
+            let run = ids.id(e.run_id);
+            format!(
+                "{}:{} #{run} parents={parents:?} tags={:?}",
+                e.event(),
+                e.name,
+                e.tags.to_vec()
+            )
+        })
+        .collect()
+}
+
+/// One line per started run: its name, tags and its parents' names, root
+/// first, in start order.
+pub fn lineage(events: &[StreamEvent]) -> Vec<String> {
+    let mut name_of: HashMap<String, String> = HashMap::new();
+    let mut out = Vec::new();
+    for e in events.iter().filter(|e| e.phase == EventPhase::Start) {
+        name_of.insert(e.run_id.to_string(), e.name.to_string());
+        let parents: Vec<String> = e
+            .parent_ids
+            .iter()
+            .map(|p| name_of.get(&p.to_string()).cloned().unwrap_or_else(|| "?".into()))
+            .collect();
+        out.push(format!("{} {:?} under {parents:?}", e.name, e.tags.to_vec()));
+    }
+    out
+}
+
+/// A [`tree`] line without its run number.
+pub fn without_run(line: &str) -> String {
+    match (line.find(" #"), line.find(" parents=")) {
+        (Some(a), Some(b)) => format!("{}{}", &line[..a], &line[b..]),
+        _ => line.to_string(),
+    }
+}
+
+/// The events of one run name.
+pub fn of<'a>(events: &'a [StreamEvent], name: &str) -> Vec<&'a StreamEvent> {
+    events.iter().filter(|e| &*e.name == name).collect()
+}
+
+/// The single event of `name` in `phase`.
+pub fn one<'a>(events: &'a [StreamEvent], name: &str, phase: EventPhase) -> &'a StreamEvent {
+    let found: Vec<_> = events.iter().filter(|e| &*e.name == name && e.phase == phase).collect();
+    assert_eq!(found.len(), 1, "expected one {phase:?} event of {name}, got {}", found.len());
+    found[0]
+}
+
+/// An event's `data` as JSON.
+pub fn data(ev: &StreamEvent) -> Json {
+    ev.to_json()["data"].clone()
+}
+
+pub fn chunks_of(events: &[StreamEvent], name: &str) -> Vec<Json> {
+    events
+        .iter()
+        .filter(|e| &*e.name == name && e.phase == EventPhase::Stream)
+        .map(|e| e.data.chunk.as_ref().expect("stream event without chunk").to_json())
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// The README's normalization, and the reference traces
+
+pub fn reference_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/langchain-traces")
+}
+
+/// The `value`s of the records of `kind` of one case of a reference file.
+pub fn reference(file: &str, case: &str, kind: &str) -> Vec<Json> {
+    let path = reference_dir().join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let found: Vec<Json> = text
+        .lines()
+        .map(|l| serde_json::from_str::<Json>(l).expect("reference line is JSON"))
+        .filter(|r| r["case"] == case && r["kind"] == kind)
+        .map(|r| r["value"].clone())
+        .collect();
+    assert!(!found.is_empty(), "no {kind} records for case {case} in {file}");
+    found
+}
+
+fn uuid_at(b: &[u8], i: usize) -> bool {
+    if i + 36 > b.len() {
+        return false;
+    }
+    (0..36).all(|k| match k {
+        8 | 13 | 18 | 23 => b[i + k] == b'-',
+        _ => b[i + k].is_ascii_hexdigit(),
+    })
+}
+
+fn is_uuid(s: &str) -> bool {
+    s.len() == 36 && uuid_at(s.as_bytes(), 0)
+}
+
+/// Replaces UUIDs with `run-N` / `uuid-N` in order of first appearance,
+/// sorts metadata keys and redacts times, as the reference README says.
+/// One normalizer per case.
+#[derive(Default)]
+pub struct Normalizer {
+    labels: HashMap<String, String>,
+    runs: usize,
+    others: usize,
+}
+
+impl Normalizer {
+    fn run(&mut self, uuid: &str) -> String {
+        if let Some(l) = self.labels.get(uuid) {
+            return l.clone();
+        }
+        let l = format!("run-{}", self.runs);
+        self.runs += 1;
+        self.labels.insert(uuid.to_string(), l.clone());
+        l
+    }
+
+    fn other(&mut self, uuid: &str) -> String {
+        if let Some(l) = self.labels.get(uuid) {
+            return l.clone();
+        }
+        let l = format!("uuid-{}", self.others);
+        self.others += 1;
+        self.labels.insert(uuid.to_string(), l.clone());
+        l
+    }
+
+    fn string(&mut self, s: &str, id_key: bool) -> String {
+        if id_key && is_uuid(s) {
+            return self.run(s);
+        }
+        let b = s.as_bytes();
+        let mut out = String::new();
+        let mut last = 0;
+        let mut i = 0;
+        while i < b.len() {
+            if uuid_at(b, i) {
+                out.push_str(&s[last..i]);
+                let u = &s[i..i + 36];
+                let label = if s[..i].ends_with("lc_run--") {
+                    self.run(u)
+                } else {
+                    self.other(u)
+                };
+                out.push_str(&label);
+                i += 36;
+                last = i;
+            } else {
+                i += 1;
+            }
+        }
+        out.push_str(&s[last..]);
+        out
+    }
+
+    fn walk(&mut self, v: &Json, key: Option<&str>, log: bool) -> Json {
+        match v {
+            Json::String(s) => Json::String(self.string(s, log && key == Some("id"))),
+            Json::Array(a) => Json::Array(a.iter().map(|x| self.walk(x, None, log)).collect()),
+            Json::Object(m) => {
+                let mut out = serde_json::Map::new();
+                let is_ts_op = m
+                    .get("path")
+                    .and_then(Json::as_str)
+                    .is_some_and(|p| p.ends_with("/start_time") || p.ends_with("/end_time"));
+                for (k, x) in m {
+                    let redact = matches!(k.as_str(), "start_time" | "end_time" | "timestamp")
+                        || (is_ts_op && k == "value");
+                    let x = if redact && !x.is_null() {
+                        json!("<ts>")
+                    } else {
+                        self.walk(x, Some(k), log)
+                    };
+                    out.insert(k.clone(), x);
+                }
+                if key == Some("metadata") {
+                    out.sort_keys();
+                }
+                Json::Object(out)
+            }
+            other => other.clone(),
+        }
+    }
+
+    /// One `astream_events` event.
+    pub fn event(&mut self, ev: &Json) -> Json {
+        for p in ev["parent_ids"].as_array().into_iter().flatten() {
+            if let Some(p) = p.as_str() {
+                self.run(p);
+            }
+        }
+        if let Some(r) = ev["run_id"].as_str() {
+            self.run(r);
+        }
+        self.walk(ev, None, false)
+    }
+
+    /// A `stream_log` patch's ops or state: exact-UUID `id` values are runs.
+    pub fn log(&mut self, v: &Json) -> Json {
+        self.walk(v, None, true)
+    }
+}
+
+/// Serializes and normalizes the events of one run (one case).
+pub fn normalized(events: &[StreamEvent]) -> Vec<String> {
+    let mut n = Normalizer::default();
+    events
+        .iter()
+        .map(|e| n.event(&serde_json::to_value(e).expect("event serializes")).to_string())
+        .collect()
+}
+
+/// The reference events of a case, as strings (key order matters).
+pub fn reference_events(file: &str, case: &str) -> Vec<String> {
+    reference(file, case, "event").iter().map(Json::to_string).collect()
+}
+
+/// Asserts two event lists are equal line by line, with a readable diff.
+pub fn assert_same_events(actual: &[String], expected: &[String]) {
+    for (i, (a, e)) in actual.iter().zip(expected).enumerate() {
+        assert_eq!(a, e, "event {i} differs\n  actual:   {a}\n  expected: {e}");
+    }
+    assert_eq!(
+        actual.len(),
+        expected.len(),
+        "different event counts\nactual:\n{}\nexpected:\n{}",
+        actual.join("\n"),
+        expected.join("\n")
+    );
+}
+
+/// The keys of a JSON object, in order.
+pub fn keys(v: &Json) -> Vec<String> {
+    v.as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------
+// A counting stream source
+
+/// What a [`CountingSource`] observed.
+#[derive(Default)]
+pub struct Probe {
+    polls: AtomicUsize,
+    produced: AtomicUsize,
+    consumed: AtomicUsize,
+    max_ahead: AtomicUsize,
+    dropped: AtomicBool,
+}
+
+impl Probe {
+    /// How often the source stream was polled.
+    pub fn polls(&self) -> usize {
+        self.polls.load(Ordering::SeqCst)
+    }
+    /// How many chunks it produced.
+    pub fn produced(&self) -> usize {
+        self.produced.load(Ordering::SeqCst)
+    }
+    /// Whether its stream was dropped.
+    pub fn dropped(&self) -> bool {
+        self.dropped.load(Ordering::SeqCst)
+    }
+    /// The consumer took one item.
+    pub fn consume(&self) {
+        self.consumed.fetch_add(1, Ordering::SeqCst);
+    }
+    /// The most chunks produced beyond what the consumer had taken.
+    pub fn max_ahead(&self) -> usize {
+        self.max_ahead.load(Ordering::SeqCst)
+    }
+}
+
+/// A streaming source: yields `make(0)`, `make(1)`, ... (`limit` chunks, or
+/// forever), records each poll, each chunk produced, and its drop.
+pub struct CountingSource<T> {
+    name: &'static str,
+    pub probe: Arc<Probe>,
+    limit: Option<usize>,
+    make: fn(usize) -> T,
+}
+
+impl<T> CountingSource<T> {
+    pub fn new(name: &'static str, limit: Option<usize>, make: fn(usize) -> T) -> Self {
+        CountingSource {
+            name,
+            probe: Arc::new(Probe::default()),
+            limit,
+            make,
+        }
+    }
+}
+
+fn letter(i: usize) -> String {
+    char::from(b'a' + (i % 26) as u8).to_string()
+}
+
+/// `a`, `b`, `c`, ... as chunks.
+pub fn letters(name: &'static str, n: usize) -> CountingSource<String> {
+    CountingSource::new(name, Some(n), letter)
+}
+
+/// An endless source of letters.
+pub fn endless(name: &'static str) -> CountingSource<String> {
+    CountingSource::new(name, None, letter)
+}
+
+struct SourceStream<T> {
+    probe: Arc<Probe>,
+    next: usize,
+    limit: Option<usize>,
+    make: fn(usize) -> T,
+}
+
+impl<T> Stream for SourceStream<T> {
+    type Item = runwright::Result<T>;
+    fn poll_next(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let p = &self.probe;
+        p.polls.fetch_add(1, Ordering::SeqCst);
+        if self.limit.is_some_and(|l| self.next >= l) {
+            return Poll::Ready(None);
+        }
+        let produced = p.produced.fetch_add(1, Ordering::SeqCst) + 1;
+        let ahead = produced.saturating_sub(p.consumed.load(Ordering::SeqCst));
+        p.max_ahead.fetch_max(ahead, Ordering::SeqCst);
+        let i = self.next;
+        self.next += 1;
+        Poll::Ready(Some(Ok((self.make)(i))))
+    }
+}
+
+impl<T> Drop for SourceStream<T> {
+    fn drop(&mut self) {
+        self.probe.dropped.store(true, Ordering::SeqCst);
+    }
+}
+
+impl<T: runwright::Value> Runnable for CountingSource<T> {
+    type Input = String;
+    type Output = T;
+
+    fn name(&self) -> Cow<'_, str> {
+        self.name.into()
+    }
+
+    fn invoke_body<'a>(&'a self, input: String) -> BoxFuture<'a, runwright::Result<T>> {
+        let s = self.stream_body(input);
+        Box::pin(async move {
+            let all: Vec<T> = s.try_collect().await?;
+            let mut it = all.into_iter();
+            let mut acc = it.next().ok_or_else(|| Error::msg("empty source"))?;
+            for c in it {
+                acc.concat(c);
+            }
+            Ok(acc)
+        })
+    }
+
+    fn stream_body<'a>(&'a self, _input: String) -> ChunkStream<'a, T> {
+        Box::pin(SourceStream {
+            probe: self.probe.clone(),
+            next: 0,
+            limit: self.limit,
+            make: self.make,
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Small transforms and functions
+
+/// Upper-cases each chunk as it passes (a generator: streams through).
+pub fn upper_case<'a>(input: ChunkStream<'a, String>) -> ChunkStream<'a, String> {
+    Box::pin(input.map_ok(|s| s.to_uppercase()))
+}
+
+/// The upper-casing transform, named `upper`.
+pub fn upper() -> Generator<String, String> {
+    Generator::new(upper_case).named("upper")
+}
+
+pub fn exclaim(s: String) -> runwright::Result<String> {
+    Ok(format!("{s}!"))
+}
+
+pub async fn bracket(s: String) -> runwright::Result<String> {
+    tokio::task::yield_now().await;
+    Ok(format!("[{s}]"))
+}
+
+/// A blocking fn: sleeps on its (blocking-pool) thread.
+pub fn slow_len(s: String) -> runwright::Result<usize> {
+    std::thread::sleep(std::time::Duration::from_millis(1));
+    Ok(s.len())
+}
+
+pub fn reverse_word(s: String) -> runwright::Result<String> {
+    Ok(s.chars().rev().collect())
+}
+
+/// The run context's parent chain as seen from inside a body.
+pub fn depth_here() -> Option<usize> {
+    RunContext::current().map(|c| c.parent_ids().len())
+}
+
+// ---------------------------------------------------------------------------
+// A value that counts its clones and serializations
+
+#[derive(Default)]
+pub struct Tally {
+    clones: AtomicUsize,
+    serializations: AtomicUsize,
+}
+
+impl Tally {
+    pub fn clones(&self) -> usize {
+        self.clones.load(Ordering::SeqCst)
+    }
+    pub fn serializations(&self) -> usize {
+        self.serializations.load(Ordering::SeqCst)
+    }
+}
+
+pub struct Counted {
+    pub n: i64,
+    tally: Arc<Tally>,
+}
+
+impl Counted {
+    pub fn new(n: i64, tally: &Arc<Tally>) -> Self {
+        Counted {
+            n,
+            tally: tally.clone(),
+        }
+    }
+    pub fn map(self, f: impl FnOnce(i64) -> i64) -> Self {
+        Counted {
+            n: f(self.n),
+            tally: self.tally,
+        }
+    }
+}
+
+impl Clone for Counted {
+    fn clone(&self) -> Self {
+        self.tally.clones.fetch_add(1, Ordering::SeqCst);
+        Counted {
+            n: self.n,
+            tally: self.tally.clone(),
+        }
+    }
+}
+
+impl Serialize for Counted {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.tally.serializations.fetch_add(1, Ordering::SeqCst);
+        self.n.serialize(s)
+    }
+}
+
+impl Chunk for Counted {
+    fn concat(&mut self, next: Self) {
+        self.n += next.n;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Fakes of the other run kinds, producing LangChain's payload shapes, for
+// checking the event JSON against the reference traces.
+
+fn lc_versions() -> Json {
+    json!({"langchain-core": "1.7.2"})
+}
+
+fn human(text: &str) -> Json {
+    json!({"type": "HumanMessage", "content": text})
+}
+
+/// `ChatPromptTemplate.from_template(template)`'s output.
+#[derive(Clone, Debug)]
+pub struct ChatPromptValue(pub String);
+
+impl Serialize for ChatPromptValue {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        json!({"type": "ChatPromptValue", "messages": [human(&self.0)]}).serialize(s)
+    }
+}
+
+impl Chunk for ChatPromptValue {}
+
+/// A `{var}` chat prompt template (run type prompt).
+pub struct FakePrompt {
+    pub template: &'static str,
+}
+
+impl Runnable for FakePrompt {
+    type Input = Map;
+    type Output = ChatPromptValue;
+
+    fn name(&self) -> Cow<'_, str> {
+        "ChatPromptTemplate".into()
+    }
+
+    fn run_type(&self) -> RunType {
+        RunType::Prompt
+    }
+
+    fn invoke_body<'a>(&'a self, input: Map) -> BoxFuture<'a, runwright::Result<ChatPromptValue>> {
+        let mut text = self.template.to_string();
+        for (k, v) in &input {
+            let v = v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string());
+            text = text.replace(&format!("{{{k}}}"), &v);
+        }
+        Box::pin(std::future::ready(Ok(ChatPromptValue(text))))
+    }
+}
+
+/// What a fake chat model takes: a string or a prompt value.
+#[derive(Clone, Debug)]
+pub enum ChatInput {
+    Text(String),
+    Prompt(ChatPromptValue),
+}
+
+impl ChatInput {
+    fn text(&self) -> &str {
+        match self {
+            ChatInput::Text(t) | ChatInput::Prompt(ChatPromptValue(t)) => t,
+        }
+    }
+}
+
+impl From<String> for ChatInput {
+    fn from(s: String) -> Self {
+        ChatInput::Text(s)
+    }
+}
+
+impl From<ChatPromptValue> for ChatInput {
+    fn from(p: ChatPromptValue) -> Self {
+        ChatInput::Prompt(p)
+    }
+}
+
+impl Serialize for ChatInput {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ChatInput::Text(t) => t.serialize(s),
+            ChatInput::Prompt(p) => p.serialize(s),
+        }
+    }
+}
+
+impl Chunk for ChatInput {}
+
+/// An `AIMessageChunk`: content adds up, the last chunk says so.
+#[derive(Clone, Debug)]
+pub struct MsgChunk {
+    pub content: String,
+    pub id: String,
+    pub last: bool,
+}
+
+impl Serialize for MsgChunk {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut v = json!({
+            "type": "AIMessageChunk",
+            "content": self.content,
+            "id": self.id,
+            "tool_calls": [],
+            "invalid_tool_calls": [],
+            "tool_call_chunks": [],
+        });
+        if self.last {
+            v["chunk_position"] = json!("last");
+        }
+        v.serialize(s)
+    }
+}
+
+impl Chunk for MsgChunk {
+    fn concat(&mut self, next: Self) {
+        self.content.push_str(&next.content);
+        self.last |= next.last;
+    }
+}
+
+/// How a fake chat model cuts its answer into chunks.
+#[derive(Clone, Copy)]
+pub enum Split {
+    /// GenericFakeChatModel: `re.split(r"(\s)", text)`.
+    Whitespace,
+    /// FakeListChatModel: one chunk per character.
+    Chars,
+}
+
+fn split(text: &str, how: Split) -> Vec<String> {
+    match how {
+        Split::Chars => text.chars().map(String::from).collect(),
+        Split::Whitespace => {
+            if text.is_empty() {
+                return Vec::new();
+            }
+            let mut out = Vec::new();
+            let mut cur = String::new();
+            for c in text.chars() {
+                if c.is_whitespace() {
+                    out.push(std::mem::take(&mut cur));
+                    out.push(c.to_string());
+                } else {
+                    cur.push(c);
+                }
+            }
+            out.push(cur);
+            out
+        }
+    }
+}
+
+/// A chat model answering `answer`, streamed as LangChain's fakes do.
+pub struct FakeChat {
+    name: &'static str,
+    answer: &'static str,
+    split: Split,
+    config: RunConfig,
+}
+
+impl FakeChat {
+    pub fn generic(answer: &'static str) -> Self {
+        Self::new("GenericFakeChatModel", "genericfakechatmodel", answer, Split::Whitespace)
+    }
+
+    pub fn list(answer: &'static str) -> Self {
+        Self::new("FakeListChatModel", "fakelistchatmodel", answer, Split::Chars)
+    }
+
+    fn new(name: &'static str, provider: &str, answer: &'static str, split: Split) -> Self {
+        let config = RunConfig::new()
+            .metadata("ls_provider", provider)
+            .metadata("ls_model_type", "chat")
+            .metadata("ls_integration", "langchain_chat_model")
+            .metadata("lc_versions", lc_versions());
+        FakeChat {
+            name,
+            answer,
+            split,
+            config,
+        }
+    }
+
+    fn message_id() -> String {
+        let run = RunContext::current().expect("a model runs inside its run").run_id();
+        format!("lc_run--{run}")
+    }
+}
+
+impl Runnable for FakeChat {
+    type Input = ChatInput;
+    type Output = MsgChunk;
+
+    fn name(&self) -> Cow<'_, str> {
+        self.name.into()
+    }
+
+    fn run_type(&self) -> RunType {
+        RunType::ChatModel
+    }
+
+    fn config(&self) -> Option<&RunConfig> {
+        Some(&self.config)
+    }
+
+    fn input_payload(&self, input: &ChatInput) -> Payload {
+        Payload::new(json!({"messages": [[human(input.text())]]}))
+    }
+
+    fn invoke_body<'a>(&'a self, _input: ChatInput) -> BoxFuture<'a, runwright::Result<MsgChunk>> {
+        let msg = MsgChunk {
+            content: self.answer.to_string(),
+            id: Self::message_id(),
+            last: true,
+        };
+        Box::pin(std::future::ready(Ok(msg)))
+    }
+
+    fn stream_body<'a>(&'a self, _input: ChatInput) -> ChunkStream<'a, MsgChunk> {
+        let id = Self::message_id();
+        let parts = split(self.answer, self.split);
+        let n = parts.len();
+        Box::pin(futures::stream::iter(parts.into_iter().enumerate().map(move |(i, content)| {
+            Ok(MsgChunk {
+                content,
+                id: id.clone(),
+                last: i + 1 == n,
+            })
+        })))
+    }
+}
+
+/// `StrOutputParser`: a message chunk's content, as it streams.
+pub struct StrParser;
+
+impl Runnable for StrParser {
+    type Input = MsgChunk;
+    type Output = String;
+
+    fn name(&self) -> Cow<'_, str> {
+        "StrOutputParser".into()
+    }
+
+    fn run_type(&self) -> RunType {
+        RunType::Parser
+    }
+
+    fn invoke_body<'a>(&'a self, input: MsgChunk) -> BoxFuture<'a, runwright::Result<String>> {
+        Box::pin(std::future::ready(Ok(input.content)))
+    }
+
+    fn transforms_input(&self) -> bool {
+        true
+    }
+
+    fn transform_body<'a>(&'a self, input: ChunkStream<'a, MsgChunk>) -> ChunkStream<'a, String> {
+        Box::pin(input.map_ok(|m| m.content))
+    }
+}
+
+/// A text-completion model (run type llm) that answers `answer` at once.
+pub struct FakeLlm {
+    answer: &'static str,
+    config: RunConfig,
+}
+
+impl FakeLlm {
+    pub fn streaming_list(answer: &'static str) -> Self {
+        FakeLlm {
+            answer,
+            config: RunConfig::new()
+                .metadata("ls_provider", "fakestreaminglist")
+                .metadata("ls_model_type", "llm")
+                .metadata("lc_versions", lc_versions()),
+        }
+    }
+}
+
+impl Runnable for FakeLlm {
+    type Input = String;
+    type Output = String;
+
+    fn name(&self) -> Cow<'_, str> {
+        "FakeStreamingListLLM".into()
+    }
+
+    fn run_type(&self) -> RunType {
+        RunType::Llm
+    }
+
+    fn config(&self) -> Option<&RunConfig> {
+        Some(&self.config)
+    }
+
+    fn input_payload(&self, input: &String) -> Payload {
+        Payload::new(json!({"prompts": [input]}))
+    }
+
+    fn output_payload(&self, output: &String, _streamed: bool) -> Payload {
+        Payload::new(json!({
+            "generations": [[{"text": output, "generation_info": null, "type": "Generation"}]],
+            "llm_output": null,
+        }))
+    }
+
+    /// Like LangChain's fake: streaming runs it whole, then yields the
+    /// answer a character at a time outside the run.
+    fn streams_after_run(&self) -> bool {
+        true
+    }
+
+    fn split_after_run(&self, output: String) -> Vec<String> {
+        output.chars().map(String::from).collect()
+    }
+
+    fn invoke_body<'a>(&'a self, _input: String) -> BoxFuture<'a, runwright::Result<String>> {
+        Box::pin(std::future::ready(Ok(self.answer.to_string())))
+    }
+}
+
+/// A tool (run type tool) around a function of a JSON input.
+pub struct FakeTool {
+    name: &'static str,
+    f: fn(Json) -> BoxFuture<'static, runwright::Result<Json>>,
+}
+
+impl FakeTool {
+    pub fn new(name: &'static str, f: fn(Json) -> BoxFuture<'static, runwright::Result<Json>>) -> Self {
+        FakeTool { name, f }
+    }
+}
+
+impl Runnable for FakeTool {
+    type Input = Json;
+    type Output = Json;
+
+    fn name(&self) -> Cow<'_, str> {
+        self.name.into()
+    }
+
+    fn run_type(&self) -> RunType {
+        RunType::Tool
+    }
+
+    fn invoke_body<'a>(&'a self, input: Json) -> BoxFuture<'a, runwright::Result<Json>> {
+        (self.f)(input)
+    }
+}
+
+/// A retriever (run type retriever) returning every stored text that shares
+/// a word with the query, as LangChain `Document`s.
+pub struct FakeRetriever {
+    pub docs: Vec<&'static str>,
+}
+
+impl Runnable for FakeRetriever {
+    type Input = String;
+    type Output = Vec<Json>;
+
+    fn name(&self) -> Cow<'_, str> {
+        "InMemoryRetriever".into()
+    }
+
+    fn run_type(&self) -> RunType {
+        RunType::Retriever
+    }
+
+    fn invoke_body<'a>(&'a self, query: String) -> BoxFuture<'a, runwright::Result<Vec<Json>>> {
+        let words: Vec<String> = query.split_whitespace().map(|w| w.to_lowercase()).collect();
+        let found = self
+            .docs
+            .iter()
+            .filter(|d| d.split_whitespace().any(|w| words.iter().any(|q| q == w)))
+            .map(|d| json!({"type": "Document", "page_content": d, "metadata": {}}))
+            .collect();
+        Box::pin(std::future::ready(Ok(found)))
+    }
+}
+
+/// A parser (run type parser) that passes text chunks on as they come.
+pub struct EchoParser;
+
+impl Runnable for EchoParser {
+    type Input = String;
+    type Output = String;
+
+    fn name(&self) -> Cow<'_, str> {
+        "EchoParser".into()
+    }
+
+    fn run_type(&self) -> RunType {
+        RunType::Parser
+    }
+
+    fn invoke_body<'a>(&'a self, input: String) -> BoxFuture<'a, runwright::Result<String>> {
+        Box::pin(std::future::ready(Ok(input)))
+    }
+
+    fn transforms_input(&self) -> bool {
+        true
+    }
+
+    fn transform_body<'a>(&'a self, input: ChunkStream<'a, String>) -> ChunkStream<'a, String> {
+        input
+    }
+}

@@ -1,0 +1,196 @@
+//! The reference README's normalization: run ids and other UUIDs numbered
+//! in order of first appearance per case, metadata keys sorted, timestamps
+//! redacted.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+
+const UUID_LEN: usize = 36;
+
+fn is_uuid_at(b: &[u8], i: usize) -> bool {
+    if i + UUID_LEN > b.len() {
+        return false;
+    }
+    (0..UUID_LEN).all(|k| {
+        let c = b[i + k];
+        match k {
+            8 | 13 | 18 | 23 => c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        }
+    })
+}
+
+fn is_uuid(s: &str) -> bool {
+    s.len() == UUID_LEN && is_uuid_at(s.as_bytes(), 0)
+}
+
+/// Numbers the UUIDs of one case.
+#[derive(Default)]
+pub struct Labels {
+    seen: HashMap<String, String>,
+    runs: usize,
+    others: usize,
+}
+
+impl Labels {
+    fn label(&mut self, uuid: &str, as_run: bool) -> String {
+        if let Some(l) = self.seen.get(uuid) {
+            return l.clone();
+        }
+        let l = if as_run {
+            self.runs += 1;
+            format!("run-{}", self.runs - 1)
+        } else {
+            self.others += 1;
+            format!("uuid-{}", self.others - 1)
+        };
+        self.seen.insert(uuid.to_owned(), l.clone());
+        l
+    }
+
+    fn replace_in(&mut self, s: &str, exact_id_is_run: bool) -> String {
+        if exact_id_is_run && is_uuid(s) {
+            return self.label(s, true);
+        }
+        let b = s.as_bytes();
+        let mut out = String::with_capacity(s.len());
+        let mut i = 0;
+        let mut last = 0;
+        while i < b.len() {
+            if is_uuid_at(b, i) && (i == 0 || !b[i - 1].is_ascii_hexdigit()) {
+                out.push_str(&s[last..i]);
+                let as_run = s[..i].ends_with("lc_run--");
+                out.push_str(&self.label(&s[i..i + UUID_LEN], as_run));
+                i += UUID_LEN;
+                last = i;
+            } else {
+                i += 1;
+            }
+        }
+        out.push_str(&s[last..]);
+        out
+    }
+
+    fn walk(&mut self, v: &mut Value, in_log: bool, key: Option<&str>) {
+        match v {
+            Value::String(s) => {
+                let exact = in_log && key == Some("id");
+                *s = self.replace_in(s, exact);
+            }
+            Value::Array(a) => a.iter_mut().for_each(|x| self.walk(x, in_log, None)),
+            Value::Object(m) => {
+                for (k, x) in m.iter_mut() {
+                    // An op's value replacing a whole state carries the run id
+                    // under "id" too.
+                    self.walk(x, in_log, Some(k));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Labels the UUIDs of one record in the README's traversal order.
+    pub fn apply(&mut self, kind: &str, value: &mut Value) {
+        if kind == "event" {
+            if let Some(Value::Array(ids)) = value.get_mut("parent_ids") {
+                for id in ids.iter_mut() {
+                    if let Value::String(s) = id {
+                        *s = self.label(s, true);
+                    }
+                }
+            }
+            if let Some(Value::String(s)) = value.get_mut("run_id") {
+                *s = self.label(s, true);
+            }
+        }
+        let in_log = kind == "patch" || kind == "log";
+        self.walk(value, in_log, None);
+    }
+}
+
+fn sort_metadata(v: &mut Value) {
+    match v {
+        Value::Array(a) => a.iter_mut().for_each(sort_metadata),
+        Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                if k == "metadata" {
+                    if let Value::Object(md) = x {
+                        let mut entries: Vec<(String, Value)> = std::mem::take(md).into_iter().collect();
+                        entries.sort_by(|a, b| a.0.cmp(&b.0));
+                        *md = entries.into_iter().collect::<Map<String, Value>>();
+                    }
+                }
+                sort_metadata(x);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn redact_times(v: &mut Value) {
+    match v {
+        Value::Array(a) => a.iter_mut().for_each(redact_times),
+        Value::Object(m) => {
+            let is_time_op = m
+                .get("path")
+                .and_then(Value::as_str)
+                .is_some_and(|p| p.ends_with("/start_time") || p.ends_with("/end_time"));
+            for (k, x) in m.iter_mut() {
+                let timed = matches!(k.as_str(), "start_time" | "end_time" | "timestamp")
+                    || (is_time_op && k == "value");
+                if timed && !x.is_null() {
+                    *x = Value::String("<ts>".into());
+                } else {
+                    redact_times(x);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Normalizes the records of one case in place (`(kind, value)` pairs in
+/// file order).
+pub fn normalize_case<'a>(records: impl IntoIterator<Item = (&'a str, &'a mut Value)>) {
+    let mut labels = Labels::default();
+    for (kind, value) in records {
+        labels.apply(kind, value);
+        sort_metadata(value);
+        redact_times(value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn run_ids_are_numbered_parents_first() {
+        let mut ev = json!({
+            "event": "on_chain_start",
+            "run_id": "11111111-1111-4111-8111-111111111111",
+            "data": {"chunk": {"id": "lc_run--22222222-2222-4222-8222-222222222222"}},
+            "metadata": {"b": 1, "a": 2},
+            "parent_ids": ["33333333-3333-4333-8333-333333333333"]
+        });
+        normalize_case([("event", &mut ev)]);
+        assert_eq!(ev["parent_ids"][0], "run-0");
+        assert_eq!(ev["run_id"], "run-1");
+        assert_eq!(ev["data"]["chunk"]["id"], "lc_run--run-2");
+        assert_eq!(
+            ev["metadata"].as_object().unwrap().keys().collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+    }
+
+    #[test]
+    fn other_uuids_and_times() {
+        let mut v = json!({"ns": "node:44444444-4444-4444-8444-444444444444", "start_time": "2026", "end_time": null});
+        normalize_case([("chunk", &mut v)]);
+        assert_eq!(v["ns"], "node:uuid-0");
+        assert_eq!(v["start_time"], "<ts>");
+        assert!(v["end_time"].is_null());
+    }
+}

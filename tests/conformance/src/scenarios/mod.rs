@@ -1,0 +1,21 @@
+//! One module per reference scenario file.
+
+mod common;
+mod s01_chat_model;
+mod s02_prompt_model_parser;
+mod s09_lambdas;
+mod s10_custom_events;
+
+
+use crate::record::Record;
+
+pub(crate) async fn run(n: u32) -> Result<Vec<Record>, String> {
+    let records = match n {
+        1 => s01_chat_model::run().await,
+        2 => s02_prompt_model_parser::run().await,
+        9 => s09_lambdas::run().await,
+        10 => s10_custom_events::run().await,
+        _ => return Err(format!("there is no scenario {n:02}")),
+    };
+    Ok(records.all)
+}

@@ -1,0 +1,275 @@
+//! The JSON of every kind of event, compared with the reference traces
+//! recorded from LangChain (after the README's normalization), key order
+//! included.
+
+mod common;
+
+use common::*;
+use futures::future::BoxFuture;
+use futures::TryStreamExt;
+use runwright::{dispatch_custom_event, EventPhase, Lambda, Map, RunConfig, RunnableExt};
+use serde_json::{json, Value as Json};
+
+const LAMBDAS: &str = "09_lambda_async_and_chain_decorator.jsonl";
+const CUSTOM: &str = "10_custom_events.jsonl";
+const CHAT: &str = "01_chat_model.jsonl";
+const CHAIN: &str = "02_prompt_model_parser.jsonl";
+const TOOLS: &str = "08_tools_config_propagation.jsonl";
+
+#[tokio::test]
+async fn anonymous_lambdas_in_a_streamed_sequence_match_the_reference_trace() {
+    let chain = Lambda::from_fn(|x: i64| Ok(x + 1)) | Lambda::from_fn(|x: i64| Ok(x * 2));
+    let events = events_of(chain.stream_events(1)).await;
+    assert_same_events(
+        &normalized(&events),
+        &reference_events(LAMBDAS, "anonymous_lambda_in_sequence.astream_events"),
+    );
+}
+
+async fn reverse_and_double(word: String) -> runwright::Result<String> {
+    let reverse = Lambda::from_fn(reverse_word);
+    Ok(reverse.invoke(word).await?.repeat(2))
+}
+
+#[tokio::test]
+async fn async_lambda_invoking_a_runnable_matches_the_reference_trace() {
+    let events = events_of(Lambda::from_async(reverse_and_double).stream_events("1234".into())).await;
+    assert_same_events(
+        &normalized(&events),
+        &reference_events(LAMBDAS, "lambda.astream_events"),
+    );
+}
+
+fn sync_reverse_and_double(word: String) -> runwright::Result<String> {
+    let reverse = Lambda::from_fn(reverse_word);
+    Ok(futures::executor::block_on(reverse.invoke(word))?.repeat(2))
+}
+
+#[tokio::test]
+async fn sync_lambda_invoking_a_runnable_matches_the_reference_trace() {
+    let events = events_of(Lambda::from_fn(sync_reverse_and_double).stream_events("1234".into())).await;
+    assert_same_events(
+        &normalized(&events),
+        &reference_events(LAMBDAS, "sync_lambda.astream_events"),
+    );
+}
+
+async fn foo(x: String) -> runwright::Result<String> {
+    dispatch_custom_event("event1", json!({ "x": x }))?;
+    dispatch_custom_event("event2", 5)?;
+    Ok(x)
+}
+
+#[tokio::test]
+async fn custom_events_match_the_reference_trace() {
+    let events = events_of(Lambda::from_async(foo).stream_events("hello world".into())).await;
+    assert_same_events(&normalized(&events), &reference_events(CUSTOM, "async_lambda.adispatch"));
+}
+
+async fn foo_cfg(x: String) -> runwright::Result<String> {
+    dispatch_custom_event("progress", json!({"step": 1, "x": x}))?;
+    Ok(x.to_uppercase())
+}
+
+#[tokio::test]
+async fn nested_with_config_tags_metadata_and_custom_event_match_the_reference_trace() {
+    let emitter = Lambda::from_async(foo_cfg).with_config(
+        RunConfig::new()
+            .run_name("emitter")
+            .tag("inner")
+            .metadata("inner_k", "v"),
+    );
+    let chain = (Lambda::from_fn(|x: String| Ok(x.trim().to_string())) | emitter)
+        .with_config(RunConfig::new().tag("outer").metadata("outer_k", 1));
+    let events = events_of(chain.stream_events(" hi ".into())).await;
+    assert_same_events(&normalized(&events), &reference_events(CUSTOM, "nested_with_tags_metadata"));
+}
+
+const JOKE: &str = "Why did the parrot talk? Because it could!";
+
+fn topic(t: &str) -> Map {
+    let mut m = Map::new();
+    m.insert("topic".into(), json!(t));
+    m
+}
+
+#[tokio::test]
+async fn prompt_model_parser_chain_matches_the_reference_trace() {
+    let chain = FakePrompt {
+        template: "tell me a joke about {topic}",
+    }
+    .pipe(FakeChat::generic(JOKE))
+    .pipe(StrParser);
+    let events = events_of(chain.stream_events(topic("parrot"))).await;
+    assert_same_events(&normalized(&events), &reference_events(CHAIN, "astream_events"));
+}
+
+#[tokio::test]
+async fn root_chat_model_matches_the_reference_trace() {
+    let model = FakeChat::generic("The sky is blue.\nClouds  are white.");
+    let events = events_of(model.stream_events("what color is the sky?".to_string().into())).await;
+    assert_same_events(&normalized(&events), &reference_events(CHAT, "generic.astream_events"));
+}
+
+#[tokio::test]
+async fn chat_model_with_run_name_tags_and_metadata_matches_the_reference_trace() {
+    let model = FakeChat::list("ok").with_config(RunConfig::new().run_name("my_model").tag("t1").metadata("m", 1));
+    let events = events_of(model.stream_events("hi".to_string().into())).await;
+    assert_same_events(
+        &normalized(&events),
+        &reference_events(CHAT, "fake_list_chat.with_run_name_tags_metadata.astream_events"),
+    );
+}
+
+/// LangChain's FakeStreamingListLLM streams *outside* its run (it is
+/// `ainvoke`, then characters), so its trace has no `on_llm_stream`.
+#[tokio::test]
+async fn llm_streaming_after_its_run_matches_the_reference_trace() {
+    let llm = FakeLlm::streaming_list("abc");
+    let events = events_of(llm.stream_events("hi".into())).await;
+    assert_same_events(
+        &normalized(&events),
+        &reference_events(CHAT, "fake_streaming_llm.astream_events"),
+    );
+    let chunks: Vec<String> = llm.stream("hi".into()).try_collect().await.expect("streams");
+    assert_eq!(chunks, ["a", "b", "c"]);
+}
+
+fn structure(ev: &Json) -> (String, Vec<String>, Vec<String>) {
+    (
+        ev["event"].as_str().unwrap_or_default().to_string(),
+        keys(ev),
+        keys(&ev["data"]),
+    )
+}
+
+/// The reference event of `kind` at position `nth` among those of its kind.
+fn reference_event(file: &str, case: &str, kind: &str, nth: usize) -> Json {
+    reference(file, case, "event")
+        .into_iter()
+        .filter(|e| e["event"] == kind)
+        .nth(nth)
+        .unwrap_or_else(|| panic!("no {kind} #{nth} in {case}"))
+}
+
+#[tokio::test]
+async fn nested_llm_events_have_the_reference_keys() {
+    let chain = Lambda::from_fn(|w: Map| Ok(format!("say {}", w["word"].as_str().unwrap_or_default())))
+        .pipe(FakeLlm::streaming_list("abc"))
+        .pipe(Lambda::from_fn(|s: String| Ok(s)));
+    let mut input = Map::new();
+    input.insert("word".into(), json!("abc"));
+    let events = events_of(chain.stream_events(input)).await;
+    let case = "prompt_fake_streaming_llm_parser.astream_events";
+    for kind in ["on_llm_start", "on_llm_end"] {
+        let actual = events.iter().find(|e| e.event() == kind).expect("llm event").to_json();
+        let expected = reference_event(CHAT, case, kind, 0);
+        assert_eq!(structure(&actual), structure(&expected));
+        assert_eq!(actual["data"], expected["data"], "{kind} data");
+        assert_eq!(actual["metadata"], expected["metadata"]);
+    }
+}
+
+fn reverse_tool(input: Json) -> BoxFuture<'static, runwright::Result<Json>> {
+    Box::pin(async move {
+        let word = input.as_str().map(str::to_owned).unwrap_or_default();
+        let out = Lambda::from_fn(reverse_word).invoke(word).await?;
+        Ok(json!(out))
+    })
+}
+
+#[tokio::test]
+async fn tool_invoking_a_runnable_matches_the_reference_trace() {
+    let tool = FakeTool::new("bad_tool", reverse_tool);
+    let events = events_of(tool.stream_events(json!("hello"))).await;
+    assert_same_events(&normalized(&events), &reference_events(TOOLS, "bad_tool.str_input"));
+}
+
+#[tokio::test]
+async fn nested_tool_start_and_end_have_the_reference_keys() {
+    let chain = runwright::Passthrough::new().pipe(FakeTool::new("bad_tool", reverse_tool));
+    let events = events_of(chain.stream_events(json!("hello"))).await;
+    let case = "nested.passthrough_then_tool.str_input";
+    for kind in ["on_tool_start", "on_tool_end"] {
+        let actual = events.iter().find(|e| e.event() == kind).expect("tool event").to_json();
+        assert_eq!(structure(&actual), structure(&reference_event(TOOLS, case, kind, 0)));
+    }
+    assert!(
+        !events.iter().any(|e| e.event() == "on_tool_stream"),
+        "tools do not stream: {:?}",
+        names(&events)
+    );
+}
+
+fn failing_tool_body(input: Json) -> BoxFuture<'static, runwright::Result<Json>> {
+    let word = input["word"].as_str().unwrap_or_default().to_string();
+    Box::pin(async move { Err(runwright::Error::msg(format!("cannot handle {word}"))) })
+}
+
+/// Error types are free (the reference's are Python class names).
+fn without_error_type(mut ev: Json) -> String {
+    if let Some(t) = ev.pointer_mut("/data/error/type") {
+        *t = json!("<type>");
+    }
+    ev.to_string()
+}
+
+#[tokio::test]
+async fn tool_error_event_matches_the_reference_trace_then_the_error_ends_the_stream() {
+    let tool = FakeTool::new("failing_tool", failing_tool_body);
+    let out = drain(tool.stream_events(json!({"word": "hello"}))).await;
+    let mut n = Normalizer::default();
+    let actual: Vec<String> = out
+        .events
+        .iter()
+        .map(|e| without_error_type(n.event(&e.to_json())))
+        .collect();
+    let expected: Vec<String> = reference(TOOLS, "failing_tool.dict_input", "event")
+        .into_iter()
+        .map(without_error_type)
+        .collect();
+    assert_same_events(&actual, &expected);
+    let error = out.error.expect("the error is an item of the stream");
+    let reference_error = &reference(TOOLS, "failing_tool.dict_input", "error")[0];
+    assert_eq!(error.message(), reference_error["message"]);
+    assert_eq!(error.step(), Some("failing_tool"));
+    assert_eq!(out.items_after_error, 0);
+}
+
+#[tokio::test]
+async fn retriever_start_and_end_have_the_layout_of_every_start_and_end() {
+    let retriever = FakeRetriever {
+        docs: vec!["harrison worked at kensho", "harrison likes spicy food"],
+    };
+    let chain = Lambda::from_fn(|q: String| Ok(q)).pipe(retriever);
+    let events = events_of(chain.stream_events("where did harrison work?".into())).await;
+    assert_eq!(
+        names(&events),
+        [
+            "on_chain_start:RunnableSequence",
+            "on_chain_start:RunnableLambda",
+            "on_chain_stream:RunnableLambda",
+            "on_chain_end:RunnableLambda",
+            "on_retriever_start:InMemoryRetriever",
+            "on_retriever_end:InMemoryRetriever",
+            "on_chain_stream:RunnableSequence",
+            "on_chain_end:RunnableSequence",
+        ]
+    );
+    // No retriever trace is public; LangChain builds every start and end
+    // event with the same code, so they must have a chain's keys.
+    let chain_start = reference_event(LAMBDAS, "sync_lambda.astream_events", "on_chain_start", 1);
+    let chain_end = reference_event(LAMBDAS, "sync_lambda.astream_events", "on_chain_end", 0);
+    let start = one(&events, "InMemoryRetriever", EventPhase::Start).to_json();
+    let end = one(&events, "InMemoryRetriever", EventPhase::End).to_json();
+    assert_eq!((keys(&start), keys(&start["data"])), (keys(&chain_start), keys(&chain_start["data"])));
+    assert_eq!((keys(&end), keys(&end["data"])), (keys(&chain_end), keys(&chain_end["data"])));
+    assert_eq!(start["data"]["input"], "where did harrison work?");
+    assert_eq!(
+        end["data"]["output"],
+        json!([
+            {"type": "Document", "page_content": "harrison worked at kensho", "metadata": {}},
+            {"type": "Document", "page_content": "harrison likes spicy food", "metadata": {}},
+        ])
+    );
+}

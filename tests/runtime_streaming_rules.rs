@@ -1,0 +1,394 @@
+//! The streaming rules of the reference README (2 to 8) for sequences,
+//! parallel maps, every kind of lambda, generators and nested runnables.
+
+mod common;
+
+use common::*;
+use futures::{StreamExt, TryStreamExt};
+use runwright::{
+    Assign, ChunkStream, EventPhase, Generator, Lambda, Map, Parallel, Passthrough, RunConfig, RunnableExt,
+};
+use serde_json::{json, Value as Json};
+
+/// Appends a dot to each chunk as it passes.
+fn dotted<'a>(input: ChunkStream<'a, String>) -> ChunkStream<'a, String> {
+    Box::pin(input.map_ok(|s| format!("{s}.")))
+}
+
+#[tokio::test]
+async fn each_chunk_travels_the_whole_pipeline_and_steps_start_lazily() {
+    let chain = letters("source", 3).pipe(upper()) | Generator::new(dotted);
+    let events = events_of(chain.stream_events("go".into())).await;
+    let step_chunks = [
+        "on_chain_stream:source #1 parents=[0] tags=[\"seq:step:1\"]",
+        "on_chain_stream:upper #2 parents=[0] tags=[\"seq:step:2\"]",
+        "on_chain_stream:dotted #3 parents=[0] tags=[\"seq:step:3\"]",
+        "on_chain_stream:RunnableSequence #0 parents=[] tags=[]",
+    ];
+    let mut expected = vec![
+        "on_chain_start:RunnableSequence #0 parents=[] tags=[]",
+        "on_chain_start:source #1 parents=[0] tags=[\"seq:step:1\"]",
+        step_chunks[0],
+        "on_chain_start:upper #2 parents=[0] tags=[\"seq:step:2\"]",
+        step_chunks[1],
+        "on_chain_start:dotted #3 parents=[0] tags=[\"seq:step:3\"]",
+        step_chunks[2],
+        step_chunks[3],
+    ];
+    expected.extend(step_chunks);
+    expected.extend(step_chunks);
+    expected.extend([
+        "on_chain_end:source #1 parents=[0] tags=[\"seq:step:1\"]",
+        "on_chain_end:upper #2 parents=[0] tags=[\"seq:step:2\"]",
+        "on_chain_end:dotted #3 parents=[0] tags=[\"seq:step:3\"]",
+        "on_chain_end:RunnableSequence #0 parents=[] tags=[]",
+    ]);
+    assert_eq!(tree(&events), expected);
+    assert_eq!(chunks_of(&events, "dotted"), [json!("A."), json!("B."), json!("C.")]);
+    assert_eq!(chunks_of(&events, "RunnableSequence"), [json!("A."), json!("B."), json!("C.")]);
+}
+
+#[tokio::test]
+async fn plain_stream_produces_the_next_chunk_only_after_the_last_came_out() {
+    let source = letters("source", 5);
+    let probe = source.probe.clone();
+    let chain = source.pipe(upper()) | Generator::new(dotted);
+    let mut out = chain.stream("go".into());
+    let mut seen = Vec::new();
+    while let Some(chunk) = out.next().await {
+        seen.push(chunk.expect("chunk"));
+        assert_eq!(probe.produced(), seen.len(), "the source ran ahead of the consumer");
+    }
+    assert_eq!(seen, ["A.", "B.", "C.", "D.", "E."]);
+}
+
+#[tokio::test]
+async fn streamed_input_steps_start_without_input_and_show_it_at_their_end() {
+    let chain = letters("source", 3).pipe(upper()) | Generator::new(dotted);
+    let events = events_of(chain.stream_events("go".into())).await;
+    let start = |name| data(one(&events, name, EventPhase::Start));
+    let end = |name| data(one(&events, name, EventPhase::End));
+    // Rule 1: the root's start has the call's input, its end has none.
+    assert_eq!(start("RunnableSequence"), json!({"input": "go"}));
+    assert_eq!(end("RunnableSequence"), json!({"output": "A.B.C."}));
+    // The source cannot transform: its input was collected, so it has one.
+    assert_eq!(start("source"), json!({"input": "go"}));
+    // Rule 2: steps fed a stream start with `{}`.
+    assert_eq!(start("upper"), json!({}));
+    assert_eq!(start("dotted"), json!({}));
+    // Rule 8: a streaming step's output is the fold of its chunks; its
+    // input the fold of what it was fed.
+    assert_eq!(end("source"), json!({"output": "abc", "input": "go"}));
+    assert_eq!(end("upper"), json!({"output": "ABC", "input": "abc"}));
+    assert_eq!(end("dotted"), json!({"output": "A.B.C.", "input": "ABC"}));
+}
+
+#[tokio::test]
+async fn every_kind_of_lambda_streams_through_a_sequence_by_the_rules() {
+    let chain = letters("source", 3)
+        .pipe(upper())
+        | Lambda::from_fn(exclaim)
+        | Lambda::from_async(bracket)
+        | Lambda::blocking(slow_len);
+    let events = events_of(chain.stream_events("go".into())).await;
+    assert_eq!(
+        names(&events),
+        [
+            "on_chain_start:RunnableSequence",
+            "on_chain_start:source",
+            "on_chain_stream:source",
+            "on_chain_start:upper",
+            "on_chain_stream:upper",
+            // A sync lambda starts on its first input chunk, then collects.
+            "on_chain_start:exclaim",
+            "on_chain_stream:source",
+            "on_chain_stream:upper",
+            "on_chain_stream:source",
+            "on_chain_stream:upper",
+            "on_chain_end:source",
+            "on_chain_end:upper",
+            "on_chain_stream:exclaim",
+            "on_chain_start:bracket",
+            "on_chain_end:exclaim",
+            "on_chain_stream:bracket",
+            "on_chain_start:slow_len",
+            "on_chain_end:bracket",
+            "on_chain_stream:slow_len",
+            "on_chain_stream:RunnableSequence",
+            "on_chain_end:slow_len",
+            "on_chain_end:RunnableSequence",
+        ]
+    );
+    // Rule 8: a non-streaming lambda emits exactly one stream event, its output.
+    assert_eq!(chunks_of(&events, "exclaim"), [json!("ABC!")]);
+    assert_eq!(chunks_of(&events, "bracket"), [json!("[ABC!]")]);
+    assert_eq!(chunks_of(&events, "slow_len"), [json!(6)]);
+    for name in ["exclaim", "bracket", "slow_len"] {
+        assert_eq!(data(one(&events, name, EventPhase::Start)), json!({}), "{name}");
+    }
+    assert_eq!(data(one(&events, "bracket", EventPhase::End)), json!({"output": "[ABC!]", "input": "ABC!"}));
+    assert_eq!(data(one(&events, "slow_len", EventPhase::End)), json!({"output": 6, "input": "[ABC!]"}));
+    // The ends come in step order, the root's last.
+    let ends: Vec<_> = events
+        .iter()
+        .filter(|e| e.phase == EventPhase::End)
+        .map(|e| e.name.to_string())
+        .collect();
+    assert_eq!(ends, ["source", "upper", "exclaim", "bracket", "slow_len", "RunnableSequence"]);
+}
+
+fn pieces<'a>(_input: ChunkStream<'a, String>) -> ChunkStream<'a, Map> {
+    let chunks = [json!({"a": "x"}), json!({"a": "y", "b": 1}), json!({"c": [1]}), json!({"c": [2]})];
+    Box::pin(futures::stream::iter(
+        chunks.into_iter().map(|c| Ok(c.as_object().cloned().unwrap_or_default())),
+    ))
+}
+
+#[tokio::test]
+async fn a_streamed_maps_output_is_the_key_wise_merge_of_its_chunks() {
+    let events = events_of(Generator::new(pieces).stream_events("go".into())).await;
+    assert_eq!(chunks_of(&events, "pieces").len(), 4);
+    assert_eq!(
+        data(one(&events, "pieces", EventPhase::End)),
+        json!({"output": {"a": "xy", "b": 1, "c": [1, 2]}})
+    );
+}
+
+fn double(x: i64) -> runwright::Result<i64> {
+    Ok(x * 2)
+}
+
+async fn halve(x: i64) -> runwright::Result<i64> {
+    Ok(x / 2)
+}
+
+fn square(x: i64) -> runwright::Result<i64> {
+    Ok(x * x)
+}
+
+fn countdown<'a>(input: ChunkStream<'a, i64>) -> ChunkStream<'a, i64> {
+    Box::pin(
+        input
+            .map_ok(|n| futures::stream::iter((0..n).rev().map(Ok)))
+            .try_flatten(),
+    )
+}
+
+#[tokio::test]
+async fn parallel_branches_get_map_key_tags_and_a_streamed_input() {
+    let map = Parallel::new()
+        .branch("a", Lambda::from_fn(double))
+        .branch("b", Lambda::from_async(halve))
+        .branch("c", Generator::new(countdown))
+        .branch("d", Lambda::blocking(square));
+    let events = events_of(map.stream_events(4)).await;
+    let root = "RunnableParallel<a,b,c,d>";
+    let mut starts: Vec<String> = tree(&events)
+        .into_iter()
+        .filter(|l| l.starts_with("on_chain_start"))
+        .collect();
+    assert_eq!(starts.remove(0), format!("on_chain_start:{root} #0 parents=[] tags=[]"));
+    // Branches start in any order; each is a child of the map.
+    let mut starts: Vec<String> = starts.iter().map(|l| without_run(l)).collect();
+    starts.sort();
+    assert_eq!(
+        starts,
+        [
+            "on_chain_start:countdown parents=[0] tags=[\"map:key:c\"]",
+            "on_chain_start:double parents=[0] tags=[\"map:key:a\"]",
+            "on_chain_start:halve parents=[0] tags=[\"map:key:b\"]",
+            "on_chain_start:square parents=[0] tags=[\"map:key:d\"]",
+        ]
+    );
+    for branch in ["double", "halve", "countdown", "square"] {
+        assert_eq!(data(one(&events, branch, EventPhase::Start)), json!({}), "{branch}");
+        assert_eq!(data(one(&events, branch, EventPhase::End))["input"], 4, "{branch}");
+    }
+    assert_eq!(chunks_of(&events, "countdown"), [json!(3), json!(2), json!(1), json!(0)]);
+    // The map streams `{key: chunk}` and its output merges them key-wise.
+    let root_chunks = chunks_of(&events, root);
+    assert_eq!(root_chunks.len(), 7);
+    assert!(root_chunks.contains(&json!({"a": 8})));
+    let out = data(one(&events, root, EventPhase::End))["output"].clone();
+    assert_eq!(out["a"], 8);
+    assert_eq!(out["b"], 2);
+    assert_eq!(out["c"], 6, "3 + 2 + 1 + 0");
+    assert_eq!(out["d"], 16);
+    assert_eq!(events.last().map(|e| e.name.to_string()), Some(root.to_string()));
+}
+
+fn question(q: &str) -> Map {
+    let mut m = Map::new();
+    m.insert("q".into(), json!(q));
+    m
+}
+
+fn to_map(s: String) -> runwright::Result<Map> {
+    Ok(question(&s))
+}
+
+fn q_len(m: Map) -> runwright::Result<usize> {
+    Ok(m["q"].as_str().map_or(0, str::len))
+}
+
+#[tokio::test]
+async fn assign_streams_the_passthrough_part_first() {
+    let assign = Assign::new().key("len", Lambda::from_fn(q_len));
+    let chunks: Vec<Map> = assign.stream(question("four")).try_collect().await.expect("streams");
+    assert_eq!(chunks, [question("four"), json!({"len": 4}).as_object().cloned().unwrap_or_default()]);
+
+    let events = events_of(assign.stream_events(question("four"))).await;
+    assert_eq!(
+        tree(&events),
+        [
+            "on_chain_start:RunnableAssign<len> #0 parents=[] tags=[]",
+            "on_chain_stream:RunnableAssign<len> #0 parents=[] tags=[]",
+            "on_chain_start:RunnableParallel<len> #1 parents=[0] tags=[]",
+            "on_chain_start:q_len #2 parents=[0, 1] tags=[\"map:key:len\"]",
+            "on_chain_stream:q_len #2 parents=[0, 1] tags=[\"map:key:len\"]",
+            "on_chain_stream:RunnableParallel<len> #1 parents=[0] tags=[]",
+            "on_chain_stream:RunnableAssign<len> #0 parents=[] tags=[]",
+            "on_chain_end:q_len #2 parents=[0, 1] tags=[\"map:key:len\"]",
+            "on_chain_end:RunnableParallel<len> #1 parents=[0] tags=[]",
+            "on_chain_end:RunnableAssign<len> #0 parents=[] tags=[]",
+        ]
+    );
+    assert_eq!(
+        chunks_of(&events, "RunnableAssign<len>"),
+        [json!({"q": "four"}), json!({"len": 4})]
+    );
+    assert_eq!(
+        data(one(&events, "RunnableAssign<len>", EventPhase::End)),
+        json!({"output": {"q": "four", "len": 4}})
+    );
+}
+
+#[tokio::test]
+async fn local_step_tags_come_first_and_are_not_inherited() {
+    let inner = (Lambda::from_fn(exclaim) | Lambda::from_fn(exclaim).named("again"))
+        .with_config(RunConfig::new().tags(["zeta", "alpha"]).run_name("inner"));
+    let chain = Lambda::from_fn(reverse_word) | inner;
+    let config = RunConfig::new().tags(["alpha", "beta"]);
+    let events = events_of(chain.stream_events_with("ab".into(), config, Default::default())).await;
+    let starts: Vec<String> = tree(&events)
+        .into_iter()
+        .filter(|l| l.starts_with("on_chain_start"))
+        .collect();
+    assert_eq!(
+        starts,
+        [
+            "on_chain_start:RunnableSequence #0 parents=[] tags=[\"alpha\", \"beta\"]",
+            "on_chain_start:reverse_word #1 parents=[0] tags=[\"seq:step:1\", \"alpha\", \"beta\"]",
+            // The child's own tags join the inherited ones, sorted, deduplicated.
+            "on_chain_start:inner #2 parents=[0] tags=[\"seq:step:2\", \"alpha\", \"beta\", \"zeta\"]",
+            // `seq:step:2` is the inner sequence's local tag: not inherited.
+            "on_chain_start:exclaim #3 parents=[0, 2] tags=[\"seq:step:1\", \"alpha\", \"beta\", \"zeta\"]",
+            "on_chain_start:again #4 parents=[0, 2] tags=[\"seq:step:2\", \"alpha\", \"beta\", \"zeta\"]",
+        ]
+    );
+    assert_eq!(chunks_of(&events, "RunnableSequence"), [json!("ba!!")]);
+}
+
+fn metadata_of(events: &[runwright::StreamEvent], name: &str) -> Json {
+    json!(*one(events, name, EventPhase::Start).metadata)
+}
+
+#[tokio::test]
+async fn metadata_merges_down_and_the_caller_or_parent_wins() {
+    let leaf = Lambda::from_fn(exclaim).with_config(
+        RunConfig::new()
+            .run_name("leaf")
+            .metadata("k", "leaf")
+            .metadata("m", "leaf")
+            .metadata("leaf_only", 3),
+    );
+    let inner = (Lambda::from_fn(reverse_word) | leaf).with_config(
+        RunConfig::new()
+            .run_name("inner")
+            .metadata("m", "inner")
+            .metadata("inner_only", 2),
+    );
+    let config = RunConfig::new().metadata("k", "caller").metadata("root_only", 1);
+    let events = events_of(inner.stream_events_with("ab".into(), config, Default::default())).await;
+    assert_eq!(
+        metadata_of(&events, "inner"),
+        json!({"k": "caller", "root_only": 1, "m": "inner", "inner_only": 2})
+    );
+    let leaf = metadata_of(&events, "leaf");
+    assert_eq!(leaf["k"], "caller", "the caller's value wins over a child's with_config");
+    assert_eq!(leaf["m"], "inner", "the parent's value wins over a child's with_config");
+    assert_eq!(leaf["leaf_only"], 3);
+    assert_eq!(leaf["inner_only"], 2);
+    assert_eq!(leaf["root_only"], 1);
+    assert_eq!(metadata_of(&events, "reverse_word")["m"], "inner");
+}
+
+#[tokio::test]
+async fn nested_runnables_list_their_parents_root_first() {
+    let branch = Lambda::from_fn(reverse_word) | Lambda::from_async(bracket);
+    let map = Parallel::new().branch("x", branch).branch("y", Passthrough::new());
+    let chain = Lambda::from_fn(exclaim) | map;
+    let events = events_of(chain.stream_events("ab".into())).await;
+    let mut runs = lineage(&events);
+    // The map's branches start in any order.
+    runs[3..].sort();
+    assert_eq!(
+        runs,
+        [
+            "RunnableSequence [] under []",
+            "exclaim [\"seq:step:1\"] under [\"RunnableSequence\"]",
+            "RunnableParallel<x,y> [\"seq:step:2\"] under [\"RunnableSequence\"]",
+            "RunnablePassthrough [\"map:key:y\"] under [\"RunnableSequence\", \"RunnableParallel<x,y>\"]",
+            "RunnableSequence [\"map:key:x\"] under [\"RunnableSequence\", \"RunnableParallel<x,y>\"]",
+            "bracket [\"seq:step:2\"] under [\"RunnableSequence\", \"RunnableParallel<x,y>\", \"RunnableSequence\"]",
+            "reverse_word [\"seq:step:1\"] under [\"RunnableSequence\", \"RunnableParallel<x,y>\", \"RunnableSequence\"]",
+        ]
+    );
+    let out = data(one(&events, "RunnableParallel<x,y>", EventPhase::End))["output"].clone();
+    assert_eq!(out["x"], "[!ba]");
+    assert_eq!(out["y"], "ab!");
+}
+
+#[tokio::test]
+async fn runs_are_named_like_langchain() {
+    let failing = Lambda::from_fn(|_: String| -> runwright::Result<String> { Err(runwright::Error::msg("no")) });
+    let with_fallbacks = failing.with_fallbacks([Lambda::from_fn(reverse_word).boxed()]);
+    let map = Parallel::new().branch("a", Passthrough::new()).branch("b", Generator::new(upper_case));
+    let assign = Assign::new().key("n", Lambda::from_fn(q_len));
+    let renamed = Lambda::from_fn(exclaim).with_config(RunConfig::new().run_name("shout"));
+    let chain = Lambda::from_fn(exclaim)
+        | renamed
+        | with_fallbacks
+        | map
+        | Lambda::from_fn(|m: Map| Ok(m["a"].as_str().unwrap_or_default().to_string()))
+        | Lambda::from_fn(to_map)
+        | assign;
+    let events = events_of(chain.stream_events("x".into())).await;
+    let mut started: Vec<&str> = events
+        .iter()
+        .filter(|e| e.phase == EventPhase::Start)
+        .map(|e| &*e.name)
+        .collect();
+    // The map's branches start in any order.
+    started.sort_unstable();
+    let mut expected = vec![
+        "RunnableSequence",
+        "exclaim",
+        "shout",
+        "RunnableWithFallbacks",
+        "RunnableLambda",
+        "reverse_word",
+        "RunnableParallel<a,b>",
+        "RunnablePassthrough",
+        "upper_case",
+        "RunnableLambda",
+        "to_map",
+        "RunnableAssign<n>",
+        "RunnableParallel<n>",
+        "q_len",
+    ];
+    expected.sort_unstable();
+    assert_eq!(started, expected);
+    let out: Vec<Map> = chain.stream("x".into()).try_collect().await.expect("streams");
+    assert_eq!(out.last().and_then(|m| m.get("n")), Some(&json!(3)));
+}
