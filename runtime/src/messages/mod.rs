@@ -2,7 +2,7 @@
 //!
 //! A chat model takes a list of [`Message`]s and answers with an
 //! [`AIMessage`], or, streaming, with [`AIMessageChunk`]s that add up (with
-//! [`Chunk::concat`](crate::Chunk::concat)) exactly as LangChain's `+` does:
+//! [`Chunk::concat`]) exactly as LangChain's `+` does:
 //! text concatenated, tool-call pieces merged by index and re-parsed, token
 //! counts summed.
 //!

@@ -482,3 +482,20 @@ proptest! {
         prop_assert_eq!(&acc.tool_call_chunks, &whole.tool_call_chunks);
     }
 }
+
+#[test]
+fn every_message_type_is_a_value() {
+    fn is_value<T: crate::Value>() {}
+    is_value::<Message>();
+    is_value::<SystemMessage>();
+    is_value::<HumanMessage>();
+    is_value::<AIMessage>();
+    is_value::<AIMessageChunk>();
+    is_value::<ToolMessage>();
+    is_value::<ToolCall>();
+    is_value::<ToolCallChunk>();
+    is_value::<InvalidToolCall>();
+    is_value::<UsageMetadata>();
+    is_value::<Content>();
+    is_value::<crate::PromptValue>();
+}

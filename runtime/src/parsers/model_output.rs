@@ -16,8 +16,9 @@ use crate::value::Chunk;
 pub enum ModelOutput {
     /// Text.
     Text(String),
-    /// A chat model's message (or one chunk of it).
-    Message(AIMessageChunk),
+    /// A chat model's message (or one chunk of it), boxed: it is much larger
+    /// than a string.
+    Message(Box<AIMessageChunk>),
 }
 
 impl ModelOutput {
@@ -34,7 +35,7 @@ impl Chunk for ModelOutput {
     fn concat(&mut self, next: Self) {
         match (self, next) {
             (ModelOutput::Text(a), ModelOutput::Text(b)) => a.push_str(&b),
-            (ModelOutput::Message(a), ModelOutput::Message(b)) => a.concat(b),
+            (ModelOutput::Message(a), ModelOutput::Message(b)) => (**a).concat(*b),
             (slot, other) => *slot = other,
         }
     }
@@ -63,12 +64,12 @@ impl From<&str> for ModelOutput {
 
 impl From<AIMessageChunk> for ModelOutput {
     fn from(m: AIMessageChunk) -> Self {
-        ModelOutput::Message(m)
+        ModelOutput::Message(Box::new(m))
     }
 }
 
 impl From<AIMessage> for ModelOutput {
     fn from(m: AIMessage) -> Self {
-        ModelOutput::Message(AIMessageChunk::from(m))
+        ModelOutput::Message(Box::new(AIMessageChunk::from(m)))
     }
 }

@@ -109,6 +109,9 @@ impl MessagesPlaceholder {
 /// One entry of [`ChatPromptTemplate::from_messages`]: a role with a
 /// template for its text, a [`MessagesPlaceholder`], or a fixed message.
 ///
+/// When the entries are of different kinds, name the first one's type (for
+/// example `MessageTemplate::system(..)`) and `.into()` the others.
+///
 /// Converts from `(role, template)` pairs, where the role is `"system"`,
 /// `"human"` or `"user"`, `"ai"` or `"assistant"`, or `"placeholder"` (the
 /// template then is `"{variable}"`, an optional placeholder); from a bare
@@ -222,11 +225,11 @@ enum Part {
 /// [`PromptValue::Chat`].
 ///
 /// ```
-/// use runwright::{ChatPromptTemplate, Message, MessagesPlaceholder, PromptValue, RunnableExt};
+/// use runwright::{ChatPromptTemplate, Message, MessageTemplate, MessagesPlaceholder, PromptValue, RunnableExt};
 /// use serde_json::json;
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> runwright::Result<()> {
 /// let prompt = ChatPromptTemplate::from_messages([
-///     ("system", "You are {name}.").into(),
+///     MessageTemplate::system("You are {name}."),
 ///     MessagesPlaceholder::new("history").into(),
 ///     ("human", "{question}").into(),
 /// ])?;

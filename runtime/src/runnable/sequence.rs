@@ -40,6 +40,10 @@ pub trait Steps: Send + Sync {
     #[doc(hidden)]
     fn invoke_steps<'a>(&'a self, input: Self::Input) -> BoxFuture<'a, Result<Self::Output>>;
 
+    /// Appends the steps' names, in order.
+    #[doc(hidden)]
+    fn push_names(&self, out: &mut Vec<String>);
+
     /// Chains the steps' streams: the first streams, the others transform.
     #[doc(hidden)]
     fn stream_steps<'a>(&'a self, input: Source<'a, Self::Input>) -> ChunkStream<'a, Self::Output>;
@@ -49,6 +53,10 @@ impl<A: Runnable> Steps for First<A> {
     type Input = A::Input;
     type Output = A::Output;
     const LEN: u32 = 1;
+
+    fn push_names(&self, out: &mut Vec<String>) {
+        out.push(self.0.name().into_owned());
+    }
 
     fn invoke_steps<'a>(&'a self, input: A::Input) -> BoxFuture<'a, Result<A::Output>> {
         Box::pin(run::invoke(&self.0, input, CallOpts::step(StepTag::Seq(1))))
@@ -68,6 +76,11 @@ where
     type Input = S::Input;
     type Output = B::Output;
     const LEN: u32 = S::LEN + 1;
+
+    fn push_names(&self, out: &mut Vec<String>) {
+        self.0.push_names(out);
+        out.push(self.1.name().into_owned());
+    }
 
     fn invoke_steps<'a>(&'a self, input: S::Input) -> BoxFuture<'a, Result<B::Output>> {
         Box::pin(async move {
@@ -108,6 +121,13 @@ pub struct Sequence<S> {
 impl<S: Steps> Sequence<S> {
     pub(crate) fn new(steps: S) -> Self {
         Sequence { steps }
+    }
+
+    /// The names of the steps, in order.
+    pub fn step_names(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.steps.push_names(&mut out);
+        out
     }
 
     /// Appends a step (flat: `a.pipe(b).pipe(c)` is one sequence of three).

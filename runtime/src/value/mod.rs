@@ -113,6 +113,9 @@ impl Chunk for serde_json::Value {
     fn concat(&mut self, next: Self) {
         use serde_json::Value as J;
         match (self, next) {
+            (J::Object(a), J::Object(b)) if is_message_chunk(a) && is_message_chunk(&b) => {
+                add_message_chunks(a, b);
+            }
             (J::String(a), J::String(b)) => a.push_str(&b),
             (J::Array(a), J::Array(b)) => a.extend(b),
             (J::Number(a), J::Number(b)) => {
@@ -129,6 +132,30 @@ impl Chunk for serde_json::Value {
             }
             (slot, other) => *slot = other,
         }
+    }
+}
+
+fn is_message_chunk(m: &serde_json::Map<String, serde_json::Value>) -> bool {
+    m.get("type").and_then(serde_json::Value::as_str) == Some("AIMessageChunk")
+}
+
+/// Two message chunks in JSON form add up as the typed chunks do (in a map's
+/// values, a chat model's chunks are JSON, and LangChain adds them as
+/// messages).
+fn add_message_chunks(a: &mut serde_json::Map<String, serde_json::Value>, b: serde_json::Map<String, serde_json::Value>) {
+    use crate::messages::AIMessageChunk;
+    let parsed = serde_json::from_value::<AIMessageChunk>(serde_json::Value::Object(std::mem::take(a)))
+        .and_then(|x| Ok((x, serde_json::from_value::<AIMessageChunk>(serde_json::Value::Object(b.clone()))?)));
+    match parsed {
+        Ok((mut x, y)) => {
+            x.concat(y);
+            if let Ok(serde_json::Value::Object(sum)) = serde_json::to_value(&x) {
+                *a = sum;
+                return;
+            }
+            *a = b;
+        }
+        Err(_) => *a = b,
     }
 }
 
