@@ -24,10 +24,10 @@ async fn a_slow_consumer_of_a_million_chunks_keeps_the_event_queue_bounded() {
     let source = CountingSource::new("source", Some(CHUNKS), one);
     let chain = source.pipe(Passthrough::<u64>::new());
     let mut events = chain.stream_events("go".into());
-    let (mut seen, mut root_chunks, mut total) = (0usize, 0usize, None);
+    let (mut since_pause, mut root_chunks, mut total) = (0usize, 0usize, None);
     while let Some(ev) = events.next().await {
         let ev = ev.expect("no error");
-        seen += 1;
+        since_pause += 1;
         if &*ev.name == "RunnableSequence" {
             match ev.phase {
                 EventPhase::Stream => root_chunks += 1,
@@ -35,15 +35,21 @@ async fn a_slow_consumer_of_a_million_chunks_keeps_the_event_queue_bounded() {
                 _ => {}
             }
         }
-        // A slow reader: it sleeps now and then, and yields more often.
-        if seen % 1000 == 0 {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        } else if seen % 100 == 0 {
+        // A slow reader: it yields every 100 events and sleeps every 1000.
+        if since_pause % 100 == 99 {
             tokio::task::yield_now().await;
+        }
+        if since_pause == 1000 {
+            since_pause = 0;
+            tokio::time::sleep(Duration::from_millis(1)).await;
         }
     }
     assert_eq!(root_chunks, CHUNKS);
-    assert_eq!(total, Some(serde_json::json!(CHUNKS)), "the output is the sum of the chunks");
+    assert_eq!(
+        total,
+        Some(serde_json::json!(CHUNKS)),
+        "the output is the sum of the chunks"
+    );
     let peak = events.peak_buffered();
     assert!(peak <= BOUND, "{peak} events waited at once");
     assert!(peak >= 128, "the reader was slow, so the queue filled up: {peak}");

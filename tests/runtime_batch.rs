@@ -37,7 +37,11 @@ async fn batch_with_max_concurrency_two_never_has_more_than_two_in_flight() {
     let inputs: Vec<u64> = (1..=10).collect();
     let outputs = step.batch(inputs.clone(), RunConfig::new().max_concurrency(2)).await;
     let outputs: Vec<u64> = outputs.into_iter().map(|r| r.expect("no error")).collect();
-    assert_eq!(outputs, inputs.iter().map(|x| x * 10).collect::<Vec<_>>(), "in input order");
+    assert_eq!(
+        outputs,
+        inputs.iter().map(|x| x * 10).collect::<Vec<_>>(),
+        "in input order"
+    );
     assert_eq!(flight.max.load(Ordering::SeqCst), 2);
     assert_eq!(flight.now.load(Ordering::SeqCst), 0);
 }
@@ -55,10 +59,10 @@ async fn batch_without_a_limit_runs_every_input_at_once() {
 #[tokio::test]
 async fn batch_returns_each_inputs_error_in_its_place() {
     let step = Lambda::from_fn(|x: u64| {
-        if x % 2 == 0 {
-            Err(runwright::Error::msg(format!("{x} is even")))
-        } else {
+        if x % 2 == 1 {
             Ok(x)
+        } else {
+            Err(runwright::Error::msg(format!("{x} is even")))
         }
     });
     let outputs = step.batch(vec![1, 2, 3, 4], RunConfig::new().max_concurrency(2)).await;
@@ -66,5 +70,8 @@ async fn batch_returns_each_inputs_error_in_its_place() {
         .into_iter()
         .map(|r| r.map_err(|e| e.message().to_string()))
         .collect();
-    assert_eq!(outputs, [Ok(1), Err("2 is even".into()), Ok(3), Err("4 is even".into())]);
+    assert_eq!(
+        outputs,
+        [Ok(1), Err("2 is even".into()), Ok(3), Err("4 is even".into())]
+    );
 }

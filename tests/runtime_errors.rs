@@ -95,7 +95,10 @@ async fn a_generator_failing_mid_stream_ends_the_stream_after_its_chunks() {
     );
     assert_eq!(chunks_of(&out.events, "RunnableSequence"), [json!("A"), json!("B")]);
     let e = out.error.expect("one Err item");
-    assert_eq!((e.step(), e.message()), (Some("fail_after_two"), "generator failed after 2 chunks"));
+    assert_eq!(
+        (e.step(), e.message()),
+        (Some("fail_after_two"), "generator failed after 2 chunks")
+    );
     assert_eq!(out.items_after_error, 0);
     assert_eq!(probe.produced(), 3, "nothing is pulled after the failure");
     assert!(probe.dropped());
@@ -104,7 +107,11 @@ async fn a_generator_failing_mid_stream_ends_the_stream_after_its_chunks() {
     let streamed: Vec<_> = streamed.iter().map(|r| r.as_ref().map_err(Error::message)).collect();
     assert_eq!(
         streamed,
-        [Ok(&"A".to_string()), Ok(&"B".to_string()), Err("generator failed after 2 chunks")]
+        [
+            Ok(&"A".to_string()),
+            Ok(&"B".to_string()),
+            Err("generator failed after 2 chunks")
+        ]
     );
     // Invoked, the generator gets the whole input as one chunk: no failure.
     assert_eq!(guarded(chain.invoke("go".into())).await.expect("one chunk"), "ABCDE");
@@ -201,14 +208,19 @@ fn flaky(failures: usize) -> (Lambda<String, String>, Arc<AtomicUsize>) {
 }
 
 fn no_wait(attempts: u32) -> RetryPolicy {
-    RetryPolicy::new(attempts).backoff(Duration::ZERO, Duration::ZERO).jitter(false)
+    RetryPolicy::new(attempts)
+        .backoff(Duration::ZERO, Duration::ZERO)
+        .jitter(false)
 }
 
 #[tokio::test(start_paused = true)]
 async fn retry_runs_again_until_success_each_attempt_a_tagged_child() {
     let (step, calls) = flaky(2);
     let retried = step.with_retry(no_wait(3));
-    assert_eq!(guarded(retried.invoke("x".into())).await.expect("third time lucky"), "x");
+    assert_eq!(
+        guarded(retried.invoke("x".into())).await.expect("third time lucky"),
+        "x"
+    );
     assert_eq!(calls.load(Ordering::SeqCst), 3);
 
     calls.store(0, Ordering::SeqCst);

@@ -7,7 +7,11 @@ mod common;
 use common::*;
 use futures::future::BoxFuture;
 use futures::TryStreamExt;
-use runwright::{dispatch_custom_event, EventPhase, Lambda, Map, RunConfig, RunnableExt};
+use runwright::{
+    dispatch_custom_event, ChatPromptTemplate, Document, EventPhase, FakeListChatModel, FakeListLLM,
+    FakeStreamingListLLM, GenericFakeChatModel, InMemoryRetriever, Lambda, Map, PromptTemplate, RunConfig, RunnableExt,
+    StrOutputParser,
+};
 use serde_json::{json, Value as Json};
 
 const LAMBDAS: &str = "09_lambda_async_and_chain_decorator.jsonl";
@@ -63,7 +67,10 @@ async fn foo(x: String) -> runwright::Result<String> {
 #[tokio::test]
 async fn custom_events_match_the_reference_trace() {
     let events = events_of(Lambda::from_async(foo).stream_events("hello world".into())).await;
-    assert_same_events(&normalized(&events), &reference_events(CUSTOM, "async_lambda.adispatch"));
+    assert_same_events(
+        &normalized(&events),
+        &reference_events(CUSTOM, "async_lambda.adispatch"),
+    );
 }
 
 async fn foo_cfg(x: String) -> runwright::Result<String> {
@@ -82,39 +89,40 @@ async fn nested_with_config_tags_metadata_and_custom_event_match_the_reference_t
     let chain = (Lambda::from_fn(|x: String| Ok(x.trim().to_string())) | emitter)
         .with_config(RunConfig::new().tag("outer").metadata("outer_k", 1));
     let events = events_of(chain.stream_events(" hi ".into())).await;
-    assert_same_events(&normalized(&events), &reference_events(CUSTOM, "nested_with_tags_metadata"));
+    assert_same_events(
+        &normalized(&events),
+        &reference_events(CUSTOM, "nested_with_tags_metadata"),
+    );
 }
 
 const JOKE: &str = "Why did the parrot talk? Because it could!";
 
-fn topic(t: &str) -> Map {
+fn vars(key: &str, value: &str) -> Map {
     let mut m = Map::new();
-    m.insert("topic".into(), json!(t));
+    m.insert(key.into(), json!(value));
     m
 }
 
 #[tokio::test]
-async fn prompt_model_parser_chain_matches_the_reference_trace() {
-    let chain = FakePrompt {
-        template: "tell me a joke about {topic}",
-    }
-    .pipe(FakeChat::generic(JOKE))
-    .pipe(StrParser);
-    let events = events_of(chain.stream_events(topic("parrot"))).await;
+async fn prompt_chat_model_parser_chain_matches_the_reference_trace() {
+    let prompt = ChatPromptTemplate::from_template("tell me a joke about {topic}").expect("a valid template");
+    let chain = prompt | GenericFakeChatModel::new([JOKE]) | StrOutputParser;
+    let events = events_of(chain.stream_events(vars("topic", "parrot"))).await;
     assert_same_events(&normalized(&events), &reference_events(CHAIN, "astream_events"));
 }
 
 #[tokio::test]
 async fn root_chat_model_matches_the_reference_trace() {
-    let model = FakeChat::generic("The sky is blue.\nClouds  are white.");
-    let events = events_of(model.stream_events("what color is the sky?".to_string().into())).await;
+    let model = GenericFakeChatModel::new(["The sky is blue.\nClouds  are white."]);
+    let events = events_of(model.stream_events("what color is the sky?".into())).await;
     assert_same_events(&normalized(&events), &reference_events(CHAT, "generic.astream_events"));
 }
 
 #[tokio::test]
 async fn chat_model_with_run_name_tags_and_metadata_matches_the_reference_trace() {
-    let model = FakeChat::list("ok").with_config(RunConfig::new().run_name("my_model").tag("t1").metadata("m", 1));
-    let events = events_of(model.stream_events("hi".to_string().into())).await;
+    let model =
+        FakeListChatModel::new(["ok"]).with_config(RunConfig::new().run_name("my_model").tag("t1").metadata("m", 1));
+    let events = events_of(model.stream_events("hi".into())).await;
     assert_same_events(
         &normalized(&events),
         &reference_events(CHAT, "fake_list_chat.with_run_name_tags_metadata.astream_events"),
@@ -125,7 +133,7 @@ async fn chat_model_with_run_name_tags_and_metadata_matches_the_reference_trace(
 /// `ainvoke`, then characters), so its trace has no `on_llm_stream`.
 #[tokio::test]
 async fn llm_streaming_after_its_run_matches_the_reference_trace() {
-    let llm = FakeLlm::streaming_list("abc");
+    let llm = FakeStreamingListLLM::new(["abc"]);
     let events = events_of(llm.stream_events("hi".into())).await;
     assert_same_events(
         &normalized(&events),
@@ -133,6 +141,23 @@ async fn llm_streaming_after_its_run_matches_the_reference_trace() {
     );
     let chunks: Vec<String> = llm.stream("hi".into()).try_collect().await.expect("streams");
     assert_eq!(chunks, ["a", "b", "c"]);
+
+    let events = events_of(FakeListLLM::new(["abc"]).stream_events("hi".into())).await;
+    assert_same_events(
+        &normalized(&events),
+        &reference_events(CHAT, "fake_list_llm.astream_events"),
+    );
+}
+
+#[tokio::test]
+async fn string_prompt_llm_parser_chain_matches_the_reference_trace() {
+    let prompt = PromptTemplate::from_template("say {word}").expect("a valid template");
+    let chain = prompt | FakeStreamingListLLM::new(["abc"]) | StrOutputParser;
+    let events = events_of(chain.stream_events(vars("word", "abc"))).await;
+    assert_same_events(
+        &normalized(&events),
+        &reference_events(CHAT, "prompt_fake_streaming_llm_parser.astream_events"),
+    );
 }
 
 fn structure(ev: &Json) -> (String, Vec<String>, Vec<String>) {
@@ -152,21 +177,38 @@ fn reference_event(file: &str, case: &str, kind: &str, nth: usize) -> Json {
         .unwrap_or_else(|| panic!("no {kind} #{nth} in {case}"))
 }
 
+/// Every kind of event of the runtime's own runnables, checked one by one
+/// against a reference event of that kind: the keys, their order, and the
+/// keys of `data`.
 #[tokio::test]
-async fn nested_llm_events_have_the_reference_keys() {
-    let chain = Lambda::from_fn(|w: Map| Ok(format!("say {}", w["word"].as_str().unwrap_or_default())))
-        .pipe(FakeLlm::streaming_list("abc"))
-        .pipe(Lambda::from_fn(|s: String| Ok(s)));
-    let mut input = Map::new();
-    input.insert("word".into(), json!("abc"));
-    let events = events_of(chain.stream_events(input)).await;
-    let case = "prompt_fake_streaming_llm_parser.astream_events";
-    for kind in ["on_llm_start", "on_llm_end"] {
-        let actual = events.iter().find(|e| e.event() == kind).expect("llm event").to_json();
-        let expected = reference_event(CHAT, case, kind, 0);
-        assert_eq!(structure(&actual), structure(&expected));
-        assert_eq!(actual["data"], expected["data"], "{kind} data");
-        assert_eq!(actual["metadata"], expected["metadata"]);
+async fn every_event_kind_has_the_reference_keys_in_order() {
+    let prompt = ChatPromptTemplate::from_template("tell me a joke about {topic}").expect("a valid template");
+    let chain = prompt | GenericFakeChatModel::new([JOKE]) | StrOutputParser;
+    let events = events_of(chain.stream_events(vars("topic", "parrot"))).await;
+    let kinds = [
+        ("on_chain_start", 0),
+        ("on_prompt_start", 0),
+        ("on_prompt_end", 0),
+        ("on_chat_model_start", 0),
+        ("on_chat_model_stream", 0),
+        ("on_parser_start", 0),
+        ("on_parser_stream", 0),
+        ("on_chain_stream", 0),
+        ("on_chat_model_end", 0),
+        ("on_parser_end", 0),
+        ("on_chain_end", 0),
+    ];
+    for (kind, nth) in kinds {
+        let actual = events
+            .iter()
+            .filter(|e| e.event() == kind)
+            .nth(nth)
+            .unwrap_or_else(|| panic!("no {kind}"))
+            .to_json();
+        assert_eq!(
+            structure(&actual),
+            structure(&reference_event(CHAIN, "astream_events", kind, nth))
+        );
     }
 }
 
@@ -238,9 +280,10 @@ async fn tool_error_event_matches_the_reference_trace_then_the_error_ends_the_st
 
 #[tokio::test]
 async fn retriever_start_and_end_have_the_layout_of_every_start_and_end() {
-    let retriever = FakeRetriever {
-        docs: vec!["harrison worked at kensho", "harrison likes spicy food"],
-    };
+    let retriever = InMemoryRetriever::new([
+        Document::new("harrison worked at kensho"),
+        Document::new("bears like honey"),
+    ]);
     let chain = Lambda::from_fn(|q: String| Ok(q)).pipe(retriever);
     let events = events_of(chain.stream_events("where did harrison work?".into())).await;
     assert_eq!(
@@ -262,14 +305,17 @@ async fn retriever_start_and_end_have_the_layout_of_every_start_and_end() {
     let chain_end = reference_event(LAMBDAS, "sync_lambda.astream_events", "on_chain_end", 0);
     let start = one(&events, "InMemoryRetriever", EventPhase::Start).to_json();
     let end = one(&events, "InMemoryRetriever", EventPhase::End).to_json();
-    assert_eq!((keys(&start), keys(&start["data"])), (keys(&chain_start), keys(&chain_start["data"])));
-    assert_eq!((keys(&end), keys(&end["data"])), (keys(&chain_end), keys(&chain_end["data"])));
+    assert_eq!(
+        (keys(&start), keys(&start["data"])),
+        (keys(&chain_start), keys(&chain_start["data"]))
+    );
+    assert_eq!(
+        (keys(&end), keys(&end["data"])),
+        (keys(&chain_end), keys(&chain_end["data"]))
+    );
     assert_eq!(start["data"]["input"], "where did harrison work?");
     assert_eq!(
         end["data"]["output"],
-        json!([
-            {"type": "Document", "page_content": "harrison worked at kensho", "metadata": {}},
-            {"type": "Document", "page_content": "harrison likes spicy food", "metadata": {}},
-        ])
+        json!([{"type": "Document", "page_content": "harrison worked at kensho", "metadata": {}}])
     );
 }

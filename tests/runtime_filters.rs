@@ -25,7 +25,12 @@ async fn include_names_keeps_those_runs_and_the_first_gets_the_root_input() {
     let events = run(EventFilter::new().include_names(["upper"])).await;
     assert_eq!(
         names(&events),
-        ["on_chain_start:upper", "on_chain_stream:upper", "on_chain_stream:upper", "on_chain_end:upper"]
+        [
+            "on_chain_start:upper",
+            "on_chain_stream:upper",
+            "on_chain_stream:upper",
+            "on_chain_end:upper"
+        ]
     );
     // Rule 1: the first emitted event carries the call's input, and the end
     // of that same run then has none.
@@ -54,10 +59,16 @@ async fn include_names_and_types_are_united() {
     let events = run(EventFilter::new().include_types(["parser"]).include_names(["source"])).await;
     let mut kept: Vec<String> = events.iter().map(|e| e.name.to_string()).collect();
     kept.dedup();
-    assert_eq!(kept, ["source", "EchoParser", "source", "EchoParser", "source", "EchoParser"]);
+    assert_eq!(
+        kept,
+        ["source", "EchoParser", "source", "EchoParser", "source", "EchoParser"]
+    );
     assert_eq!(data(&events[0]), json!({"input": "go"}));
     // The parser is not the first run: its end keeps its input.
-    assert_eq!(data(one(&events, "EchoParser", EventPhase::End)), json!({"output": "AB", "input": "AB"}));
+    assert_eq!(
+        data(one(&events, "EchoParser", EventPhase::End)),
+        json!({"output": "AB", "input": "AB"})
+    );
     assert_eq!(data(one(&events, "source", EventPhase::End)), json!({"output": "ab"}));
 }
 
@@ -75,7 +86,10 @@ async fn excluding_the_root_by_name_keeps_its_children() {
     let events = run(EventFilter::new().exclude_names(["RunnableSequence"])).await;
     assert!(events.iter().all(|e| &*e.name != "RunnableSequence"));
     assert_eq!(names(&events)[0], "on_chain_start:source");
-    assert_eq!(names(&events).last().map(String::as_str), Some("on_parser_end:EchoParser"));
+    assert_eq!(
+        names(&events).last().map(String::as_str),
+        Some("on_parser_end:EchoParser")
+    );
     assert_eq!(data(one(&events, "source", EventPhase::End)), json!({"output": "ab"}));
 }
 
@@ -155,5 +169,8 @@ async fn custom_events_are_filtered_by_name_as_type_and_delivered_as_dispatched(
     assert_eq!(names(&events), ["on_custom_event:event2"]);
 
     let events = events_of(only(EventFilter::new().include_types(["chain"]))).await;
-    assert_eq!(names(&events), ["on_chain_start:foo", "on_chain_stream:foo", "on_chain_end:foo"]);
+    assert_eq!(
+        names(&events),
+        ["on_chain_start:foo", "on_chain_stream:foo", "on_chain_end:foo"]
+    );
 }

@@ -60,7 +60,14 @@ async fn stream_events_builds_payloads_and_serializes_only_on_demand() {
     assert!(tally.clones() > 0, "events carry copies of the values");
     assert_eq!(tally.serializations(), 0, "payloads are typed until JSON is asked for");
     let end = events.last().expect("events");
-    assert_eq!(end.data.output.as_ref().and_then(|o| o.downcast_ref::<Counted>()).map(|c| c.n), Some(-6));
+    assert_eq!(
+        end.data
+            .output
+            .as_ref()
+            .and_then(|o| o.downcast_ref::<Counted>())
+            .map(|c| c.n),
+        Some(-6)
+    );
 
     let json: Vec<String> = events.iter().map(|e| e.to_json().to_string()).collect();
     assert!(tally.serializations() > 0);

@@ -18,7 +18,9 @@ fn recorder(seen: &Seen) -> Lambda<String, String> {
     let seen = seen.clone();
     Lambda::from_fn(move |s: String| {
         let ctx = RunContext::current().expect("a step runs inside its run");
-        seen.lock().expect("lock").push((ctx.parent_ids().len(), ctx.is_listening()));
+        seen.lock()
+            .expect("lock")
+            .push((ctx.parent_ids().len(), ctx.is_listening()));
         reverse_word(s)
     })
     .named("inner")
@@ -150,7 +152,15 @@ async fn runnables_three_levels_deep_list_every_ancestor() {
     );
     assert_eq!(*s.lock().expect("lock"), [(3, true)]);
     let ends: Vec<String> = names(&events).into_iter().filter(|l| l.contains("_end")).collect();
-    assert_eq!(ends, ["on_chain_end:inner", "on_chain_end:lower", "on_chain_end:middle", "on_chain_end:outer"]);
+    assert_eq!(
+        ends,
+        [
+            "on_chain_end:inner",
+            "on_chain_end:lower",
+            "on_chain_end:middle",
+            "on_chain_end:outer"
+        ]
+    );
 }
 
 /// Plain `tokio::spawn` does not carry the run context: the runnable it

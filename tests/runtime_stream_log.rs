@@ -26,7 +26,13 @@ fn shape(patches: &[RunLogPatch]) -> Vec<Vec<String>> {
         .map(|p| {
             p.ops
                 .iter()
-                .map(|op| format!("{} {}", op["op"].as_str().unwrap_or("?"), op["path"].as_str().unwrap_or("?")))
+                .map(|op| {
+                    format!(
+                        "{} {}",
+                        op["op"].as_str().unwrap_or("?"),
+                        op["path"].as_str().unwrap_or("?")
+                    )
+                })
                 .collect()
         })
         .collect()
@@ -37,7 +43,10 @@ fn per_chunk() -> Vec<Vec<String>> {
         vec!["add /logs/source/streamed_output/-".to_string()],
         vec!["add /logs/upper/streamed_output/-".to_string()],
         vec!["add /logs/upper:2/streamed_output/-".to_string()],
-        vec!["add /streamed_output/-".to_string(), "replace /final_output".to_string()],
+        vec![
+            "add /streamed_output/-".to_string(),
+            "replace /final_output".to_string(),
+        ],
     ]
 }
 
@@ -163,7 +172,10 @@ async fn without_the_streamed_output_list_only_the_final_output_moves() {
     let patches = patches(LogOptions::default().without_streamed_output_list()).await;
     let root: Vec<Vec<String>> = shape(&patches)
         .into_iter()
-        .filter(|p| p.iter().any(|op| op.contains("/final_output") && !op.contains("/logs/")))
+        .filter(|p| {
+            p.iter()
+                .any(|op| op.contains("/final_output") && !op.contains("/logs/"))
+        })
         .collect();
     assert_eq!(root, vec![vec!["replace /final_output".to_string()]; 3]);
     let state = applied(&patches);

@@ -45,7 +45,10 @@ async fn each_chunk_travels_the_whole_pipeline_and_steps_start_lazily() {
     ]);
     assert_eq!(tree(&events), expected);
     assert_eq!(chunks_of(&events, "dotted"), [json!("A."), json!("B."), json!("C.")]);
-    assert_eq!(chunks_of(&events, "RunnableSequence"), [json!("A."), json!("B."), json!("C.")]);
+    assert_eq!(
+        chunks_of(&events, "RunnableSequence"),
+        [json!("A."), json!("B."), json!("C.")]
+    );
 }
 
 #[tokio::test]
@@ -85,8 +88,7 @@ async fn streamed_input_steps_start_without_input_and_show_it_at_their_end() {
 
 #[tokio::test]
 async fn every_kind_of_lambda_streams_through_a_sequence_by_the_rules() {
-    let chain = letters("source", 3)
-        .pipe(upper())
+    let chain = letters("source", 3).pipe(upper())
         | Lambda::from_fn(exclaim)
         | Lambda::from_async(bracket)
         | Lambda::blocking(slow_len);
@@ -126,21 +128,37 @@ async fn every_kind_of_lambda_streams_through_a_sequence_by_the_rules() {
     for name in ["exclaim", "bracket", "slow_len"] {
         assert_eq!(data(one(&events, name, EventPhase::Start)), json!({}), "{name}");
     }
-    assert_eq!(data(one(&events, "bracket", EventPhase::End)), json!({"output": "[ABC!]", "input": "ABC!"}));
-    assert_eq!(data(one(&events, "slow_len", EventPhase::End)), json!({"output": 6, "input": "[ABC!]"}));
+    assert_eq!(
+        data(one(&events, "bracket", EventPhase::End)),
+        json!({"output": "[ABC!]", "input": "ABC!"})
+    );
+    assert_eq!(
+        data(one(&events, "slow_len", EventPhase::End)),
+        json!({"output": 6, "input": "[ABC!]"})
+    );
     // The ends come in step order, the root's last.
     let ends: Vec<_> = events
         .iter()
         .filter(|e| e.phase == EventPhase::End)
         .map(|e| e.name.to_string())
         .collect();
-    assert_eq!(ends, ["source", "upper", "exclaim", "bracket", "slow_len", "RunnableSequence"]);
+    assert_eq!(
+        ends,
+        ["source", "upper", "exclaim", "bracket", "slow_len", "RunnableSequence"]
+    );
 }
 
 fn pieces<'a>(_input: ChunkStream<'a, String>) -> ChunkStream<'a, Map> {
-    let chunks = [json!({"a": "x"}), json!({"a": "y", "b": 1}), json!({"c": [1]}), json!({"c": [2]})];
+    let chunks = [
+        json!({"a": "x"}),
+        json!({"a": "y", "b": 1}),
+        json!({"c": [1]}),
+        json!({"c": [2]}),
+    ];
     Box::pin(futures::stream::iter(
-        chunks.into_iter().map(|c| Ok(c.as_object().cloned().unwrap_or_default())),
+        chunks
+            .into_iter()
+            .map(|c| Ok(c.as_object().cloned().unwrap_or_default())),
     ))
 }
 
@@ -204,7 +222,10 @@ async fn parallel_branches_get_map_key_tags_and_a_streamed_input() {
         assert_eq!(data(one(&events, branch, EventPhase::Start)), json!({}), "{branch}");
         assert_eq!(data(one(&events, branch, EventPhase::End))["input"], 4, "{branch}");
     }
-    assert_eq!(chunks_of(&events, "countdown"), [json!(3), json!(2), json!(1), json!(0)]);
+    assert_eq!(
+        chunks_of(&events, "countdown"),
+        [json!(3), json!(2), json!(1), json!(0)]
+    );
     // The map streams `{key: chunk}` and its output merges them key-wise.
     let root_chunks = chunks_of(&events, root);
     assert_eq!(root_chunks.len(), 7);
@@ -235,7 +256,13 @@ fn q_len(m: Map) -> runwright::Result<usize> {
 async fn assign_streams_the_passthrough_part_first() {
     let assign = Assign::new().key("len", Lambda::from_fn(q_len));
     let chunks: Vec<Map> = assign.stream(question("four")).try_collect().await.expect("streams");
-    assert_eq!(chunks, [question("four"), json!({"len": 4}).as_object().cloned().unwrap_or_default()]);
+    assert_eq!(
+        chunks,
+        [
+            question("four"),
+            json!({"len": 4}).as_object().cloned().unwrap_or_default()
+        ]
+    );
 
     let events = events_of(assign.stream_events(question("four"))).await;
     assert_eq!(
@@ -315,7 +342,10 @@ async fn metadata_merges_down_and_the_caller_or_parent_wins() {
         json!({"k": "caller", "root_only": 1, "m": "inner", "inner_only": 2})
     );
     let leaf = metadata_of(&events, "leaf");
-    assert_eq!(leaf["k"], "caller", "the caller's value wins over a child's with_config");
+    assert_eq!(
+        leaf["k"], "caller",
+        "the caller's value wins over a child's with_config"
+    );
     assert_eq!(leaf["m"], "inner", "the parent's value wins over a child's with_config");
     assert_eq!(leaf["leaf_only"], 3);
     assert_eq!(leaf["inner_only"], 2);
@@ -353,7 +383,9 @@ async fn nested_runnables_list_their_parents_root_first() {
 async fn runs_are_named_like_langchain() {
     let failing = Lambda::from_fn(|_: String| -> runwright::Result<String> { Err(runwright::Error::msg("no")) });
     let with_fallbacks = failing.with_fallbacks([Lambda::from_fn(reverse_word).boxed()]);
-    let map = Parallel::new().branch("a", Passthrough::new()).branch("b", Generator::new(upper_case));
+    let map = Parallel::new()
+        .branch("a", Passthrough::new())
+        .branch("b", Generator::new(upper_case));
     let assign = Assign::new().key("n", Lambda::from_fn(q_len));
     let renamed = Lambda::from_fn(exclaim).with_config(RunConfig::new().run_name("shout"));
     let chain = Lambda::from_fn(exclaim)

@@ -13,10 +13,7 @@ use std::task::{Context, Poll};
 
 use futures::future::BoxFuture;
 use futures::{Stream, StreamExt, TryStreamExt};
-use runwright::{
-    Chunk, ChunkStream, Error, EventPhase, EventStream, Generator, Map, Payload, RunConfig, RunContext, RunType,
-    Runnable, StreamEvent,
-};
+use runwright::{Chunk, ChunkStream, Error, EventPhase, EventStream, Generator, RunType, Runnable, StreamEvent};
 use serde::{Serialize, Serializer};
 use serde_json::{json, Value as Json};
 
@@ -119,15 +116,15 @@ pub fn without_run(line: &str) -> String {
     }
 }
 
-/// The events of one run name.
-pub fn of<'a>(events: &'a [StreamEvent], name: &str) -> Vec<&'a StreamEvent> {
-    events.iter().filter(|e| &*e.name == name).collect()
-}
-
 /// The single event of `name` in `phase`.
 pub fn one<'a>(events: &'a [StreamEvent], name: &str, phase: EventPhase) -> &'a StreamEvent {
     let found: Vec<_> = events.iter().filter(|e| &*e.name == name && e.phase == phase).collect();
-    assert_eq!(found.len(), 1, "expected one {phase:?} event of {name}, got {}", found.len());
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one {phase:?} event of {name}, got {}",
+        found.len()
+    );
     found[0]
 }
 
@@ -180,7 +177,8 @@ fn is_uuid(s: &str) -> bool {
 }
 
 /// Replaces UUIDs with `run-N` / `uuid-N` in order of first appearance,
-/// sorts metadata keys and redacts times, as the reference README says.
+/// sorts metadata keys and redacts times and `lc_versions`, as the reference
+/// README says.
 /// One normalizer per case.
 #[derive(Default)]
 pub struct Normalizer {
@@ -249,8 +247,8 @@ impl Normalizer {
                     .and_then(Json::as_str)
                     .is_some_and(|p| p.ends_with("/start_time") || p.ends_with("/end_time"));
                 for (k, x) in m {
-                    let redact = matches!(k.as_str(), "start_time" | "end_time" | "timestamp")
-                        || (is_ts_op && k == "value");
+                    let redact =
+                        matches!(k.as_str(), "start_time" | "end_time" | "timestamp") || (is_ts_op && k == "value");
                     let x = if redact && !x.is_null() {
                         json!("<ts>")
                     } else {
@@ -260,6 +258,10 @@ impl Normalizer {
                 }
                 if key == Some("metadata") {
                     out.sort_keys();
+                    // Version-specific (README, Normalization 4): present, value free.
+                    if let Some(v) = out.get_mut("lc_versions") {
+                        *v = json!("<versions>");
+                    }
                 }
                 Json::Object(out)
             }
@@ -295,9 +297,14 @@ pub fn normalized(events: &[StreamEvent]) -> Vec<String> {
         .collect()
 }
 
-/// The reference events of a case, as strings (key order matters).
+/// The reference events of a case, as strings (key order matters), put
+/// through the same normalizer (already normalized, except `lc_versions`).
 pub fn reference_events(file: &str, case: &str) -> Vec<String> {
-    reference(file, case, "event").iter().map(Json::to_string).collect()
+    let mut n = Normalizer::default();
+    reference(file, case, "event")
+        .iter()
+        .map(|e| n.event(e).to_string())
+        .collect()
 }
 
 /// Asserts two event lists are equal line by line, with a readable diff.
@@ -482,11 +489,6 @@ pub fn reverse_word(s: String) -> runwright::Result<String> {
     Ok(s.chars().rev().collect())
 }
 
-/// The run context's parent chain as seen from inside a body.
-pub fn depth_here() -> Option<usize> {
-    RunContext::current().map(|c| c.parent_ids().len())
-}
-
 // ---------------------------------------------------------------------------
 // A value that counts its clones and serializations
 
@@ -549,325 +551,7 @@ impl Chunk for Counted {
 }
 
 // ---------------------------------------------------------------------------
-// Fakes of the other run kinds, producing LangChain's payload shapes, for
-// checking the event JSON against the reference traces.
-
-fn lc_versions() -> Json {
-    json!({"langchain-core": "1.7.2"})
-}
-
-fn human(text: &str) -> Json {
-    json!({"type": "HumanMessage", "content": text})
-}
-
-/// `ChatPromptTemplate.from_template(template)`'s output.
-#[derive(Clone, Debug)]
-pub struct ChatPromptValue(pub String);
-
-impl Serialize for ChatPromptValue {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        json!({"type": "ChatPromptValue", "messages": [human(&self.0)]}).serialize(s)
-    }
-}
-
-impl Chunk for ChatPromptValue {}
-
-/// A `{var}` chat prompt template (run type prompt).
-pub struct FakePrompt {
-    pub template: &'static str,
-}
-
-impl Runnable for FakePrompt {
-    type Input = Map;
-    type Output = ChatPromptValue;
-
-    fn name(&self) -> Cow<'_, str> {
-        "ChatPromptTemplate".into()
-    }
-
-    fn run_type(&self) -> RunType {
-        RunType::Prompt
-    }
-
-    fn invoke_body<'a>(&'a self, input: Map) -> BoxFuture<'a, runwright::Result<ChatPromptValue>> {
-        let mut text = self.template.to_string();
-        for (k, v) in &input {
-            let v = v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string());
-            text = text.replace(&format!("{{{k}}}"), &v);
-        }
-        Box::pin(std::future::ready(Ok(ChatPromptValue(text))))
-    }
-}
-
-/// What a fake chat model takes: a string or a prompt value.
-#[derive(Clone, Debug)]
-pub enum ChatInput {
-    Text(String),
-    Prompt(ChatPromptValue),
-}
-
-impl ChatInput {
-    fn text(&self) -> &str {
-        match self {
-            ChatInput::Text(t) | ChatInput::Prompt(ChatPromptValue(t)) => t,
-        }
-    }
-}
-
-impl From<String> for ChatInput {
-    fn from(s: String) -> Self {
-        ChatInput::Text(s)
-    }
-}
-
-impl From<ChatPromptValue> for ChatInput {
-    fn from(p: ChatPromptValue) -> Self {
-        ChatInput::Prompt(p)
-    }
-}
-
-impl Serialize for ChatInput {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            ChatInput::Text(t) => t.serialize(s),
-            ChatInput::Prompt(p) => p.serialize(s),
-        }
-    }
-}
-
-impl Chunk for ChatInput {}
-
-/// An `AIMessageChunk`: content adds up, the last chunk says so.
-#[derive(Clone, Debug)]
-pub struct MsgChunk {
-    pub content: String,
-    pub id: String,
-    pub last: bool,
-}
-
-impl Serialize for MsgChunk {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut v = json!({
-            "type": "AIMessageChunk",
-            "content": self.content,
-            "id": self.id,
-            "tool_calls": [],
-            "invalid_tool_calls": [],
-            "tool_call_chunks": [],
-        });
-        if self.last {
-            v["chunk_position"] = json!("last");
-        }
-        v.serialize(s)
-    }
-}
-
-impl Chunk for MsgChunk {
-    fn concat(&mut self, next: Self) {
-        self.content.push_str(&next.content);
-        self.last |= next.last;
-    }
-}
-
-/// How a fake chat model cuts its answer into chunks.
-#[derive(Clone, Copy)]
-pub enum Split {
-    /// GenericFakeChatModel: `re.split(r"(\s)", text)`.
-    Whitespace,
-    /// FakeListChatModel: one chunk per character.
-    Chars,
-}
-
-fn split(text: &str, how: Split) -> Vec<String> {
-    match how {
-        Split::Chars => text.chars().map(String::from).collect(),
-        Split::Whitespace => {
-            if text.is_empty() {
-                return Vec::new();
-            }
-            let mut out = Vec::new();
-            let mut cur = String::new();
-            for c in text.chars() {
-                if c.is_whitespace() {
-                    out.push(std::mem::take(&mut cur));
-                    out.push(c.to_string());
-                } else {
-                    cur.push(c);
-                }
-            }
-            out.push(cur);
-            out
-        }
-    }
-}
-
-/// A chat model answering `answer`, streamed as LangChain's fakes do.
-pub struct FakeChat {
-    name: &'static str,
-    answer: &'static str,
-    split: Split,
-    config: RunConfig,
-}
-
-impl FakeChat {
-    pub fn generic(answer: &'static str) -> Self {
-        Self::new("GenericFakeChatModel", "genericfakechatmodel", answer, Split::Whitespace)
-    }
-
-    pub fn list(answer: &'static str) -> Self {
-        Self::new("FakeListChatModel", "fakelistchatmodel", answer, Split::Chars)
-    }
-
-    fn new(name: &'static str, provider: &str, answer: &'static str, split: Split) -> Self {
-        let config = RunConfig::new()
-            .metadata("ls_provider", provider)
-            .metadata("ls_model_type", "chat")
-            .metadata("ls_integration", "langchain_chat_model")
-            .metadata("lc_versions", lc_versions());
-        FakeChat {
-            name,
-            answer,
-            split,
-            config,
-        }
-    }
-
-    fn message_id() -> String {
-        let run = RunContext::current().expect("a model runs inside its run").run_id();
-        format!("lc_run--{run}")
-    }
-}
-
-impl Runnable for FakeChat {
-    type Input = ChatInput;
-    type Output = MsgChunk;
-
-    fn name(&self) -> Cow<'_, str> {
-        self.name.into()
-    }
-
-    fn run_type(&self) -> RunType {
-        RunType::ChatModel
-    }
-
-    fn config(&self) -> Option<&RunConfig> {
-        Some(&self.config)
-    }
-
-    fn input_payload(&self, input: &ChatInput) -> Payload {
-        Payload::new(json!({"messages": [[human(input.text())]]}))
-    }
-
-    fn invoke_body<'a>(&'a self, _input: ChatInput) -> BoxFuture<'a, runwright::Result<MsgChunk>> {
-        let msg = MsgChunk {
-            content: self.answer.to_string(),
-            id: Self::message_id(),
-            last: true,
-        };
-        Box::pin(std::future::ready(Ok(msg)))
-    }
-
-    fn stream_body<'a>(&'a self, _input: ChatInput) -> ChunkStream<'a, MsgChunk> {
-        let id = Self::message_id();
-        let parts = split(self.answer, self.split);
-        let n = parts.len();
-        Box::pin(futures::stream::iter(parts.into_iter().enumerate().map(move |(i, content)| {
-            Ok(MsgChunk {
-                content,
-                id: id.clone(),
-                last: i + 1 == n,
-            })
-        })))
-    }
-}
-
-/// `StrOutputParser`: a message chunk's content, as it streams.
-pub struct StrParser;
-
-impl Runnable for StrParser {
-    type Input = MsgChunk;
-    type Output = String;
-
-    fn name(&self) -> Cow<'_, str> {
-        "StrOutputParser".into()
-    }
-
-    fn run_type(&self) -> RunType {
-        RunType::Parser
-    }
-
-    fn invoke_body<'a>(&'a self, input: MsgChunk) -> BoxFuture<'a, runwright::Result<String>> {
-        Box::pin(std::future::ready(Ok(input.content)))
-    }
-
-    fn transforms_input(&self) -> bool {
-        true
-    }
-
-    fn transform_body<'a>(&'a self, input: ChunkStream<'a, MsgChunk>) -> ChunkStream<'a, String> {
-        Box::pin(input.map_ok(|m| m.content))
-    }
-}
-
-/// A text-completion model (run type llm) that answers `answer` at once.
-pub struct FakeLlm {
-    answer: &'static str,
-    config: RunConfig,
-}
-
-impl FakeLlm {
-    pub fn streaming_list(answer: &'static str) -> Self {
-        FakeLlm {
-            answer,
-            config: RunConfig::new()
-                .metadata("ls_provider", "fakestreaminglist")
-                .metadata("ls_model_type", "llm")
-                .metadata("lc_versions", lc_versions()),
-        }
-    }
-}
-
-impl Runnable for FakeLlm {
-    type Input = String;
-    type Output = String;
-
-    fn name(&self) -> Cow<'_, str> {
-        "FakeStreamingListLLM".into()
-    }
-
-    fn run_type(&self) -> RunType {
-        RunType::Llm
-    }
-
-    fn config(&self) -> Option<&RunConfig> {
-        Some(&self.config)
-    }
-
-    fn input_payload(&self, input: &String) -> Payload {
-        Payload::new(json!({"prompts": [input]}))
-    }
-
-    fn output_payload(&self, output: &String, _streamed: bool) -> Payload {
-        Payload::new(json!({
-            "generations": [[{"text": output, "generation_info": null, "type": "Generation"}]],
-            "llm_output": null,
-        }))
-    }
-
-    /// Like LangChain's fake: streaming runs it whole, then yields the
-    /// answer a character at a time outside the run.
-    fn streams_after_run(&self) -> bool {
-        true
-    }
-
-    fn split_after_run(&self, output: String) -> Vec<String> {
-        output.chars().map(String::from).collect()
-    }
-
-    fn invoke_body<'a>(&'a self, _input: String) -> BoxFuture<'a, runwright::Result<String>> {
-        Box::pin(std::future::ready(Ok(self.answer.to_string())))
-    }
-}
+// Test runnables of run kinds without a built-in runnable yet
 
 /// A tool (run type tool) around a function of a JSON input.
 pub struct FakeTool {
@@ -895,36 +579,6 @@ impl Runnable for FakeTool {
 
     fn invoke_body<'a>(&'a self, input: Json) -> BoxFuture<'a, runwright::Result<Json>> {
         (self.f)(input)
-    }
-}
-
-/// A retriever (run type retriever) returning every stored text that shares
-/// a word with the query, as LangChain `Document`s.
-pub struct FakeRetriever {
-    pub docs: Vec<&'static str>,
-}
-
-impl Runnable for FakeRetriever {
-    type Input = String;
-    type Output = Vec<Json>;
-
-    fn name(&self) -> Cow<'_, str> {
-        "InMemoryRetriever".into()
-    }
-
-    fn run_type(&self) -> RunType {
-        RunType::Retriever
-    }
-
-    fn invoke_body<'a>(&'a self, query: String) -> BoxFuture<'a, runwright::Result<Vec<Json>>> {
-        let words: Vec<String> = query.split_whitespace().map(|w| w.to_lowercase()).collect();
-        let found = self
-            .docs
-            .iter()
-            .filter(|d| d.split_whitespace().any(|w| words.iter().any(|q| q == w)))
-            .map(|d| json!({"type": "Document", "page_content": d, "metadata": {}}))
-            .collect();
-        Box::pin(std::future::ready(Ok(found)))
     }
 }
 

@@ -261,7 +261,12 @@ impl Serialize for StreamEvent {
         let data = DataJson(self);
         let data_first = match self.phase {
             EventPhase::Start | EventPhase::End | EventPhase::Error => true,
-            EventPhase::Stream => matches!(self.run_type, RunType::ChatModel | RunType::Llm),
+            // A model's tokens come through LangChain's callback (data
+            // first), except the root's, which come from its output stream
+            // like any root chunk (data after metadata).
+            EventPhase::Stream => {
+                matches!(self.run_type, RunType::ChatModel | RunType::Llm) && !self.parent_ids.is_empty()
+            }
             EventPhase::Custom => false,
         };
         if self.phase == EventPhase::Start {

@@ -19,6 +19,9 @@ pub(crate) const HIGH_WATER: usize = 256;
 struct State {
     queue: VecDeque<Result<StreamEvent, Error>>,
     consumer: Option<Waker>,
+    /// The waker of the task polling the consumer while it drives the run
+    /// inline: producers polled with it need no wake-up registration.
+    driving: Option<Waker>,
     producers: Vec<Waker>,
     peak: usize,
 }
@@ -27,6 +30,9 @@ pub(crate) struct EventSink {
     state: Mutex<State>,
     len: AtomicUsize,
     closed: AtomicBool,
+    /// The consumer is waiting on the run it drives: producers hand over
+    /// as soon as one event waits, so the first events come out at once.
+    hungry: AtomicBool,
     filter: EventFilter,
     /// The sink of an enclosing `stream_events`, which sees these events too.
     outer: Option<Arc<EventSink>>,
@@ -38,6 +44,7 @@ impl EventSink {
             state: Mutex::new(State::default()),
             len: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
+            hungry: AtomicBool::new(false),
             filter,
             outer,
         }
@@ -99,20 +106,44 @@ impl EventSink {
         item
     }
 
+    /// The consumer is about to drive the run inline, with this waker.
+    pub(crate) fn begin_drive(&self, waker: &Waker) {
+        let mut st = self.state.lock();
+        if !st.driving.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            st.driving = Some(waker.clone());
+        }
+        drop(st);
+        self.hungry.store(true, Ordering::Relaxed);
+    }
+
+    /// The inline drive returned.
+    pub(crate) fn end_drive(&self) {
+        self.hungry.store(false, Ordering::Relaxed);
+    }
+
     /// Ready when a producer may emit more; otherwise registers the producer
     /// to be woken when the consumer has drained the queue.
+    ///
+    /// The limit is [`HIGH_WATER`] events, or a single one while the
+    /// consumer is waiting on the run it drives (first events come out at
+    /// once; the next poll resumes the run where it stopped).
     pub(crate) fn poll_capacity(&self, cx: &mut Context<'_>) -> Poll<()> {
         if let Some(outer) = &self.outer {
             if outer.poll_capacity(cx).is_pending() {
                 return Poll::Pending;
             }
         }
-        if self.len.load(Ordering::Relaxed) < HIGH_WATER || self.closed.load(Ordering::Relaxed) {
+        let limit = if self.hungry.load(Ordering::Relaxed) { 1 } else { HIGH_WATER };
+        if self.len.load(Ordering::Relaxed) < limit || self.closed.load(Ordering::Relaxed) {
             return Poll::Ready(());
         }
         let mut st = self.state.lock();
-        if st.queue.len() < HIGH_WATER {
+        if st.queue.len() < limit {
             return Poll::Ready(());
+        }
+        // Polled inline by the consumer: it polls the run again itself.
+        if st.driving.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            return Poll::Pending;
         }
         if !st.producers.iter().any(|w| w.will_wake(cx.waker())) {
             st.producers.push(cx.waker().clone());

@@ -114,7 +114,10 @@ impl Stream for EventStream<'_> {
                 return Poll::Ready(Some(this.finish_item(item)));
             }
             if let Some(driver) = this.driver.as_mut() {
-                if driver.poll_unpin(cx).is_ready() {
+                this.sink.begin_drive(cx.waker());
+                let done = driver.poll_unpin(cx).is_ready();
+                this.sink.end_drive();
+                if done {
                     this.driver = None;
                     continue;
                 }

@@ -7,7 +7,6 @@ use futures::future::BoxFuture;
 use futures::StreamExt;
 
 use super::run::{self, RunStream, Source};
-use super::sequence::as_stream;
 use super::tee::tee;
 use super::{impl_pipe_operator, ChunkStream, Parallel, Runnable};
 use crate::context::CallOpts;
@@ -87,7 +86,7 @@ impl Runnable for Assign {
 
     fn stream_body<'a>(&'a self, input: Map) -> ChunkStream<'a, Map> {
         let head = self.without_assigned(input.clone());
-        let added = RunStream::new(&self.mapper, as_stream(Source::Value(input)), CallOpts::default());
+        let added = RunStream::new(&self.mapper, Source::Value(input), CallOpts::default());
         let head = futures::stream::iter((!head.is_empty()).then_some(Ok(head)));
         Box::pin(head.chain(added))
     }

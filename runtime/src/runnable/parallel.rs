@@ -10,7 +10,6 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 use super::run::{self, RunStream, Source};
-use super::sequence::as_stream;
 use super::tee::tee;
 use super::{impl_pipe_operator, ChunkStream, Runnable};
 use crate::context::{CallOpts, StepTag};
@@ -142,10 +141,7 @@ impl<I: Value> Runnable for Parallel<I> {
         let streams = self
             .branches
             .iter()
-            .map(|(key, b)| {
-                let input = as_stream(Source::Value(input.clone()));
-                b.stream(input, CallOpts::step(StepTag::Map(key.clone())))
-            })
+            .map(|(key, b)| b.stream(Source::Value(input.clone()), CallOpts::step(StepTag::Map(key.clone()))))
             .collect();
         self.merge(streams)
     }

@@ -12,16 +12,6 @@ use crate::context::{CallOpts, StepTag};
 use crate::error::Result;
 use crate::value::Value;
 
-/// A whole input as a stream of one chunk. A streamed sequence (or map)
-/// feeds its steps streams, as LangChain does: a step that transforms its
-/// input then starts without one (`data: {}`, rule 2), and shows it at its end.
-pub(crate) fn as_stream<I: Send + 'static>(input: Source<'_, I>) -> Source<'_, I> {
-    match input {
-        Source::Value(v) => Source::Stream(Box::pin(futures::stream::once(std::future::ready(Ok(v))))),
-        stream => stream,
-    }
-}
-
 /// The first step of a [`Sequence`].
 pub struct First<A>(pub(crate) A);
 
@@ -63,7 +53,7 @@ impl<A: Runnable> Steps for First<A> {
     }
 
     fn stream_steps<'a>(&'a self, input: Source<'a, A::Input>) -> ChunkStream<'a, A::Output> {
-        Box::pin(RunStream::new(&self.0, as_stream(input), CallOpts::step(StepTag::Seq(1))))
+        Box::pin(RunStream::new(&self.0, input, CallOpts::step(StepTag::Seq(1))))
     }
 }
 
