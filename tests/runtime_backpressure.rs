@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::*;
 use futures::StreamExt;
-use runwright::{EventPhase, Passthrough, RunnableExt};
+use runwright::{EventPhase, EventStream, Lambda, Passthrough, RunnableExt};
 
 const CHUNKS: usize = 1_000_000;
 
@@ -19,23 +19,20 @@ fn one(_: usize) -> u64 {
     1
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_slow_consumer_of_a_million_chunks_keeps_the_event_queue_bounded() {
-    let source = CountingSource::new("source", Some(CHUNKS), one);
-    let chain = source.pipe(Passthrough::<u64>::new());
-    let mut events = chain.stream_events("go".into());
+/// Reads every event, yielding every 100 and sleeping every 1000; returns
+/// how many chunks the root streamed and its end output.
+async fn read_slowly(events: &mut EventStream<'_>, root: &str) -> (usize, Option<serde_json::Value>) {
     let (mut since_pause, mut root_chunks, mut total) = (0usize, 0usize, None);
     while let Some(ev) = events.next().await {
         let ev = ev.expect("no error");
         since_pause += 1;
-        if &*ev.name == "RunnableSequence" {
+        if &*ev.name == root {
             match ev.phase {
                 EventPhase::Stream => root_chunks += 1,
                 EventPhase::End => total = ev.data.output.as_ref().map(|o| o.to_json()),
                 _ => {}
             }
         }
-        // A slow reader: it yields every 100 events and sleeps every 1000.
         if since_pause % 100 == 99 {
             tokio::task::yield_now().await;
         }
@@ -44,6 +41,15 @@ async fn a_slow_consumer_of_a_million_chunks_keeps_the_event_queue_bounded() {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
     }
+    (root_chunks, total)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_consumer_of_a_million_chunks_keeps_the_event_queue_bounded() {
+    let source = CountingSource::new("source", Some(CHUNKS), one);
+    let chain = source.pipe(Passthrough::<u64>::new());
+    let mut events = chain.stream_events("go".into());
+    let (root_chunks, total) = read_slowly(&mut events, "RunnableSequence").await;
     assert_eq!(root_chunks, CHUNKS);
     assert_eq!(
         total,
@@ -52,7 +58,37 @@ async fn a_slow_consumer_of_a_million_chunks_keeps_the_event_queue_bounded() {
     );
     let peak = events.peak_buffered();
     assert!(peak <= BOUND, "{peak} events waited at once");
-    assert!(peak >= 128, "the reader was slow, so the queue filled up: {peak}");
+}
+
+/// Drains a million-chunk source from a task of its own: the consumer does
+/// not drive that producer, so only the sink's backpressure holds it back.
+fn pump_in_a_task(_: String) -> impl std::future::Future<Output = runwright::Result<u64>> {
+    async {
+        let source = CountingSource::new("source", Some(CHUNKS), one);
+        runwright::spawn(async move {
+            let mut chunks = source.stream("go".into());
+            let mut n = 0;
+            while let Some(chunk) = chunks.next().await {
+                n += chunk?;
+            }
+            Ok(n)
+        })
+        .await?
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_producer_in_a_spawned_task_waits_for_a_slow_consumer() {
+    let pump = Lambda::from_async(pump_in_a_task);
+    let mut events = pump.stream_events("go".into());
+    let (source_chunks, _) = read_slowly(&mut events, "source").await;
+    assert_eq!(source_chunks, CHUNKS);
+    let peak = events.peak_buffered();
+    assert!(peak <= BOUND, "{peak} events waited at once");
+    assert!(
+        peak > 1,
+        "the producer ran ahead of the reader until the queue was full: {peak}"
+    );
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@ use parking_lot::Mutex;
 use super::{ChatModel, ChatRequest, ModelProfile};
 use crate::error::{Error, ErrorKind};
 use crate::messages::{AIMessage, AIMessageChunk, ChunkPosition, ToolCall, ToolCallChunk};
+use crate::prompts::python::json_dumps;
 use crate::runnable::ChunkStream;
 
 /// Splits `text` the way Python's `re.split(r"(\\s)", text)` does: every
@@ -131,73 +132,12 @@ impl FakeToolCallingChatModel {
     }
 }
 
-/// JSON text as Python's `json.dumps` writes it (`", "` and `": "`
-/// separators, non-ASCII escaped).
-pub(crate) fn python_json_dumps(v: &serde_json::Value) -> String {
-    use serde_json::Value as J;
-    fn string(s: &str, out: &mut String) {
-        out.push('"');
-        for c in s.chars() {
-            match c {
-                '"' => out.push_str("\\\""),
-                '\\' => out.push_str("\\\\"),
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                '\u{08}' => out.push_str("\\b"),
-                '\u{0c}' => out.push_str("\\f"),
-                c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
-                    let mut buf = [0u16; 2];
-                    for unit in c.encode_utf16(&mut buf) {
-                        out.push_str(&format!("\\u{unit:04x}"));
-                    }
-                }
-                c => out.push(c),
-            }
-        }
-        out.push('"');
-    }
-    fn go(v: &J, out: &mut String) {
-        match v {
-            J::Null => out.push_str("null"),
-            J::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            J::Number(n) => out.push_str(&n.to_string()),
-            J::String(s) => string(s, out),
-            J::Array(a) => {
-                out.push('[');
-                for (i, x) in a.iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
-                    go(x, out);
-                }
-                out.push(']');
-            }
-            J::Object(m) => {
-                out.push('{');
-                for (i, (k, x)) in m.iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
-                    string(k, out);
-                    out.push_str(": ");
-                    go(x, out);
-                }
-                out.push('}');
-            }
-        }
-    }
-    let mut out = String::new();
-    go(v, &mut out);
-    out
-}
-
 fn tool_call_chunk(i: usize, call: &ToolCall, message_id: &Option<String>) -> AIMessageChunk {
     let mut c = AIMessageChunk::new("");
     c.id.clone_from(message_id);
     c.tool_call_chunks = vec![ToolCallChunk::new(
         Some(&call.name),
-        Some(&python_json_dumps(&serde_json::Value::Object(call.args.clone()))),
+        Some(&json_dumps(&serde_json::Value::Object(call.args.clone()), true)),
         call.id.as_deref(),
         Some(i as i64),
     )];
@@ -319,6 +259,40 @@ crate::runnable::impl_pipe_operator!([] FakeListChatModel);
 mod tests {
     use super::*;
 
+    fn collect(model: &dyn ChatModel) -> Vec<AIMessageChunk> {
+        futures::executor::block_on(futures::TryStreamExt::try_collect(model.stream_chat(ChatRequest::default())))
+            .unwrap()
+    }
+
+    #[test]
+    fn tool_calls_stream_one_chunk_each_after_the_content() {
+        let call = ToolCall::new("weather", serde_json::json!({"city": "Paris"})).with_id("call-1");
+        let model = FakeToolCallingChatModel::new([AIMessage::new("ok then").with_tool_calls(vec![call.clone()])]);
+        let chunks = collect(&model);
+        assert_eq!(chunks.len(), 4);
+        let last = chunks.last().unwrap();
+        assert_eq!(last.chunk_position, Some(ChunkPosition::Last));
+        assert_eq!(last.tool_call_chunks[0].args.as_deref(), Some(r#"{"city": "Paris"}"#));
+        assert_eq!(last.tool_call_chunks[0].index, Some(0));
+        let mut merged = chunks[0].clone();
+        for c in &chunks[1..] {
+            crate::Chunk::concat(&mut merged, c.clone());
+        }
+        assert_eq!(merged.text(), "ok then");
+        assert_eq!(merged.tool_calls, [call]);
+    }
+
+    #[test]
+    fn generic_model_answers_once_per_message_then_fails_clearly() {
+        let model = GenericFakeChatModel::new(["a b"]);
+        let texts: Vec<String> = collect(&model).iter().map(|c| c.text().into_owned()).collect();
+        assert_eq!(texts, ["a", " ", "b"]);
+        let err = futures::executor::block_on(futures::StreamExt::next(&mut model.stream_chat(ChatRequest::default())))
+            .unwrap()
+            .unwrap_err();
+        assert!(err.to_string().contains("no more messages"), "{err}");
+    }
+
     #[test]
     fn whitespace_split_matches_python_re_split() {
         assert_eq!(split_on_whitespace("a  b"), ["a", " ", "", " ", "b"]);
@@ -326,9 +300,4 @@ mod tests {
         assert_eq!(split_on_whitespace("x\ny"), ["x", "\n", "y"]);
     }
 
-    #[test]
-    fn json_dumps_uses_python_separators() {
-        let v = serde_json::json!({"city": "Paris", "n": [1, 2], "é": true});
-        assert_eq!(python_json_dumps(&v), r#"{"city": "Paris", "n": [1, 2], "\u00e9": true}"#);
-    }
 }

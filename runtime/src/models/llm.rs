@@ -1,26 +1,176 @@
-//! Text-completion models (LangChain's `LLM`s): fakes for tests.
+//! Text-completion models (LangChain's `LLM`s): the [`Llm`] trait and fakes.
 
-use std::borrow::Cow;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures::future::BoxFuture;
-use serde_json::json;
 
-use super::{LanguageModelInput, ModelProfile};
-use crate::config::RunConfig;
+use super::ModelProfile;
 use crate::error::{Error, ErrorKind, Result};
-use crate::runnable::{impl_pipe_operator, RunType, Runnable};
-use crate::value::Payload;
+use crate::runnable::ChunkStream;
 
-struct ListLlm {
+/// A text-completion model: a prompt string in, text out. Implement it, then
+/// make the model a step with
+/// [`impl_llm_runnable!`](crate::impl_llm_runnable): it takes a
+/// [`LanguageModelInput`](super::LanguageModelInput) (messages are written
+/// out as `Human: ...` lines), runs as an `llm` run, and reports streamed
+/// text as `on_llm_stream`.
+///
+/// ```
+/// use futures::future::BoxFuture;
+/// use runwright::models::{Llm, ModelProfile};
+/// use runwright::RunnableExt;
+///
+/// struct Shout(ModelProfile);
+/// impl Llm for Shout {
+///     fn profile(&self) -> &ModelProfile { &self.0 }
+///     fn complete<'a>(&'a self, prompt: String) -> BoxFuture<'a, runwright::Result<String>> {
+///         Box::pin(async move { Ok(prompt.to_uppercase()) })
+///     }
+/// }
+/// runwright::impl_llm_runnable!(Shout);
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let llm = Shout(ModelProfile::llm("ShoutLLM"));
+/// assert_eq!(llm.invoke("hi".into()).await.unwrap(), "HI");
+/// # }
+/// ```
+pub trait Llm: Send + Sync {
+    /// The model's name and run metadata.
+    fn profile(&self) -> &ModelProfile;
+
+    /// Completes `prompt` whole.
+    fn complete<'a>(&'a self, prompt: String) -> BoxFuture<'a, Result<String>>;
+
+    /// Streams the completion, if the model can. `None` (the default): the
+    /// model answers whole, and streaming yields that answer as one chunk.
+    fn stream_complete<'a>(&'a self, prompt: String) -> Option<ChunkStream<'a, String>> {
+        let _ = prompt;
+        None
+    }
+
+    /// Whether streaming runs the model whole first and then yields its
+    /// answer one character at a time outside the run (LangChain's
+    /// `FakeStreamingListLLM`). Default: no.
+    fn streams_after_run(&self) -> bool {
+        false
+    }
+}
+
+/// Implements [`Runnable`](crate::Runnable) for a type implementing [`Llm`].
+#[macro_export]
+macro_rules! impl_llm_runnable {
+    ($t:ty) => {
+        impl $crate::Runnable for $t {
+            type Input = $crate::LanguageModelInput;
+            type Output = ::std::string::String;
+
+            fn name(&self) -> ::std::borrow::Cow<'_, str> {
+                ::std::borrow::Cow::Borrowed($crate::models::Llm::profile(self).name())
+            }
+
+            fn run_type(&self) -> $crate::RunType {
+                $crate::RunType::Llm
+            }
+
+            fn config(&self) -> ::std::option::Option<&$crate::RunConfig> {
+                ::std::option::Option::Some($crate::models::Llm::profile(self).config())
+            }
+
+            fn input_payload(&self, input: &$crate::LanguageModelInput) -> $crate::Payload {
+                $crate::models::__llm::input_payload(input)
+            }
+
+            fn output_payload(&self, output: &::std::string::String, _streamed: bool) -> $crate::Payload {
+                $crate::models::__llm::output_payload(output)
+            }
+
+            fn invoke_body<'a>(
+                &'a self,
+                input: $crate::LanguageModelInput,
+            ) -> $crate::__private::BoxFuture<'a, $crate::Result<::std::string::String>> {
+                $crate::models::Llm::complete(self, input.to_text())
+            }
+
+            fn stream_body<'a>(
+                &'a self,
+                input: $crate::LanguageModelInput,
+            ) -> $crate::ChunkStream<'a, ::std::string::String> {
+                $crate::models::__llm::stream(self, input)
+            }
+
+            fn streams_after_run(&self) -> bool {
+                $crate::models::Llm::streams_after_run(self)
+            }
+
+            fn split_after_run(&self, output: ::std::string::String) -> ::std::vec::Vec<::std::string::String> {
+                $crate::models::__llm::split(self, output)
+            }
+        }
+    };
+}
+
+/// What [`impl_llm_runnable!`] expands to call. Not a public API.
+#[doc(hidden)]
+pub mod __llm {
+    use futures::StreamExt;
+    use serde_json::json;
+
+    use super::Llm;
+    use crate::context::current;
+    use crate::events::{EventData, EventPhase};
+    use crate::models::LanguageModelInput;
+    use crate::runnable::ChunkStream;
+    use crate::value::Payload;
+
+    pub fn input_payload(input: &LanguageModelInput) -> Payload {
+        Payload::new(json!({ "prompts": [input.to_text()] }))
+    }
+
+    pub fn output_payload(output: &str) -> Payload {
+        Payload::new(json!({
+            "generations": [[{"text": output, "generation_info": null, "type": "Generation"}]],
+            "llm_output": null,
+        }))
+    }
+
+    pub fn stream<'a, L: Llm + ?Sized>(llm: &'a L, input: LanguageModelInput) -> ChunkStream<'a, String> {
+        let prompt = input.to_text();
+        if llm.streams_after_run() {
+            return Box::pin(futures::stream::once(llm.complete(prompt)));
+        }
+        match llm.stream_complete(prompt.clone()) {
+            None => Box::pin(futures::stream::once(llm.complete(prompt))),
+            Some(tokens) => {
+                let ctx = current().filter(|c| c.is_listening());
+                Box::pin(tokens.map(move |t| {
+                    let t = t?;
+                    if let Some(ctx) = &ctx {
+                        ctx.emit(EventPhase::Stream, EventData::with_chunk(Payload::new(t.clone())));
+                    }
+                    Ok(t)
+                }))
+            }
+        }
+    }
+
+    pub fn split<L: Llm + ?Sized>(llm: &L, output: String) -> Vec<String> {
+        if llm.streams_after_run() {
+            output.chars().map(String::from).collect()
+        } else {
+            vec![output]
+        }
+    }
+}
+
+struct ListAnswers {
     profile: ModelProfile,
     responses: Vec<String>,
     next: AtomicUsize,
 }
 
-impl ListLlm {
+impl ListAnswers {
     fn new(name: &str, responses: Vec<String>) -> Self {
-        ListLlm {
+        ListAnswers {
             profile: ModelProfile::llm(name),
             responses,
             next: AtomicUsize::new(0),
@@ -37,23 +187,12 @@ impl ListLlm {
         let i = self.next.fetch_add(1, Ordering::Relaxed) % self.responses.len();
         Ok(self.responses[i].clone())
     }
-
-    fn input_payload(input: &LanguageModelInput) -> Payload {
-        Payload::new(json!({ "prompts": [input.to_text()] }))
-    }
-
-    fn output_payload(output: &str) -> Payload {
-        Payload::new(json!({
-            "generations": [[{"text": output, "generation_info": null, "type": "Generation"}]],
-            "llm_output": null,
-        }))
-    }
 }
 
 macro_rules! list_llm {
-    ($(#[$doc:meta])* $t:ident, $name:literal, $after_run:expr) => {
+    ($(#[$doc:meta])* $t:ident, $after_run:expr) => {
         $(#[$doc])*
-        pub struct $t(ListLlm);
+        pub struct $t(ListAnswers);
 
         impl $t {
             /// Answers with these responses in turn, starting over after the last.
@@ -62,52 +201,26 @@ macro_rules! list_llm {
                 I: IntoIterator<Item = S>,
                 S: Into<String>,
             {
-                $t(ListLlm::new($name, responses.into_iter().map(Into::into).collect()))
+                $t(ListAnswers::new(stringify!($t), responses.into_iter().map(Into::into).collect()))
             }
         }
 
-        impl Runnable for $t {
-            type Input = LanguageModelInput;
-            type Output = String;
-
-            fn name(&self) -> Cow<'_, str> {
-                Cow::Borrowed(self.0.profile.name())
+        impl Llm for $t {
+            fn profile(&self) -> &ModelProfile {
+                &self.0.profile
             }
 
-            fn run_type(&self) -> RunType {
-                RunType::Llm
-            }
-
-            fn config(&self) -> Option<&RunConfig> {
-                Some(self.0.profile.config())
-            }
-
-            fn input_payload(&self, input: &LanguageModelInput) -> Payload {
-                ListLlm::input_payload(input)
-            }
-
-            fn output_payload(&self, output: &String, _streamed: bool) -> Payload {
-                ListLlm::output_payload(output)
-            }
-
-            fn invoke_body<'a>(&'a self, _input: LanguageModelInput) -> BoxFuture<'a, Result<String>> {
+            fn complete<'a>(&'a self, _prompt: String) -> BoxFuture<'a, Result<String>> {
                 Box::pin(std::future::ready(self.0.answer()))
             }
 
             fn streams_after_run(&self) -> bool {
                 $after_run
             }
-
-            fn split_after_run(&self, output: String) -> Vec<String> {
-                if $after_run {
-                    output.chars().map(String::from).collect()
-                } else {
-                    vec![output]
-                }
-            }
         }
 
-        impl_pipe_operator!([] $t);
+        crate::impl_llm_runnable!($t);
+        crate::runnable::impl_pipe_operator!([] $t);
     };
 }
 
@@ -115,7 +228,6 @@ list_llm!(
     /// Cycles through its responses; streaming yields each response whole
     /// (LangChain's `FakeListLLM`, which has no streaming of its own).
     FakeListLLM,
-    "FakeListLLM",
     false
 );
 
@@ -124,6 +236,5 @@ list_llm!(
     /// starts and ends), then yields the response one character at a time
     /// (LangChain's `FakeStreamingListLLM`).
     FakeStreamingListLLM,
-    "FakeStreamingListLLM",
     true
 );

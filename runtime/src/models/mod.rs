@@ -28,7 +28,9 @@ use crate::value::Payload;
 
 pub use fake::{FakeListChatModel, FakeListChatModelError, FakeToolCallingChatModel, GenericFakeChatModel};
 pub use input::LanguageModelInput;
-pub use llm::{FakeListLLM, FakeStreamingListLLM};
+#[doc(hidden)]
+pub use llm::__llm;
+pub use llm::{FakeListLLM, FakeStreamingListLLM, Llm};
 
 /// What a chat model is asked: the conversation, and the tools it may call.
 #[derive(Clone, Debug, Default)]

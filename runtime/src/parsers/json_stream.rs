@@ -1033,9 +1033,9 @@ impl JsonStreamParser {
                 let inner = match &self.token {
                     Token::Str(s) if s.key => "unterminated object key",
                     Token::Str(_) => "unterminated string",
-                    Token::Number(_) => "incomplete number",
+                    Token::Number(n) if n.valid != self.number.len() => "incomplete number",
                     Token::Literal(_) => "incomplete literal",
-                    Token::None => match self.stack.last() {
+                    Token::None | Token::Number(_) => match self.stack.last() {
                         Some(Frame::Array(_)) => "unclosed array",
                         Some(Frame::Object(_)) => "unclosed object",
                         None => "no JSON value",
