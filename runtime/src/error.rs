@@ -45,7 +45,17 @@ struct Inner {
     kind: ErrorKind,
     message: Cow<'static, str>,
     step: Option<Arc<str>>,
+    /// The short name of the source's type (`ValueError` for a user's
+    /// `ValueError`), shown as the error's `type` in events, as LangChain
+    /// shows an exception's class name.
+    type_name: Option<&'static str>,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+/// `my_crate::errors::ValueError<T>` -> `ValueError`.
+fn short_type_name(full: &'static str) -> &'static str {
+    let base = full.split('<').next().unwrap_or(full);
+    base.rsplit("::").next().unwrap_or(base)
 }
 
 /// The error of every fallible runwright operation.
@@ -73,6 +83,7 @@ impl Error {
             kind,
             message: message.into(),
             step: None,
+            type_name: None,
             source: None,
         }))
     }
@@ -82,18 +93,42 @@ impl Error {
         Error::new(ErrorKind::Step, message.to_string())
     }
 
-    /// Wraps another error; its `Display` becomes the message and it stays
+    /// Wraps another error; its `Display` becomes the message, its type's
+    /// name the error's [`type_name`](Error::type_name), and it stays
     /// reachable through [`source`](std::error::Error::source).
-    pub fn from_source(
-        kind: ErrorKind,
-        source: impl std::error::Error + Send + Sync + 'static,
-    ) -> Self {
+    pub fn from_source<E: std::error::Error + Send + Sync + 'static>(kind: ErrorKind, source: E) -> Self {
+        let type_name = match (&source as &dyn std::any::Any).downcast_ref::<Error>() {
+            Some(inner) => inner.0.type_name,
+            None => Some(short_type_name(std::any::type_name::<E>())),
+        };
         Error(Arc::new(Inner {
             kind,
             message: source.to_string().into(),
             step: None,
+            type_name,
             source: Some(Box::new(source)),
         }))
+    }
+
+    /// The error's type as events show it (`{"type": ..., "message": ...}`):
+    /// the name of the source error's type for an error made with
+    /// [`from_source`](Error::from_source) (`ValueError` for a
+    /// `my_crate::ValueError`), `Error` otherwise.
+    ///
+    /// ```
+    /// use runwright::{Error, ErrorKind};
+    /// #[derive(Debug)]
+    /// struct ValueError;
+    /// impl std::fmt::Display for ValueError {
+    ///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str("bad value") }
+    /// }
+    /// impl std::error::Error for ValueError {}
+    ///
+    /// assert_eq!(Error::from_source(ErrorKind::Step, ValueError).type_name(), "ValueError");
+    /// assert_eq!(Error::msg("boom").type_name(), "Error");
+    /// ```
+    pub fn type_name(&self) -> &'static str {
+        self.0.type_name.unwrap_or("Error")
     }
 
     /// What kind of failure this is.
@@ -127,6 +162,7 @@ impl Error {
                 kind: shared.kind,
                 message: shared.message.clone(),
                 step,
+                type_name: shared.type_name,
                 source: Some(Box::new(Error(shared))),
             })),
         }
@@ -177,7 +213,7 @@ impl serde::Serialize for Error {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut m = s.serialize_map(Some(2))?;
-        m.serialize_entry("type", "Error")?;
+        m.serialize_entry("type", self.type_name())?;
         m.serialize_entry("message", &self.0.message)?;
         m.end()
     }

@@ -37,6 +37,7 @@ pub mod parsers;
 pub mod prompts;
 pub mod retrievers;
 pub mod runnable;
+pub mod tools;
 pub mod value;
 
 pub use config::RunConfig;
@@ -47,7 +48,7 @@ pub use events::{
     RunLogPatch, StreamEvent,
 };
 pub use runnable::{
-    Assign, BoxRunnable, ChunkStream, Generator, Lambda, Parallel, Passthrough, Retry, RetryPolicy, RunStream,
+    passthrough, Assign, BoxRunnable, ChainFn, ChunkStream, Generator, Lambda, Parallel, Passthrough, Retry, RetryPolicy, RunStream,
     RunType, Runnable, RunnableExt, Sequence, Steps, WithConfig, WithFallbacks,
 };
 pub use messages::{
@@ -59,12 +60,108 @@ pub use models::{
     ChatModel, FakeListChatModel, FakeListLLM, FakeStreamingListLLM, FakeToolCallingChatModel, GenericFakeChatModel,
     LanguageModelInput,
 };
-pub use parsers::{ModelOutput, StrOutputParser};
+pub use parsers::{JsonOutputParser, ModelOutput, StrOutputParser};
 pub use retrievers::{Document, InMemoryRetriever, Retriever};
 pub use value::{Chunk, Map, Payload, Value};
+
+/// Makes a function a tool: a [`tools::Tool`] constant named after it, with
+/// the doc comment as description and a JSON schema of the arguments.
+///
+/// ```
+/// use runwright::{tool, RunnableExt};
+///
+/// /// Current weather of a city.
+/// ///
+/// /// * `city` - the city
+/// #[tool]
+/// async fn get_weather(city: String) -> runwright::Result<String> {
+///     Ok(format!("sunny in {city}"))
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> runwright::Result<()> {
+/// assert_eq!(get_weather.spec().parameters()["required"][0], "city");
+/// let out = get_weather.invoke("Paris".into()).await?;
+/// assert_eq!(out.into_value().as_deref(), Some("sunny in Paris"));
+/// # Ok(()) }
+/// ```
+///
+/// Syntax: `#[tool]`, `#[tool(name = "...", description = "...",
+/// handle_errors)]` (`handle_errors = path::to::fn` for a
+/// [`ToolErrorHandler`](tools::ToolErrorHandler)). The function may be sync
+/// or async, returns `T` or `Result<T, E>` (`E: std::error::Error`), and may
+/// take, besides its arguments, the run context (`&RunContext` or
+/// `Arc<RunContext>`), the [`StreamWriter`] and the
+/// [`ToolCallId`](tools::ToolCallId); those are not part of the schema.
+/// A doc comment (or a `description`) is required: the model chooses tools
+/// by their descriptions. See the [`tools`] module.
+pub use runwright_macros::tool;
+
+/// Makes an `async fn` (or a sync one) taking one input a step named after
+/// it: a [`ChainFn`] constant (LangChain's `@chain`). Runnables it invokes
+/// nest under its run.
+///
+/// It is `chain_fn`, not `chain`, because `chain!` (the pipeline macro)
+/// already has that name, and Rust gives an attribute and a function-like
+/// macro one namespace.
+///
+/// ```
+/// use runwright::{chain_fn, RunnableExt};
+///
+/// #[chain_fn]
+/// async fn shout(text: String) -> runwright::Result<String> {
+///     Ok(text.to_uppercase())
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// assert_eq!(shout.invoke("hey".into()).await.unwrap(), "HEY");
+/// # }
+/// ```
+pub use runwright_macros::chain_fn;
+
+/// Builds a pipeline: `chain!(a | b | c)` is `a | b | c` as one
+/// [`Sequence`], with more kinds of steps and better type errors.
+///
+/// A step is an expression giving a runnable, the name of a function
+/// `fn(I) -> Result<O>` (sync or async), a closure (its body ends at the
+/// next `|`; `async` bodies make async steps), or a map literal
+/// `{ "key": step, ... }` (a [`Parallel`] whose branches all take the same
+/// input). Each step's output must convert into the next step's input; a
+/// mismatch is a compile error at those two steps. A closure takes the
+/// previous step's output as is.
+///
+/// ```
+/// use runwright::{chain, passthrough, Lambda, RunnableExt};
+///
+/// fn shout(s: String) -> runwright::Result<String> { Ok(s.to_uppercase()) }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> runwright::Result<()> {
+/// let exclaim = Lambda::from_fn(|s: String| Ok(format!("{s}!")));
+/// let pipeline = chain!(shout | exclaim | |s| Ok(s.len()) | { "n": passthrough(), "double": |n: usize| Ok(n * 2) });
+/// let out = pipeline.invoke("hey".into()).await?;
+/// assert_eq!(out["n"], 4);
+/// assert_eq!(out["double"], 8);
+/// # Ok(()) }
+/// ```
+pub use runwright_macros::chain;
 
 /// Paths used by runwright's macros. Not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::runnable::macro_support::*;
+    pub use crate::runnable::{ChainBody, ChainFn, Parallel};
+    pub use crate::tools::{Tool, ToolArgs, ToolFn, ToolSpec};
     pub use futures::future::BoxFuture;
+    pub use std::sync::{Arc, OnceLock};
+
+    /// Asserts at a tool argument's type that it can be one.
+    pub fn assert_tool_arg<T: crate::tools::ToolArg>() {}
+
+    /// Asserts at a function's return type that it is a usable output.
+    pub fn assert_tool_output<T: Clone + serde::Serialize + Send + Sync + 'static>() {}
+
+    /// Asserts at a function's return type that it is a usable output.
+    pub fn assert_chain_output<T: crate::Value>() {}
+
+    /// Asserts at a function's input type that it is a usable input.
+    pub fn assert_chain_input<T: crate::Value>() {}
 }

@@ -226,11 +226,15 @@ impl Serialize for DataJson<'_> {
         }
         let mut m = s.serialize_map(None)?;
         match ev.phase {
-            EventPhase::Start => {
-                if let Some(i) = &d.input {
-                    m.serialize_entry("input", i)?;
+            EventPhase::Start => match &d.input {
+                // LangChain starts a tool with `inputs or {}`: a tool given
+                // a bare string has no inputs (its end shows `null`).
+                Some(i) if ev.run_type == RunType::Tool && i.to_json().is_null() => {
+                    m.serialize_entry("input", &serde_json::Map::new())?;
                 }
-            }
+                Some(i) => m.serialize_entry("input", i)?,
+                None => {}
+            },
             EventPhase::Stream => {
                 if let Some(c) = &d.chunk {
                     m.serialize_entry("chunk", c)?;

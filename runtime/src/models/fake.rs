@@ -119,8 +119,13 @@ impl ChatModel for GenericFakeChatModel {
 /// A [`GenericFakeChatModel`] that also calls tools: after the content, each
 /// tool call of its message streams as one chunk carrying a tool-call chunk
 /// (the arguments as JSON text).
+///
+/// It records the tool definitions each request carried
+/// ([`tools_seen`](Self::tools_seen)), so a test can check what
+/// [`bind_tools`](super::ChatModel::bind_tools) sends.
 pub struct FakeToolCallingChatModel {
     inner: GenericFakeChatModel,
+    tools_seen: Mutex<Vec<Vec<serde_json::Value>>>,
 }
 
 impl FakeToolCallingChatModel {
@@ -128,7 +133,15 @@ impl FakeToolCallingChatModel {
     pub fn new(messages: impl IntoIterator<Item = AIMessage>) -> Self {
         let mut inner = GenericFakeChatModel::from_messages(messages);
         inner.profile = ModelProfile::chat("FakeToolCallingChatModel");
-        FakeToolCallingChatModel { inner }
+        FakeToolCallingChatModel {
+            inner,
+            tools_seen: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The tool definitions of each request answered so far, in order.
+    pub fn tools_seen(&self) -> Vec<Vec<serde_json::Value>> {
+        self.tools_seen.lock().clone()
     }
 }
 
@@ -149,7 +162,8 @@ impl ChatModel for FakeToolCallingChatModel {
         &self.inner.profile
     }
 
-    fn stream_chat<'a>(&'a self, _request: ChatRequest) -> ChunkStream<'a, AIMessageChunk> {
+    fn stream_chat<'a>(&'a self, request: ChatRequest) -> ChunkStream<'a, AIMessageChunk> {
+        self.tools_seen.lock().push(request.tools);
         let Some(m) = self.inner.next() else {
             return Box::pin(futures::stream::iter([Err(exhausted("FakeToolCallingChatModel"))]));
         };

@@ -7,6 +7,7 @@
 //! `chat_model` run, reports each chunk as `on_chat_model_stream`, and, when
 //! invoked under a listener, still streams so the listener sees the tokens.
 
+mod bind;
 mod fake;
 mod input;
 mod llm;
@@ -26,6 +27,7 @@ use crate::messages::{AIMessage, AIMessageChunk, Message};
 use crate::runnable::{ChunkStream, RunType, Runnable};
 use crate::value::Payload;
 
+pub use bind::WithTools;
 pub use fake::{FakeListChatModel, FakeListChatModelError, FakeToolCallingChatModel, GenericFakeChatModel};
 pub use input::LanguageModelInput;
 #[doc(hidden)]
@@ -155,6 +157,16 @@ pub trait ChatModel: Send + Sync {
     /// The tools bound to this model, sent with every request.
     fn bound_tools(&self) -> &[serde_json::Value] {
         &[]
+    }
+
+    /// This model with `tools` bound: each request tells the model about
+    /// them (see [`WithTools`]). Tools of different types go in one slice:
+    /// `model.bind_tools(&[&search, &calculator])`.
+    fn bind_tools(self, tools: &[&dyn crate::tools::AsToolSpec]) -> WithTools<Self>
+    where
+        Self: Sized,
+    {
+        WithTools::new(self, tools)
     }
 }
 

@@ -42,10 +42,9 @@ use std::cell::UnsafeCell;
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use imbl::shared_ptr::DefaultSharedPtr;
-use imbl::Vector;
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::Number;
 
@@ -54,6 +53,13 @@ use crate::{Chunk, Error, ErrorKind, Result};
 
 /// Nesting deeper than this is rejected (Python's `json` gives up near 1,000 too).
 const MAX_DEPTH: usize = 1024;
+
+/// A process-wide unique, non-zero id for an array or object being parsed:
+/// values from different parsers must never look like one lineage.
+fn new_frame_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
 
 // ---------------------------------------------------------------------------
 // Shared text
@@ -143,7 +149,12 @@ struct TextWriter {
 
 impl TextWriter {
     fn with_capacity(capacity: usize) -> Self {
-        TextWriter { block: Block::new(capacity), capacity, written: 0, start: 0 }
+        TextWriter {
+            block: Block::new(capacity),
+            capacity,
+            written: 0,
+            start: 0,
+        }
     }
 
     /// Starts a new open string.
@@ -164,7 +175,12 @@ impl TextWriter {
             // SAFETY: the source bytes are written and immutable; the new block
             // is not shared with anyone yet.
             unsafe { std::ptr::copy_nonoverlapping(self.block.ptr().add(self.start), block.ptr(), open) };
-            *self = TextWriter { block, capacity, written: open, start: 0 };
+            *self = TextWriter {
+                block,
+                capacity,
+                written: open,
+                start: 0,
+            };
         }
         // SAFETY: `written + len <= capacity`, and no `Text` covers bytes at or
         // past `written` (see `Block`).
@@ -194,7 +210,220 @@ impl TextWriter {
     /// The first `len` bytes of the open string, shared.
     fn view(&self, len: usize) -> Text {
         debug_assert!(len <= self.open_len());
-        Text { block: self.block.clone(), start: self.start, len }
+        Text {
+            block: self.block.clone(),
+            start: self.start,
+            len,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Persistent vectors
+
+/// Children per trie node, and the most elements a tail holds.
+const WIDTH: usize = 32;
+const BITS: u32 = 5;
+
+#[derive(Clone)]
+enum TrieNode<T> {
+    Leaf(Vec<T>),
+    Branch(Vec<Arc<TrieNode<T>>>),
+}
+
+/// An append-mostly persistent vector (a 32-way trie of full leaves, plus a
+/// tail of up to 32 elements). Cloning shares everything; pushing onto a
+/// vector whose tail is shared copies that tail (at most 32 elements) and, once
+/// per 32 pushes, a path of the trie. Small arrays and objects, the common
+/// case, are just one shared tail.
+struct PVec<T> {
+    len: usize,
+    /// Level of the root: 0 when it is a leaf, +5 per branch level.
+    shift: u32,
+    root: Option<Arc<TrieNode<T>>>,
+    tail: Arc<Vec<T>>,
+}
+
+impl<T> Clone for PVec<T> {
+    fn clone(&self) -> Self {
+        PVec {
+            len: self.len,
+            shift: self.shift,
+            root: self.root.clone(),
+            tail: self.tail.clone(),
+        }
+    }
+}
+
+impl<T: Clone> PVec<T> {
+    fn new() -> Self {
+        PVec {
+            len: 0,
+            shift: 0,
+            root: None,
+            tail: Arc::new(Vec::new()),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Number of elements in the trie (the tail follows them).
+    fn trie_len(&self) -> usize {
+        self.len - self.tail.len()
+    }
+
+    /// The leaf holding element `i` (< `trie_len`).
+    fn leaf(&self, i: usize) -> &[T] {
+        let mut node = self.root.as_deref();
+        let mut shift = self.shift;
+        while let Some(n) = node {
+            match n {
+                TrieNode::Leaf(items) => return items,
+                TrieNode::Branch(children) => {
+                    node = children.get((i >> shift) & (WIDTH - 1)).map(|c| &**c);
+                    shift = shift.saturating_sub(BITS);
+                }
+            }
+        }
+        &[]
+    }
+
+    fn get(&self, i: usize) -> Option<&T> {
+        if i >= self.len {
+            None
+        } else if i >= self.trie_len() {
+            self.tail.get(i - self.trie_len())
+        } else {
+            self.leaf(i).get(i & (WIDTH - 1))
+        }
+    }
+
+    fn iter(&self) -> PVecIter<'_, T> {
+        PVecIter {
+            vec: self,
+            slice: &[],
+            next: 0,
+        }
+    }
+
+    fn push(&mut self, value: T) {
+        if self.tail.len() == WIDTH {
+            let full = std::mem::replace(&mut self.tail, Arc::new(Vec::with_capacity(4)));
+            let full = Arc::try_unwrap(full).unwrap_or_else(|shared| (*shared).clone());
+            self.push_leaf(full);
+        }
+        if Arc::get_mut(&mut self.tail).is_none() {
+            // Shared with a value handed out: copy it, with room to grow.
+            let mut tail = Vec::with_capacity((self.tail.len() + 1).next_power_of_two().min(WIDTH));
+            tail.extend_from_slice(&self.tail);
+            self.tail = Arc::new(tail);
+        }
+        Arc::make_mut(&mut self.tail).push(value);
+        self.len += 1;
+    }
+
+    fn push_leaf(&mut self, leaf: Vec<T>) {
+        let at = self.trie_len() - leaf.len();
+        let leaf = Arc::new(TrieNode::Leaf(leaf));
+        self.root = Some(match self.root.take() {
+            None => leaf,
+            Some(root) if at == WIDTH << self.shift => {
+                let path = Self::path(self.shift, leaf);
+                self.shift += BITS;
+                Arc::new(TrieNode::Branch(vec![root, path]))
+            }
+            Some(mut root) => {
+                Self::insert(&mut root, self.shift, at, leaf);
+                root
+            }
+        });
+    }
+
+    /// Branches down to `leaf`, for a subtree at level `shift`.
+    fn path(shift: u32, leaf: Arc<TrieNode<T>>) -> Arc<TrieNode<T>> {
+        if shift == 0 {
+            leaf
+        } else {
+            Arc::new(TrieNode::Branch(vec![Self::path(shift - BITS, leaf)]))
+        }
+    }
+
+    fn insert(node: &mut Arc<TrieNode<T>>, shift: u32, at: usize, leaf: Arc<TrieNode<T>>) {
+        if let TrieNode::Branch(children) = Arc::make_mut(node) {
+            let slot = (at >> shift) & (WIDTH - 1);
+            match children.get_mut(slot) {
+                Some(child) if shift > BITS => Self::insert(child, shift - BITS, at, leaf),
+                _ => children.push(Self::path(shift - BITS, leaf)),
+            }
+        }
+    }
+
+    fn set(&mut self, i: usize, value: T) {
+        let trie_len = self.trie_len();
+        if i >= trie_len {
+            if let Some(slot) = Arc::make_mut(&mut self.tail).get_mut(i - trie_len) {
+                *slot = value;
+            }
+        } else if let Some(root) = &mut self.root {
+            Self::set_in(root, self.shift, i, value);
+        }
+    }
+
+    fn set_in(node: &mut Arc<TrieNode<T>>, shift: u32, i: usize, value: T) {
+        match Arc::make_mut(node) {
+            TrieNode::Leaf(items) => {
+                if let Some(slot) = items.get_mut(i & (WIDTH - 1)) {
+                    *slot = value;
+                }
+            }
+            TrieNode::Branch(children) => {
+                if let Some(child) = children.get_mut((i >> shift) & (WIDTH - 1)) {
+                    Self::set_in(child, shift.saturating_sub(BITS), i, value);
+                }
+            }
+        }
+    }
+}
+
+impl<T: Clone> FromIterator<T> for PVec<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
+        let mut v = PVec::new();
+        for x in iter {
+            v.push(x);
+        }
+        v
+    }
+}
+
+/// The elements of a [`PVec`], a leaf at a time.
+struct PVecIter<'a, T> {
+    vec: &'a PVec<T>,
+    slice: &'a [T],
+    /// Index of the first element after `slice`.
+    next: usize,
+}
+
+impl<'a, T: Clone> Iterator for PVecIter<'a, T> {
+    type Item = &'a T;
+
+    fn next(&mut self) -> Option<&'a T> {
+        loop {
+            if let Some((first, rest)) = self.slice.split_first() {
+                self.slice = rest;
+                return Some(first);
+            }
+            if self.next >= self.vec.len {
+                return None;
+            }
+            self.slice = if self.next < self.vec.trie_len() {
+                self.vec.leaf(self.next)
+            } else {
+                &self.vec.tail
+            };
+            self.next += self.slice.len().max(1);
+        }
     }
 }
 
@@ -242,7 +471,7 @@ enum Node {
 /// items come from: two nodes of the same frame agree on their common prefix
 /// of `items`, which lets comparisons skip it.
 struct ArrayNode {
-    items: Vector<PartialValue>,
+    items: PVec<PartialValue>,
     tail: Option<PartialValue>,
     frame: u64,
 }
@@ -250,7 +479,7 @@ struct ArrayNode {
 /// `entries`, with `tail` replacing the entry at `tail.at` or appended.
 /// `frame` as for [`ArrayNode`], zero once a repeated key rewrote an entry.
 struct ObjectNode {
-    entries: Vector<(Text, PartialValue)>,
+    entries: PVec<(Text, PartialValue)>,
     tail: Option<ObjectTail>,
     frame: u64,
 }
@@ -284,7 +513,11 @@ impl ObjectNode {
     }
 
     fn iter(&self) -> Members<'_> {
-        Members { node: Some(self), entries: Some(self.entries.iter()), index: 0 }
+        Members {
+            node: Some(self),
+            entries: Some(self.entries.iter()),
+            index: 0,
+        }
     }
 
     /// Entries from position `from` on, in order.
@@ -306,7 +539,7 @@ impl ObjectNode {
 /// The elements of an array [`PartialValue`], in order.
 pub struct Elements<'a> {
     node: Option<&'a ArrayNode>,
-    items: Option<imbl::vector::Iter<'a, PartialValue, DefaultSharedPtr>>,
+    items: Option<PVecIter<'a, PartialValue>>,
 }
 
 impl<'a> Iterator for Elements<'a> {
@@ -324,7 +557,7 @@ impl<'a> Iterator for Elements<'a> {
 /// The members of an object [`PartialValue`], in document order.
 pub struct Members<'a> {
     node: Option<&'a ObjectNode>,
-    entries: Option<imbl::vector::Iter<'a, (Text, PartialValue), DefaultSharedPtr>>,
+    entries: Option<PVecIter<'a, (Text, PartialValue)>>,
     index: usize,
 }
 
@@ -423,8 +656,14 @@ impl PartialValue {
     /// The elements of an array; nothing for other values.
     pub fn elements(&self) -> Elements<'_> {
         match &self.0 {
-            Node::Array(a) => Elements { node: Some(a), items: Some(a.items.iter()) },
-            _ => Elements { node: None, items: None },
+            Node::Array(a) => Elements {
+                node: Some(a),
+                items: Some(a.items.iter()),
+            },
+            _ => Elements {
+                node: None,
+                items: None,
+            },
         }
     }
 
@@ -432,7 +671,11 @@ impl PartialValue {
     pub fn members(&self) -> Members<'_> {
         match &self.0 {
             Node::Object(o) => o.iter(),
-            _ => Members { node: None, entries: None, index: 0 },
+            _ => Members {
+                node: None,
+                entries: None,
+                index: 0,
+            },
         }
     }
 
@@ -593,6 +836,12 @@ fn arrays_eq(a: &ArrayNode, b: &ArrayNode, mode: EqMode) -> bool {
     }
     if a.frame != 0 && a.frame == b.frame {
         // Same frame: the common prefix of `items` is the same values.
+        if a.items.len() == b.items.len() {
+            return match (&a.tail, &b.tail) {
+                (Some(x), Some(y)) => values_eq(x, y, mode),
+                _ => true,
+            };
+        }
         let shared = a.items.len().min(b.items.len());
         return (shared..n).all(|i| match (a.get(i), b.get(i)) {
             (Some(x), Some(y)) => values_eq(x, y, mode),
@@ -609,19 +858,28 @@ fn objects_eq(a: &ObjectNode, b: &ObjectNode, mode: EqMode) -> bool {
         return false;
     }
     let replaces = |o: &ObjectNode| o.tail.as_ref().is_some_and(|t| t.at.is_some());
-    let shared = if a.frame != 0 && a.frame == b.frame && !replaces(a) && !replaces(b) {
+    let same_frame = a.frame != 0 && a.frame == b.frame && !replaces(a) && !replaces(b);
+    if same_frame && a.entries.len() == b.entries.len() {
+        return match (&a.tail, &b.tail) {
+            (Some(x), Some(y)) => x.key == y.key && values_eq(&x.value, &y.value, mode),
+            _ => true,
+        };
+    }
+    let shared = if same_frame {
         // Same frame without repeated keys: the common prefix is the same
         // members, and the rest (at most two) has keys outside it.
         a.entries.len().min(b.entries.len())
     } else {
         0
     };
-    let rest_b: Vec<(&str, &PartialValue)> = b.rest(shared).collect();
-    if rest_b.len() <= 8 {
-        return a.rest(shared).all(|(k, x)| rest_b.iter().any(|(kb, y)| *kb == k && values_eq(x, y, mode)));
+    if a.len() - shared <= 8 {
+        return a
+            .rest(shared)
+            .all(|(k, x)| b.rest(shared).any(|(kb, y)| kb == k && values_eq(x, y, mode)));
     }
-    let index: HashMap<&str, &PartialValue> = rest_b.into_iter().collect();
-    a.rest(shared).all(|(k, x)| index.get(k).is_some_and(|y| values_eq(x, y, mode)))
+    let index: HashMap<&str, &PartialValue> = b.rest(shared).collect();
+    a.rest(shared)
+        .all(|(k, x)| index.get(k).is_some_and(|y| values_eq(x, y, mode)))
 }
 
 // ---------------------------------------------------------------------------
@@ -657,7 +915,6 @@ pub struct JsonStreamParser {
     root: Option<PartialValue>,
     text: TextWriter,
     number: String,
-    next_frame: u64,
     /// Something visible may have changed since the last comparison.
     touched: bool,
     /// A ``` fence was seen before the value.
@@ -675,16 +932,23 @@ enum Mode {
     Start,
     /// Skipping leading `" \n\r\t`"`; `backticks` in a row, and the number of
     /// characters since the first ```` ``` ```` if there was one.
-    Lead { backticks: u8, after_fence: Option<usize> },
+    Lead {
+        backticks: u8,
+        after_fence: Option<usize>,
+    },
     /// Text that is not JSON: looking for a ```` ``` ```` fence.
-    Prose { backticks: u8 },
+    Prose {
+        backticks: u8,
+    },
     /// After a fence: matched this many letters of `json`.
     Tag(u8),
     /// After a fence and its tag: skipping `" \n\r\t`"`.
     BodyLead,
     Body,
     /// After the value: white space and backticks.
-    After { backticks: u8 },
+    After {
+        backticks: u8,
+    },
     /// After a closing fence: the rest is ignored.
     Closed,
 }
@@ -696,7 +960,7 @@ enum Frame {
 
 struct ArrayFrame {
     id: u64,
-    items: Vector<PartialValue>,
+    items: PVec<PartialValue>,
     expect: ArrayExpect,
 }
 
@@ -709,13 +973,14 @@ enum ArrayExpect {
 
 struct ObjectFrame {
     id: u64,
-    entries: Vector<(Text, PartialValue)>,
+    entries: PVec<(Text, PartialValue)>,
     /// Key -> position, built once the object is large.
     index: Option<HashMap<Text, usize>>,
     /// A repeated key rewrote an entry.
     rewritten: bool,
-    /// The key whose value is being read.
+    /// The key whose value is being read, and its entry if it is repeated.
     key: Option<Text>,
+    key_at: Option<usize>,
     expect: ObjectExpect,
 }
 
@@ -736,10 +1001,12 @@ impl ObjectFrame {
         }
     }
 
-    /// Python dict semantics: a repeated key keeps its place, takes the new value.
-    fn insert(&mut self, key: Text, value: PartialValue) {
-        if let Some(at) = self.position(key.as_str()) {
-            let key = self.entries[at].0.clone();
+    /// Python dict semantics: a repeated key keeps its place, takes the new
+    /// value. `at` is the key's entry, if it has one.
+    // A `Text` hashes its bytes, which never change once written.
+    #[allow(clippy::mutable_key_type)]
+    fn insert(&mut self, key: Text, at: Option<usize>, value: PartialValue) {
+        if let Some(at) = at {
             self.entries.set(at, (key, value));
             self.rewritten = true;
             return;
@@ -748,9 +1015,14 @@ impl ObjectFrame {
         if let Some(index) = &mut self.index {
             index.insert(key.clone(), at);
         }
-        self.entries.push_back((key, value));
+        self.entries.push((key, value));
         if self.index.is_none() && self.entries.len() > 16 {
-            let index = self.entries.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect();
+            let index = self
+                .entries
+                .iter()
+                .enumerate()
+                .map(|(i, (k, _))| (k.clone(), i))
+                .collect();
             self.index = Some(index);
         }
     }
@@ -759,7 +1031,11 @@ impl ObjectFrame {
 impl Frame {
     fn into_value(self) -> PartialValue {
         match self {
-            Frame::Array(a) => PartialValue(Node::Array(Arc::new(ArrayNode { items: a.items, tail: None, frame: a.id }))),
+            Frame::Array(a) => PartialValue(Node::Array(Arc::new(ArrayNode {
+                items: a.items,
+                tail: None,
+                frame: a.id,
+            }))),
             Frame::Object(o) => PartialValue(Node::Object(Arc::new(ObjectNode {
                 entries: o.entries,
                 tail: None,
@@ -771,14 +1047,18 @@ impl Frame {
     /// The frame as shown, with `child` as the value being read.
     fn snapshot(&self, child: Option<PartialValue>) -> PartialValue {
         match self {
-            Frame::Array(a) => {
-                PartialValue(Node::Array(Arc::new(ArrayNode { items: a.items.clone(), tail: child, frame: a.id })))
-            }
+            Frame::Array(a) => PartialValue(Node::Array(Arc::new(ArrayNode {
+                items: a.items.clone(),
+                tail: child,
+                frame: a.id,
+            }))),
             Frame::Object(o) => {
                 let tail = match (&o.key, child) {
-                    (Some(key), Some(value)) => {
-                        Some(ObjectTail { key: key.clone(), value, at: o.position(key.as_str()) })
-                    }
+                    (Some(key), Some(value)) => Some(ObjectTail {
+                        key: key.clone(),
+                        value,
+                        at: o.key_at,
+                    }),
                     _ => None,
                 };
                 PartialValue(Node::Object(Arc::new(ObjectNode {
@@ -890,7 +1170,10 @@ struct Fail {
 }
 
 fn fail<T>(at: usize, message: impl Into<String>) -> std::result::Result<T, Fail> {
-    Err(Fail { at, message: message.into() })
+    Err(Fail {
+        at,
+        message: message.into(),
+    })
 }
 
 fn describe(c: Option<char>) -> String {
@@ -931,7 +1214,6 @@ impl JsonStreamParser {
             root: None,
             text: TextWriter::with_capacity(256),
             number: String::new(),
-            next_frame: 1,
             touched: false,
             fenced: false,
             last: None,
@@ -956,7 +1238,12 @@ impl JsonStreamParser {
             let (line, column) = self.advanced(&chunk[..f.at]);
             let e = Error::new(
                 ErrorKind::InvalidInput,
-                format!("invalid JSON at line {}, column {}: {}", line + 1, column + 1, f.message),
+                format!(
+                    "invalid JSON at line {}, column {}: {}",
+                    line + 1,
+                    column + 1,
+                    f.message
+                ),
             );
             self.error = Some(e.clone());
             return Err(e);
@@ -967,7 +1254,11 @@ impl JsonStreamParser {
         }
         match self.peek() {
             Some(v) if !v.is_null() => {
-                if self.last.as_ref().is_some_and(|last| values_eq(last, &v, EqMode::Python)) {
+                if self
+                    .last
+                    .as_ref()
+                    .is_some_and(|last| values_eq(last, &v, EqMode::Python))
+                {
                     return Ok(None);
                 }
                 self.last = Some(v.clone());
@@ -1015,7 +1306,10 @@ impl JsonStreamParser {
         }
         if self.mode == Mode::Body && self.stack.is_empty() {
             if let Token::Number(n) = &self.token {
-                if matches!(n.state, NumberState::Zero | NumberState::Int | NumberState::Frac | NumberState::ExpDigits) {
+                if matches!(
+                    n.state,
+                    NumberState::Zero | NumberState::Int | NumberState::Frac | NumberState::ExpDigits
+                ) {
                     if let Err(f) = self.end_number(0) {
                         return Err(self.end_error(&f.message));
                     }
@@ -1050,19 +1344,26 @@ impl JsonStreamParser {
     fn end_error(&self, what: &str) -> Error {
         Error::new(
             ErrorKind::InvalidInput,
-            format!("invalid JSON at line {}, column {}: {what}", self.line + 1, self.column + 1),
+            format!(
+                "invalid JSON at line {}, column {}: {what}",
+                self.line + 1,
+                self.column + 1
+            ),
         )
     }
 
     /// (line, column) after `s`, both 0-based.
     fn advanced(&self, s: &str) -> (usize, usize) {
-        match s.rfind('\n') {
-            Some(at) => (
-                self.line + s.bytes().filter(|&b| b == b'\n').count(),
-                s[at + 1..].chars().count(),
-            ),
-            None => (self.line, self.column + s.chars().count()),
+        let (mut line, mut column) = (self.line, self.column);
+        for b in s.bytes() {
+            if b == b'\n' {
+                line += 1;
+                column = 0;
+            } else if b & 0xc0 != 0x80 {
+                column += 1;
+            }
         }
+        (line, column)
     }
 
     fn token_shown(&self) -> Option<PartialValue> {
@@ -1076,7 +1377,9 @@ impl JsonStreamParser {
                     owned.push(char::REPLACEMENT_CHARACTER);
                     return Some(PartialValue::string(Text::new(&owned)));
                 }
-                Some(PartialValue::string(self.text.view(self.text.open_len() - s.trim.total())))
+                Some(PartialValue::string(
+                    self.text.view(self.text.open_len() - s.trim.total()),
+                ))
             }
             Token::Number(n) if n.valid > 0 => {
                 number_value(&self.number[..n.valid], n.float).map(|n| PartialValue(Node::Number(n)))
@@ -1099,14 +1402,19 @@ impl JsonStreamParser {
 
     /// One character around the JSON value (fences, white space, prose).
     fn outside(&mut self, s: &str, i: usize) -> std::result::Result<usize, Fail> {
-        let Some(c) = s[i..].chars().next() else { return Ok(s.len()) };
+        let Some(c) = s[i..].chars().next() else {
+            return Ok(s.len());
+        };
         let next = i + c.len_utf8();
         match self.mode {
             Mode::Start => {
                 if py_isspace(c) {
                     return Ok(next);
                 }
-                self.mode = Mode::Lead { backticks: 0, after_fence: None };
+                self.mode = Mode::Lead {
+                    backticks: 0,
+                    after_fence: None,
+                };
                 Ok(i)
             }
             Mode::Lead { backticks, after_fence } => {
@@ -1127,7 +1435,12 @@ impl JsonStreamParser {
                 }
                 match after_fence {
                     Some(0) if c == 'j' => self.mode = Mode::Tag(1),
-                    Some(_) => return fail(i, format!("expected a JSON value after the ``` fence, found {}", describe(Some(c)))),
+                    Some(_) => {
+                        return fail(
+                            i,
+                            format!("expected a JSON value after the ``` fence, found {}", describe(Some(c))),
+                        )
+                    }
                     None => self.mode = Mode::Prose { backticks: 0 },
                 }
                 Ok(next)
@@ -1138,7 +1451,9 @@ impl JsonStreamParser {
                         self.fenced = true;
                         Mode::Tag(0)
                     }
-                    '`' => Mode::Prose { backticks: backticks + 1 },
+                    '`' => Mode::Prose {
+                        backticks: backticks + 1,
+                    },
                     _ => Mode::Prose { backticks: 0 },
                 };
                 Ok(next)
@@ -1152,7 +1467,13 @@ impl JsonStreamParser {
                     self.mode = Mode::BodyLead;
                     return Ok(i);
                 }
-                fail(i, format!("expected `json` or a new line after the ``` fence, found {}", describe(Some(c))))
+                fail(
+                    i,
+                    format!(
+                        "expected `json` or a new line after the ``` fence, found {}",
+                        describe(Some(c))
+                    ),
+                )
             }
             Mode::BodyLead => {
                 if is_markdown_strip(c) {
@@ -1166,7 +1487,13 @@ impl JsonStreamParser {
             }
             Mode::After { backticks } => {
                 if c == '`' {
-                    self.mode = if backticks == 2 { Mode::Closed } else { Mode::After { backticks: backticks + 1 } };
+                    self.mode = if backticks == 2 {
+                        Mode::Closed
+                    } else {
+                        Mode::After {
+                            backticks: backticks + 1,
+                        }
+                    };
                     return Ok(next);
                 }
                 if py_isspace(c) {
@@ -1210,14 +1537,22 @@ impl JsonStreamParser {
                     a.expect = ArrayExpect::Item;
                     Ok(i + 1)
                 }
-                (ArrayExpect::CommaOrEnd, _) => fail(i, format!("expected ',' or ']' after an array element, found {}", found())),
+                (ArrayExpect::CommaOrEnd, _) => fail(
+                    i,
+                    format!("expected ',' or ']' after an array element, found {}", found()),
+                ),
                 _ => self.value_start(s, i),
             },
             Some(Frame::Object(o)) => match (o.expect, c) {
                 (ObjectExpect::KeyOrEnd | ObjectExpect::CommaOrEnd, b'}') => self.close(i),
                 (ObjectExpect::KeyOrEnd | ObjectExpect::Key, b'"') => {
                     self.text.begin();
-                    self.token = Token::Str(StrToken { key: true, escape: Escape::None, high: None, trim: Trim::default() });
+                    self.token = Token::Str(StrToken {
+                        key: true,
+                        escape: Escape::None,
+                        high: None,
+                        trim: Trim::default(),
+                    });
                     Ok(i + 1)
                 }
                 (ObjectExpect::KeyOrEnd | ObjectExpect::Key, _) => {
@@ -1232,7 +1567,10 @@ impl JsonStreamParser {
                     o.expect = ObjectExpect::Key;
                     Ok(i + 1)
                 }
-                (ObjectExpect::CommaOrEnd, _) => fail(i, format!("expected ',' or '}}' after an object member, found {}", found())),
+                (ObjectExpect::CommaOrEnd, _) => fail(
+                    i,
+                    format!("expected ',' or '}}' after an object member, found {}", found()),
+                ),
                 (ObjectExpect::Value, _) => self.value_start(s, i),
             },
         }
@@ -1244,24 +1582,31 @@ impl JsonStreamParser {
             return fail(i, format!("nesting deeper than {MAX_DEPTH} levels"));
         }
         self.touched = true;
-        let id = self.next_frame;
         match c {
             b'"' => {
                 self.text.begin();
-                self.token = Token::Str(StrToken { key: false, escape: Escape::None, high: None, trim: Trim::default() });
+                self.token = Token::Str(StrToken {
+                    key: false,
+                    escape: Escape::None,
+                    high: None,
+                    trim: Trim::default(),
+                });
             }
             b'[' => {
-                self.next_frame += 1;
-                self.stack.push(Frame::Array(ArrayFrame { id, items: Vector::new(), expect: ArrayExpect::ItemOrEnd }));
+                self.stack.push(Frame::Array(ArrayFrame {
+                    id: new_frame_id(),
+                    items: PVec::new(),
+                    expect: ArrayExpect::ItemOrEnd,
+                }));
             }
             b'{' => {
-                self.next_frame += 1;
                 self.stack.push(Frame::Object(ObjectFrame {
-                    id,
-                    entries: Vector::new(),
+                    id: new_frame_id(),
+                    entries: PVec::new(),
                     index: None,
                     rewritten: false,
                     key: None,
+                    key_at: None,
                     expect: ObjectExpect::KeyOrEnd,
                 }));
             }
@@ -1273,12 +1618,36 @@ impl JsonStreamParser {
                     b'0' => (NumberState::Zero, 1),
                     _ => (NumberState::Int, 1),
                 };
-                self.token = Token::Number(NumberToken { state, valid, float: false });
+                self.token = Token::Number(NumberToken {
+                    state,
+                    valid,
+                    float: false,
+                });
             }
-            b't' => self.token = Token::Literal(LiteralToken { word: "true", matched: 1 }),
-            b'f' => self.token = Token::Literal(LiteralToken { word: "false", matched: 1 }),
-            b'n' => self.token = Token::Literal(LiteralToken { word: "null", matched: 1 }),
-            _ => return fail(i, format!("expected a JSON value, found {}", describe(s[i..].chars().next()))),
+            b't' => {
+                self.token = Token::Literal(LiteralToken {
+                    word: "true",
+                    matched: 1,
+                })
+            }
+            b'f' => {
+                self.token = Token::Literal(LiteralToken {
+                    word: "false",
+                    matched: 1,
+                })
+            }
+            b'n' => {
+                self.token = Token::Literal(LiteralToken {
+                    word: "null",
+                    matched: 1,
+                })
+            }
+            _ => {
+                return fail(
+                    i,
+                    format!("expected a JSON value, found {}", describe(s[i..].chars().next())),
+                )
+            }
         }
         Ok(i + 1)
     }
@@ -1291,12 +1660,13 @@ impl JsonStreamParser {
                 self.mode = Mode::After { backticks: 0 };
             }
             Some(Frame::Array(a)) => {
-                a.items.push_back(v);
+                a.items.push(v);
                 a.expect = ArrayExpect::CommaOrEnd;
             }
             Some(Frame::Object(o)) => {
                 if let Some(key) = o.key.take() {
-                    o.insert(key, v);
+                    let at = o.key_at.take();
+                    o.insert(key, at, v);
                 }
                 o.expect = ObjectExpect::CommaOrEnd;
             }
@@ -1331,25 +1701,41 @@ impl JsonStreamParser {
                         self.text.push_char(c);
                         tok.escape = Escape::None;
                     } else {
-                        return fail(i, format!("invalid escape '\\{}' in a string", s[i..].chars().next().unwrap_or(' ')));
+                        return fail(
+                            i,
+                            format!(
+                                "invalid escape '\\{}' in a string",
+                                s[i..].chars().next().unwrap_or(' ')
+                            ),
+                        );
                     }
                     i += 1;
                 }
                 Escape::Unicode { digits, code } => {
                     let Some(d) = char::from(b[i]).to_digit(16) else {
-                        return fail(i, format!("invalid \\u escape: expected a hex digit, found {}", describe(s[i..].chars().next())));
+                        return fail(
+                            i,
+                            format!(
+                                "invalid \\u escape: expected a hex digit, found {}",
+                                describe(s[i..].chars().next())
+                            ),
+                        );
                     };
                     let code = code * 16 + d;
                     i += 1;
                     if digits < 3 {
-                        tok.escape = Escape::Unicode { digits: digits + 1, code };
+                        tok.escape = Escape::Unicode {
+                            digits: digits + 1,
+                            code,
+                        };
                         continue;
                     }
                     tok.escape = Escape::None;
                     if let Some(high) = tok.high.take() {
                         if (0xdc00..0xe000).contains(&code) {
                             let joined = 0x10000 + ((high - 0xd800) << 10) + (code - 0xdc00);
-                            self.text.push_char(char::from_u32(joined).unwrap_or(char::REPLACEMENT_CHARACTER));
+                            self.text
+                                .push_char(char::from_u32(joined).unwrap_or(char::REPLACEMENT_CHARACTER));
                             continue;
                         }
                         self.text.push_char(char::REPLACEMENT_CHARACTER);
@@ -1357,7 +1743,8 @@ impl JsonStreamParser {
                     if (0xd800..0xdc00).contains(&code) {
                         tok.high = Some(code);
                     } else {
-                        self.text.push_char(char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER));
+                        self.text
+                            .push_char(char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER));
                     }
                 }
                 Escape::None => {
@@ -1387,6 +1774,7 @@ impl JsonStreamParser {
                     self.token = Token::None;
                     if key {
                         if let Some(Frame::Object(o)) = self.stack.last_mut() {
+                            o.key_at = o.position(text.as_str());
                             o.key = Some(text);
                             o.expect = ObjectExpect::Colon;
                         }
@@ -1401,7 +1789,9 @@ impl JsonStreamParser {
 
     fn number(&mut self, s: &str, mut i: usize) -> std::result::Result<usize, Fail> {
         let b = s.as_bytes();
-        let Token::Number(tok) = &mut self.token else { return Ok(i) };
+        let Token::Number(tok) = &mut self.token else {
+            return Ok(i);
+        };
         let start = i;
         while i < b.len() {
             use NumberState::*;
@@ -1446,7 +1836,9 @@ impl JsonStreamParser {
 
     fn literal(&mut self, s: &str, mut i: usize) -> std::result::Result<usize, Fail> {
         let b = s.as_bytes();
-        let Token::Literal(tok) = &mut self.token else { return Ok(i) };
+        let Token::Literal(tok) = &mut self.token else {
+            return Ok(i);
+        };
         while i < b.len() && tok.matched < tok.word.len() {
             if b[i] != tok.word.as_bytes()[tok.matched] {
                 if self.stack.is_empty() && !self.fenced {
@@ -1456,7 +1848,14 @@ impl JsonStreamParser {
                     self.mode = Mode::Prose { backticks: 0 };
                     return Ok(i);
                 }
-                return fail(i, format!("invalid literal: expected `{}`, found {}", tok.word, describe(s[i..].chars().next())));
+                return fail(
+                    i,
+                    format!(
+                        "invalid literal: expected `{}`, found {}",
+                        tok.word,
+                        describe(s[i..].chars().next())
+                    ),
+                );
             }
             tok.matched += 1;
             i += 1;

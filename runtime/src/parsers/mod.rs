@@ -12,3 +12,6 @@ mod str_parser;
 
 pub use model_output::ModelOutput;
 pub use str_parser::StrOutputParser;
+mod json_parser;
+
+pub use json_parser::{JsonOutputParser, JsonPatchOutputParser};

@@ -13,12 +13,14 @@ use crate::value::Chunk;
 ///
 /// Serializes as the value it holds.
 #[derive(Clone, Debug, PartialEq)]
+// Not boxed on purpose: a ModelOutput is made for every streamed chunk, and
+// moving a few hundred bytes is cheaper than an allocation per chunk.
+#[allow(clippy::large_enum_variant)]
 pub enum ModelOutput {
     /// Text.
     Text(String),
-    /// A chat model's message (or one chunk of it), boxed: it is much larger
-    /// than a string.
-    Message(Box<AIMessageChunk>),
+    /// A chat model's message (or one chunk of it).
+    Message(AIMessageChunk),
 }
 
 impl ModelOutput {
@@ -35,7 +37,7 @@ impl Chunk for ModelOutput {
     fn concat(&mut self, next: Self) {
         match (self, next) {
             (ModelOutput::Text(a), ModelOutput::Text(b)) => a.push_str(&b),
-            (ModelOutput::Message(a), ModelOutput::Message(b)) => (**a).concat(*b),
+            (ModelOutput::Message(a), ModelOutput::Message(b)) => a.concat(b),
             (slot, other) => *slot = other,
         }
     }
@@ -64,12 +66,12 @@ impl From<&str> for ModelOutput {
 
 impl From<AIMessageChunk> for ModelOutput {
     fn from(m: AIMessageChunk) -> Self {
-        ModelOutput::Message(Box::new(m))
+        ModelOutput::Message(m)
     }
 }
 
 impl From<AIMessage> for ModelOutput {
     fn from(m: AIMessage) -> Self {
-        ModelOutput::Message(Box::new(AIMessageChunk::from(m)))
+        ModelOutput::Message(AIMessageChunk::from(m))
     }
 }

@@ -173,7 +173,11 @@ fn partial(s: &str) -> Partial {
 /// Python's `json.loads(s, strict=False)`, as far as `serde_json::Value` can
 /// represent the result (see the module docs).
 pub(crate) fn loads(s: &str) -> Result<Value, ()> {
-    let mut p = Loads { b: s.as_bytes(), s, i: 0 };
+    let mut p = Loads {
+        b: s.as_bytes(),
+        s,
+        i: 0,
+    };
     p.skip_ws();
     let v = p.value()?;
     p.skip_ws();
@@ -276,7 +280,9 @@ impl Loads<'_> {
                             }
                             Some(b']') => {
                                 self.i += 1;
-                                let Some(Open::Array(items)) = stack.pop() else { unreachable!() };
+                                let Some(Open::Array(items)) = stack.pop() else {
+                                    unreachable!()
+                                };
                                 done = Value::Array(items);
                             }
                             _ => return Err(()),
@@ -294,7 +300,9 @@ impl Loads<'_> {
                             }
                             Some(b'}') => {
                                 self.i += 1;
-                                let Some(Open::Object(map, _)) = stack.pop() else { unreachable!() };
+                                let Some(Open::Object(map, _)) = stack.pop() else {
+                                    unreachable!()
+                                };
                                 done = Value::Object(map);
                             }
                             _ => return Err(()),
@@ -443,7 +451,10 @@ mod tests {
 
     #[test]
     fn complete_json_parses_as_is() {
-        assert_eq!(pp(r#" {"a": [1, 2.5, "x", true, null]} "#), Some(json!({"a": [1, 2.5, "x", true, null]})));
+        assert_eq!(
+            pp(r#" {"a": [1, 2.5, "x", true, null]} "#),
+            Some(json!({"a": [1, 2.5, "x", true, null]}))
+        );
         assert_eq!(pp("-0"), Some(json!(0)));
         assert_eq!(pp("1E2"), Some(json!(100.0)));
     }
@@ -509,7 +520,10 @@ mod tests {
         assert_eq!(loads("[1,]"), Err(()));
         assert_eq!(loads("01"), Err(()));
         assert_eq!(loads("NaN"), Err(()));
-        assert_eq!(loads(r#"{"a": 1, "a": 2, "b": 3}"#).unwrap().to_string(), r#"{"a":2,"b":3}"#);
+        assert_eq!(
+            loads(r#"{"a": 1, "a": 2, "b": 3}"#).unwrap().to_string(),
+            r#"{"a":2,"b":3}"#
+        );
         assert_eq!(loads("1e400"), Err(()));
         assert_eq!(loads("123456789012345678901"), Ok(json!(123456789012345678901.0)));
         assert_eq!(loads(r#""\x""#), Err(()));

@@ -6,6 +6,7 @@ use futures::future::BoxFuture;
 use futures::TryStreamExt;
 
 use super::ModelOutput;
+use crate::messages::Content;
 use crate::error::Result;
 use crate::runnable::{impl_pipe_operator, ChunkStream, RunType, Runnable};
 
@@ -48,7 +49,11 @@ impl Runnable for StrOutputParser {
     fn transform_body<'a>(&'a self, input: ChunkStream<'a, ModelOutput>) -> ChunkStream<'a, String> {
         Box::pin(input.map_ok(|chunk| match chunk {
             ModelOutput::Text(t) => t,
-            ModelOutput::Message(m) => m.text().into_owned(),
+            // Moved out, not copied, in the common case of plain text.
+            ModelOutput::Message(m) => match m.content {
+                Content::Text(text) => text,
+                blocks => blocks.text().into_owned(),
+            },
         }))
     }
 }

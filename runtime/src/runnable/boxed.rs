@@ -51,6 +51,10 @@ impl<I: Value, O: Value> Runnable for BoxRunnable<I, O> {
         self.0.output_payload(output, streamed)
     }
 
+    fn tool_call_id(&self, input: &Self::Input) -> Option<String> {
+        self.0.tool_call_id(input)
+    }
+
     fn streams_after_run(&self) -> bool {
         self.0.streams_after_run()
     }

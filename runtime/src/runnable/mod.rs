@@ -2,6 +2,8 @@
 
 mod assign;
 mod boxed;
+mod chain_fn;
+pub(crate) mod macro_support;
 mod ext;
 mod fallbacks;
 mod generator;
@@ -26,12 +28,13 @@ use crate::value::{Chunk, Payload, Value};
 
 pub use assign::Assign;
 pub use boxed::BoxRunnable;
+pub use chain_fn::{ChainBody, ChainFn};
 pub use ext::RunnableExt;
 pub use fallbacks::WithFallbacks;
 pub use generator::Generator;
 pub use lambda::Lambda;
 pub use parallel::Parallel;
-pub use passthrough::Passthrough;
+pub use passthrough::{passthrough, Passthrough};
 pub use retry::{Retry, RetryPolicy};
 pub use run::{RunStream, Source};
 pub use sequence::{Sequence, Steps};
@@ -140,6 +143,16 @@ pub trait Runnable: Send + Sync {
     fn output_payload(&self, output: &Self::Output, streamed: bool) -> Payload {
         let _ = streamed;
         Payload::new(output.clone())
+    }
+
+    /// For a tool: the id of the model's tool call this input answers, if
+    /// it is one. The run mechanism puts it in the tool's `on_tool_error`
+    /// event (`data.tool_call_id`), which is built after the body has taken
+    /// the input. The default is `None`. Asked only of tool runs, and only
+    /// when someone listens.
+    fn tool_call_id(&self, input: &Self::Input) -> Option<String> {
+        let _ = input;
+        None
     }
 
     /// Whether streaming this step means: run it whole (its run starts and

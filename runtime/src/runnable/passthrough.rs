@@ -20,6 +20,12 @@ impl<T> Passthrough<T> {
     }
 }
 
+/// The identity step: `Passthrough::new()`, short for map literals in
+/// `chain!` (`{ "context": retriever, "question": passthrough() }`).
+pub fn passthrough<T>() -> Passthrough<T> {
+    Passthrough::new()
+}
+
 impl<T> Default for Passthrough<T> {
     fn default() -> Self {
         Self::new()

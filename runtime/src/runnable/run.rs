@@ -26,7 +26,13 @@ fn start_ctx<R: Runnable + ?Sized>(r: &R, parent: Option<&Arc<RunContext>>, opts
     RunContext::child(parent, r.run_type(), || name_of(r), r.config(), opts)
 }
 
-fn fail<R: Runnable + ?Sized>(r: &R, ctx: &RunContext, e: Error, input: Option<Payload>) -> Error {
+fn fail<R: Runnable + ?Sized>(
+    r: &R,
+    ctx: &RunContext,
+    e: Error,
+    input: Option<Payload>,
+    tool_call_id: Option<String>,
+) -> Error {
     let e = e.in_step(|| if ctx.name.is_empty() { name_of(r) } else { ctx.name.clone() });
     if ctx.run_type == RunType::Tool {
         ctx.emit(
@@ -34,11 +40,22 @@ fn fail<R: Runnable + ?Sized>(r: &R, ctx: &RunContext, e: Error, input: Option<P
             EventData {
                 error: Some(e.clone()),
                 input,
+                tool_call_id,
                 ..Default::default()
             },
         );
     }
     e
+}
+
+/// The id of the model's tool call a tool run answers, for its error event.
+/// Asked only of tool runs, and only when someone listens.
+fn tool_call_id_of<R: Runnable + ?Sized>(r: &R, ctx: &RunContext, input: &R::Input) -> Option<String> {
+    if ctx.run_type == RunType::Tool && ctx.is_listening() {
+        r.tool_call_id(input)
+    } else {
+        None
+    }
 }
 
 /// Invokes `r` on `input` as a run of its own beneath the current run.
@@ -51,6 +68,7 @@ pub(crate) async fn invoke<R: Runnable + ?Sized>(r: &R, input: R::Input, opts: C
     } else {
         None
     };
+    let tool_call_id = tool_call_id_of(r, &ctx, &input);
     let mut slot = Some(ctx.clone());
     let body = enter(&mut slot, || r.invoke_body(input));
     match Scoped::new(slot, body).await {
@@ -67,7 +85,7 @@ pub(crate) async fn invoke<R: Runnable + ?Sized>(r: &R, input: R::Input, opts: C
             }
             Ok(out)
         }
-        Err(e) => Err(fail(r, &ctx, e, input_payload)),
+        Err(e) => Err(fail(r, &ctx, e, input_payload, tool_call_id)),
     }
 }
 
@@ -112,6 +130,7 @@ pub struct RunStream<'a, R: Runnable + ?Sized> {
     ctx: Option<Arc<RunContext>>,
     acc: Option<R::Output>,
     input: InputRecord<R::Input>,
+    tool_call_id: Option<String>,
 }
 
 // Nothing in a RunStream is ever pinned in place: the body and the input are
@@ -130,6 +149,7 @@ impl<'a, R: Runnable + ?Sized> RunStream<'a, R> {
             ctx: None,
             acc: None,
             input: InputRecord::None,
+            tool_call_id: None,
         }
     }
 
@@ -141,6 +161,7 @@ impl<'a, R: Runnable + ?Sized> RunStream<'a, R> {
             if let Some(p) = &p {
                 self.input = InputRecord::Known(p.clone());
             }
+            self.tool_call_id = input.and_then(|i| tool_call_id_of(self.runnable, &ctx, i));
             ctx.emit(EventPhase::Start, EventData::with_input(p));
         }
         self.ctx = Some(ctx.clone());
@@ -178,49 +199,62 @@ impl<'a, R: Runnable + ?Sized> RunStream<'a, R> {
         let State::Running(body) = &mut self.state else {
             return Poll::Ready(None);
         };
-        let ctx = self.ctx.clone().expect("running without a context");
-        if let Some(sink) = &ctx.sink {
+        let mut listening = false;
+        if let Some(sink) = self.ctx.as_ref().and_then(|c| c.sink.as_ref()) {
             if sink.poll_capacity(cx).is_pending() {
                 return Poll::Pending;
             }
+            listening = true;
         }
-        let mut slot = Some(ctx.clone());
-        let polled = enter(&mut slot, || body.as_mut().poll_next(cx));
+        // `self.ctx` itself is the slot swapped in for the poll: no clone.
+        let polled = enter(&mut self.ctx, || body.as_mut().poll_next(cx));
         match polled {
             Poll::Pending => Poll::Pending,
-            Poll::Ready(Some(Ok(chunk))) if self.runnable.streams_after_run() => {
+            // The hot path with nobody listening: hand the chunk on.
+            Poll::Ready(Some(Ok(chunk))) if !listening && !self.runnable.streams_after_run() => {
+                Poll::Ready(Some(Ok(chunk)))
+            }
+            Poll::Ready(item) => {
+                let ctx = self.ctx.clone().expect("a running stream has a context");
+                self.on_item(&ctx, item)
+            }
+        }
+    }
+
+    fn on_item(&mut self, ctx: &Arc<RunContext>, item: Option<Result<R::Output>>) -> Poll<Option<Result<R::Output>>> {
+        match item {
+            Some(Ok(chunk)) if self.runnable.streams_after_run() => {
                 if ctx.is_listening() {
                     self.acc = Some(chunk.clone());
                 }
-                self.finish(&ctx);
+                self.finish(ctx);
                 let mut pieces = self.runnable.split_after_run(chunk).into_iter();
                 let first = pieces.next();
                 self.state = State::Replay(pieces);
                 Poll::Ready(first.map(Ok))
             }
-            Poll::Ready(Some(Ok(chunk))) => {
-                if ctx.is_listening() {
-                    let copy = chunk.clone();
-                    // Models report their own chunks as tokens
-                    // (on_chat_model_stream / on_llm_stream), never as
-                    // generic stream events.
-                    if !matches!(ctx.run_type, RunType::ChatModel | RunType::Llm) {
-                        ctx.emit(EventPhase::Stream, EventData::with_chunk(Payload::new(copy.clone())));
-                    }
-                    match self.acc.as_mut() {
-                        Some(acc) => acc.concat(copy),
-                        None => self.acc = Some(copy),
-                    }
+            Some(Ok(chunk)) => {
+                let copy = chunk.clone();
+                // Models report their own chunks as tokens
+                // (on_chat_model_stream / on_llm_stream), never as generic
+                // stream events.
+                if !matches!(ctx.run_type, RunType::ChatModel | RunType::Llm) {
+                    ctx.emit(EventPhase::Stream, EventData::with_chunk(Payload::new(copy.clone())));
+                }
+                match self.acc.as_mut() {
+                    Some(acc) => acc.concat(copy),
+                    None => self.acc = Some(copy),
                 }
                 Poll::Ready(Some(Ok(chunk)))
             }
-            Poll::Ready(Some(Err(e))) => {
+            Some(Err(e)) => {
                 self.state = State::Done;
                 let input = self.input_payload();
-                Poll::Ready(Some(Err(fail(self.runnable, &ctx, e, input))))
+                let tool_call_id = self.tool_call_id.take();
+                Poll::Ready(Some(Err(fail(self.runnable, ctx, e, input, tool_call_id))))
             }
-            Poll::Ready(None) => {
-                self.finish(&ctx);
+            None => {
+                self.finish(ctx);
                 Poll::Ready(None)
             }
         }

@@ -58,6 +58,10 @@ impl<R: Runnable> Runnable for WithConfig<R> {
         self.inner.output_payload(output, streamed)
     }
 
+    fn tool_call_id(&self, input: &Self::Input) -> Option<String> {
+        self.inner.tool_call_id(input)
+    }
+
     fn streams_after_run(&self) -> bool {
         self.inner.streams_after_run()
     }

@@ -9,11 +9,10 @@ mod scenarios;
 pub use record::{Record, Records};
 
 /// The scenario numbers this runner implements.
-pub const IMPLEMENTED: &[u32] = &[1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 13, 14];
+pub const IMPLEMENTED: &[u32] = &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14];
 
-/// Scenarios that later work adds (08: tools and macros; 12: the graph engine).
+/// Scenarios that later work adds (12: the graph engine).
 pub const PENDING: &[(u32, &str)] = &[
-    (8, "scenario 08 (tools and config propagation) needs the #[tool] macro, which is not built yet"),
     (12, "scenario 12 (LangGraph stream modes) needs the graph engine, which is not built yet"),
 ];
 

@@ -36,7 +36,7 @@ impl Records {
 
     /// Adds an error record.
     pub fn error(&mut self, case: &str, e: &runwright::Error) {
-        self.push(case, "error", json!({"type": "Error", "message": e.message()}));
+        self.push(case, "error", json!({"type": e.type_name(), "message": e.message()}));
     }
 }
 

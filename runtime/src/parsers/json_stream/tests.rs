@@ -19,7 +19,9 @@ fn py_eq(a: &J, b: &J) -> bool {
         }
     }
     match (a, b) {
-        (J::Object(x), J::Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| py_eq(v, w))),
+        (J::Object(x), J::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| py_eq(v, w)))
+        }
         (J::Array(x), J::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(v, w)| py_eq(v, w)),
         _ => match (num(a), num(b)) {
             (Some((Some(i), _)), Some((Some(j), _))) => i == j,
@@ -56,8 +58,14 @@ fn check_against_oracle(chunks: &[&str]) -> Vec<J> {
         let want = oracle(&text);
         let shown = p.peek().filter(|v| !v.is_null()).map(|v| v.to_json());
         assert_same(shown.as_ref(), want.as_ref(), &format!("shown after {text:?}"));
-        let should_yield = want.as_ref().is_some_and(|w| prev.as_ref().is_none_or(|p| !py_eq(w, p)));
-        assert_eq!(got.is_some(), should_yield, "yield after {text:?} (previous {prev:?}, now {want:?})");
+        let should_yield = want
+            .as_ref()
+            .is_some_and(|w| prev.as_ref().is_none_or(|p| !py_eq(w, p)));
+        assert_eq!(
+            got.is_some(),
+            should_yield,
+            "yield after {text:?} (previous {prev:?}, now {want:?})"
+        );
         if let Some(v) = got {
             assert_same(Some(&v.to_json()), want.as_ref(), &format!("yielded after {text:?}"));
             prev = want;
@@ -175,24 +183,62 @@ fn random_document(rng: &mut Rng, depth: usize) -> String {
     match rng.below(if depth < 4 { 10 } else { 6 }) {
         0..=2 => {
             let parts = [
-                "a", "bc", " ", "  ", "\\\"", "\\\\", "\\/", "\\n", "\\u00e9", "\\ud83d\\ude00", "\\u0041", "`", "\t", "\u{a0}",
-                "\u{e9}", "\u{1f600}", "\u{c}", "\r", "\n", "{", "]", ":", ",", "x y", "\\b",
+                "a",
+                "bc",
+                " ",
+                "  ",
+                "\\\"",
+                "\\\\",
+                "\\/",
+                "\\n",
+                "\\u00e9",
+                "\\ud83d\\ude00",
+                "\\u0041",
+                "`",
+                "\t",
+                "\u{a0}",
+                "\u{e9}",
+                "\u{1f600}",
+                "\u{c}",
+                "\r",
+                "\n",
+                "{",
+                "]",
+                ":",
+                ",",
+                "x y",
+                "\\b",
             ];
             let n = rng.below(6);
             format!("\"{}\"", (0..n).map(|_| rng.pick(&parts)).collect::<String>())
         }
-        3 | 4 => rng.pick(&["0", "-0", "7", "-12", "3.25", "0.5e-3", "1E+2", "-7e1", "1.0", "10.00", "2e0", "-0.0", "123456"]).into(),
+        3 | 4 => rng
+            .pick(&[
+                "0", "-0", "7", "-12", "3.25", "0.5e-3", "1E+2", "-7e1", "1.0", "10.00", "2e0", "-0.0", "123456",
+            ])
+            .into(),
         5 => rng.pick(&["true", "false", "null"]).into(),
         6 | 7 => {
             let n = rng.below(4);
-            let items: Vec<String> = (0..n).map(|_| format!("{}{}{}", ws(rng), random_document(rng, depth + 1), ws(rng))).collect();
+            let items: Vec<String> = (0..n)
+                .map(|_| format!("{}{}{}", ws(rng), random_document(rng, depth + 1), ws(rng)))
+                .collect();
             format!("[{}{}]", items.join(","), ws(rng))
         }
         _ => {
             let n = rng.below(4);
             let keys = ["\"a\"", "\"b\"", "\"key\"", "\"a b\"", "\"\\u0061\"", "\"k`\""];
             let members: Vec<String> = (0..n)
-                .map(|_| format!("{}{}{}:{}{}", ws(rng), rng.pick(&keys), ws(rng), ws(rng), random_document(rng, depth + 1)))
+                .map(|_| {
+                    format!(
+                        "{}{}{}:{}{}",
+                        ws(rng),
+                        rng.pick(&keys),
+                        ws(rng),
+                        ws(rng),
+                        random_document(rng, depth + 1)
+                    )
+                })
                 .collect();
             format!("{{{}{}}}", members.join(","), ws(rng))
         }
@@ -242,9 +288,15 @@ fn reference_trace_countries() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../shared/reference/langchain-traces/03_json_parser_partial.jsonl");
     let file = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let records: Vec<J> = file.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
-    let expected: Vec<J> =
-        records.iter().filter(|r| r["case"] == "astream" && r["kind"] == "chunk").map(|r| r["value"].clone()).collect();
+    let records: Vec<J> = file
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    let expected: Vec<J> = records
+        .iter()
+        .filter(|r| r["case"] == "astream" && r["kind"] == "chunk")
+        .map(|r| r["value"].clone())
+        .collect();
     let text = records
         .iter()
         .find(|r| r["value"]["event"] == "on_chat_model_end")
@@ -282,6 +334,7 @@ fn bench_documents_yield_what_langchain_yields() {
         (10240, 10_315, 113, 16, 641),
         (20480, 20_490, 223, 16, 1_274),
         (40960, 41_043, 444, 16, 2_551),
+        (40960, 41_043, 444, 1, 13_728),
     ] {
         let (doc, n) = bench_document(target);
         assert_eq!((doc.len(), n), (bytes, records));
@@ -304,7 +357,12 @@ fn recorded_langchain_streams_match() {
     let mut cases = 0;
     for line in file.lines() {
         let case: J = serde_json::from_str(line).expect("a JSON line");
-        let chunks: Vec<&str> = case["chunks"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+        let chunks: Vec<&str> = case["chunks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
         let (yields, done) = collect(&chunks).unwrap_or_else(|e| panic!("{e}: {chunks:?}"));
         let want = case["yields"].as_array().unwrap();
         assert_eq!(yields.len(), want.len(), "{chunks:?}");
@@ -515,11 +573,23 @@ proptest! {
 #[test]
 fn incomplete_keys_and_literals_are_hidden_with_their_key() {
     let mut p = JsonStreamParser::new();
-    assert_eq!(p.push(r#"{"countries":"#).unwrap().map(|v| v.to_json()), Some(json!({})));
-    assert_eq!(p.push(r#" [{"name":"#).unwrap().map(|v| v.to_json()), Some(json!({"countries": [{}]})));
+    assert_eq!(
+        p.push(r#"{"countries":"#).unwrap().map(|v| v.to_json()),
+        Some(json!({}))
+    );
+    assert_eq!(
+        p.push(r#" [{"name":"#).unwrap().map(|v| v.to_json()),
+        Some(json!({"countries": [{}]}))
+    );
     assert_eq!(p.push(r#" tr"#).unwrap(), None);
-    assert_eq!(p.push(r#"ue, "n": -"#).unwrap().map(|v| v.to_json()), Some(json!({"countries": [{"name": true}]})));
-    assert_eq!(p.push("1").unwrap().map(|v| v.to_json()), Some(json!({"countries": [{"name": true, "n": -1}]})));
+    assert_eq!(
+        p.push(r#"ue, "n": -"#).unwrap().map(|v| v.to_json()),
+        Some(json!({"countries": [{"name": true}]}))
+    );
+    assert_eq!(
+        p.push("1").unwrap().map(|v| v.to_json()),
+        Some(json!({"countries": [{"name": true, "n": -1}]}))
+    );
 }
 
 #[test]
@@ -572,7 +642,13 @@ fn repeated_keys_keep_their_first_place_and_last_value() {
     }
     let last = last.unwrap();
     assert_eq!(serde_json::to_string(&last).unwrap(), r#"{"a":{"c":[3]},"b":2}"#);
-    assert_eq!(last.get("a").and_then(|a| a.get("c")).and_then(|c| c.get_index(0)).and_then(|n| n.as_number()), Some(&3.into()));
+    assert_eq!(
+        last.get("a")
+            .and_then(|a| a.get("c"))
+            .and_then(|c| c.get_index(0))
+            .and_then(|n| n.as_number()),
+        Some(&3.into())
+    );
     assert_eq!(p.finish().unwrap().to_string(), r#"{"a":{"c":[3]},"b":2}"#);
     // A repeated key whose new value equals the old one changes nothing.
     let (yields, _) = collect(&chars(r#"{"a": {}, "a": {}}"#)).unwrap();
@@ -602,27 +678,75 @@ fn errors_say_what_and_where() {
         err_message(&["{\"a\": 1,\n", "  \"b\" 2}"]),
         "invalid JSON at line 2, column 7: expected ':' after an object key, found '2'"
     );
-    assert_eq!(err_message(&["[1 2]"]), "invalid JSON at line 1, column 4: expected ',' or ']' after an array element, found '2'");
-    assert_eq!(err_message(&["[1,]"]), "invalid JSON at line 1, column 4: expected a JSON value, found ']'");
-    assert_eq!(err_message(&["{\"é\": \"\\x\"}"]), "invalid JSON at line 1, column 9: invalid escape '\\x' in a string");
-    assert_eq!(err_message(&["[tru", "e, fals", "y]"]), "invalid JSON at line 1, column 12: invalid literal: expected `false`, found 'y'");
-    assert_eq!(err_message(&["[01]"]), "invalid JSON at line 1, column 3: expected ',' or ']' after an array element, found '1'");
-    assert_eq!(err_message(&["[1.]"]), "invalid JSON at line 1, column 4: incomplete number '1.'");
-    assert_eq!(err_message(&["{\"a\": [1]}", " extra"]), "invalid JSON at line 1, column 12: unexpected 'e' after the JSON value");
-    assert_eq!(err_message(&["```json\n", "{\"a\": [1"]), "invalid JSON at line 2, column 9: unexpected end of JSON: unclosed array");
-    assert_eq!(err_message(&["{\"a\": \"x"]), "invalid JSON at line 1, column 9: unexpected end of JSON: unterminated string");
-    assert_eq!(err_message(&["{\"a"]), "invalid JSON at line 1, column 4: unexpected end of JSON: unterminated object key");
-    assert_eq!(err_message(&["-"]), "invalid JSON at line 1, column 2: unexpected end of JSON: incomplete number");
-    assert_eq!(err_message(&["   "]), "invalid JSON at line 1, column 4: no JSON value in the text");
-    assert_eq!(err_message(&["Hello"]), "invalid JSON at line 1, column 6: the text is not JSON and has no ``` fence");
-    assert_eq!(err_message(&["```python\n"]), "invalid JSON at line 1, column 4: expected a JSON value after the ``` fence, found 'p'");
-    assert_eq!(err_message(&["[1e999]"]), "invalid JSON at line 1, column 7: number '1e999' is out of range");
+    assert_eq!(
+        err_message(&["[1 2]"]),
+        "invalid JSON at line 1, column 4: expected ',' or ']' after an array element, found '2'"
+    );
+    assert_eq!(
+        err_message(&["[1,]"]),
+        "invalid JSON at line 1, column 4: expected a JSON value, found ']'"
+    );
+    assert_eq!(
+        err_message(&["{\"é\": \"\\x\"}"]),
+        "invalid JSON at line 1, column 9: invalid escape '\\x' in a string"
+    );
+    assert_eq!(
+        err_message(&["[tru", "e, fals", "y]"]),
+        "invalid JSON at line 1, column 12: invalid literal: expected `false`, found 'y'"
+    );
+    assert_eq!(
+        err_message(&["[01]"]),
+        "invalid JSON at line 1, column 3: expected ',' or ']' after an array element, found '1'"
+    );
+    assert_eq!(
+        err_message(&["[1.]"]),
+        "invalid JSON at line 1, column 4: incomplete number '1.'"
+    );
+    assert_eq!(
+        err_message(&["{\"a\": [1]}", " extra"]),
+        "invalid JSON at line 1, column 12: unexpected 'e' after the JSON value"
+    );
+    assert_eq!(
+        err_message(&["```json\n", "{\"a\": [1"]),
+        "invalid JSON at line 2, column 9: unexpected end of JSON: unclosed array"
+    );
+    assert_eq!(
+        err_message(&["{\"a\": \"x"]),
+        "invalid JSON at line 1, column 9: unexpected end of JSON: unterminated string"
+    );
+    assert_eq!(
+        err_message(&["{\"a"]),
+        "invalid JSON at line 1, column 4: unexpected end of JSON: unterminated object key"
+    );
+    assert_eq!(
+        err_message(&["-"]),
+        "invalid JSON at line 1, column 2: unexpected end of JSON: incomplete number"
+    );
+    assert_eq!(
+        err_message(&["   "]),
+        "invalid JSON at line 1, column 4: no JSON value in the text"
+    );
+    assert_eq!(
+        err_message(&["Hello"]),
+        "invalid JSON at line 1, column 6: the text is not JSON and has no ``` fence"
+    );
+    assert_eq!(
+        err_message(&["```python\n"]),
+        "invalid JSON at line 1, column 4: expected a JSON value after the ``` fence, found 'p'"
+    );
+    assert_eq!(
+        err_message(&["[1e999]"]),
+        "invalid JSON at line 1, column 7: number '1e999' is out of range"
+    );
     assert!(err_message(&["[".repeat(MAX_DEPTH + 1).as_str()]).contains("nesting deeper than 1024 levels"));
 }
 
 #[test]
 fn top_level_numbers_end_with_the_text() {
-    assert_eq!(collect(&["12", "3"]).unwrap(), (vec![json!(12), json!(123)], json!(123)));
+    assert_eq!(
+        collect(&["12", "3"]).unwrap(),
+        (vec![json!(12), json!(123)], json!(123))
+    );
     assert_eq!(collect(&["-0"]).unwrap().1, json!(0));
 }
 
@@ -655,16 +779,86 @@ fn partial_values_are_cheap_to_clone_and_usable_as_chunks() {
     assert_eq!(v.members().map(|(k, _)| k).collect::<Vec<_>>(), ["a", "b"]);
     let a = v.get("a").unwrap();
     assert!(a.is_array());
-    assert_eq!(a.elements().map(|e| e.to_string()).collect::<Vec<_>>(), ["1", "\"x\"", "null"]);
+    assert_eq!(
+        a.elements().map(|e| e.to_string()).collect::<Vec<_>>(),
+        ["1", "\"x\"", "null"]
+    );
     assert_eq!(a.get_index(1).and_then(PartialValue::as_str), Some("x"));
     assert!(a.get_index(2).unwrap().is_null());
-    assert_eq!(v.get("b").and_then(|b| b.get("c")).and_then(PartialValue::as_bool), Some(false));
+    assert_eq!(
+        v.get("b").and_then(|b| b.get("c")).and_then(PartialValue::as_bool),
+        Some(false)
+    );
     assert_eq!(format!("{v:?}"), r#"{"a":[1,"x",null],"b":{"c":false}}"#);
     let mut c = v.clone();
     c.concat(PartialValue::from(json!([2])));
     assert_eq!(serde_json::Value::from(c), json!([2]));
     // JSON equality: number types matter, key order does not.
     assert_ne!(PartialValue::from(json!(1)), PartialValue::from(json!(1.0)));
-    assert_eq!(PartialValue::from(json!({"x": 1, "y": 2})), PartialValue::from(json!({"y": 2, "x": 1})));
+    assert_eq!(
+        PartialValue::from(json!({"x": 1, "y": 2})),
+        PartialValue::from(json!({"y": 2, "x": 1}))
+    );
     assert_eq!(PartialValue::NULL.to_json(), J::Null);
+}
+
+#[test]
+fn persistent_vectors_keep_every_version() {
+    let mut v: PVec<usize> = PVec::new();
+    let mut model: Vec<usize> = Vec::new();
+    let mut versions: Vec<(PVec<usize>, Vec<usize>)> = Vec::new();
+    let mut rng = Rng(42);
+    for i in 0..40_000 {
+        v.push(i);
+        model.push(i);
+        if rng.below(7) == 0 {
+            let at = rng.below(model.len());
+            v.set(at, i * 10);
+            model[at] = i * 10;
+        }
+        if i % 997 == 0 || i < 40 {
+            versions.push((v.clone(), model.clone()));
+        }
+    }
+    versions.push((v, model));
+    for (v, model) in &versions {
+        assert_eq!(v.len(), model.len());
+        assert!(v.iter().eq(model.iter()));
+        assert!((0..model.len()).step_by(13).all(|i| v.get(i) == model.get(i)));
+        assert_eq!(v.get(model.len()), None);
+    }
+}
+
+#[test]
+fn large_objects_with_repeated_keys_match_the_oracle() {
+    let mut members: Vec<String> = (0..70).map(|i| format!("\"k{i}\": {i}")).collect();
+    members.push(r#""k3": "three""#.into());
+    members.push(r#""k65": {"deep": [1, 2]}"#.into());
+    members.push(r#""k3": [3]"#.into());
+    let doc = format!("{{{}}}", members.join(", "));
+    let yields = check_against_oracle(&chars(&doc));
+    let want = loads(&doc).unwrap();
+    assert_eq!(yields.last(), Some(&want));
+    assert_eq!(want["k3"], json!([3]));
+    assert_eq!(want.as_object().unwrap().keys().nth(3).map(String::as_str), Some("k3"));
+}
+
+#[test]
+fn values_from_different_parsers_compare_by_content() {
+    let last = |doc: &str| {
+        let mut p = JsonStreamParser::new();
+        let mut last = None;
+        for c in chars(doc) {
+            if let Some(v) = p.push(c).unwrap() {
+                last = Some(v);
+            }
+        }
+        (p.peek().unwrap(), last.unwrap())
+    };
+    let (a, _) = last(r#"[[1, 2], [3"#);
+    let (b, _) = last(r#"[[1, 9], [3"#);
+    assert_ne!(a, b);
+    let (c, _) = last(r#"{"k": [1, 2], "x": {"y""#);
+    let (d, _) = last(r#"{"k": [1, 2], "x": {"y""#);
+    assert_eq!(c, d);
 }

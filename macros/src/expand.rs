@@ -1,0 +1,480 @@
+//! Writing the code: a tool's `ToolFn` impl and constant, a `#[chain_fn]`
+//! function's `ChainBody` impl and constant, and the steps of `chain!`.
+//!
+//! Generated code names everything by absolute path through
+//! `::runwright::__private` (never a bare `Result`, `Option` or `Box`), and
+//! every identifier it introduces starts with `__rw_`. Trait-bound checks are
+//! spanned at the user's tokens, so a type error underlines the argument,
+//! the return type or the two steps concerned, not the macro.
+
+use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::{Attribute, ItemFn, Type, Visibility};
+
+use crate::parse::{ChainFnDef, HandleErrors, MapLit, ParamKind, Ret, Step, StepSpan, ToolDef};
+
+/// `r#type` -> `type`.
+fn unraw(ident: &Ident) -> String {
+    let s = ident.to_string();
+    s.strip_prefix("r#").map(str::to_owned).unwrap_or(s)
+}
+
+/// The attributes of a function, sorted by where they go: `cfg`s on every
+/// generated item, docs on the constant, the rest on the function itself.
+struct Attrs<'a> {
+    cfgs: Vec<&'a Attribute>,
+    docs: Vec<&'a Attribute>,
+    rest: Vec<Attribute>,
+}
+
+fn sort_attrs(attrs: &[Attribute]) -> Attrs<'_> {
+    let mut out = Attrs {
+        cfgs: Vec::new(),
+        docs: Vec::new(),
+        rest: Vec::new(),
+    };
+    for a in attrs {
+        if a.path().is_ident("cfg") {
+            out.cfgs.push(a);
+        } else if a.path().is_ident("doc") {
+            out.docs.push(a);
+        } else {
+            out.rest.push(a.clone());
+        }
+    }
+    out
+}
+
+/// The user's function, kept whole inside the generated method (private,
+/// without its docs): the body the tool or step runs.
+fn inner_fn(item: &ItemFn, rest: Vec<Attribute>) -> ItemFn {
+    let mut f = item.clone();
+    f.attrs = rest;
+    f.attrs.push(syn::parse_quote!(#[allow(clippy::too_many_arguments, clippy::needless_pass_by_value)]));
+    f.vis = Visibility::Inherited;
+    f
+}
+
+/// The output type, and the expression turning the function's return value
+/// (`call`) into a `Result`.
+fn output(ret: &Ret, call: TokenStream) -> (TokenStream, TokenStream) {
+    match ret {
+        Ret::Unit => (quote!(()), quote!(::core::result::Result::Ok(#call))),
+        Ret::Plain(ty) => (ty.to_token_stream(), quote!(::core::result::Result::Ok(#call))),
+        Ret::Result(ty) => (
+            quote_spanned!(ty.span()=> <#ty as ::runwright::__private::IntoRunResult>::Ok),
+            quote_spanned!(ty.span()=> ::runwright::__private::IntoRunResult::into_run_result(#call)),
+        ),
+    }
+}
+
+/// The constant and its hidden type, shared by both attributes.
+fn constant(
+    item: &ItemFn,
+    attrs: &Attrs<'_>,
+    hidden: &Ident,
+    ty: TokenStream,
+    value: TokenStream,
+) -> TokenStream {
+    let vis = &item.vis;
+    let ident = &item.sig.ident;
+    let cfgs = &attrs.cfgs;
+    let docs = &attrs.docs;
+    quote! {
+        #(#cfgs)*
+        #[doc(hidden)]
+        #[allow(non_camel_case_types)]
+        #[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
+        #vis struct #hidden;
+
+        #(#cfgs)*
+        #(#docs)*
+        #[allow(non_upper_case_globals)]
+        #vis const #ident: #ty = #value;
+    }
+}
+
+/// `#[tool]`.
+pub(crate) fn expand_tool(def: &ToolDef) -> TokenStream {
+    let item = &def.item;
+    let attrs = sort_attrs(&item.attrs);
+    let fn_ident = &item.sig.ident;
+    let hidden = format_ident!("__rw_tool_{}", unraw(fn_ident));
+    let inner = inner_fn(item, attrs.rest.clone());
+    let name = &def.name;
+    let description = &def.description;
+
+    let args: Vec<_> = def.params.iter().filter(|p| p.kind == ParamKind::Arg).collect();
+    let spec_args = args.iter().map(|p| {
+        let ty = &p.ty;
+        let arg_name = unraw(&p.ident);
+        let desc = match &p.description {
+            Some(d) => quote!(::core::option::Option::Some(#d)),
+            None => quote!(::core::option::Option::None),
+        };
+        quote_spanned!(ty.span()=> .arg::<#ty>(#arg_name, #desc))
+    });
+    let takes = args.iter().map(|p| {
+        let (ident, ty) = (&p.ident, &p.ty);
+        let arg_name = unraw(ident);
+        quote_spanned!(ty.span()=> let #ident = __rw_args.take::<#ty>(#arg_name);)
+    });
+    let arg_idents: Vec<&Ident> = args.iter().map(|p| &p.ident).collect();
+    let unwrap_args = if arg_idents.is_empty() {
+        quote!()
+    } else {
+        quote! {
+            let (#(::core::option::Option::Some(#arg_idents),)*) = (#(#arg_idents,)*) else {
+                return ::core::result::Result::Err(::runwright::__private::unchecked_argument(#name));
+            };
+        }
+    };
+    let needs_ctx = def
+        .params
+        .iter()
+        .any(|p| matches!(p.kind, ParamKind::ContextRef | ParamKind::ContextArc));
+    let (get_ctx, check_ctx) = if needs_ctx {
+        (quote!(let __rw_ctx = __rw_args.context();), quote!(let __rw_ctx = __rw_ctx?;))
+    } else {
+        (quote!(), quote!())
+    };
+    let call_args = def.params.iter().map(|p| match p.kind {
+        ParamKind::Arg => p.ident.to_token_stream(),
+        ParamKind::ContextRef => quote!(&*__rw_ctx),
+        ParamKind::ContextArc => quote!(::core::clone::Clone::clone(&__rw_ctx)),
+        ParamKind::Writer => quote!(::runwright::stream_writer()),
+        ParamKind::CallId => quote!(::core::clone::Clone::clone(&__rw_call_id)),
+    });
+    let await_ = item.sig.asyncness.map(|_| quote!(.await));
+    let (out_ty, result) = output(&def.ret, quote!(#fn_ident(#(#call_args),*) #await_));
+    let out_check = match &def.ret {
+        Ret::Unit => quote!(),
+        Ret::Plain(ty) => quote_spanned!(ty.span()=> ::runwright::__private::assert_tool_output::<#ty>();),
+        Ret::Result(ty) => {
+            quote_spanned!(ty.span()=> ::runwright::__private::assert_tool_output::<<#ty as ::runwright::__private::IntoRunResult>::Ok>();)
+        }
+    };
+    let handle = match &def.handle_errors {
+        None => quote!(),
+        Some(HandleErrors::Message) => quote!(.handle_errors()),
+        Some(HandleErrors::With(path)) => quote_spanned!(path.span()=> .handle_errors_with(#path)),
+    };
+    let cfgs = &attrs.cfgs;
+    let impls = quote! {
+        #(#cfgs)*
+        impl ::runwright::__private::ToolFn for #hidden {
+            type Output = #out_ty;
+
+            fn spec(&self) -> &::runwright::__private::ToolSpec {
+                static __RW_SPEC: ::runwright::__private::OnceLock<::runwright::__private::ToolSpec> =
+                    ::runwright::__private::OnceLock::new();
+                __RW_SPEC.get_or_init(|| {
+                    #out_check
+                    ::runwright::__private::ToolSpec::builder(#name, #description)
+                        #(#spec_args)*
+                        .build()
+                })
+            }
+
+            fn call<'__rw_a>(
+                &'__rw_a self,
+                mut __rw_args: ::runwright::__private::ToolArgs<'__rw_a>,
+            ) -> ::runwright::__private::BoxFuture<'__rw_a, ::core::result::Result<Self::Output, ::runwright::Error>> {
+                #inner
+                #(#takes)*
+                let __rw_checked = __rw_args.finish();
+                let __rw_call_id = __rw_args.tool_call_id();
+                #get_ctx
+                ::std::boxed::Box::pin(async move {
+                    __rw_checked?;
+                    #check_ctx
+                    #unwrap_args
+                    let _ = &__rw_call_id;
+                    #result
+                })
+            }
+        }
+    };
+    let konst = constant(
+        item,
+        &attrs,
+        &hidden,
+        quote!(::runwright::__private::Tool<#hidden>),
+        quote!(::runwright::__private::Tool::new(#hidden) #handle),
+    );
+    quote! {
+        #konst
+        #impls
+    }
+}
+
+/// `#[chain_fn]`.
+pub(crate) fn expand_chain_fn(def: &ChainFnDef) -> TokenStream {
+    let item = &def.item;
+    let attrs = sort_attrs(&item.attrs);
+    let fn_ident = &item.sig.ident;
+    let hidden = format_ident!("__rw_chain_{}", unraw(fn_ident));
+    let inner = inner_fn(item, attrs.rest.clone());
+    let name = &def.name;
+    let input: &Type = &def.input;
+    let await_ = item.sig.asyncness.map(|_| quote!(.await));
+    let (out_ty, result) = output(&def.ret, quote!(#fn_ident(__rw_input) #await_));
+    let in_check = quote_spanned!(input.span()=> ::runwright::__private::assert_chain_input::<#input>(););
+    let out_check = match &def.ret {
+        Ret::Unit => quote!(),
+        Ret::Plain(ty) => quote_spanned!(ty.span()=> ::runwright::__private::assert_chain_output::<#ty>();),
+        Ret::Result(ty) => {
+            quote_spanned!(ty.span()=> ::runwright::__private::assert_chain_output::<<#ty as ::runwright::__private::IntoRunResult>::Ok>();)
+        }
+    };
+    let cfgs = &attrs.cfgs;
+    let impls = quote! {
+        #(#cfgs)*
+        impl ::runwright::__private::ChainBody for #hidden {
+            type Input = #input;
+            type Output = #out_ty;
+
+            fn name(&self) -> &'static str {
+                #name
+            }
+
+            fn call(
+                &self,
+                __rw_input: Self::Input,
+            ) -> ::runwright::__private::BoxFuture<'static, ::core::result::Result<Self::Output, ::runwright::Error>> {
+                #inner
+                #in_check
+                #out_check
+                ::std::boxed::Box::pin(async move { #result })
+            }
+        }
+    };
+    let konst = constant(
+        item,
+        &attrs,
+        &hidden,
+        quote!(::runwright::__private::ChainFn<#hidden>),
+        quote!(::runwright::__private::ChainFn::new(#hidden)),
+    );
+    quote! {
+        #konst
+        #impls
+    }
+}
+
+// ---------------------------------------------------------------------------
+// chain!
+
+/// What the input of a sequence or a step is known to be.
+#[derive(Clone, Copy)]
+enum Input<'a> {
+    /// Whatever the steps say (the start of the whole chain).
+    Free,
+    /// What the map `__rw_map`-like binding named here takes: a branch of a
+    /// map literal.
+    LikeMap(&'a Ident),
+}
+
+fn map_ident() -> Ident {
+    format_ident!("__rw_map")
+}
+
+/// `chain!(a | b | c)`.
+pub(crate) fn expand_chain(steps: &[Step]) -> TokenStream {
+    expand_sequence(steps, Input::Free)
+}
+
+fn expand_sequence(steps: &[Step], input: Input<'_>) -> TokenStream {
+    let Some((first, rest)) = steps.split_first() else {
+        return quote!(());
+    };
+    if rest.is_empty() {
+        return expand_single(first, input);
+    }
+    let first = expand_single(first, input);
+    let mut stmts = vec![quote!(let __rw_seq = ::runwright::__private::start(#first);)];
+    for pair in steps.windows(2) {
+        stmts.push(expand_joint(&pair[0], &pair[1]));
+    }
+    quote!({
+        #(#stmts)*
+        __rw_seq
+    })
+}
+
+/// A step standing alone (first of a sequence, or the whole chain).
+fn expand_single(step: &Step, input: Input<'_>) -> TokenStream {
+    match (step, input) {
+        (Step::Expr(e, s), _) => quote_spanned!(s.first=> ::runwright::__private::step(#e)),
+        (Step::Closure(c, is_async, _), Input::Free) => {
+            let f = if *is_async { quote!(closure_async) } else { quote!(closure) };
+            quote!(::runwright::__private::#f(#c))
+        }
+        (Step::Closure(c, is_async, _), Input::LikeMap(m)) => {
+            let f = if *is_async { quote!(closure_async_like) } else { quote!(closure_like) };
+            quote!(::runwright::__private::#f(&#m, #c))
+        }
+        (Step::Map(m, _), Input::Free) => expand_map(m, quote!(::runwright::__private::Parallel::new())),
+        (Step::Map(m, _), Input::LikeMap(outer)) => expand_map(m, quote!(::runwright::__private::map_like(&#outer))),
+    }
+}
+
+/// Parentheses spanned at `span`: with a callee spanned at the previous
+/// step, a type error in the call covers both steps.
+fn parens_at(span: Span, inner: TokenStream) -> Group {
+    let mut g = Group::new(Delimiter::Parenthesis, inner);
+    g.set_span(span);
+    g
+}
+
+/// `prev | next`: appends `next` to `__rw_seq`.
+fn expand_joint(prev: &Step, next: &Step) -> TokenStream {
+    let StepSpan { first: prev_first, .. } = prev.span();
+    let StepSpan {
+        first: next_first,
+        last: next_last,
+    } = next.span();
+    match next {
+        Step::Expr(e, _) => {
+            let pipe = quote_spanned!(prev_first=> ::runwright::__private::pipe);
+            let step = quote_spanned!(next_first=> ::runwright::__private::step);
+            let step_args = parens_at(next_last, e.to_token_stream());
+            let args = parens_at(next_last, quote!(__rw_seq, #step #step_args));
+            quote!(let __rw_seq = #pipe #args;)
+        }
+        Step::Closure(c, is_async, _) => {
+            let f = if *is_async { quote!(pipe_async) } else { quote!(pipe_fn) };
+            quote!(let __rw_seq = ::runwright::__private::#f(__rw_seq, #c);)
+        }
+        Step::Map(m, _) => {
+            let map = expand_map(m, quote!(::runwright::__private::map_after(&__rw_seq)));
+            let pipe = quote_spanned!(prev_first=> ::runwright::__private::pipe);
+            let args = parens_at(next_last, quote!(__rw_seq, __rw_next));
+            quote! {
+                let __rw_next = #map;
+                let __rw_seq = #pipe #args;
+            }
+        }
+    }
+}
+
+/// `{ "key": steps, ... }` on the empty map `base`.
+fn expand_map(m: &MapLit, base: TokenStream) -> TokenStream {
+    let map = map_ident();
+    let stmts = m.entries.iter().map(|(key, steps)| match steps.as_slice() {
+        [Step::Expr(e, s)] => {
+            let branch = quote_spanned!(s.first=> ::runwright::__private::branch);
+            let args = parens_at(s.last, quote!(#map, #key, ::runwright::__private::step(#e)));
+            quote!(let #map = #branch #args;)
+        }
+        [Step::Closure(c, is_async, _)] => {
+            let f = if *is_async { quote!(branch_async) } else { quote!(branch_fn) };
+            quote!(let #map = ::runwright::__private::#f(#map, #key, #c);)
+        }
+        steps => {
+            let value = expand_sequence(steps, Input::LikeMap(&map));
+            quote! {
+                let __rw_branch = #value;
+                let #map = ::runwright::__private::branch(#map, #key, __rw_branch);
+            }
+        }
+    });
+    quote!({
+        let #map = #base;
+        #(#stmts)*
+        #map
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ctxt::Ctxt;
+    use crate::parse::{parse_chain_fn, parse_options, parse_steps, parse_tool, Kind};
+
+    fn tool(args: TokenStream, item: TokenStream) -> String {
+        let mut cx = Ctxt::default();
+        let opts = parse_options(&mut cx, args, Kind::Tool);
+        let def = parse_tool(&mut cx, opts, syn::parse2(item).expect("fn")).expect("parsed");
+        cx.check().expect("no errors");
+        expand_tool(&def).to_string()
+    }
+
+    #[test]
+    fn tool_expands_to_a_constant_a_hidden_type_and_a_tool_fn() {
+        let out = tool(
+            quote!(name = "weather", handle_errors),
+            quote! {
+                /// Weather.
+                /// * `city` - the city
+                pub async fn get_weather(city: String, ctx: &RunContext) -> Result<String, E> { todo!() }
+            },
+        );
+        assert!(out.contains("pub struct __rw_tool_get_weather ;"), "{out}");
+        assert!(out.contains(
+            "pub const get_weather : :: runwright :: __private :: Tool < __rw_tool_get_weather > = :: runwright :: __private :: Tool :: new (__rw_tool_get_weather) . handle_errors () ;"
+        ), "{out}");
+        assert!(out.contains("ToolSpec :: builder (\"weather\" , \"Weather.\")"), "{out}");
+        assert!(out.contains(". arg :: < String > (\"city\" , :: core :: option :: Option :: Some (\"the city\"))"), "{out}");
+        assert!(out.contains("get_weather (city , & * __rw_ctx) . await"), "{out}");
+        assert!(out.contains("IntoRunResult > :: Ok"), "{out}");
+    }
+
+    #[test]
+    fn generated_code_never_names_prelude_types_bare() {
+        let out = tool(
+            quote!(),
+            quote! {
+                /// Adds.
+                fn add(a: i64, b: Option<i64>) -> i64 { a + b.unwrap_or(0) }
+            },
+        );
+        // The user's own tokens (`Option<i64>`) aside, every Result / Option /
+        // Box is reached by an absolute path.
+        let generated = out.replace("Option < i64 >", "");
+        for bare in [" Result ", " Option ", " Box "] {
+            for (i, _) in generated.match_indices(bare) {
+                let before = &generated[..i];
+                assert!(before.ends_with(":: result ::") || before.ends_with(":: option ::") || before.ends_with(":: boxed ::"),
+                    "bare `{bare}` in {generated}");
+            }
+        }
+        assert!(out.contains("Result :: Ok (add (a , b))"), "{out}");
+    }
+
+    #[test]
+    fn chain_fn_expands_to_a_chain_body() {
+        let mut cx = Ctxt::default();
+        let opts = parse_options(&mut cx, quote!(), Kind::ChainFn);
+        let def = parse_chain_fn(
+            &mut cx,
+            opts,
+            syn::parse2(quote!(async fn shout(s: String) -> String { s })).expect("fn"),
+        )
+        .expect("parsed");
+        let out = expand_chain_fn(&def).to_string();
+        assert!(out.contains("type Input = String ;"), "{out}");
+        assert!(out.contains("fn name (& self) -> & 'static str { \"shout\" }"), "{out}");
+        assert!(out.contains("const shout : :: runwright :: __private :: ChainFn < __rw_chain_shout >"), "{out}");
+    }
+
+    #[test]
+    fn chain_expands_to_checked_joints() {
+        let mut cx = Ctxt::default();
+        let steps = parse_steps(&mut cx, quote!(a | |s| Ok(s) | { "k": b }), Span::call_site());
+        let out = expand_chain(&steps).to_string();
+        assert!(out.contains("let __rw_seq = :: runwright :: __private :: start (:: runwright :: __private :: step (a)) ;"), "{out}");
+        assert!(out.contains("pipe_fn (__rw_seq , | s | Ok (s))"), "{out}");
+        assert!(out.contains("map_after (& __rw_seq)"), "{out}");
+        assert!(out.contains("branch (__rw_map , \"k\" , :: runwright :: __private :: step (b))"), "{out}");
+        assert!(out.contains("pipe (__rw_seq , __rw_next)"), "{out}");
+    }
+
+    #[test]
+    fn a_single_step_is_that_step() {
+        let mut cx = Ctxt::default();
+        let steps = parse_steps(&mut cx, quote!(model), Span::call_site());
+        assert_eq!(expand_chain(&steps).to_string(), ":: runwright :: __private :: step (model)");
+    }
+}

@@ -1,0 +1,218 @@
+//! What the macros expand to, reached through `runwright::__private`.
+//!
+//! `chain!`: each step made a runnable ([`IntoStep`]), the steps put
+//! together one by one, and every joint checked ([`Fits`]) where the user
+//! wrote it. `#[tool]` and `#[chain_fn]`: a function's return value made a
+//! `Result` ([`IntoRunResult`]), its error a runwright [`Error`].
+
+use std::future::Future;
+use std::marker::PhantomData;
+
+use super::sequence::{First, Sequence, Steps};
+use super::{Lambda, Parallel, Runnable};
+use crate::error::{Error, ErrorKind, Result};
+use crate::value::Value;
+
+/// A function's error as a runwright [`Error`]: kept as is when it is one,
+/// wrapped (its type's name shown in events) otherwise.
+pub fn into_error<E: std::error::Error + Send + Sync + 'static>(e: E) -> Error {
+    match (&e as &dyn std::any::Any).downcast_ref::<Error>() {
+        Some(same) => same.clone(),
+        None => Error::from_source(ErrorKind::Step, e),
+    }
+}
+
+/// The `Result` a `#[tool]` or `#[chain_fn]` function returns.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a `Result` whose error is a `std::error::Error + Send + Sync + 'static`",
+    label = "the function's error type must implement `std::error::Error + Send + Sync + 'static`",
+    note = "return `runwright::Result<T>`, or `Result<T, E>` with such an `E`, or a plain `T`"
+)]
+pub trait IntoRunResult {
+    /// The value.
+    type Ok;
+    /// The result, with a runwright [`Error`].
+    fn into_run_result(self) -> Result<Self::Ok>;
+}
+
+impl<T, E: std::error::Error + Send + Sync + 'static> IntoRunResult for std::result::Result<T, E> {
+    type Ok = T;
+    fn into_run_result(self) -> Result<T> {
+        self.map_err(into_error)
+    }
+}
+
+/// The error a generated function gives when an argument it checked is
+/// missing after all (it cannot happen: [`ToolArgs::finish`](crate::tools::ToolArgs::finish) failed first).
+pub fn unchecked_argument(tool: &str) -> Error {
+    Error::new(ErrorKind::InvalidInput, format!("tool `{tool}`: an argument was not checked"))
+}
+
+/// What can be a step of `chain!`: a runnable, a function
+/// `fn(I) -> Result<O>`, or an async function returning a future of
+/// `Result<O>`. `M` tells which (it keeps the three impls apart).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a step of `chain!`",
+    label = "not a runnable, nor a function `fn(I) -> runwright::Result<O>` (sync or async)",
+    note = "a step is a runnable, a function or closure returning `runwright::Result<O>` (or a future of it), \
+            or a map literal `{{ \"key\": step, ... }}`"
+)]
+pub trait IntoStep<M> {
+    /// The runnable the step becomes.
+    type Step: Runnable;
+    /// Makes it.
+    fn into_step(self) -> Self::Step;
+}
+
+/// [`IntoStep`] marker: the step is a runnable.
+pub struct ViaRunnable;
+/// [`IntoStep`] marker: the step is a sync function.
+pub struct ViaFn<I, O>(PhantomData<fn(I) -> O>);
+/// [`IntoStep`] marker: the step is an async function.
+pub struct ViaAsyncFn<I, O>(PhantomData<fn(I) -> O>);
+
+impl<R: Runnable> IntoStep<ViaRunnable> for R {
+    type Step = R;
+    fn into_step(self) -> R {
+        self
+    }
+}
+
+impl<F, I: Value, O: Value> IntoStep<ViaFn<I, O>> for F
+where
+    F: Fn(I) -> Result<O> + Send + Sync + 'static,
+{
+    type Step = Lambda<I, O>;
+    fn into_step(self) -> Lambda<I, O> {
+        Lambda::from_fn(self)
+    }
+}
+
+impl<F, I: Value, O: Value, Fut> IntoStep<ViaAsyncFn<I, O>> for F
+where
+    F: Fn(I) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<O>> + Send + 'static,
+{
+    type Step = Lambda<I, O>;
+    fn into_step(self) -> Lambda<I, O> {
+        Lambda::from_async(self)
+    }
+}
+
+/// Makes a step of `chain!` a runnable.
+pub fn step<M, T: IntoStep<M>>(t: T) -> T::Step {
+    t.into_step()
+}
+
+/// One step's output fits the next step's input: it converts (`Into`).
+#[diagnostic::on_unimplemented(
+    message = "a step's output `{Self}` does not fit the next step's input `{In}`",
+    label = "`{Self}` does not convert into `{In}` here",
+    note = "in `chain!(a | b)`, `a`'s output must convert into `b`'s input (`impl From<{Self}> for {In}`); \
+            put a step between them that converts"
+)]
+pub trait Fits<In>: Into<In> {}
+
+impl<O: Into<In>, In> Fits<In> for O {}
+
+/// The first step of a `chain!`.
+pub fn start<A: Runnable>(a: A) -> Sequence<First<A>> {
+    Sequence::new(First(a))
+}
+
+/// Appends a step; the joint is checked with [`Fits`].
+pub fn pipe<S, B>(seq: Sequence<S>, next: B) -> Sequence<(S, B)>
+where
+    S: Steps,
+    B: Runnable,
+    S::Output: Fits<B::Input>,
+{
+    seq.pipe(next)
+}
+
+/// Appends a sync closure, which takes the previous step's output as is.
+pub fn pipe_fn<S, F, O>(seq: Sequence<S>, f: F) -> Sequence<(S, Lambda<S::Output, O>)>
+where
+    S: Steps,
+    O: Value,
+    F: Fn(S::Output) -> Result<O> + Send + Sync + 'static,
+{
+    seq.pipe(Lambda::from_fn(f))
+}
+
+/// Appends an async closure, which takes the previous step's output as is.
+pub fn pipe_async<S, F, Fut, O>(seq: Sequence<S>, f: F) -> Sequence<(S, Lambda<S::Output, O>)>
+where
+    S: Steps,
+    O: Value,
+    F: Fn(S::Output) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<O>> + Send + 'static,
+{
+    seq.pipe(Lambda::from_async(f))
+}
+
+/// A sync closure as a step of its own.
+pub fn closure<I: Value, O: Value, F>(f: F) -> Lambda<I, O>
+where
+    F: Fn(I) -> Result<O> + Send + Sync + 'static,
+{
+    Lambda::from_fn(f)
+}
+
+/// An async closure as a step of its own.
+pub fn closure_async<I: Value, O: Value, F, Fut>(f: F) -> Lambda<I, O>
+where
+    F: Fn(I) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<O>> + Send + 'static,
+{
+    Lambda::from_async(f)
+}
+
+/// An empty map whose branches take what the sequence so far gives.
+pub fn map_after<S: Steps>(_: &Sequence<S>) -> Parallel<S::Output> {
+    Parallel::new()
+}
+
+/// An empty map whose branches take what `outer`'s branches take.
+pub fn map_like<I: Value>(_: &Parallel<I>) -> Parallel<I> {
+    Parallel::new()
+}
+
+/// Adds a branch to a map literal.
+pub fn branch<I: Value, R: Runnable<Input = I> + 'static>(map: Parallel<I>, key: &'static str, r: R) -> Parallel<I> {
+    map.branch(key, r)
+}
+
+/// Adds a sync closure branch, which takes the map's input as is.
+pub fn branch_fn<I: Value, O: Value, F>(map: Parallel<I>, key: &'static str, f: F) -> Parallel<I>
+where
+    F: Fn(I) -> Result<O> + Send + Sync + 'static,
+{
+    map.branch(key, Lambda::from_fn(f))
+}
+
+/// Adds an async closure branch, which takes the map's input as is.
+pub fn branch_async<I: Value, O: Value, F, Fut>(map: Parallel<I>, key: &'static str, f: F) -> Parallel<I>
+where
+    F: Fn(I) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<O>> + Send + 'static,
+{
+    map.branch(key, Lambda::from_async(f))
+}
+
+/// A sync closure starting a branch of a map literal: it takes the map's input.
+pub fn closure_like<I: Value, O: Value, F>(_: &Parallel<I>, f: F) -> Lambda<I, O>
+where
+    F: Fn(I) -> Result<O> + Send + Sync + 'static,
+{
+    Lambda::from_fn(f)
+}
+
+/// An async closure starting a branch of a map literal: it takes the map's input.
+pub fn closure_async_like<I: Value, O: Value, F, Fut>(_: &Parallel<I>, f: F) -> Lambda<I, O>
+where
+    F: Fn(I) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<O>> + Send + 'static,
+{
+    Lambda::from_async(f)
+}

@@ -1,0 +1,297 @@
+//! Tools: functions a model can call, as runnables.
+//!
+//! A tool is a [`Tool`]: a [`Runnable`] of run type
+//! [`RunType::Tool`](crate::RunType::Tool) that has a name, a description
+//! and a JSON schema of its arguments (its [`ToolSpec`]). It takes a
+//! [`ToolInput`] (a JSON object of arguments, a bare string for a tool with
+//! one argument, or a model's [`ToolCall`](crate::ToolCall)), checks the
+//! arguments against the schema, runs, and gives a [`ToolOutput`] (the
+//! value, or a [`ToolMessage`](crate::ToolMessage) answering the call).
+//!
+//! Write one with the `#[tool]` attribute on a function; its doc comment is
+//! the description, and its argument list describes the arguments:
+//!
+//! ```
+//! use runwright::{tool, RunnableExt};
+//! use serde_json::json;
+//!
+//! /// Reverses a word.
+//! ///
+//! /// * `word` - the word to reverse
+//! #[tool]
+//! fn reverse(word: String) -> String {
+//!     word.chars().rev().collect()
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> runwright::Result<()> {
+//! assert_eq!(reverse.spec().description(), "Reverses a word.");
+//! assert_eq!(reverse.spec().parameters()["properties"]["word"]["description"], "the word to reverse");
+//! let out = reverse.invoke(json!({"word": "hello"}).into()).await?;
+//! assert_eq!(out.into_value().as_deref(), Some("olleh"));
+//! # Ok(()) }
+//! ```
+//!
+//! A tool needs no config parameter to make the runnables it calls show up
+//! in event streams: the run context is implicit, so everything a tool
+//! invokes nests under the tool's run, also in tasks started with
+//! [`spawn`](crate::spawn).
+
+mod args;
+mod input;
+mod output;
+mod spec;
+
+use std::borrow::Cow;
+
+use futures::future::BoxFuture;
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::messages::{ToolMessage, ToolStatus};
+use crate::runnable::{impl_pipe_operator, RunType, Runnable};
+use crate::value::{Map, Payload};
+
+pub use args::ToolArgs;
+pub use input::{ToolCallId, ToolInput};
+pub use output::ToolOutput;
+pub use schemars::{self, JsonSchema};
+pub use spec::{AsToolSpec, ToolArg, ToolArgSpec, ToolSpec, ToolSpecBuilder};
+
+/// A tool's function: what `#[tool]` implements for you. Implement it by
+/// hand for a tool whose arguments are only known at run time.
+///
+/// ```
+/// use std::sync::OnceLock;
+/// use futures::future::BoxFuture;
+/// use runwright::tools::{Tool, ToolArgs, ToolFn, ToolSpec};
+/// use runwright::RunnableExt;
+///
+/// struct Add;
+/// impl ToolFn for Add {
+///     type Output = i64;
+///     fn spec(&self) -> &ToolSpec {
+///         static SPEC: OnceLock<ToolSpec> = OnceLock::new();
+///         SPEC.get_or_init(|| ToolSpec::builder("add", "Adds two numbers.").arg::<i64>("a", None).arg::<i64>("b", None).build())
+///     }
+///     fn call<'a>(&'a self, mut args: ToolArgs<'a>) -> BoxFuture<'a, runwright::Result<i64>> {
+///         let (a, b) = (args.take::<i64>("a"), args.take::<i64>("b"));
+///         let checked = args.finish();
+///         Box::pin(async move {
+///             checked?;
+///             Ok(a.unwrap_or_default() + b.unwrap_or_default())
+///         })
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let add = Tool::new(Add);
+/// let out = add.invoke(serde_json::json!({"a": 1, "b": 2}).into()).await.unwrap();
+/// assert_eq!(out.into_value(), Some(3));
+/// # }
+/// ```
+pub trait ToolFn: Send + Sync + 'static {
+    /// What the function returns.
+    type Output: Clone + Serialize + Send + Sync + 'static;
+
+    /// The tool's name, description and argument schema.
+    fn spec(&self) -> &ToolSpec;
+
+    /// Runs the function. It must [`take`](ToolArgs::take) its arguments
+    /// and call [`finish`](ToolArgs::finish) before doing anything, and fail
+    /// with `finish`'s error if there is one.
+    fn call<'a>(&'a self, args: ToolArgs<'a>) -> BoxFuture<'a, Result<Self::Output>>;
+}
+
+/// How a tool that handles its errors turns one into the text the model
+/// (or the caller) gets instead.
+pub type ToolErrorHandler = fn(&Error) -> String;
+
+fn error_message(e: &Error) -> String {
+    e.message().to_owned()
+}
+
+/// A tool: a function with a name, a description and a JSON schema of its
+/// arguments, which a model can be told about ([`ToolSpec`]) and which runs
+/// as a step of run type `tool`.
+///
+/// `#[tool]` makes one from a function (a constant named after it); by hand,
+/// [`Tool::new`] wraps a [`ToolFn`]. Invoked with:
+///
+/// - a JSON object: the arguments, checked against the schema (see
+///   [`ToolArgs`] for the rules); the output is the function's value;
+/// - a bare string: the value of the tool's only argument (a tool with more
+///   arguments rejects it); in events, its start shows `{}` and its end
+///   `null`, as LangChain's do;
+/// - a model's [`ToolCall`](crate::ToolCall): the tool runs on its `args`
+///   and answers with a [`ToolMessage`] carrying the call's id, the tool's
+///   name and `status: "success"`.
+///
+/// A failing tool emits `on_tool_error` (`{error, input, tool_call_id}`) and
+/// fails. With [`handle_errors`](Tool::handle_errors) it instead ends
+/// normally with the error's text (in a `ToolMessage` with
+/// `status: "error"` for a tool call), so a model can read what went wrong;
+/// this covers invalid arguments too.
+pub struct Tool<F> {
+    f: F,
+    on_error: Option<ToolErrorHandler>,
+}
+
+impl<F: Clone> Clone for Tool<F> {
+    fn clone(&self) -> Self {
+        Tool {
+            f: self.f.clone(),
+            on_error: self.on_error,
+        }
+    }
+}
+
+impl<F: Copy> Copy for Tool<F> {}
+
+impl<F> Tool<F> {
+    /// The tool running `f`.
+    pub const fn new(f: F) -> Self {
+        Tool { f, on_error: None }
+    }
+
+    /// Turns errors (the function's and invalid arguments) into the
+    /// error's message, given as the tool's output (LangChain's
+    /// `handle_tool_error=True`).
+    #[must_use]
+    pub const fn handle_errors(self) -> Self {
+        self.handle_errors_with(error_message)
+    }
+
+    /// Turns errors into the text `handler` makes of them.
+    #[must_use]
+    pub const fn handle_errors_with(mut self, handler: ToolErrorHandler) -> Self {
+        self.on_error = Some(handler);
+        self
+    }
+
+    /// The function.
+    pub fn function(&self) -> &F {
+        &self.f
+    }
+}
+
+impl<F: ToolFn> Tool<F> {
+    /// The tool's name, description and argument schema.
+    pub fn spec(&self) -> &ToolSpec {
+        self.f.spec()
+    }
+
+    /// The arguments an input stands for, or why it has none that fit.
+    fn arguments(&self, input: ToolInput) -> (Result<Map>, Option<String>) {
+        let spec = self.f.spec();
+        match input {
+            ToolInput::Call(call) => (Ok(call.args), call.id),
+            ToolInput::Args(Json::Object(m)) => (Ok(m), None),
+            ToolInput::Args(other) => {
+                let msg = format!(
+                    "tool `{}` expects a JSON object of arguments ({}), got {} `{other}`",
+                    spec.name(),
+                    spec.signature(),
+                    json_kind(&other)
+                );
+                (Err(Error::new(ErrorKind::InvalidInput, msg)), None)
+            }
+            ToolInput::Text(text) => match spec.args() {
+                [only] => {
+                    let mut m = Map::new();
+                    m.insert(only.name().to_owned(), Json::String(text));
+                    (Ok(m), None)
+                }
+                _ => {
+                    let msg = format!(
+                        "tool `{}` takes {}: a bare string fits only a tool with one argument",
+                        spec.name(),
+                        spec.signature()
+                    );
+                    (Err(Error::new(ErrorKind::InvalidInput, msg)), None)
+                }
+            },
+        }
+    }
+}
+
+fn json_kind(v: &Json) -> &'static str {
+    match v {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "an array",
+        Json::Object(_) => "an object",
+    }
+}
+
+impl<F: ToolFn> AsToolSpec for Tool<F> {
+    fn tool_spec(&self) -> &ToolSpec {
+        self.f.spec()
+    }
+}
+
+impl<F: ToolFn> Runnable for Tool<F> {
+    type Input = ToolInput;
+    type Output = ToolOutput<F::Output>;
+
+    fn name(&self) -> Cow<'_, str> {
+        Cow::Borrowed(self.f.spec().name())
+    }
+
+    fn run_type(&self) -> RunType {
+        RunType::Tool
+    }
+
+    /// A tool's events show its arguments: `null` for a bare string (the
+    /// start then shows `{}`), the call's `args` for a tool call.
+    fn input_payload(&self, input: &ToolInput) -> Payload {
+        match input {
+            ToolInput::Text(_) => Payload::new(Json::Null),
+            ToolInput::Args(a) => Payload::new(a.clone()),
+            ToolInput::Call(c) => Payload::new(c.args.clone()),
+        }
+    }
+
+    fn tool_call_id(&self, input: &ToolInput) -> Option<String> {
+        input.tool_call_id().map(str::to_owned)
+    }
+
+    fn invoke_body<'a>(&'a self, input: ToolInput) -> BoxFuture<'a, Result<Self::Output>> {
+        let (args, call_id) = self.arguments(input);
+        Box::pin(async move {
+            let result = match args {
+                Ok(args) => {
+                    let args = ToolArgs::new(self.f.spec(), args).with_call(call_id.clone(), crate::RunContext::current());
+                    self.f.call(args).await
+                }
+                Err(e) => Err(e),
+            };
+            let name = self.f.spec().name();
+            match (result, call_id) {
+                (Ok(value), None) => Ok(ToolOutput::Value(value)),
+                (Ok(value), Some(id)) => {
+                    let content = output::message_content(&value);
+                    Ok(ToolOutput::Message(ToolMessage::new(content, id).with_name(name)))
+                }
+                (Err(e), call_id) => {
+                    let Some(handler) = self.on_error else {
+                        return Err(e);
+                    };
+                    let text = handler(&e);
+                    Ok(match call_id {
+                        None => ToolOutput::Error(text),
+                        Some(id) => ToolOutput::Message(
+                            ToolMessage::new(text, id)
+                                .with_name(name)
+                                .with_status(ToolStatus::Error),
+                        ),
+                    })
+                }
+            }
+        })
+    }
+}
+
+impl_pipe_operator!([F] Tool<F>);
