@@ -125,3 +125,80 @@ async fn invoked_model_under_a_listener_still_streams_its_tokens() {
     let token = events.iter().find(|e| e.event() == "on_chat_model_stream").unwrap();
     assert_eq!(token.run_id, model_run);
 }
+
+const JSON_TEXT: &str = r#"{"countries": [{"name": "France", "population": 67391582}, {"name": "Spain", "population": 47351567}, {"name": "Japan", "population": 125584838}]}"#;
+
+fn country_names(doc: runwright::parsers::json_stream::PartialValue) -> runwright::Result<Vec<String>> {
+    Ok(doc
+        .get("countries")
+        .map(|cs| cs.elements().filter_map(|c| c.get("name")?.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default())
+}
+
+#[tokio::test]
+async fn countries_json_streams_growing_partial_values() {
+    let chain = GenericFakeChatModel::new([JSON_TEXT]) | runwright::JsonOutputParser;
+    let values: Vec<serde_json::Value> = chain
+        .stream("countries?".into())
+        .map_ok(|v| v.to_json())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(values.len(), 10);
+    assert_eq!(values[0], serde_json::json!({}));
+    assert_eq!(values[2], serde_json::json!({"countries": [{"name": "France"}]}));
+    assert_eq!(values[9], serde_json::from_str::<serde_json::Value>(JSON_TEXT).unwrap());
+}
+
+#[tokio::test]
+async fn plain_function_collapses_the_stream_but_events_still_show_the_chunks() {
+    let chain = GenericFakeChatModel::new([JSON_TEXT, JSON_TEXT])
+        | runwright::JsonOutputParser
+        | runwright::Lambda::from_fn(country_names);
+    let chunks: Vec<Vec<String>> = chain.stream("countries?".into()).try_collect().await.unwrap();
+    assert_eq!(chunks, [vec!["France", "Spain", "Japan"]]);
+    let events: Vec<StreamEvent> = chain.stream_events("countries?".into()).try_collect().await.unwrap();
+    let count = |name: &str| events.iter().filter(|e| e.event() == name).count();
+    assert_eq!(count("on_chat_model_stream"), 25);
+    assert_eq!(count("on_parser_stream"), 10);
+    let root_chunks = events.iter().filter(|e| e.phase == EventPhase::Stream && e.parent_ids.is_empty()).count();
+    assert_eq!(root_chunks, 1);
+}
+
+#[tokio::test]
+async fn generator_step_streams_each_country_once() {
+    use runwright::parsers::json_stream::PartialValue;
+    fn names(docs: runwright::ChunkStream<'_, PartialValue>) -> runwright::ChunkStream<'_, String> {
+        let mut seen = std::collections::HashSet::new();
+        Box::pin(
+            docs.map_ok(move |doc| {
+                let fresh: Vec<_> =
+                    country_names(doc).unwrap().into_iter().filter(|n| seen.insert(n.clone())).collect();
+                futures::stream::iter(fresh.into_iter().map(Ok))
+            })
+            .try_flatten(),
+        )
+    }
+    let chain = GenericFakeChatModel::new([JSON_TEXT]) | runwright::JsonOutputParser | runwright::Generator::new(names);
+    let out: Vec<String> = chain.stream("countries?".into()).try_collect().await.unwrap();
+    assert_eq!(out, ["France", "Spain", "Japan"]);
+}
+
+#[tokio::test]
+async fn json_parser_fed_invalid_json_at_the_end_fails_clearly_after_its_values() {
+    let chain = GenericFakeChatModel::new([r#"{"a": 1, "b": [tru"#]) | runwright::JsonOutputParser;
+    let items: Vec<_> = chain.stream_events("x".into()).collect().await;
+    assert_eq!(items.iter().filter(|i| i.is_err()).count(), 1);
+    assert!(items.last().unwrap().is_err());
+    let values: Vec<serde_json::Value> = items
+        .iter()
+        .filter_map(|i| i.as_ref().ok())
+        .filter(|e| e.event() == "on_parser_stream")
+        .map(|e| e.data.chunk.as_ref().unwrap().to_json())
+        .collect();
+    assert_eq!(values.last().unwrap(), &serde_json::json!({"a": 1, "b": []}));
+    let err = items.last().unwrap().as_ref().unwrap_err();
+    assert_eq!(err.kind(), runwright::ErrorKind::InvalidInput);
+    assert_eq!(err.step(), Some("JsonOutputParser"));
+    assert!(err.message().contains("line 1"), "the error says where: {err}");
+}

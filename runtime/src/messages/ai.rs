@@ -207,6 +207,12 @@ pub struct AIMessageChunk {
     pub tool_call_chunks: Vec<ToolCallChunk>,
     /// Set on the stream's last chunk.
     pub chunk_position: Option<ChunkPosition>,
+    /// Whether this is a whole message, not a piece of a stream: what an
+    /// invoked chat model returns (and what an [`AIMessage`] converts to).
+    /// A whole message serializes as the `AIMessage` LangChain's invoked
+    /// models return, so a step it is handed shows an `AIMessage` input;
+    /// adding a chunk to it makes it a piece again.
+    pub whole: bool,
 }
 
 impl AIMessageChunk {
@@ -345,6 +351,7 @@ fn id_rank(id: &str) -> u8 {
 /// LangChain's `add_ai_message_chunks(self, next)`.
 impl Chunk for AIMessageChunk {
     fn concat(&mut self, next: Self) {
+        self.whole = false;
         merge_content(&mut self.content, next.content);
         merge_dicts(&mut self.additional_kwargs, next.additional_kwargs);
         merge_dicts(&mut self.response_metadata, next.response_metadata);
@@ -385,6 +392,9 @@ impl Chunk for AIMessageChunk {
 
 impl Serialize for AIMessageChunk {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.whole {
+            return AIMessage::from(self.clone()).serialize(s);
+        }
         let mut m = s.serialize_map(None)?;
         serialize_common(
             &mut m,
@@ -469,6 +479,7 @@ impl From<AIMessage> for AIMessageChunk {
             usage_metadata: m.usage_metadata,
             tool_call_chunks: Vec::new(),
             chunk_position: None,
+            whole: true,
         };
         chunk.init_tool_calls();
         chunk

@@ -494,6 +494,7 @@ impl Wire {
                     usage_metadata: self.usage_metadata,
                     tool_call_chunks: self.tool_call_chunks.unwrap_or_default(),
                     chunk_position: self.chunk_position,
+                    whole: false,
                 };
                 chunk.init_tool_calls();
                 Message::AiChunk(chunk)

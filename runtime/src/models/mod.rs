@@ -226,14 +226,19 @@ impl<M: ChatModel> Runnable for M {
             let ctx = current();
             // Under a listener the model streams, so the tokens show; without
             // one it answers whole, and LangChain suffixes that message's id.
+            // Either way the answer is a whole message (`whole`), as
+            // LangChain's invoked models return an `AIMessage`.
             if ctx.as_ref().is_some_and(|c| c.is_listening()) {
                 let chunks = tokens(ctx, self.stream_chat(request), "");
-                return Ok(crate::runnable::collect(chunks).await?.unwrap_or_default());
+                let mut message = crate::runnable::collect(chunks).await?.unwrap_or_default();
+                message.whole = true;
+                return Ok(message);
             }
             let mut message = self.generate(request).await?;
             if message.id.is_none() {
                 message.id = ctx.map(|c| format!("lc_run--{}-0", c.run_id()));
             }
+            message.whole = true;
             Ok(message)
         })
     }
