@@ -265,19 +265,14 @@ async fn assign_streams_the_passthrough_part_first() {
     );
 
     let events = events_of(assign.stream_events(question("four"))).await;
+    // When the mapper starts relative to the passthrough chunk is left open
+    // (LangChain starts it in a background task); the nesting is not.
     assert_eq!(
-        tree(&events),
+        lineage(&events),
         [
-            "on_chain_start:RunnableAssign<len> #0 parents=[] tags=[]",
-            "on_chain_stream:RunnableAssign<len> #0 parents=[] tags=[]",
-            "on_chain_start:RunnableParallel<len> #1 parents=[0] tags=[]",
-            "on_chain_start:q_len #2 parents=[0, 1] tags=[\"map:key:len\"]",
-            "on_chain_stream:q_len #2 parents=[0, 1] tags=[\"map:key:len\"]",
-            "on_chain_stream:RunnableParallel<len> #1 parents=[0] tags=[]",
-            "on_chain_stream:RunnableAssign<len> #0 parents=[] tags=[]",
-            "on_chain_end:q_len #2 parents=[0, 1] tags=[\"map:key:len\"]",
-            "on_chain_end:RunnableParallel<len> #1 parents=[0] tags=[]",
-            "on_chain_end:RunnableAssign<len> #0 parents=[] tags=[]",
+            "RunnableAssign<len> [] under []",
+            "RunnableParallel<len> [] under [\"RunnableAssign<len>\"]",
+            "q_len [\"map:key:len\"] under [\"RunnableAssign<len>\", \"RunnableParallel<len>\"]",
         ]
     );
     assert_eq!(

@@ -22,9 +22,8 @@
 //! ```
 
 mod ai;
-mod human;
 mod merge;
-mod system;
+mod plain;
 mod tool;
 mod tool_call;
 mod usage;
@@ -44,8 +43,7 @@ use crate::error::{Error, ErrorKind};
 use crate::value::{Chunk, Map};
 
 pub use ai::{AIMessage, AIMessageChunk, ChunkPosition};
-pub use human::HumanMessage;
-pub use system::SystemMessage;
+pub use plain::{HumanMessage, SystemMessage};
 pub use tool::{ToolMessage, ToolStatus};
 pub use tool_call::{InvalidToolCall, ToolCall, ToolCallChunk};
 pub use usage::UsageMetadata;
@@ -528,7 +526,7 @@ where
 /// Implements `Deserialize`, `Chunk` (the later message wins) and the
 /// conversion into [`Message`] for a message type without chunk semantics.
 macro_rules! message_basics {
-    ($t:ident, $variant:ident, $type_name:literal) => {
+    ($t:ident, $variant:ident, $type_name:expr) => {
         impl<'de> ::serde::Deserialize<'de> for $t {
             fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 $crate::messages::deserialize_as(d, $type_name, |m| match m {

@@ -26,16 +26,39 @@
 //!   space and backticks may follow, and anything after a closing
 //!   ```` ``` ````.
 //!
-//! Unlike LangChain, which stops emitting when the text stops being JSON and
-//! returns whatever prefix parsed, this parser reports invalid JSON as an
-//! [`ErrorKind::InvalidInput`] error with its line and column, as soon as it
-//! sees it, and [`finish`](JsonStreamParser::finish) requires a complete
-//! document. Like Python's `json.loads(strict=False)`, raw control characters
-//! are accepted inside strings. Nesting deeper than 1,024 levels is an error.
+//! Because values are compared with Python's `==`, a number that only changes
+//! type is not emitted again: `[1.0]` streamed a character at a time emits
+//! `[]` and `[1]`, as in LangChain. [`finish`](JsonStreamParser::finish) returns the document as
+//! written (`[1.0]`).
 //!
-//! Values are handed out as [`PartialValue`]s, which share everything already
-//! complete with the parser and with earlier values, so that a value costs
-//! O(depth) to hand out instead of a copy of the document.
+//! # Differences from LangChain
+//!
+//! * Invalid JSON is an [`ErrorKind::InvalidInput`] error with its line and
+//!   column, as soon as it is seen, and [`finish`](JsonStreamParser::finish)
+//!   requires a complete document. LangChain silently stops emitting and
+//!   returns whatever prefix parses.
+//! * Raw control characters inside strings are accepted, as by Python's
+//!   `json.loads(strict=False)`; nesting deeper than 1,024 levels is an error.
+//! * The limits of [`partial_json`](super::partial_json): no `NaN` or
+//!   `Infinity`, integers beyond 64 bits become floats, lone surrogates become
+//!   U+FFFD, no `"action_input"` workaround.
+//! * Text before a fence is skipped unless it starts like a JSON value (a
+//!   digit, `-`, a quote or a bracket), in which case it is read as JSON.
+//!   When that text holds an unmatched `]` or `}`, LangChain shows nothing at
+//!   all; this parser still reads the fenced value.
+//!
+//! # Cost
+//!
+//! Each input byte is looked at a bounded number of times, and string
+//! contents are copied once, into storage that the values share. Values are
+//! handed out as [`PartialValue`]s, which share everything already complete
+//! with the parser and with earlier values: a value costs O(depth) to build
+//! and to compare with the previous one, not a copy of the document. Three
+//! things cost more, and only in unusual documents: a number that is still
+//! being read is parsed again at each chunk that extends it (O(its length)), a
+//! string that ends in an unpaired `\ud800`-style escape is copied when shown,
+//! and once an object repeats a key, its versions are compared member by
+//! member.
 
 use std::borrow::Borrow;
 use std::cell::UnsafeCell;

@@ -609,6 +609,14 @@ fn numbers_show_their_longest_valid_prefix_and_equal_numbers_are_not_re_emitted(
 }
 
 #[test]
+fn a_number_that_only_changes_type_is_not_emitted_again() {
+    assert_eq!(
+        collect(&chars("[1.0]")).unwrap(),
+        (vec![json!([]), json!([1])], json!([1.0]))
+    );
+}
+
+#[test]
 fn partial_strings_drop_trailing_space_and_vanish_during_unicode_escapes() {
     let mut p = JsonStreamParser::new();
     let mut step = |s: &str| p.push(s).unwrap().map(|v| v.to_string());

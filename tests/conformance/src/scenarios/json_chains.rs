@@ -78,10 +78,13 @@ pub(crate) async fn run_03() -> Records {
     out
 }
 
-pub(crate) async fn run_04() -> Records {
-    let calls = Calls::of(4);
+/// Scenarios 04 and 05: `astream` then `astream_events` of one chain.
+async fn stream_then_events<R>(n: u32, chain: impl Fn() -> R) -> Records
+where
+    R: runwright::Runnable<Input = runwright::LanguageModelInput>,
+{
+    let calls = Calls::of(n);
     let mut out = Records::default();
-    let chain = || model() | JsonOutputParser | Lambda::from_fn(_extract_country_names);
     let case = "astream";
     calls.start(&mut out, case);
     chunks(&mut out, case, &chain(), JSON_PROMPT.into()).await;
@@ -91,17 +94,12 @@ pub(crate) async fn run_04() -> Records {
     out
 }
 
+pub(crate) async fn run_04() -> Records {
+    stream_then_events(4, || model() | JsonOutputParser | Lambda::from_fn(_extract_country_names)).await
+}
+
 pub(crate) async fn run_05() -> Records {
-    let calls = Calls::of(5);
-    let mut out = Records::default();
-    let chain = || model() | JsonOutputParser | Generator::new(_extract_country_names_streaming);
-    let case = "astream";
-    calls.start(&mut out, case);
-    chunks(&mut out, case, &chain(), JSON_PROMPT.into()).await;
-    let case = "astream_events";
-    let call = calls.start(&mut out, case);
-    events(&mut out, case, &call, &chain(), JSON_PROMPT.into()).await;
-    out
+    stream_then_events(5, || model() | JsonOutputParser | Generator::new(_extract_country_names_streaming)).await
 }
 
 pub(crate) async fn run_07() -> Records {
