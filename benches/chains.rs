@@ -96,7 +96,10 @@ fn first_chunk(c: &mut Criterion) {
             total
         })
     });
-    for (name, wanted) in [("events_chat_model_stream", RunType::ChatModel), ("events_root_chain_stream", RunType::Chain)] {
+    for (name, wanted) in [
+        ("events_chat_model_stream", RunType::ChatModel),
+        ("events_root_chain_stream", RunType::Chain),
+    ] {
         g.bench_function(BenchmarkId::new(name, 100), |b| {
             b.iter_custom(|iters| {
                 let mut total = Duration::ZERO;

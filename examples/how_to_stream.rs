@@ -20,7 +20,11 @@ const JSON_TEXT: &str = r#"{"countries": [{"name": "France", "population": 67391
 fn country_names(doc: PartialValue) -> runwright::Result<Vec<String>> {
     Ok(doc
         .get("countries")
-        .map(|cs| cs.elements().filter_map(|c| c.get("name")?.as_str().map(str::to_owned)).collect())
+        .map(|cs| {
+            cs.elements()
+                .filter_map(|c| c.get("name")?.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default())
 }
 
@@ -28,7 +32,11 @@ fn country_names_streaming(docs: ChunkStream<'_, PartialValue>) -> ChunkStream<'
     let mut seen = HashSet::new();
     Box::pin(
         docs.map_ok(move |doc| {
-            let fresh: Vec<_> = country_names(doc).unwrap_or_default().into_iter().filter(|n| seen.insert(n.clone())).collect();
+            let fresh: Vec<_> = country_names(doc)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|n| seen.insert(n.clone()))
+                .collect();
             futures::stream::iter(fresh.into_iter().map(Ok))
         })
         .try_flatten(),
@@ -80,7 +88,9 @@ async fn main() -> runwright::Result<()> {
         Document::new("harrison worked at kensho"),
         Document::new("bears like to eat honey"),
     ]);
-    let rag = Parallel::new().branch("context", retriever).branch("question", Passthrough::new())
+    let rag = Parallel::new()
+        .branch("context", retriever)
+        .branch("question", Passthrough::new())
         | ChatPromptTemplate::from_template("Answer from this context only:\n{context}\n\nQuestion: {question}")?
         | GenericFakeChatModel::new(["Harrison worked at Kensho."])
         | StrOutputParser;

@@ -6,7 +6,7 @@ use futures::{StreamExt, TryStreamExt};
 use runwright::prompts::ChatPromptTemplate;
 use runwright::{
     Document, EventPhase, FakeListChatModel, GenericFakeChatModel, InMemoryRetriever, Map, Parallel, Passthrough,
-    RunType, RunnableExt, StreamEvent, StrOutputParser,
+    RunType, RunnableExt, StrOutputParser, StreamEvent,
 };
 
 const JOKE: &str = "Why did the parrot talk? Because it could!";
@@ -48,8 +48,14 @@ async fn retrieval_chain_streams_after_the_retriever() {
         .await
         .unwrap();
     let names = names(&events);
-    let retriever_end = names.iter().position(|n| n == "on_retriever_end:InMemoryRetriever").unwrap();
-    let first_token = names.iter().position(|n| n == "on_chat_model_stream:GenericFakeChatModel").unwrap();
+    let retriever_end = names
+        .iter()
+        .position(|n| n == "on_retriever_end:InMemoryRetriever")
+        .unwrap();
+    let first_token = names
+        .iter()
+        .position(|n| n == "on_chat_model_stream:GenericFakeChatModel")
+        .unwrap();
     assert!(retriever_end < first_token, "{names:?}");
     // The prompt saw only the matching document, printed as LangChain prints it.
     let prompt_end = events.iter().find(|e| e.event() == "on_prompt_end").unwrap();
@@ -74,7 +80,10 @@ async fn missing_prompt_variable_is_an_error_naming_it_after_the_events_so_far()
     let (errors, events): (Vec<_>, Vec<_>) = items.into_iter().partition(|i| i.is_err());
     assert_eq!(errors.len(), 1, "exactly one error");
     let events: Vec<StreamEvent> = events.into_iter().map(Result::unwrap).collect();
-    assert_eq!(names(&events), ["on_chain_start:RunnableSequence", "on_prompt_start:ChatPromptTemplate"]);
+    assert_eq!(
+        names(&events),
+        ["on_chain_start:RunnableSequence", "on_prompt_start:ChatPromptTemplate"]
+    );
     let e = errors.into_iter().next().unwrap().unwrap_err();
     assert_eq!(e.kind(), runwright::ErrorKind::InvalidInput);
     assert!(e.to_string().contains("style"), "{e}");
@@ -93,7 +102,12 @@ async fn model_failing_at_chunk_k_yields_the_chunks_before_then_one_error() {
         .iter()
         .filter_map(|i| i.as_ref().ok())
         .filter(|e| e.phase == EventPhase::Stream && e.run_type == RunType::ChatModel)
-        .map(|e| e.data.chunk.as_ref().unwrap().to_json()["content"].as_str().unwrap().to_owned())
+        .map(|e| {
+            e.data.chunk.as_ref().unwrap().to_json()["content"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
         .collect();
     assert_eq!(tokens, ["a", "b", "c"]);
     let err = last.as_ref().unwrap_err();
@@ -101,7 +115,13 @@ async fn model_failing_at_chunk_k_yields_the_chunks_before_then_one_error() {
 
     let plain: Vec<_> = chain.stream("x".into()).collect().await;
     assert_eq!(plain.len(), 4);
-    assert_eq!(plain[..3].iter().map(|r| r.as_ref().unwrap().as_str()).collect::<Vec<_>>(), ["a", "b", "c"]);
+    assert_eq!(
+        plain[..3]
+            .iter()
+            .map(|r| r.as_ref().unwrap().as_str())
+            .collect::<Vec<_>>(),
+        ["a", "b", "c"]
+    );
     assert!(plain[3].is_err());
 }
 
@@ -131,7 +151,11 @@ const JSON_TEXT: &str = r#"{"countries": [{"name": "France", "population": 67391
 fn country_names(doc: runwright::parsers::json_stream::PartialValue) -> runwright::Result<Vec<String>> {
     Ok(doc
         .get("countries")
-        .map(|cs| cs.elements().filter_map(|c| c.get("name")?.as_str().map(str::to_owned)).collect())
+        .map(|cs| {
+            cs.elements()
+                .filter_map(|c| c.get("name")?.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default())
 }
 
@@ -161,7 +185,10 @@ async fn plain_function_collapses_the_stream_but_events_still_show_the_chunks() 
     let count = |name: &str| events.iter().filter(|e| e.event() == name).count();
     assert_eq!(count("on_chat_model_stream"), 25);
     assert_eq!(count("on_parser_stream"), 10);
-    let root_chunks = events.iter().filter(|e| e.phase == EventPhase::Stream && e.parent_ids.is_empty()).count();
+    let root_chunks = events
+        .iter()
+        .filter(|e| e.phase == EventPhase::Stream && e.parent_ids.is_empty())
+        .count();
     assert_eq!(root_chunks, 1);
 }
 
@@ -172,8 +199,11 @@ async fn generator_step_streams_each_country_once() {
         let mut seen = std::collections::HashSet::new();
         Box::pin(
             docs.map_ok(move |doc| {
-                let fresh: Vec<_> =
-                    country_names(doc).unwrap().into_iter().filter(|n| seen.insert(n.clone())).collect();
+                let fresh: Vec<_> = country_names(doc)
+                    .unwrap()
+                    .into_iter()
+                    .filter(|n| seen.insert(n.clone()))
+                    .collect();
                 futures::stream::iter(fresh.into_iter().map(Ok))
             })
             .try_flatten(),

@@ -24,8 +24,8 @@ use crate::events::sink::EventSink;
 use crate::runnable::RunType;
 use crate::value::{Map, Payload};
 
-pub(crate) use scope::{current, enter, Scoped};
 pub use scope::InCurrentRun;
+pub(crate) use scope::{current, enter, Scoped};
 pub use spawn::{spawn, spawn_blocking, RunTask};
 
 pub(crate) type WriterFn = Arc<dyn Fn(Payload) + Send + Sync>;
@@ -205,10 +205,7 @@ impl RunContext {
             (
                 merge_tags(p_tags, &cfgs),
                 merge_maps(&[b.map(|x| &x.metadata), c.map(|x| &x.metadata)], p_meta),
-                merge_maps(
-                    &[b.map(|x| &x.configurable), c.map(|x| &x.configurable)],
-                    p_conf,
-                ),
+                merge_maps(&[b.map(|x| &x.configurable), c.map(|x| &x.configurable)], p_conf),
             )
         };
         let writer = call

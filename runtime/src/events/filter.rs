@@ -90,9 +90,7 @@ impl EventFilter {
         mut tags: impl FnMut() -> Box<dyn Iterator<Item = std::borrow::Cow<'a, str>> + 'a>,
     ) -> bool {
         let has = |l: &Option<Vec<String>>, v: &str| l.as_ref().is_some_and(|l| l.iter().any(|x| x == v));
-        let mut include = self.include_names.is_none()
-            && self.include_types.is_none()
-            && self.include_tags.is_none();
+        let mut include = self.include_names.is_none() && self.include_types.is_none() && self.include_tags.is_none();
         include = include || has(&self.include_names, name) || has(&self.include_types, run_type);
         if !include {
             if let Some(inc) = &self.include_tags {

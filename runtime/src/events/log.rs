@@ -144,7 +144,11 @@ fn logged_output(ev: &StreamEvent) -> Json {
         RunType::Retriever => json!({ "documents": out }),
         RunType::ChatModel | RunType::Llm => {
             let text = out.get("content").cloned().unwrap_or_else(|| out.clone());
-            let text = if text.is_string() { text } else { Json::String(String::new()) };
+            let text = if text.is_string() {
+                text
+            } else {
+                Json::String(String::new())
+            };
             let generation = if ev.run_type == RunType::ChatModel {
                 let kind = if out.get("type").and_then(Json::as_str) == Some("AIMessageChunk") {
                     "ChatGenerationChunk"
@@ -237,7 +241,11 @@ impl<'a> LogStream<'a> {
                 }
                 let n = self.counts.entry(ev.name.to_string()).or_insert(0);
                 *n += 1;
-                let key = if *n == 1 { ev.name.to_string() } else { format!("{}:{n}", ev.name) };
+                let key = if *n == 1 {
+                    ev.name.to_string()
+                } else {
+                    format!("{}:{n}", ev.name)
+                };
                 self.keys.insert(ev.run_id, key.clone());
                 vec![json!({
                     "op": "add",
@@ -276,7 +284,9 @@ impl<'a> LogStream<'a> {
                 }
             }
             EventPhase::End => {
-                let Some(key) = self.keys.get(&ev.run_id) else { return vec![] };
+                let Some(key) = self.keys.get(&ev.run_id) else {
+                    return vec![];
+                };
                 vec![
                     json!({"op": "add", "path": format!("/logs/{key}/final_output"), "value": logged_output(ev)}),
                     json!({"op": "add", "path": format!("/logs/{key}/end_time"), "value": now_iso()}),

@@ -58,8 +58,7 @@ impl EventTags {
 
     /// Whether `tag` is among them.
     pub fn contains(&self, tag: &str) -> bool {
-        self.inherited.iter().any(|t| &**t == tag)
-            || self.local.as_ref().is_some_and(|l| l.to_string() == tag)
+        self.inherited.iter().any(|t| &**t == tag) || self.local.as_ref().is_some_and(|l| l.to_string() == tag)
     }
 
     /// The tags as owned strings.

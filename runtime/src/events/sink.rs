@@ -133,7 +133,11 @@ impl EventSink {
                 return Poll::Pending;
             }
         }
-        let limit = if self.hungry.load(Ordering::Relaxed) { 1 } else { HIGH_WATER };
+        let limit = if self.hungry.load(Ordering::Relaxed) {
+            1
+        } else {
+            HIGH_WATER
+        };
         if self.len.load(Ordering::Relaxed) < limit || self.closed.load(Ordering::Relaxed) {
             return Poll::Ready(());
         }

@@ -251,7 +251,10 @@ impl ChatModel for FakeListChatModel {
         let fail_at = self.error_on_chunk;
         Box::pin(futures::stream::iter((0..n).map_while(move |k| {
             if fail_at == Some(k) {
-                return Some(Err(Error::from_source(ErrorKind::Step, FakeListChatModelError { chunk: k })));
+                return Some(Err(Error::from_source(
+                    ErrorKind::Step,
+                    FakeListChatModelError { chunk: k },
+                )));
             }
             if fail_at.is_some_and(|f| k > f) {
                 return None;
@@ -274,8 +277,10 @@ mod tests {
     use super::*;
 
     fn collect(model: &dyn ChatModel) -> Vec<AIMessageChunk> {
-        futures::executor::block_on(futures::TryStreamExt::try_collect(model.stream_chat(ChatRequest::default())))
-            .unwrap()
+        futures::executor::block_on(futures::TryStreamExt::try_collect(
+            model.stream_chat(ChatRequest::default()),
+        ))
+        .unwrap()
     }
 
     #[test]
@@ -313,5 +318,4 @@ mod tests {
         assert_eq!(split_on_whitespace("hello world "), ["hello", " ", "world", " ", ""]);
         assert_eq!(split_on_whitespace("x\ny"), ["x", "\n", "y"]);
     }
-
 }

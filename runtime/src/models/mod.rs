@@ -171,7 +171,11 @@ pub trait ChatModel: Send + Sync {
 }
 
 /// Gives chunks their run's id and reports them as tokens to listeners.
-fn tokens<'a>(ctx: Option<Arc<RunContext>>, chunks: ChunkStream<'a, AIMessageChunk>, id_suffix: &'a str) -> ChunkStream<'a, AIMessageChunk> {
+fn tokens<'a>(
+    ctx: Option<Arc<RunContext>>,
+    chunks: ChunkStream<'a, AIMessageChunk>,
+    id_suffix: &'a str,
+) -> ChunkStream<'a, AIMessageChunk> {
     let id = ctx.as_ref().map(|c| format!("lc_run--{}{id_suffix}", c.run_id()));
     Box::pin(chunks.map(move |chunk| {
         let mut chunk = chunk?;

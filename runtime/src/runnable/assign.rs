@@ -99,8 +99,7 @@ impl Runnable for Assign {
         let mut copies = tee(input, 2);
         let for_map = copies.pop().map(|c| Box::pin(c) as ChunkStream<'a, Map>);
         let for_passthrough = copies.pop();
-        let added = for_map
-            .map(|m| RunStream::new(&self.mapper, Source::Stream(m), CallOpts::default()));
+        let added = for_map.map(|m| RunStream::new(&self.mapper, Source::Stream(m), CallOpts::default()));
         let head = futures::stream::iter(for_passthrough).flatten().filter_map(move |c| {
             std::future::ready(match c {
                 Ok(c) => {

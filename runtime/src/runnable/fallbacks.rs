@@ -78,8 +78,7 @@ impl<I: Value, O: Value> Runnable for WithFallbacks<I, O> {
                         first_error.get_or_insert(e);
                     }
                     Some(Ok(first)) => {
-                        let rest: ChunkStream<'a, O> =
-                            Box::pin(futures::stream::iter([Ok(first)]).chain(s));
+                        let rest: ChunkStream<'a, O> = Box::pin(futures::stream::iter([Ok(first)]).chain(s));
                         return rest;
                     }
                     None => return Box::pin(futures::stream::empty()) as ChunkStream<'a, O>,

@@ -72,9 +72,9 @@ impl<I: Value, O: Value> Runnable for Generator<I, O> {
     fn invoke_body<'a>(&'a self, input: I) -> BoxFuture<'a, Result<O>> {
         let out = self.stream_body(input);
         Box::pin(async move {
-            collect(out).await?.ok_or_else(|| {
-                crate::Error::new(crate::ErrorKind::Step, "generator produced no output")
-            })
+            collect(out)
+                .await?
+                .ok_or_else(|| crate::Error::new(crate::ErrorKind::Step, "generator produced no output"))
         })
     }
 

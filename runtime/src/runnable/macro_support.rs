@@ -45,7 +45,10 @@ impl<T, E: std::error::Error + Send + Sync + 'static> IntoRunResult for std::res
 /// The error a generated function gives when an argument it checked is
 /// missing after all (it cannot happen: [`ToolArgs::finish`](crate::tools::ToolArgs::finish) failed first).
 pub fn unchecked_argument(tool: &str) -> Error {
-    Error::new(ErrorKind::InvalidInput, format!("tool `{tool}`: an argument was not checked"))
+    Error::new(
+        ErrorKind::InvalidInput,
+        format!("tool `{tool}`: an argument was not checked"),
+    )
 }
 
 /// What can be a step of `chain!`: a runnable, a function

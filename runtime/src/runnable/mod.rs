@@ -3,11 +3,11 @@
 mod assign;
 mod boxed;
 mod chain_fn;
-pub(crate) mod macro_support;
 mod ext;
 mod fallbacks;
 mod generator;
 mod lambda;
+pub(crate) mod macro_support;
 mod parallel;
 mod passthrough;
 mod retry;

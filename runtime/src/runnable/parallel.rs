@@ -157,7 +157,10 @@ impl<I: Value> Runnable for Parallel<I> {
             .iter()
             .zip(copies)
             .map(|((key, b), copy)| {
-                b.stream(Source::Stream(Box::pin(copy)), CallOpts::step(StepTag::Map(key.clone())))
+                b.stream(
+                    Source::Stream(Box::pin(copy)),
+                    CallOpts::step(StepTag::Map(key.clone())),
+                )
             })
             .collect();
         self.merge(streams)

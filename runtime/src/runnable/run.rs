@@ -33,7 +33,13 @@ fn fail<R: Runnable + ?Sized>(
     input: Option<Payload>,
     tool_call_id: Option<String>,
 ) -> Error {
-    let e = e.in_step(|| if ctx.name.is_empty() { name_of(r) } else { ctx.name.clone() });
+    let e = e.in_step(|| {
+        if ctx.name.is_empty() {
+            name_of(r)
+        } else {
+            ctx.name.clone()
+        }
+    });
     if ctx.run_type == RunType::Tool {
         ctx.emit(
             EventPhase::Error,
@@ -101,7 +107,10 @@ enum State<'a, I, O> {
     /// Not started; holds the input.
     Idle(Option<Source<'a, I>>),
     /// Collecting a streamed input for a step that cannot transform.
-    Collecting { input: ChunkStream<'a, I>, acc: Option<I> },
+    Collecting {
+        input: ChunkStream<'a, I>,
+        acc: Option<I>,
+    },
     /// Running the body.
     Running(ChunkStream<'a, O>),
     /// The run has ended; yielding its output in pieces, outside the run.
@@ -276,8 +285,7 @@ impl<R: Runnable + ?Sized> Stream for RunStream<'_, R> {
                         // As in LangChain, a transforming step always streams
                         // from an input stream, even when handed one value: its
                         // start shows no input, its end shows the input.
-                        let once: ChunkStream<'_, R::Input> =
-                            Box::pin(futures::stream::iter([Ok(input)]));
+                        let once: ChunkStream<'_, R::Input> = Box::pin(futures::stream::iter([Ok(input)]));
                         this.state = State::Idle(Some(Source::Stream(once)));
                     }
                     Some(Source::Value(input)) => {

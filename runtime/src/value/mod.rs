@@ -123,9 +123,8 @@ impl Chunk for serde_json::Value {
                     (Some(x), Some(y)) => x.checked_add(y).map(serde_json::Number::from),
                     _ => None,
                 };
-                let sum = sum.or_else(|| {
-                    serde_json::Number::from_f64(a.as_f64().unwrap_or(0.0) + b.as_f64().unwrap_or(0.0))
-                });
+                let sum =
+                    sum.or_else(|| serde_json::Number::from_f64(a.as_f64().unwrap_or(0.0) + b.as_f64().unwrap_or(0.0)));
                 if let Some(sum) = sum {
                     *a = sum;
                 }
@@ -142,10 +141,17 @@ fn is_message_chunk(m: &serde_json::Map<String, serde_json::Value>) -> bool {
 /// Two message chunks in JSON form add up as the typed chunks do (in a map's
 /// values, a chat model's chunks are JSON, and LangChain adds them as
 /// messages).
-fn add_message_chunks(a: &mut serde_json::Map<String, serde_json::Value>, b: serde_json::Map<String, serde_json::Value>) {
+fn add_message_chunks(
+    a: &mut serde_json::Map<String, serde_json::Value>,
+    b: serde_json::Map<String, serde_json::Value>,
+) {
     use crate::messages::AIMessageChunk;
-    let parsed = serde_json::from_value::<AIMessageChunk>(serde_json::Value::Object(std::mem::take(a)))
-        .and_then(|x| Ok((x, serde_json::from_value::<AIMessageChunk>(serde_json::Value::Object(b.clone()))?)));
+    let parsed = serde_json::from_value::<AIMessageChunk>(serde_json::Value::Object(std::mem::take(a))).and_then(|x| {
+        Ok((
+            x,
+            serde_json::from_value::<AIMessageChunk>(serde_json::Value::Object(b.clone()))?,
+        ))
+    });
     match parsed {
         Ok((mut x, y)) => {
             x.concat(y);
@@ -192,9 +198,8 @@ trait ErasedValue: Any + Send + Sync {
 
 impl<T: Serialize + Send + Sync + 'static> ErasedValue for T {
     fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or_else(|e| {
-            serde_json::json!({"type": "SerializationError", "message": e.to_string()})
-        })
+        serde_json::to_value(self)
+            .unwrap_or_else(|e| serde_json::json!({"type": "SerializationError", "message": e.to_string()}))
     }
     fn as_any(&self) -> &dyn Any {
         self
@@ -257,7 +262,12 @@ mod tests {
     #[test]
     fn maps_merge_key_wise_like_addable_dict() {
         let mut a = json!({"a": "x", "n": 1, "keep": true}).as_object().unwrap().clone();
-        a.concat(json!({"a": "y", "n": 2, "b": [1], "keep": null}).as_object().unwrap().clone());
+        a.concat(
+            json!({"a": "y", "n": 2, "b": [1], "keep": null})
+                .as_object()
+                .unwrap()
+                .clone(),
+        );
         assert_eq!(json!(a), json!({"a": "xy", "n": 3, "keep": true, "b": [1]}));
     }
 

@@ -12,9 +12,10 @@ pub use record::{Record, Records};
 pub const IMPLEMENTED: &[u32] = &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14];
 
 /// Scenarios that later work adds (12: the graph engine).
-pub const PENDING: &[(u32, &str)] = &[
-    (12, "scenario 12 (LangGraph stream modes) needs the graph engine, which is not built yet"),
-];
+pub const PENDING: &[(u32, &str)] = &[(
+    12,
+    "scenario 12 (LangGraph stream modes) needs the graph engine, which is not built yet",
+)];
 
 /// Runs scenario `n` and returns its records, normalized.
 pub async fn run_scenario(n: u32) -> Result<Vec<Record>, String> {

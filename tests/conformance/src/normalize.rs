@@ -137,8 +137,8 @@ fn redact_times(v: &mut Value) {
                 .and_then(Value::as_str)
                 .is_some_and(|p| p.ends_with("/start_time") || p.ends_with("/end_time"));
             for (k, x) in m.iter_mut() {
-                let timed = matches!(k.as_str(), "start_time" | "end_time" | "timestamp")
-                    || (is_time_op && k == "value");
+                let timed =
+                    matches!(k.as_str(), "start_time" | "end_time" | "timestamp") || (is_time_op && k == "value");
                 if timed && !x.is_null() {
                     *x = Value::String("<ts>".into());
                 } else {

@@ -57,9 +57,15 @@ const FILES: &[(u32, &str)] = &[
     (1, include_str!("../reference/01_chat_model.jsonl")),
     (2, include_str!("../reference/02_prompt_model_parser.jsonl")),
     (3, include_str!("../reference/03_json_parser_partial.jsonl")),
-    (5, include_str!("../reference/05_json_parser_then_async_generator.jsonl")),
+    (
+        5,
+        include_str!("../reference/05_json_parser_then_async_generator.jsonl"),
+    ),
     (8, include_str!("../reference/08_tools_config_propagation.jsonl")),
-    (9, include_str!("../reference/09_lambda_async_and_chain_decorator.jsonl")),
+    (
+        9,
+        include_str!("../reference/09_lambda_async_and_chain_decorator.jsonl"),
+    ),
     (10, include_str!("../reference/10_custom_events.jsonl")),
     (12, include_str!("../reference/12_langgraph_stream_modes.jsonl")),
 ];
@@ -76,7 +82,10 @@ pub(crate) fn calls(n: u32) -> Vec<(String, Value)> {
     lines
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .filter(|r| r["kind"] == "call")
-        .filter(|r| r.get("file").is_none_or(|f| f.as_str().is_some_and(|f| f.starts_with(&prefix))))
+        .filter(|r| {
+            r.get("file")
+                .is_none_or(|f| f.as_str().is_some_and(|f| f.starts_with(&prefix)))
+        })
         .map(|r| (r["case"].as_str().unwrap_or_default().to_owned(), r["value"].clone()))
         .collect()
 }

@@ -99,14 +99,25 @@ fn check_nested_under_tool(case: &str, expected: &[&Value], got: &[Value]) {
         let mut g_rest = gv.clone();
         e_rest.as_object_mut().map(|m| m.remove("parent_ids"));
         g_rest.as_object_mut().map(|m| m.remove("parent_ids"));
-        assert_eq!(e_rest, g_rest, "{case}, record {i}: the same event but for its parent_ids");
+        assert_eq!(
+            e_rest, g_rest,
+            "{case}, record {i}: the same event but for its parent_ids"
+        );
         if gv["run_id"] == "run-0" {
-            assert_eq!(gv["parent_ids"], serde_json::json!([]), "{case}, record {i}: the tool is the root");
+            assert_eq!(
+                gv["parent_ids"],
+                serde_json::json!([]),
+                "{case}, record {i}: the tool is the root"
+            );
             continue;
         }
         let mut want = vec![Value::from("run-0")];
         want.extend(ev["parent_ids"].as_array().cloned().unwrap_or_default());
-        assert_eq!(gv["parent_ids"], Value::Array(want), "{case}, record {i}: nested under the tool run");
+        assert_eq!(
+            gv["parent_ids"],
+            Value::Array(want),
+            "{case}, record {i}: nested under the tool run"
+        );
         nested += 1;
     }
     assert!(nested >= 2, "{case}: the inner runs' events are there ({nested})");
@@ -114,14 +125,28 @@ fn check_nested_under_tool(case: &str, expected: &[&Value], got: &[Value]) {
 
 /// Custom payloads are delivered as dispatched, and no filter fails.
 fn check_custom_payload_delivered(case: &str, got: &[Value]) {
-    let events: Vec<&Value> = got.iter().filter(|r| r["kind"] == "event").map(|r| &r["value"]).collect();
-    assert!(got.iter().all(|r| r["kind"] != "error"), "{case}: runwright must not fail: {got:?}");
+    let events: Vec<&Value> = got
+        .iter()
+        .filter(|r| r["kind"] == "event")
+        .map(|r| &r["value"])
+        .collect();
+    assert!(
+        got.iter().all(|r| r["kind"] != "error"),
+        "{case}: runwright must not fail: {got:?}"
+    );
     let wanted = if case.ends_with("event1") { "event1" } else { "event2" };
     assert_eq!(events.len(), 1, "{case}: one custom event expected, got {events:?}");
     assert_eq!(events[0]["event"], "on_custom_event");
     assert_eq!(events[0]["name"], wanted);
-    let payload = if wanted == "event1" { serde_json::json!({"x": "hello world"}) } else { serde_json::json!(5) };
-    assert_eq!(events[0]["data"], payload, "{case}: the payload is delivered exactly as dispatched");
+    let payload = if wanted == "event1" {
+        serde_json::json!({"x": "hello world"})
+    } else {
+        serde_json::json!(5)
+    };
+    assert_eq!(
+        events[0]["data"], payload,
+        "{case}: the payload is delivered exactly as dispatched"
+    );
 }
 
 fn compare_file(stem: &str) {
@@ -199,8 +224,14 @@ conformance! {
 fn pending_scenarios_say_so_and_fail() {
     for n in ["12"] {
         let out = run_runner(n);
-        assert!(!out.status.success(), "scenario {n} is not implemented yet and must not pretend to be");
-        assert!(String::from_utf8_lossy(&out.stderr).contains("needs"), "scenario {n} says why");
+        assert!(
+            !out.status.success(),
+            "scenario {n} is not implemented yet and must not pretend to be"
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("needs"),
+            "scenario {n} says why"
+        );
     }
 }
 
@@ -215,7 +246,11 @@ fn held_out_scenarios_produce_every_case_in_order() {
             .filter(|c| c["file"].as_str().is_some_and(|f| f.starts_with(n)))
             .collect();
         let out = run_runner(n);
-        assert!(out.status.success(), "runner failed on {n}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "runner failed on {n}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let got = parse(&String::from_utf8_lossy(&out.stdout));
         let got_calls: Vec<&Value> = got.iter().filter(|r| r["kind"] == "call").collect();
         assert_eq!(got_calls.len(), want.len(), "scenario {n}: one call record per case");

@@ -38,29 +38,32 @@ fn _extract_country_names(inputs: PartialValue) -> runwright::Result<Value> {
 /// partial documents.
 fn _extract_country_names_streaming(input: ChunkStream<'_, PartialValue>) -> ChunkStream<'_, String> {
     let mut seen = HashSet::new();
-    Box::pin(input.filter_map(move |doc| {
-        let names: Vec<String> = match &doc {
-            Ok(doc) => doc
-                .get("countries")
-                .filter(|c| c.is_array())
-                .map(|countries| {
-                    countries
-                        .elements()
-                        .filter_map(|c| c.get("name").and_then(PartialValue::as_str).map(str::to_owned))
-                        .filter(|n| !n.is_empty())
-                        .collect()
+    Box::pin(
+        input
+            .filter_map(move |doc| {
+                let names: Vec<String> = match &doc {
+                    Ok(doc) => doc
+                        .get("countries")
+                        .filter(|c| c.is_array())
+                        .map(|countries| {
+                            countries
+                                .elements()
+                                .filter_map(|c| c.get("name").and_then(PartialValue::as_str).map(str::to_owned))
+                                .filter(|n| !n.is_empty())
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    Err(_) => Vec::new(),
+                };
+                let fresh: Vec<String> = names.into_iter().filter(|n| seen.insert(n.clone())).collect();
+                std::future::ready(match doc {
+                    Err(e) => Some(futures::stream::iter(vec![Err(e)])),
+                    Ok(_) if fresh.is_empty() => None,
+                    Ok(_) => Some(futures::stream::iter(fresh.into_iter().map(Ok).collect::<Vec<_>>())),
                 })
-                .unwrap_or_default(),
-            Err(_) => Vec::new(),
-        };
-        let fresh: Vec<String> = names.into_iter().filter(|n| seen.insert(n.clone())).collect();
-        std::future::ready(match doc {
-            Err(e) => Some(futures::stream::iter(vec![Err(e)])),
-            Ok(_) if fresh.is_empty() => None,
-            Ok(_) => Some(futures::stream::iter(fresh.into_iter().map(Ok).collect::<Vec<_>>())),
-        })
-    })
-    .flatten())
+            })
+            .flatten(),
+    )
 }
 
 pub(crate) async fn run_03() -> Records {
@@ -95,11 +98,17 @@ where
 }
 
 pub(crate) async fn run_04() -> Records {
-    stream_then_events(4, || model() | JsonOutputParser | Lambda::from_fn(_extract_country_names)).await
+    stream_then_events(4, || {
+        model() | JsonOutputParser | Lambda::from_fn(_extract_country_names)
+    })
+    .await
 }
 
 pub(crate) async fn run_05() -> Records {
-    stream_then_events(5, || model() | JsonOutputParser | Generator::new(_extract_country_names_streaming)).await
+    stream_then_events(5, || {
+        model() | JsonOutputParser | Generator::new(_extract_country_names_streaming)
+    })
+    .await
 }
 
 pub(crate) async fn run_07() -> Records {

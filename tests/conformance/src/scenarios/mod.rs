@@ -12,7 +12,6 @@ mod s11_stream_log;
 mod s13_errors;
 mod s14_batch_config_names;
 
-
 use crate::record::Record;
 
 pub(crate) async fn run(n: u32) -> Result<Vec<Record>, String> {

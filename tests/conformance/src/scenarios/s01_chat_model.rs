@@ -41,8 +41,8 @@ pub(crate) async fn run() -> Records {
 
     let case = "fake_list_chat.with_run_name_tags_metadata.astream_events";
     let call = calls.start(&mut out, case);
-    let model = FakeListChatModel::new(["ok"])
-        .with_config(RunConfig::new().run_name("my_model").tag("t1").metadata("m", 1));
+    let model =
+        FakeListChatModel::new(["ok"]).with_config(RunConfig::new().run_name("my_model").tag("t1").metadata("m", 1));
     events(&mut out, case, &call, &model, "hi".into()).await;
 
     let case = "fake_streaming_llm.astream";

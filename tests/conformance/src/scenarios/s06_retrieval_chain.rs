@@ -9,7 +9,8 @@ use runwright::{
 use super::common::{chunks, events, Calls};
 use crate::record::Records;
 
-const RAG_TEMPLATE: &str = "Answer the question based only on the following context:\n{context}\n\nQuestion: {question}\n";
+const RAG_TEMPLATE: &str =
+    "Answer the question based only on the following context:\n{context}\n\nQuestion: {question}\n";
 const RAG_ANSWER: &str = "Harrison worked at Kensho.";
 
 fn chain() -> impl runwright::Runnable<Input = String, Output = String> {

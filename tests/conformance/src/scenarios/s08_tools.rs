@@ -13,7 +13,9 @@ use std::sync::{Arc, LazyLock};
 
 use runwright::prompts::ChatPromptTemplate;
 use runwright::tools::ToolInput;
-use runwright::{tool, GenericFakeChatModel, Lambda, Map, Passthrough, RunConfig, RunContext, RunnableExt, StrOutputParser};
+use runwright::{
+    tool, GenericFakeChatModel, Lambda, Map, Passthrough, RunConfig, RunContext, RunnableExt, StrOutputParser,
+};
 
 use super::common::{events, Calls};
 use crate::record::Records;
@@ -110,10 +112,7 @@ pub(crate) async fn run() -> Records {
     let mut out = Records::default();
     let input = |call: &serde_json::Value| ToolInput::from(call["input"].clone());
 
-    for (case, tool) in [
-        ("bad_tool.str_input", &bad_tool),
-        ("bad_tool.dict_input", &bad_tool),
-    ] {
+    for (case, tool) in [("bad_tool.str_input", &bad_tool), ("bad_tool.dict_input", &bad_tool)] {
         let call = calls.start(&mut out, case);
         events(&mut out, case, &call, tool, input(&call)).await;
     }
@@ -131,7 +130,14 @@ pub(crate) async fn run() -> Records {
 
     let case = "summarization_tool.with_config";
     let call = calls.start(&mut out, case);
-    events(&mut out, case, &call, &special_summarization_tool_with_config, input(&call)).await;
+    events(
+        &mut out,
+        case,
+        &call,
+        &special_summarization_tool_with_config,
+        input(&call),
+    )
+    .await;
 
     let case = "bad_tool.tool_call_input";
     let call = calls.start(&mut out, case);

@@ -45,7 +45,14 @@ pub(crate) async fn run() -> Records {
 
     let case = "chain_decorator.astream_events";
     let call = calls.start(&mut out, case);
-    events(&mut out, case, &call, &Lambda::from_async(reverse_and_double_chain), word()).await;
+    events(
+        &mut out,
+        case,
+        &call,
+        &Lambda::from_async(reverse_and_double_chain),
+        word(),
+    )
+    .await;
 
     let case = "sync_lambda.astream_events";
     let call = calls.start(&mut out, case);

@@ -48,7 +48,8 @@ pub(crate) async fn run() -> Records {
     calls.start(&mut out, case);
     chunks(&mut out, case, &lambda_chain(), 1).await;
 
-    let midstream = || GenericFakeChatModel::new(["one two three four"]) | StrOutputParser | Generator::new(fail_after_two);
+    let midstream =
+        || GenericFakeChatModel::new(["one two three four"]) | StrOutputParser | Generator::new(fail_after_two);
     let case = "midstream_generator.astream";
     calls.start(&mut out, case);
     chunks(&mut out, case, &midstream(), "go".into()).await;

@@ -47,7 +47,8 @@ fn inheritance_chain() -> impl runwright::Runnable<Input = String, Output = Valu
             .metadata("inner_m", "i")
             .metadata("shared", "inner"),
     );
-    let prompt_model = ChatPromptTemplate::from_template("{q}").expect("valid template") | FakeListChatModel::new(["ok"]);
+    let prompt_model =
+        ChatPromptTemplate::from_template("{q}").expect("valid template") | FakeListChatModel::new(["ok"]);
     let par = Parallel::new()
         .branch("upper", Lambda::from_async(upper))
         .branch("prompt_model", prompt_model)
@@ -82,16 +83,28 @@ pub(crate) async fn run() -> Records {
         })
         .named("slow_add_one");
         let chain = slow_add_one | Lambda::from_fn(|x: i64| Ok(x * 2)).named("double");
-        let inputs: Vec<i64> = call["input"].as_array().into_iter().flatten().filter_map(Value::as_i64).collect();
+        let inputs: Vec<i64> = call["input"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_i64)
+            .collect();
         let results = chain.batch(inputs, config_of(&call)).await;
         match results.into_iter().collect::<runwright::Result<Vec<i64>>>() {
             Ok(v) => out.push(case, "output", to_json(&v)),
             Err(e) => out.error(case, &e),
         }
-        out.push(case, "info", json!({ "max_in_flight": max_seen.load(Ordering::SeqCst) }));
+        out.push(
+            case,
+            "info",
+            json!({ "max_in_flight": max_seen.load(Ordering::SeqCst) }),
+        );
     }
 
-    for case in ["with_config_inheritance.astream_events", "with_config_plus_call_config.astream_events"] {
+    for case in [
+        "with_config_inheritance.astream_events",
+        "with_config_plus_call_config.astream_events",
+    ] {
         let call = calls.start(&mut out, case);
         events(&mut out, case, &call, &inheritance_chain(), "hi".to_string()).await;
     }
