@@ -6,8 +6,8 @@
 //!   as LangChain's streaming `JsonOutputParser`, in linear time.
 
 pub mod json_stream;
-pub mod partial_json;
 mod model_output;
+pub mod partial_json;
 mod str_parser;
 
 pub use model_output::ModelOutput;

@@ -6,8 +6,8 @@ use futures::future::BoxFuture;
 use futures::TryStreamExt;
 
 use super::ModelOutput;
-use crate::messages::Content;
 use crate::error::Result;
+use crate::messages::Content;
 use crate::runnable::{impl_pipe_operator, ChunkStream, RunType, Runnable};
 
 /// Turns a model's output into its text, chunk by chunk (LangChain's

@@ -780,7 +780,9 @@ fn long_strings_share_storage_across_block_growth() {
 #[test]
 fn partial_values_are_cheap_to_clone_and_usable_as_chunks() {
     fn assert_value<T: crate::Value>() {}
+    fn assert_send_sync<T: Send + Sync>() {}
     assert_value::<PartialValue>();
+    assert_send_sync::<JsonStreamParser>();
     let v = PartialValue::from(json!({"a": [1, "x", null], "b": {"c": false}}));
     assert_eq!(v.len(), 2);
     assert!(v.is_object() && !v.is_empty());
