@@ -31,6 +31,7 @@ pub mod config;
 pub mod context;
 pub mod error;
 pub mod events;
+pub mod graph;
 pub mod messages;
 pub mod models;
 pub mod parsers;
@@ -47,21 +48,21 @@ pub use events::{
     dispatch_custom_event, EventData, EventFilter, EventPhase, EventStream, EventTags, LogOptions, LogStream,
     RunLogPatch, StreamEvent,
 };
-pub use runnable::{
-    passthrough, Assign, BoxRunnable, ChainFn, ChunkStream, Generator, Lambda, Parallel, Passthrough, Retry, RetryPolicy, RunStream,
-    RunType, Runnable, RunnableExt, Sequence, Steps, WithConfig, WithFallbacks,
-};
 pub use messages::{
     AIMessage, AIMessageChunk, ChunkPosition, Content, HumanMessage, InvalidToolCall, Message, SystemMessage, ToolCall,
     ToolCallChunk, ToolMessage, ToolStatus, UsageMetadata,
 };
-pub use prompts::{ChatPromptTemplate, MessageTemplate, MessagesPlaceholder, PromptTemplate, PromptValue};
 pub use models::{
     ChatModel, FakeListChatModel, FakeListLLM, FakeStreamingListLLM, FakeToolCallingChatModel, GenericFakeChatModel,
     LanguageModelInput,
 };
 pub use parsers::{JsonOutputParser, ModelOutput, StrOutputParser};
+pub use prompts::{ChatPromptTemplate, MessageTemplate, MessagesPlaceholder, PromptTemplate, PromptValue};
 pub use retrievers::{Document, InMemoryRetriever, Retriever};
+pub use runnable::{
+    passthrough, Assign, BoxRunnable, ChainFn, ChunkStream, Generator, Lambda, Parallel, Passthrough, Retry,
+    RetryPolicy, RunStream, RunType, Runnable, RunnableExt, Sequence, Steps, WithConfig, WithFallbacks,
+};
 pub use value::{Chunk, Map, Payload, Value};
 
 /// Makes a function a tool: a [`tools::Tool`] constant named after it, with

@@ -40,6 +40,8 @@ pub(crate) enum StepTag {
     Map(Arc<str>),
     /// `retry:attempt:N`.
     Retry(u32),
+    /// `graph:step:N`.
+    Graph(u32),
 }
 
 impl fmt::Display for StepTag {
@@ -48,6 +50,7 @@ impl fmt::Display for StepTag {
             StepTag::Seq(n) => write!(f, "seq:step:{n}"),
             StepTag::Map(k) => write!(f, "map:key:{k}"),
             StepTag::Retry(n) => write!(f, "retry:attempt:{n}"),
+            StepTag::Graph(n) => write!(f, "graph:step:{n}"),
         }
     }
 }
@@ -59,6 +62,19 @@ pub(crate) struct CallOpts {
     pub(crate) step: Option<StepTag>,
     pub(crate) config: Option<RunConfig>,
     pub(crate) sink: Option<Arc<EventSink>>,
+    /// What runs started directly beneath this one get: a local tag (unless
+    /// their caller gives one) and extra metadata. A graph node's body is
+    /// LangChain's untraced first step, so what it calls is `seq:step:1`.
+    pub(crate) children: Option<ChildDefaults>,
+    /// Where a graph run puts its stream-mode items (this run only).
+    pub(crate) outlet: Option<Arc<dyn std::any::Any + Send + Sync>>,
+}
+
+/// See [`CallOpts::children`].
+#[derive(Clone)]
+pub(crate) struct ChildDefaults {
+    pub(crate) step: Option<StepTag>,
+    pub(crate) metadata: Map,
 }
 
 impl CallOpts {
@@ -108,6 +124,8 @@ pub struct RunContext {
     pub(crate) sink: Option<Arc<EventSink>>,
     pub(crate) writer: Option<WriterFn>,
     recursion_limit: Option<usize>,
+    children: Option<ChildDefaults>,
+    pub(crate) outlet: Option<Arc<dyn std::any::Any + Send + Sync>>,
 }
 
 struct Empty {
@@ -175,6 +193,9 @@ impl RunContext {
         opts: CallOpts,
     ) -> Arc<RunContext> {
         let e = empty();
+        let defaults = parent.and_then(|p| p.children.as_ref());
+        let step = opts.step.or_else(|| defaults.and_then(|d| d.step.clone()));
+        let extra_meta = defaults.map(|d| &d.metadata).filter(|m| !m.is_empty());
         let (p_tags, p_meta, p_conf) = match parent {
             Some(p) => (&p.tags, &p.metadata, &p.configurable),
             None => (&e.tags, &e.map, &e.map),
@@ -198,13 +219,13 @@ impl RunContext {
                     e.name.clone()
                 }
             });
-        let (tags, metadata, configurable) = if cfgs.is_empty() {
+        let (tags, metadata, configurable) = if cfgs.is_empty() && extra_meta.is_none() {
             (p_tags.clone(), p_meta.clone(), p_conf.clone())
         } else {
             let (b, c) = (bound, call);
             (
                 merge_tags(p_tags, &cfgs),
-                merge_maps(&[b.map(|x| &x.metadata), c.map(|x| &x.metadata)], p_meta),
+                merge_maps(&[b.map(|x| &x.metadata), c.map(|x| &x.metadata), extra_meta], p_meta),
                 merge_maps(&[b.map(|x| &x.configurable), c.map(|x| &x.configurable)], p_conf),
             )
         };
@@ -222,13 +243,15 @@ impl RunContext {
             parent_ids: OnceLock::new(),
             run_type,
             name,
-            step: opts.step,
+            step,
             tags,
             metadata,
             configurable,
             sink,
             writer,
             recursion_limit,
+            children: opts.children,
+            outlet: opts.outlet,
         })
     }
 
@@ -303,22 +326,35 @@ impl fmt::Debug for RunContext {
 }
 
 /// A handle for pushing items to whoever installed a stream writer above the
-/// current run (a graph's `custom` stream mode, or a [`RunConfig::stream_writer`]).
-/// Writing with no writer installed does nothing.
+/// current run (a graph's `custom` stream mode, or a
+/// [`RunConfig::stream_writer`]). Each item is also an `on_custom_event`
+/// named `custom` of the run that wrote it, so `stream_events` shows it too.
+/// Writing with nobody listening does nothing.
 #[derive(Clone)]
-pub struct StreamWriter(Option<WriterFn>);
+pub struct StreamWriter {
+    writer: Option<WriterFn>,
+    ctx: Option<Arc<RunContext>>,
+}
 
 impl StreamWriter {
     /// Pushes one item.
     pub fn write<T: serde::Serialize + Send + Sync + 'static>(&self, item: T) {
-        if let Some(w) = &self.0 {
-            w(Payload::new(item));
+        let listening = self.ctx.as_ref().is_some_and(|c| c.is_listening());
+        if self.writer.is_none() && !listening {
+            return;
+        }
+        let payload = Payload::new(item);
+        if let Some(w) = &self.writer {
+            w(payload.clone());
+        }
+        if let Some(ctx) = self.ctx.as_ref().filter(|_| listening) {
+            ctx.emit_custom(Arc::from("custom"), payload);
         }
     }
 
     /// Whether anyone receives the items.
     pub fn is_connected(&self) -> bool {
-        self.0.is_some()
+        self.writer.is_some() || self.ctx.as_ref().is_some_and(|c| c.is_listening())
     }
 }
 
@@ -333,5 +369,9 @@ impl fmt::Debug for StreamWriter {
 /// The stream writer of the current run (a no-op writer outside any run or
 /// where none is installed).
 pub fn stream_writer() -> StreamWriter {
-    StreamWriter(current().and_then(|c| c.writer.clone()))
+    let ctx = current();
+    StreamWriter {
+        writer: ctx.as_ref().and_then(|c| c.writer.clone()),
+        ctx,
+    }
 }

@@ -48,6 +48,13 @@ pub struct EventTags {
 }
 
 impl EventTags {
+    pub(crate) fn empty() -> Self {
+        EventTags {
+            local: None,
+            inherited: Arc::from(Vec::new()),
+        }
+    }
+
     /// The tags in order.
     pub fn iter(&self) -> impl Iterator<Item = Cow<'_, str>> + '_ {
         self.local
@@ -314,7 +321,7 @@ impl RunContext {
         });
     }
 
-    fn emit_custom(&self, name: Arc<str>, payload: Payload) {
+    pub(crate) fn emit_custom(&self, name: Arc<str>, payload: Payload) {
         let Some(sink) = &self.sink else { return };
         sink.push(StreamEvent {
             phase: EventPhase::Custom,

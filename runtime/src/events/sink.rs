@@ -61,6 +61,14 @@ impl EventSink {
         self.enqueue(Ok(event));
     }
 
+    /// Queues an event for this sink only: not filtered, not forwarded to
+    /// enclosing sinks (a graph's stream-mode items).
+    pub(crate) fn push_local(&self, event: StreamEvent) {
+        if !self.closed.load(Ordering::Relaxed) {
+            self.enqueue(Ok(event));
+        }
+    }
+
     /// Queues the error that ends the stream (never filtered).
     pub(crate) fn push_error(&self, error: Error) {
         self.enqueue(Err(error));

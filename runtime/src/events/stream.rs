@@ -47,12 +47,22 @@ impl<'a> EventStream<'a> {
     ) -> Self {
         let outer = current().and_then(|c| c.sink.clone());
         let sink = Arc::new(EventSink::new(filter, outer));
-        let root_input = Some(Payload::new(input.clone()));
         let opts = CallOpts {
             config,
             sink: Some(sink.clone()),
-            step: None,
+            ..Default::default()
         };
+        Self::with_sink(runnable, input, sink, opts)
+    }
+
+    /// Drives a root run whose events go to `sink` (which `opts` installs).
+    pub(crate) fn with_sink<R: Runnable + ?Sized>(
+        runnable: &'a R,
+        input: R::Input,
+        sink: Arc<EventSink>,
+        opts: CallOpts,
+    ) -> Self {
+        let root_input = Some(Payload::new(input.clone()));
         let mut root = RunStream::new(runnable, Source::Value(input), opts);
         let errors = sink.clone();
         let driver = async move {

@@ -59,6 +59,10 @@ impl<I: Value, O: Value> Runnable for BoxRunnable<I, O> {
         self.0.streams_after_run()
     }
 
+    fn emits_own_chunks(&self) -> bool {
+        self.0.emits_own_chunks()
+    }
+
     fn split_after_run(&self, output: Self::Output) -> Vec<Self::Output> {
         self.0.split_after_run(output)
     }

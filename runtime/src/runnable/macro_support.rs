@@ -35,6 +35,7 @@ pub trait IntoRunResult {
     fn into_run_result(self) -> Result<Self::Ok>;
 }
 
+#[diagnostic::do_not_recommend]
 impl<T, E: std::error::Error + Send + Sync + 'static> IntoRunResult for std::result::Result<T, E> {
     type Ok = T;
     fn into_run_result(self) -> Result<T> {
@@ -116,6 +117,9 @@ pub fn step<M, T: IntoStep<M>>(t: T) -> T::Step {
 )]
 pub trait Fits<In>: Into<In> {}
 
+// Not recommended: a failure then names `Fits` (the two step types) rather
+// than the `From` impl `Into` would need.
+#[diagnostic::do_not_recommend]
 impl<O: Into<In>, In> Fits<In> for O {}
 
 /// The first step of a `chain!`.

@@ -155,6 +155,13 @@ pub trait Runnable: Send + Sync {
         None
     }
 
+    /// Whether the step reports its streamed chunks itself (as a chat
+    /// model's tokens, or a graph's updates) instead of the run mechanism
+    /// emitting each output chunk as a stream event.
+    fn emits_own_chunks(&self) -> bool {
+        matches!(self.run_type(), RunType::ChatModel | RunType::Llm)
+    }
+
     /// Whether streaming this step means: run it whole (its run starts and
     /// ends), then yield its output cut into the pieces
     /// [`split_after_run`](Self::split_after_run) gives, outside the run.

@@ -247,7 +247,7 @@ impl<'a, R: Runnable + ?Sized> RunStream<'a, R> {
                 // Models report their own chunks as tokens
                 // (on_chat_model_stream / on_llm_stream), never as generic
                 // stream events.
-                if !matches!(ctx.run_type, RunType::ChatModel | RunType::Llm) {
+                if !self.runnable.emits_own_chunks() {
                     ctx.emit(EventPhase::Stream, EventData::with_chunk(Payload::new(copy.clone())));
                 }
                 match self.acc.as_mut() {

@@ -66,6 +66,10 @@ impl<R: Runnable> Runnable for WithConfig<R> {
         self.inner.streams_after_run()
     }
 
+    fn emits_own_chunks(&self) -> bool {
+        self.inner.emits_own_chunks()
+    }
+
     fn split_after_run(&self, output: Self::Output) -> Vec<Self::Output> {
         self.inner.split_after_run(output)
     }

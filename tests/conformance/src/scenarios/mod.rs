@@ -9,6 +9,7 @@ mod s08_tools;
 mod s09_lambdas;
 mod s10_custom_events;
 mod s11_stream_log;
+pub(crate) mod s12_graph;
 mod s13_errors;
 mod s14_batch_config_names;
 

@@ -1,0 +1,197 @@
+//! LangGraph's stream modes: [`StreamMode`] and [`GraphStream`].
+
+use std::collections::HashSet;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures::Stream;
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value as Json};
+
+use super::{CompiledGraph, Outlet};
+use crate::config::RunConfig;
+use crate::context::{current, CallOpts};
+use crate::error::Result;
+use crate::events::sink::EventSink;
+use crate::events::{EventData, EventFilter, EventPhase, EventStream, EventTags, StreamEvent};
+use crate::runnable::RunType;
+use crate::value::{Payload, Value};
+
+/// What a graph stream reports (LangGraph's `stream_mode`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StreamMode {
+    /// The whole state: after the input, then after each step.
+    Values,
+    /// Each node's update, as `{node: update}`.
+    Updates,
+    /// Every chat-model token produced at any depth inside a node, as
+    /// `[chunk, metadata]` (the metadata names the node and the step).
+    Messages,
+    /// Whatever nodes and tools write with [`stream_writer`](crate::stream_writer).
+    Custom,
+    /// `task` and `task_result` records of each node run.
+    Debug,
+}
+
+impl StreamMode {
+    /// The mode's LangGraph name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamMode::Values => "values",
+            StreamMode::Updates => "updates",
+            StreamMode::Messages => "messages",
+            StreamMode::Custom => "custom",
+            StreamMode::Debug => "debug",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<StreamMode> {
+        Some(match name {
+            "values" => StreamMode::Values,
+            "updates" => StreamMode::Updates,
+            "messages" => StreamMode::Messages,
+            "custom" => StreamMode::Custom,
+            "debug" => StreamMode::Debug,
+            _ => return None,
+        })
+    }
+}
+
+/// An item a graph run puts in its own queue (never forwarded to enclosing
+/// listeners): a custom-phase event named after its mode.
+pub(crate) fn local_item(mode: &'static str, payload: Json) -> StreamEvent {
+    StreamEvent {
+        phase: EventPhase::Custom,
+        run_type: RunType::Chain,
+        name: Arc::from(mode),
+        run_id: uuid::Uuid::nil(),
+        parent_ids: Arc::from(Vec::new()),
+        tags: EventTags::empty(),
+        metadata: Arc::new(crate::value::Map::new()),
+        data: EventData {
+            custom: Some(Payload::new(payload)),
+            ..Default::default()
+        },
+    }
+}
+
+/// The stream [`CompiledGraph::stream_modes`] returns: `(mode, payload)`
+/// items in the order they happened. Dropping it cancels the run.
+#[must_use = "streams do nothing unless polled"]
+pub struct GraphStream<'a> {
+    events: EventStream<'a>,
+    messages: bool,
+    streamed_ids: HashSet<String>,
+}
+
+impl<S> CompiledGraph<S>
+where
+    S: Value + DeserializeOwned,
+{
+    /// Runs the graph, streaming the items of `modes` (LangGraph's
+    /// `graph.astream(input, stream_mode=[...])`).
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use serde::{Deserialize, Serialize};
+    /// use serde_json::json;
+    /// use runwright::graph::{StateGraph, StreamMode, END, START};
+    ///
+    /// #[derive(Clone, Serialize, Deserialize)]
+    /// struct State { x: i64 }
+    /// impl runwright::Chunk for State {}
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> runwright::Result<()> {
+    /// let graph = StateGraph::<State>::new()
+    ///     .add_node("inc", |s: State| async move {
+    ///         runwright::stream_writer().write(json!({"seen": s.x}));
+    ///         Ok(json!({"x": s.x + 1}))
+    ///     })
+    ///     .add_edge(START, "inc")
+    ///     .add_edge("inc", END)
+    ///     .compile()?;
+    /// let items: Vec<_> = graph
+    ///     .stream_modes(State { x: 1 }, &[StreamMode::Updates, StreamMode::Custom], runwright::RunConfig::new())
+    ///     .try_collect()
+    ///     .await?;
+    /// assert_eq!(items[0], (StreamMode::Custom, json!({"seen": 1})));
+    /// assert_eq!(items[1], (StreamMode::Updates, json!({"inc": {"x": 2}})));
+    /// # Ok(()) }
+    /// ```
+    pub fn stream_modes(&self, input: S, modes: &[StreamMode], config: RunConfig) -> GraphStream<'_> {
+        let messages = modes.contains(&StreamMode::Messages);
+        // The run's own queue sees chat-model events (for `messages`) and the
+        // local mode items; everything still reaches enclosing listeners.
+        let filter = if messages {
+            EventFilter::new().include_types(["chat_model"])
+        } else {
+            EventFilter::new().include_types(Vec::<String>::new())
+        };
+        let outer = current().and_then(|c| c.sink.clone());
+        let sink = Arc::new(EventSink::new(filter, outer));
+        let outlet = Arc::new(Outlet {
+            modes: modes.to_vec(),
+            sink: sink.clone(),
+        });
+        let mut config = config;
+        if modes.contains(&StreamMode::Custom) {
+            let o = outlet.clone();
+            config = config.stream_writer(move |p: Payload| o.push(StreamMode::Custom, p.to_json()));
+        }
+        let opts = CallOpts {
+            config: Some(config),
+            sink: Some(sink.clone()),
+            outlet: Some(outlet),
+            ..Default::default()
+        };
+        GraphStream {
+            events: EventStream::with_sink(self, input, sink, opts),
+            messages,
+            streamed_ids: HashSet::new(),
+        }
+    }
+
+    /// [`stream_modes`](Self::stream_modes) with one mode, yielding its
+    /// payloads alone.
+    pub fn stream_mode(&self, input: S, mode: StreamMode) -> impl Stream<Item = Result<Json>> + Send + '_ {
+        futures::StreamExt::map(self.stream_modes(input, &[mode], RunConfig::new()), |i| i.map(|(_, p)| p))
+    }
+}
+
+impl GraphStream<'_> {
+    fn translate(&mut self, ev: StreamEvent) -> Option<(StreamMode, Json)> {
+        if ev.phase == EventPhase::Custom && ev.run_id.is_nil() {
+            let payload = ev.data.custom.as_ref().map(Payload::to_json).unwrap_or(Json::Null);
+            return StreamMode::from_name(&ev.name).map(|m| (m, payload));
+        }
+        if self.messages && ev.phase == EventPhase::Stream && ev.run_type == RunType::ChatModel {
+            let chunk = ev.data.chunk.as_ref()?.to_json();
+            if let Some(id) = chunk.get("id").and_then(Json::as_str) {
+                self.streamed_ids.insert(id.to_owned());
+            }
+            return Some((StreamMode::Messages, json!([chunk, &*ev.metadata])));
+        }
+        None
+    }
+}
+
+impl Stream for GraphStream<'_> {
+    type Item = Result<(StreamMode, Json)>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        loop {
+            match Pin::new(&mut self.events).poll_next(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
+                Poll::Ready(Some(Ok(ev))) => {
+                    if let Some(item) = self.translate(ev) {
+                        return Poll::Ready(Some(Ok(item)));
+                    }
+                }
+            }
+        }
+    }
+}

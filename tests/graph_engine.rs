@@ -1,0 +1,184 @@
+//! The graph engine: supersteps, reducers, stream modes, the recursion
+//! limit, deterministic merges of concurrent nodes, and cancellation.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::{StreamExt, TryStreamExt};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use runwright::graph::{Reducer, StateGraph, StreamMode, END, START};
+use runwright::{ErrorKind, GenericFakeChatModel, RunConfig, RunnableExt};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Counter {
+    x: i64,
+    #[serde(default)]
+    log: Vec<String>,
+}
+impl runwright::Chunk for Counter {}
+
+#[tokio::test]
+async fn a_node_that_loops_forever_hits_the_recursion_limit_naming_it() {
+    let graph = StateGraph::<Counter>::new()
+        .add_sync_node("again", |s: Counter| Ok(json!({"x": s.x + 1})))
+        .add_edge(START, "again")
+        .add_conditional_edges("again", |_: &Counter| "again")
+        .compile()
+        .unwrap();
+    let err = graph
+        .invoke_with(Counter { x: 0, log: vec![] }, RunConfig::new().recursion_limit(7))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::RecursionLimit);
+    assert!(err.message().contains("recursion limit of 7"), "{err}");
+    assert!(err.message().contains("again"), "names the last nodes: {err}");
+    let default = graph.invoke(Counter { x: 0, log: vec![] }).await.unwrap_err();
+    assert!(default.message().contains("recursion limit of 25"), "{default}");
+}
+
+#[tokio::test]
+async fn concurrent_nodes_merge_their_updates_in_a_fixed_order() {
+    // Three nodes in one superstep, finishing in an order that varies with
+    // their sleeps; the append reducer shows the order updates are applied.
+    let graph = StateGraph::<Counter>::new()
+        .reducer("log", Reducer::Append)
+        .add_node("a", |_: Counter| async {
+            tokio::time::sleep(Duration::from_millis(3)).await;
+            Ok(json!({"log": ["a"]}))
+        })
+        .add_node("b", |_: Counter| async { Ok(json!({"log": ["b"]})) })
+        .add_node("c", |_: Counter| async {
+            tokio::task::yield_now().await;
+            Ok(json!({"log": ["c"], "x": 1}))
+        })
+        .add_edge(START, "a")
+        .add_edge(START, "b")
+        .add_edge(START, "c")
+        .add_edge("a", END)
+        .compile()
+        .unwrap();
+    for _ in 0..100 {
+        let out = graph.invoke(Counter { x: 0, log: vec![] }).await.unwrap();
+        assert_eq!(out.log, ["a", "b", "c"]);
+        assert_eq!(out.x, 1);
+    }
+}
+
+#[tokio::test]
+async fn dropping_the_graph_stream_cancels_the_running_node() {
+    let started = Arc::new(AtomicBool::new(false));
+    let dropped = Arc::new(AtomicBool::new(false));
+    let polls = Arc::new(AtomicUsize::new(0));
+    struct OnDrop(Arc<AtomicBool>);
+    impl Drop for OnDrop {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+    let (st, dr, po) = (started.clone(), dropped.clone(), polls.clone());
+    let graph = StateGraph::<Counter>::new()
+        .add_node("forever", move |_: Counter| {
+            let (st, dr, po) = (st.clone(), dr.clone(), po.clone());
+            async move {
+                let _guard = OnDrop(dr);
+                st.store(true, Ordering::SeqCst);
+                loop {
+                    po.fetch_add(1, Ordering::SeqCst);
+                    runwright::stream_writer().write(json!({"tick": 1}));
+                    tokio::task::yield_now().await;
+                }
+                #[allow(unreachable_code)]
+                Ok(json!({}))
+            }
+        })
+        .add_edge(START, "forever")
+        .compile()
+        .unwrap();
+    let mut s = graph.stream_modes(Counter { x: 0, log: vec![] }, &[StreamMode::Custom], RunConfig::new());
+    for _ in 0..3 {
+        assert!(matches!(s.next().await, Some(Ok((StreamMode::Custom, _)))));
+    }
+    assert!(started.load(Ordering::SeqCst));
+    drop(s);
+    assert!(dropped.load(Ordering::SeqCst), "the node's future was dropped with the stream");
+    let after = polls.load(Ordering::SeqCst);
+    tokio::task::yield_now().await;
+    assert_eq!(polls.load(Ordering::SeqCst), after, "nothing polls the node any more");
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Chat {
+    messages: Vec<serde_json::Value>,
+}
+impl runwright::Chunk for Chat {}
+
+#[tokio::test]
+async fn messages_mode_streams_tokens_of_a_model_deep_inside_a_node() {
+    let model = Arc::new(GenericFakeChatModel::new(["hello there"]));
+    let inner = runwright::Lambda::from_async(move |q: String| {
+        let model = model.clone();
+        async move { Ok(model.invoke(q.into()).await?.text().into_owned()) }
+    });
+    let inner = Arc::new(inner);
+    let graph = StateGraph::<Chat>::new()
+        .reducer("messages", Reducer::AddMessages)
+        .add_node("talk", move |_: Chat| {
+            let inner = inner.clone();
+            async move {
+                let answer = inner.invoke("hi".into()).await?;
+                Ok(json!({"messages": [{"role": "assistant", "content": answer}]}))
+            }
+        })
+        .add_edge(START, "talk")
+        .add_edge("talk", END)
+        .compile()
+        .unwrap();
+    let items: Vec<(StreamMode, serde_json::Value)> = graph
+        .stream_modes(
+            Chat {
+                messages: vec![json!({"role": "user", "content": "hi"})],
+            },
+            &[StreamMode::Messages, StreamMode::Values],
+            RunConfig::new(),
+        )
+        .try_collect()
+        .await
+        .unwrap();
+    let tokens: Vec<&serde_json::Value> = items.iter().filter(|(m, _)| *m == StreamMode::Messages).map(|(_, p)| p).collect();
+    assert_eq!(tokens.len(), 3);
+    assert_eq!(tokens[0][0]["content"], "hello");
+    assert_eq!(tokens[0][1]["langgraph_node"], "talk");
+    assert_eq!(tokens[0][1]["langgraph_step"], 1);
+    let last = &items.last().unwrap().1;
+    assert_eq!(last["messages"].as_array().unwrap().len(), 2);
+    assert_eq!(last["messages"][1]["type"], "AIMessage");
+}
+
+#[tokio::test]
+async fn invalid_graphs_are_refused_with_every_problem_named() {
+    let err = StateGraph::<Counter>::new()
+        .add_sync_node("a", |_| Ok(json!({})))
+        .add_sync_node("a", |_| Ok(json!({})))
+        .add_edge("a", "nowhere")
+        .compile()
+        .err()
+        .unwrap();
+    let msg = err.to_string();
+    assert!(msg.contains("added twice"), "{msg}");
+    assert!(msg.contains("`nowhere`"), "{msg}");
+    assert!(msg.contains("START"), "{msg}");
+}
+
+#[tokio::test]
+async fn a_node_returning_a_non_object_update_fails_naming_the_node() {
+    let graph = StateGraph::<Counter>::new()
+        .add_sync_node("bad", |_| Ok(json!([1, 2])))
+        .add_edge(START, "bad")
+        .compile()
+        .unwrap();
+    let err = graph.invoke(Counter { x: 0, log: vec![] }).await.unwrap_err();
+    assert!(err.to_string().contains("node `bad`"), "{err}");
+}
