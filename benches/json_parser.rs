@@ -10,11 +10,20 @@
 //!
 //! Bench ids: `json_parser/<size>_<n>char` (for example `20KB_1char`), with
 //! the number of input chunks as the declared throughput.
+//!
+//! `cargo bench --bench json_parser -- --doubling [SECONDS]` skips criterion
+//! and measures how the time per document grows with its size: passes over
+//! the 10, 20 and 40 KB documents (1- and 16-char chunks) are interleaved
+//! round-robin for SECONDS (default 4), so background load hits every size
+//! alike, and the fastest and median pass of each are printed as one JSON
+//! object with the time ratios per doubling.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{black_box, criterion_group, Criterion, Throughput};
 use runwright::parsers::json_stream::JsonStreamParser;
+use serde_json::json;
 use sha2::{Digest, Sha256};
 
 /// Target size in KB, serialized bytes, and sha256 of each document
@@ -121,5 +130,61 @@ fn json_parser(c: &mut Criterion) {
     g.finish();
 }
 
+/// The `--doubling` measurement (see the module docs).
+fn doubling(seconds: f64) {
+    let docs: Vec<(usize, String)> = DOCS.iter().map(|&(kb, ..)| (kb, make_doc(kb * 1024))).collect();
+    let cases: Vec<(usize, usize, Vec<&str>)> = [1usize, 16]
+        .iter()
+        .flat_map(|&size| docs.iter().map(move |(kb, doc)| (size, *kb, split(doc, size))))
+        .collect();
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); cases.len()];
+    let start = Instant::now();
+    while start.elapsed().as_secs_f64() < seconds || times[0].len() < 5 {
+        for (i, (_, _, chunks)) in cases.iter().enumerate() {
+            let t = Instant::now();
+            black_box(pass(black_box(chunks)));
+            times[i].push(t.elapsed().as_secs_f64());
+        }
+    }
+    let mut out = BTreeMap::new();
+    for size in [1usize, 16] {
+        let stat = |kb: usize, f: &dyn Fn(&mut Vec<f64>) -> f64| {
+            let i = cases.iter().position(|c| c.0 == size && c.1 == kb).expect("case");
+            f(&mut times[i].clone())
+        };
+        let min = |v: &mut Vec<f64>| v.iter().copied().fold(f64::INFINITY, f64::min);
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let ratios = |f: &dyn Fn(&mut Vec<f64>) -> f64| {
+            let (a, b, c) = (stat(10, f), stat(20, f), stat(40, f));
+            json!({ "10KB->20KB": b / a, "20KB->40KB": c / b })
+        };
+        out.insert(
+            format!("{size}char"),
+            json!({
+                "fastest_s": { "10KB": stat(10, &min), "20KB": stat(20, &min), "40KB": stat(40, &min) },
+                "median_s": { "10KB": stat(10, &median), "20KB": stat(20, &median), "40KB": stat(40, &median) },
+                "ratio_fastest": ratios(&min),
+                "ratio_median": ratios(&median),
+            }),
+        );
+    }
+    out.insert("rounds".into(), json!(times[0].len()));
+    println!("{}", serde_json::to_string(&out).expect("JSON"));
+}
+
 criterion_group!(benches, json_parser);
-criterion_main!(benches);
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--doubling") {
+        let seconds = args.get(i + 1).and_then(|s| s.parse().ok()).unwrap_or(4.0);
+        doubling(seconds);
+        return;
+    }
+    // What criterion_main! expands to.
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

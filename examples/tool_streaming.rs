@@ -61,7 +61,11 @@ where
                 println!("{} started (run {})", event.name, event.run_id);
             }
             "on_chat_model_stream" => {
-                let token = event.data.chunk.as_ref().and_then(|c| c.downcast_ref::<AIMessageChunk>());
+                let token = event
+                    .data
+                    .chunk
+                    .as_ref()
+                    .and_then(|c| c.downcast_ref::<AIMessageChunk>());
                 let under_tool = tool_run.is_some_and(|t| event.parent_ids.first() == Some(&t));
                 println!(
                     "  token {:<10} from {} (nested under the tool: {under_tool})",

@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use futures::{StreamExt, TryStreamExt};
+use runwright_recorder::assert_events_snapshot;
 use runwright::{
     Assign, ChunkStream, EventPhase, Generator, Lambda, Map, Parallel, Passthrough, RunConfig, RunnableExt,
 };
@@ -15,40 +16,15 @@ fn dotted<'a>(input: ChunkStream<'a, String>) -> ChunkStream<'a, String> {
     Box::pin(input.map_ok(|s| format!("{s}.")))
 }
 
+/// The snapshot (`snapshots/runtime_streaming_rules__each_chunk_...snap`)
+/// shows rule 3: each step starts when its predecessor yields its first
+/// chunk; each chunk goes source -> upper -> dotted -> root
+/// (`"a"`, `"A"`, `"A."`, `"A."`) before the next one is made; the ends come
+/// in step order, the root's last.
 #[tokio::test]
 async fn each_chunk_travels_the_whole_pipeline_and_steps_start_lazily() {
     let chain = letters("source", 3).pipe(upper()) | Generator::new(dotted);
-    let events = events_of(chain.stream_events("go".into())).await;
-    let step_chunks = [
-        "on_chain_stream:source #1 parents=[0] tags=[\"seq:step:1\"]",
-        "on_chain_stream:upper #2 parents=[0] tags=[\"seq:step:2\"]",
-        "on_chain_stream:dotted #3 parents=[0] tags=[\"seq:step:3\"]",
-        "on_chain_stream:RunnableSequence #0 parents=[] tags=[]",
-    ];
-    let mut expected = vec![
-        "on_chain_start:RunnableSequence #0 parents=[] tags=[]",
-        "on_chain_start:source #1 parents=[0] tags=[\"seq:step:1\"]",
-        step_chunks[0],
-        "on_chain_start:upper #2 parents=[0] tags=[\"seq:step:2\"]",
-        step_chunks[1],
-        "on_chain_start:dotted #3 parents=[0] tags=[\"seq:step:3\"]",
-        step_chunks[2],
-        step_chunks[3],
-    ];
-    expected.extend(step_chunks);
-    expected.extend(step_chunks);
-    expected.extend([
-        "on_chain_end:source #1 parents=[0] tags=[\"seq:step:1\"]",
-        "on_chain_end:upper #2 parents=[0] tags=[\"seq:step:2\"]",
-        "on_chain_end:dotted #3 parents=[0] tags=[\"seq:step:3\"]",
-        "on_chain_end:RunnableSequence #0 parents=[] tags=[]",
-    ]);
-    assert_eq!(tree(&events), expected);
-    assert_eq!(chunks_of(&events, "dotted"), [json!("A."), json!("B."), json!("C.")]);
-    assert_eq!(
-        chunks_of(&events, "RunnableSequence"),
-        [json!("A."), json!("B."), json!("C.")]
-    );
+    assert_events_snapshot!(chain.stream_events("go".into()));
 }
 
 #[tokio::test]

@@ -15,7 +15,8 @@ pub(crate) struct Ctxt {
 impl Ctxt {
     /// An error spanned at `tokens` (the user's, so the IDE underlines them).
     pub(crate) fn error_spanned_by<T: ToTokens, M: Display>(&mut self, tokens: T, message: M) {
-        self.errors.push(syn::Error::new_spanned(tokens.into_token_stream(), message));
+        self.errors
+            .push(syn::Error::new_spanned(tokens.into_token_stream(), message));
     }
 
     /// An error at a span.

@@ -51,7 +51,8 @@ fn sort_attrs(attrs: &[Attribute]) -> Attrs<'_> {
 fn inner_fn(item: &ItemFn, rest: Vec<Attribute>) -> ItemFn {
     let mut f = item.clone();
     f.attrs = rest;
-    f.attrs.push(syn::parse_quote!(#[allow(clippy::too_many_arguments, clippy::needless_pass_by_value)]));
+    f.attrs
+        .push(syn::parse_quote!(#[allow(clippy::too_many_arguments, clippy::needless_pass_by_value)]));
     f.vis = Visibility::Inherited;
     f
 }
@@ -62,21 +63,39 @@ fn output(ret: &Ret, call: TokenStream) -> (TokenStream, TokenStream) {
     match ret {
         Ret::Unit => (quote!(()), quote!(::core::result::Result::Ok(#call))),
         Ret::Plain(ty) => (ty.to_token_stream(), quote!(::core::result::Result::Ok(#call))),
-        Ret::Result(ty) => (
-            quote_spanned!(ty.span()=> <#ty as ::runwright::__private::IntoRunResult>::Ok),
-            quote_spanned!(ty.span()=> ::runwright::__private::IntoRunResult::into_run_result(#call)),
-        ),
+        Ret::Result(ty) => {
+            // The value is bound to a name spanned at the return type, so an
+            // error type that does not fit is reported there, once.
+            let value = quote_spanned!(ty.span()=> __rw_returned);
+            let convert = quote_spanned!(ty.span()=> ::runwright::__private::IntoRunResult::into_run_result(#value));
+            (
+                result_ok_type(ty),
+                quote! {{
+                    let #value: #ty = #call;
+                    #convert
+                }},
+            )
+        }
     }
 }
 
+/// The `T` of `Result<T, E>` (or of an alias `Result<T>`), written out: a
+/// projection `<Result<T, E> as IntoRunResult>::Ok` would name `E` in the
+/// public impl, and a private error type would then leak. A `Result` alias
+/// without arguments falls back to the projection.
+fn result_ok_type(ty: &Type) -> TokenStream {
+    if let Type::Path(p) = ty {
+        if let Some(syn::PathArguments::AngleBracketed(args)) = p.path.segments.last().map(|s| &s.arguments) {
+            if let Some(syn::GenericArgument::Type(ok)) = args.args.first() {
+                return ok.to_token_stream();
+            }
+        }
+    }
+    quote_spanned!(ty.span()=> <#ty as ::runwright::__private::IntoRunResult>::Ok)
+}
+
 /// The constant and its hidden type, shared by both attributes.
-fn constant(
-    item: &ItemFn,
-    attrs: &Attrs<'_>,
-    hidden: &Ident,
-    ty: TokenStream,
-    value: TokenStream,
-) -> TokenStream {
+fn constant(item: &ItemFn, attrs: &Attrs<'_>, hidden: &Ident, ty: TokenStream, value: TokenStream) -> TokenStream {
     let vis = &item.vis;
     let ident = &item.sig.ident;
     let cfgs = &attrs.cfgs;
@@ -135,7 +154,10 @@ pub(crate) fn expand_tool(def: &ToolDef) -> TokenStream {
         .iter()
         .any(|p| matches!(p.kind, ParamKind::ContextRef | ParamKind::ContextArc));
     let (get_ctx, check_ctx) = if needs_ctx {
-        (quote!(let __rw_ctx = __rw_args.context();), quote!(let __rw_ctx = __rw_ctx?;))
+        (
+            quote!(let __rw_ctx = __rw_args.context();),
+            quote!(let __rw_ctx = __rw_ctx?;),
+        )
     } else {
         (quote!(), quote!())
     };
@@ -152,7 +174,8 @@ pub(crate) fn expand_tool(def: &ToolDef) -> TokenStream {
         Ret::Unit => quote!(),
         Ret::Plain(ty) => quote_spanned!(ty.span()=> ::runwright::__private::assert_tool_output::<#ty>();),
         Ret::Result(ty) => {
-            quote_spanned!(ty.span()=> ::runwright::__private::assert_tool_output::<<#ty as ::runwright::__private::IntoRunResult>::Ok>();)
+            let ok = result_ok_type(ty);
+            quote_spanned!(ty.span()=> ::runwright::__private::assert_tool_output::<#ok>();)
         }
     };
     let handle = match &def.handle_errors {
@@ -225,7 +248,8 @@ pub(crate) fn expand_chain_fn(def: &ChainFnDef) -> TokenStream {
         Ret::Unit => quote!(),
         Ret::Plain(ty) => quote_spanned!(ty.span()=> ::runwright::__private::assert_chain_output::<#ty>();),
         Ret::Result(ty) => {
-            quote_spanned!(ty.span()=> ::runwright::__private::assert_chain_output::<<#ty as ::runwright::__private::IntoRunResult>::Ok>();)
+            let ok = result_ok_type(ty);
+            quote_spanned!(ty.span()=> ::runwright::__private::assert_chain_output::<#ok>();)
         }
     };
     let cfgs = &attrs.cfgs;
@@ -308,11 +332,19 @@ fn expand_single(step: &Step, input: Input<'_>) -> TokenStream {
     match (step, input) {
         (Step::Expr(e, s), _) => quote_spanned!(s.first=> ::runwright::__private::step(#e)),
         (Step::Closure(c, is_async, _), Input::Free) => {
-            let f = if *is_async { quote!(closure_async) } else { quote!(closure) };
+            let f = if *is_async {
+                quote!(closure_async)
+            } else {
+                quote!(closure)
+            };
             quote!(::runwright::__private::#f(#c))
         }
         (Step::Closure(c, is_async, _), Input::LikeMap(m)) => {
-            let f = if *is_async { quote!(closure_async_like) } else { quote!(closure_like) };
+            let f = if *is_async {
+                quote!(closure_async_like)
+            } else {
+                quote!(closure_like)
+            };
             quote!(::runwright::__private::#f(&#m, #c))
         }
         (Step::Map(m, _), Input::Free) => expand_map(m, quote!(::runwright::__private::Parallel::new())),
@@ -328,6 +360,15 @@ fn parens_at(span: Span, inner: TokenStream) -> Group {
     g
 }
 
+/// `expr` as an expression whose span runs from `from` to `to`
+/// (`identity(expr)` with the path at `from` and the parentheses at `to`):
+/// rustc blames a failed bound on this argument, and underlines both steps.
+fn joint_span(from: Span, to: Span, expr: TokenStream) -> TokenStream {
+    let identity = quote_spanned!(from=> ::core::convert::identity);
+    let args = parens_at(to, expr);
+    quote!(#identity #args)
+}
+
 /// `prev | next`: appends `next` to `__rw_seq`.
 fn expand_joint(prev: &Step, next: &Step) -> TokenStream {
     let StepSpan { first: prev_first, .. } = prev.span();
@@ -338,9 +379,10 @@ fn expand_joint(prev: &Step, next: &Step) -> TokenStream {
     match next {
         Step::Expr(e, _) => {
             let pipe = quote_spanned!(prev_first=> ::runwright::__private::pipe);
+            let seq = joint_span(prev_first, next_last, quote!(__rw_seq));
             let step = quote_spanned!(next_first=> ::runwright::__private::step);
             let step_args = parens_at(next_last, e.to_token_stream());
-            let args = parens_at(next_last, quote!(__rw_seq, #step #step_args));
+            let args = parens_at(next_last, quote!(#seq, #step #step_args));
             quote!(let __rw_seq = #pipe #args;)
         }
         Step::Closure(c, is_async, _) => {
@@ -350,7 +392,8 @@ fn expand_joint(prev: &Step, next: &Step) -> TokenStream {
         Step::Map(m, _) => {
             let map = expand_map(m, quote!(::runwright::__private::map_after(&__rw_seq)));
             let pipe = quote_spanned!(prev_first=> ::runwright::__private::pipe);
-            let args = parens_at(next_last, quote!(__rw_seq, __rw_next));
+            let seq = joint_span(prev_first, next_last, quote!(__rw_seq));
+            let args = parens_at(next_last, quote!(#seq, __rw_next));
             quote! {
                 let __rw_next = #map;
                 let __rw_seq = #pipe #args;
@@ -369,7 +412,11 @@ fn expand_map(m: &MapLit, base: TokenStream) -> TokenStream {
             quote!(let #map = #branch #args;)
         }
         [Step::Closure(c, is_async, _)] => {
-            let f = if *is_async { quote!(branch_async) } else { quote!(branch_fn) };
+            let f = if *is_async {
+                quote!(branch_async)
+            } else {
+                quote!(branch_fn)
+            };
             quote!(let #map = ::runwright::__private::#f(#map, #key, #c);)
         }
         steps => {
@@ -415,10 +462,17 @@ mod tests {
         assert!(out.contains(
             "pub const get_weather : :: runwright :: __private :: Tool < __rw_tool_get_weather > = :: runwright :: __private :: Tool :: new (__rw_tool_get_weather) . handle_errors () ;"
         ), "{out}");
-        assert!(out.contains("ToolSpec :: builder (\"weather\" , \"Weather.\")"), "{out}");
-        assert!(out.contains(". arg :: < String > (\"city\" , :: core :: option :: Option :: Some (\"the city\"))"), "{out}");
+        assert!(
+            out.contains("ToolSpec :: builder (\"weather\" , \"Weather.\")"),
+            "{out}"
+        );
+        assert!(
+            out.contains(". arg :: < String > (\"city\" , :: core :: option :: Option :: Some (\"the city\"))"),
+            "{out}"
+        );
         assert!(out.contains("get_weather (city , & * __rw_ctx) . await"), "{out}");
-        assert!(out.contains("IntoRunResult > :: Ok"), "{out}");
+        assert!(out.contains("type Output = String ;"), "{out}");
+        assert!(out.contains("IntoRunResult :: into_run_result"), "{out}");
     }
 
     #[test]
@@ -436,8 +490,12 @@ mod tests {
         for bare in [" Result ", " Option ", " Box "] {
             for (i, _) in generated.match_indices(bare) {
                 let before = &generated[..i];
-                assert!(before.ends_with(":: result ::") || before.ends_with(":: option ::") || before.ends_with(":: boxed ::"),
-                    "bare `{bare}` in {generated}");
+                assert!(
+                    before.ends_with(":: result ::")
+                        || before.ends_with(":: option ::")
+                        || before.ends_with(":: boxed ::"),
+                    "bare `{bare}` in {generated}"
+                );
             }
         }
         assert!(out.contains("Result :: Ok (add (a , b))"), "{out}");
@@ -450,13 +508,21 @@ mod tests {
         let def = parse_chain_fn(
             &mut cx,
             opts,
-            syn::parse2(quote!(async fn shout(s: String) -> String { s })).expect("fn"),
+            syn::parse2(quote!(
+                async fn shout(s: String) -> String {
+                    s
+                }
+            ))
+            .expect("fn"),
         )
         .expect("parsed");
         let out = expand_chain_fn(&def).to_string();
         assert!(out.contains("type Input = String ;"), "{out}");
         assert!(out.contains("fn name (& self) -> & 'static str { \"shout\" }"), "{out}");
-        assert!(out.contains("const shout : :: runwright :: __private :: ChainFn < __rw_chain_shout >"), "{out}");
+        assert!(
+            out.contains("const shout : :: runwright :: __private :: ChainFn < __rw_chain_shout >"),
+            "{out}"
+        );
     }
 
     #[test]
@@ -464,17 +530,29 @@ mod tests {
         let mut cx = Ctxt::default();
         let steps = parse_steps(&mut cx, quote!(a | |s| Ok(s) | { "k": b }), Span::call_site());
         let out = expand_chain(&steps).to_string();
-        assert!(out.contains("let __rw_seq = :: runwright :: __private :: start (:: runwright :: __private :: step (a)) ;"), "{out}");
+        assert!(
+            out.contains("let __rw_seq = :: runwright :: __private :: start (:: runwright :: __private :: step (a)) ;"),
+            "{out}"
+        );
         assert!(out.contains("pipe_fn (__rw_seq , | s | Ok (s))"), "{out}");
         assert!(out.contains("map_after (& __rw_seq)"), "{out}");
-        assert!(out.contains("branch (__rw_map , \"k\" , :: runwright :: __private :: step (b))"), "{out}");
-        assert!(out.contains("pipe (__rw_seq , __rw_next)"), "{out}");
+        assert!(
+            out.contains("branch (__rw_map , \"k\" , :: runwright :: __private :: step (b))"),
+            "{out}"
+        );
+        assert!(
+            out.contains("pipe (:: core :: convert :: identity (__rw_seq) , __rw_next)"),
+            "{out}"
+        );
     }
 
     #[test]
     fn a_single_step_is_that_step() {
         let mut cx = Ctxt::default();
         let steps = parse_steps(&mut cx, quote!(model), Span::call_site());
-        assert_eq!(expand_chain(&steps).to_string(), ":: runwright :: __private :: step (model)");
+        assert_eq!(
+            expand_chain(&steps).to_string(),
+            ":: runwright :: __private :: step (model)"
+        );
     }
 }

@@ -65,7 +65,9 @@ fn arg_item(line: &str) -> Option<(String, String)> {
             (&r[..end], &r[end + 1..])
         }
         None => {
-            let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len());
+            let end = rest
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
             (&rest[..end], &rest[end..])
         }
     };
@@ -102,8 +104,17 @@ pub(crate) fn parse_docs(attrs: &[Attribute]) -> Docs {
         if is_section_header(line) {
             in_description = false;
             let lower = line.trim().trim_start_matches('#').trim().to_ascii_lowercase();
-            in_args = ["arguments", "args", "parameters", "params", "arguments:", "args:", "parameters:", "params:"]
-                .contains(&lower.as_str());
+            in_args = [
+                "arguments",
+                "args",
+                "parameters",
+                "params",
+                "arguments:",
+                "args:",
+                "parameters:",
+                "params:",
+            ]
+            .contains(&lower.as_str());
             continue;
         }
         if in_description {
@@ -161,7 +172,9 @@ impl Kind {
 
     fn expected(self) -> &'static str {
         match self {
-            Kind::Tool => "`name = \"...\"`, `description = \"...\"`, `handle_errors` or `handle_errors = path::to::fn`",
+            Kind::Tool => {
+                "`name = \"...\"`, `description = \"...\"`, `handle_errors` or `handle_errors = path::to::fn`"
+            }
             Kind::ChainFn => "`name = \"...\"`",
         }
     }
@@ -223,8 +236,17 @@ pub(crate) fn parse_options(cx: &mut Ctxt, args: TokenStream, kind: Kind) -> Opt
                 set_once(cx, &mut opts.handle_errors, HandleErrors::Message, &key, kind);
             }
             ("handle_errors", Meta::NameValue(nv), Kind::Tool) => match &nv.value {
-                Expr::Path(p) => set_once(cx, &mut opts.handle_errors, HandleErrors::With(p.path.clone()), &key, kind),
-                other => cx.error_spanned_by(other, "`handle_errors` takes the path of a function `fn(&runwright::Error) -> String`"),
+                Expr::Path(p) => set_once(
+                    cx,
+                    &mut opts.handle_errors,
+                    HandleErrors::With(p.path.clone()),
+                    &key,
+                    kind,
+                ),
+                other => cx.error_spanned_by(
+                    other,
+                    "`handle_errors` takes the path of a function `fn(&runwright::Error) -> String`",
+                ),
             },
             ("name" | "description" | "handle_errors", _, Kind::Tool) | ("name", _, Kind::ChainFn) => {
                 cx.error_spanned_by(&meta, format!("malformed `{key}` option; expected {}", kind.expected()));
@@ -325,12 +347,19 @@ fn param_kind(cx: &mut Ctxt, ty: &Type) -> ParamKind {
     match ty {
         Type::Reference(r) if is_named(&r.elem, "RunContext") => {
             if r.mutability.is_some() {
-                cx.error_spanned_by(ty, "the run context is shared: take `&RunContext`, not `&mut RunContext`");
+                cx.error_spanned_by(
+                    ty,
+                    "the run context is shared: take `&RunContext`, not `&mut RunContext`",
+                );
             }
             ParamKind::ContextRef
         }
         Type::Reference(r) => {
-            let hint = if is_named(&r.elem, "str") { " (`String`, not `&str`)" } else { "" };
+            let hint = if is_named(&r.elem, "str") {
+                " (`String`, not `&str`)"
+            } else {
+                ""
+            };
             cx.error_spanned_by(
                 ty,
                 format!("a tool argument must be an owned type{hint}: it is deserialized from the call's JSON"),
@@ -338,7 +367,10 @@ fn param_kind(cx: &mut Ctxt, ty: &Type) -> ParamKind {
             ParamKind::Arg
         }
         Type::ImplTrait(_) => {
-            cx.error_spanned_by(ty, "a tool argument needs a concrete type: its JSON schema is derived from it");
+            cx.error_spanned_by(
+                ty,
+                "a tool argument needs a concrete type: its JSON schema is derived from it",
+            );
             ParamKind::Arg
         }
         ty if is_arc_context(ty) => ParamKind::ContextArc,
@@ -408,7 +440,10 @@ pub(crate) fn parse_tool(cx: &mut Ctxt, opts: Options, item: ItemFn) -> Option<T
         let ident = match &*pt.pat {
             Pat::Ident(p) if p.subpat.is_none() && p.by_ref.is_none() => p.ident.clone(),
             other => {
-                cx.error_spanned_by(other, "a tool argument must be a plain name (`city: String`): it names the JSON property");
+                cx.error_spanned_by(
+                    other,
+                    "a tool argument must be a plain name (`city: String`): it names the JSON property",
+                );
                 continue;
             }
         };
@@ -430,12 +465,18 @@ pub(crate) fn parse_tool(cx: &mut Ctxt, opts: Options, item: ItemFn) -> Option<T
         if !known {
             cx.error_at(
                 *span,
-                format!("the doc comment describes `{name}`, which is not an argument of `{}`", item.sig.ident),
+                format!(
+                    "the doc comment describes `{name}`, which is not an argument of `{}`",
+                    item.sig.ident
+                ),
             );
         }
     }
     let ret = parse_ret(cx, &item.sig.output);
-    let name = opts.name.map(|n| n.value()).unwrap_or_else(|| item.sig.ident.to_string());
+    let name = opts
+        .name
+        .map(|n| n.value())
+        .unwrap_or_else(|| item.sig.ident.to_string());
     Some(ToolDef {
         item,
         name,
@@ -478,10 +519,16 @@ pub(crate) fn parse_chain_fn(cx: &mut Ctxt, opts: Options, item: ItemFn) -> Opti
         }
     };
     if let Type::Reference(_) | Type::ImplTrait(_) = input {
-        cx.error_spanned_by(&input, "the input of a `#[chain_fn]` function must be an owned, concrete type");
+        cx.error_spanned_by(
+            &input,
+            "the input of a `#[chain_fn]` function must be an owned, concrete type",
+        );
     }
     let ret = parse_ret(cx, &item.sig.output);
-    let name = opts.name.map(|n| n.value()).unwrap_or_else(|| item.sig.ident.to_string());
+    let name = opts
+        .name
+        .map(|n| n.value())
+        .unwrap_or_else(|| item.sig.ident.to_string());
     Some(ChainFnDef { item, name, input, ret })
 }
 
@@ -562,7 +609,9 @@ fn closure_end(tokens: &[TokenTree], i: usize) -> Option<(usize, bool)> {
     if matches!(tokens.get(j), Some(TokenTree::Ident(id)) if id == "move") {
         j += 1;
     }
-    let TokenTree::Punct(open) = tokens.get(j)? else { return None };
+    let TokenTree::Punct(open) = tokens.get(j)? else {
+        return None;
+    };
     if open.as_char() != '|' {
         return None;
     }
@@ -605,7 +654,11 @@ pub(crate) fn parse_steps(cx: &mut Ctxt, input: TokenStream, whole: Span) -> Vec
     }
     let mut i = 0;
     loop {
-        let closure = if i < tokens.len() { closure_end(&tokens, i) } else { None };
+        let closure = if i < tokens.len() {
+            closure_end(&tokens, i)
+        } else {
+            None
+        };
         if closure.is_none() && (i >= tokens.len() || is_separator(&tokens, i)) {
             let at = tokens.get(i.min(tokens.len() - 1)).map_or(whole, TokenTree::span);
             cx.error_at(at, "expected a step: `chain!` steps are separated by single `|`");
@@ -624,7 +677,9 @@ pub(crate) fn parse_steps(cx: &mut Ctxt, input: TokenStream, whole: Span) -> Vec
         } else if matches!(&tokens[i], TokenTree::Group(g) if g.delimiter() == Delimiter::Brace)
             && (i + 1 == tokens.len() || is_separator(&tokens, i + 1))
         {
-            let TokenTree::Group(g) = &tokens[i] else { unreachable!() };
+            let TokenTree::Group(g) = &tokens[i] else {
+                unreachable!()
+            };
             let span = span_of(&tokens[i..=i]);
             (i + 1, parse_map(cx, g.stream(), g.span()).map(|m| Step::Map(m, span)))
         } else {
@@ -722,7 +777,10 @@ mod tests {
         assert!(d.present);
         assert_eq!(d.description, "Get the weather.\nTwice a day.");
         let args: Vec<(&str, &str)> = d.args.iter().map(|(n, s, _)| (n.as_str(), s.as_str())).collect();
-        assert_eq!(args, [("city", "the city (its English name)"), ("days", "how many days")]);
+        assert_eq!(
+            args,
+            [("city", "the city (its English name)"), ("days", "how many days")]
+        );
     }
 
     #[test]
@@ -752,7 +810,13 @@ mod tests {
         let kinds: Vec<&ParamKind> = def.params.iter().map(|p| &p.kind).collect();
         assert_eq!(
             kinds,
-            [&ParamKind::Arg, &ParamKind::ContextRef, &ParamKind::ContextArc, &ParamKind::Writer, &ParamKind::CallId]
+            [
+                &ParamKind::Arg,
+                &ParamKind::ContextRef,
+                &ParamKind::ContextArc,
+                &ParamKind::Writer,
+                &ParamKind::CallId
+            ]
         );
         assert!(matches!(def.ret, Ret::Result(_)));
         assert_eq!(def.name, "t");
@@ -781,12 +845,25 @@ mod tests {
     #[test]
     fn a_tool_without_doc_comment_or_description_is_an_error() {
         let mut cx = Ctxt::default();
-        parse_tool(&mut cx, Options::default(), item(quote!(fn t(a: i32) {})));
+        parse_tool(
+            &mut cx,
+            Options::default(),
+            item(quote!(
+                fn t(a: i32) {}
+            )),
+        );
         assert!(errors(cx)[0].starts_with("a tool needs a description"));
 
         let mut cx = Ctxt::default();
         let opts = parse_options(&mut cx, quote!(description = "Adds."), Kind::Tool);
-        let def = parse_tool(&mut cx, opts, item(quote!(fn t(a: i32) {}))).expect("parsed");
+        let def = parse_tool(
+            &mut cx,
+            opts,
+            item(quote!(
+                fn t(a: i32) {}
+            )),
+        )
+        .expect("parsed");
         assert!(errors(cx).is_empty());
         assert_eq!(def.description, "Adds.");
     }
@@ -794,7 +871,16 @@ mod tests {
     #[test]
     fn chain_fn_takes_one_input() {
         let mut cx = Ctxt::default();
-        assert!(parse_chain_fn(&mut cx, Options::default(), item(quote!(async fn f(a: i32, b: i32) -> i32 { a }))).is_none());
+        assert!(parse_chain_fn(
+            &mut cx,
+            Options::default(),
+            item(quote!(
+                async fn f(a: i32, b: i32) -> i32 {
+                    a
+                }
+            ))
+        )
+        .is_none());
         assert!(errors(cx)[0].contains("exactly one argument"));
     }
 
@@ -820,7 +906,10 @@ mod tests {
         );
         let errs = errors(cx);
         assert!(errs.is_empty(), "{errs:#?}");
-        assert_eq!(kinds(&steps), ["expr", "expr", "closure", "async closure", "map", "expr"]);
+        assert_eq!(
+            kinds(&steps),
+            ["expr", "expr", "closure", "async closure", "map", "expr"]
+        );
         let Step::Map(m, _) = &steps[4] else { panic!("a map") };
         assert_eq!(m.entries[0].0.value(), "a");
         assert_eq!(kinds(&m.entries[0].1), ["expr", "expr"]);

@@ -105,10 +105,7 @@ impl RunConfig {
 
     /// Installs a stream writer: whatever code beneath this run writes with
     /// [`stream_writer`](crate::stream_writer) is handed to `f`.
-    pub fn stream_writer(
-        mut self,
-        f: impl Fn(crate::Payload) + Send + Sync + 'static,
-    ) -> Self {
+    pub fn stream_writer(mut self, f: impl Fn(crate::Payload) + Send + Sync + 'static) -> Self {
         self.stream_writer = Some(Arc::new(f));
         self
     }

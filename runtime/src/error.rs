@@ -25,6 +25,20 @@ pub enum ErrorKind {
     Usage,
     /// A spawned task panicked or could not be joined.
     Task,
+    /// A provider refused the credentials (HTTP 401 or 403).
+    Authentication,
+    /// A provider asked to slow down (HTTP 429), also after the retries
+    /// allowed ran out.
+    RateLimited,
+    /// A provider answered with an error of its own: an HTTP 5xx or other
+    /// 4xx status, or an error object in the middle of a stream.
+    Provider,
+    /// The connection to a provider failed, or dropped before the answer was
+    /// complete.
+    Connection,
+    /// A provider's answer broke its protocol (a malformed event, JSON that
+    /// does not parse).
+    Protocol,
 }
 
 impl ErrorKind {
@@ -37,6 +51,11 @@ impl ErrorKind {
             ErrorKind::RecursionLimit => "recursion limit reached",
             ErrorKind::Usage => "usage error",
             ErrorKind::Task => "task failed",
+            ErrorKind::Authentication => "authentication failed",
+            ErrorKind::RateLimited => "rate limited",
+            ErrorKind::Provider => "provider error",
+            ErrorKind::Connection => "connection failed",
+            ErrorKind::Protocol => "protocol error",
         }
     }
 }

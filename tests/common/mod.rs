@@ -1,5 +1,6 @@
 //! Shared helpers of the runtime acceptance tests: event logs, the trace
-//! normalizer of the reference README, and small test runnables.
+//! normalizer of the reference README (runwright-recorder's), and small test
+//! runnables.
 //!
 //! Each test binary uses a different subset, hence the `dead_code` allowance.
 #![allow(dead_code)]
@@ -162,129 +163,43 @@ pub fn reference(file: &str, case: &str, kind: &str) -> Vec<Json> {
     found
 }
 
-fn uuid_at(b: &[u8], i: usize) -> bool {
-    if i + 36 > b.len() {
-        return false;
-    }
-    (0..36).all(|k| match k {
-        8 | 13 | 18 | 23 => b[i + k] == b'-',
-        _ => b[i + k].is_ascii_hexdigit(),
-    })
-}
-
-fn is_uuid(s: &str) -> bool {
-    s.len() == 36 && uuid_at(s.as_bytes(), 0)
-}
-
-/// Replaces UUIDs with `run-N` / `uuid-N` in order of first appearance,
-/// sorts metadata keys and redacts times and `lc_versions`, as the reference
-/// README says.
-/// One normalizer per case.
+/// The README's normalization (runwright-recorder's, the one
+/// implementation), with `lc_versions` present but value-free, since it is
+/// version-specific (README, Normalization 4). One normalizer per case.
 #[derive(Default)]
-pub struct Normalizer {
-    labels: HashMap<String, String>,
-    runs: usize,
-    others: usize,
+pub struct Normalizer(runwright_recorder::normalize::Labels);
+
+fn versions_free(v: &mut Json) {
+    match v {
+        Json::Object(m) => {
+            if let Some(Json::Object(md)) = m.get_mut("metadata") {
+                if let Some(x) = md.get_mut("lc_versions") {
+                    *x = json!("<versions>");
+                }
+            }
+            m.values_mut().for_each(versions_free);
+        }
+        Json::Array(a) => a.iter_mut().for_each(versions_free),
+        _ => {}
+    }
 }
 
 impl Normalizer {
-    fn run(&mut self, uuid: &str) -> String {
-        if let Some(l) = self.labels.get(uuid) {
-            return l.clone();
-        }
-        let l = format!("run-{}", self.runs);
-        self.runs += 1;
-        self.labels.insert(uuid.to_string(), l.clone());
-        l
-    }
-
-    fn other(&mut self, uuid: &str) -> String {
-        if let Some(l) = self.labels.get(uuid) {
-            return l.clone();
-        }
-        let l = format!("uuid-{}", self.others);
-        self.others += 1;
-        self.labels.insert(uuid.to_string(), l.clone());
-        l
-    }
-
-    fn string(&mut self, s: &str, id_key: bool) -> String {
-        if id_key && is_uuid(s) {
-            return self.run(s);
-        }
-        let b = s.as_bytes();
-        let mut out = String::new();
-        let mut last = 0;
-        let mut i = 0;
-        while i < b.len() {
-            if uuid_at(b, i) {
-                out.push_str(&s[last..i]);
-                let u = &s[i..i + 36];
-                let label = if s[..i].ends_with("lc_run--") {
-                    self.run(u)
-                } else {
-                    self.other(u)
-                };
-                out.push_str(&label);
-                i += 36;
-                last = i;
-            } else {
-                i += 1;
-            }
-        }
-        out.push_str(&s[last..]);
-        out
-    }
-
-    fn walk(&mut self, v: &Json, key: Option<&str>, log: bool) -> Json {
-        match v {
-            Json::String(s) => Json::String(self.string(s, log && key == Some("id"))),
-            Json::Array(a) => Json::Array(a.iter().map(|x| self.walk(x, None, log)).collect()),
-            Json::Object(m) => {
-                let mut out = serde_json::Map::new();
-                let is_ts_op = m
-                    .get("path")
-                    .and_then(Json::as_str)
-                    .is_some_and(|p| p.ends_with("/start_time") || p.ends_with("/end_time"));
-                for (k, x) in m {
-                    let redact =
-                        matches!(k.as_str(), "start_time" | "end_time" | "timestamp") || (is_ts_op && k == "value");
-                    let x = if redact && !x.is_null() {
-                        json!("<ts>")
-                    } else {
-                        self.walk(x, Some(k), log)
-                    };
-                    out.insert(k.clone(), x);
-                }
-                if key == Some("metadata") {
-                    out.sort_keys();
-                    // Version-specific (README, Normalization 4): present, value free.
-                    if let Some(v) = out.get_mut("lc_versions") {
-                        *v = json!("<versions>");
-                    }
-                }
-                Json::Object(out)
-            }
-            other => other.clone(),
-        }
+    fn record(&mut self, kind: &str, v: &Json) -> Json {
+        let mut v = v.clone();
+        runwright_recorder::normalize::normalize_record(&mut self.0, kind, &mut v);
+        versions_free(&mut v);
+        v
     }
 
     /// One `astream_events` event.
     pub fn event(&mut self, ev: &Json) -> Json {
-        for p in ev["parent_ids"].as_array().into_iter().flatten() {
-            if let Some(p) = p.as_str() {
-                self.run(p);
-            }
-        }
-        if let Some(r) = ev["run_id"].as_str() {
-            self.run(r);
-        }
-        self.walk(ev, None, false)
+        self.record("event", ev)
     }
 
     /// A `stream_log` patch's ops or state: exact-UUID `id` values are runs.
     pub fn log(&mut self, v: &Json) -> Json {
-        self.walk(v, None, true)
+        self.record("log", v)
     }
 }
 

@@ -156,10 +156,10 @@ fn merge_tags(inherited: &Arc<[Arc<str>]>, extra: &[&RunConfig]) -> Arc<[Arc<str
     all.into()
 }
 
-/// Layers maps from weakest to strongest; shares the strongest non-empty
-/// layer when it is the only one.
-fn merge_maps(layers: &[Option<&Map>], parent: &Arc<Map>) -> Arc<Map> {
-    if layers.iter().all(|l| l.is_none_or(|m| m.is_empty())) {
+/// Layers maps from weakest to strongest: `layers`, then the parent's, then
+/// `top`. Shares the parent's map when nothing else adds a key.
+fn merge_maps(layers: &[Option<&Map>], parent: &Arc<Map>, top: Option<&Map>) -> Arc<Map> {
+    if layers.iter().chain([&top]).all(|l| l.is_none_or(|m| m.is_empty())) {
         return parent.clone();
     }
     let mut out = Map::new();
@@ -168,7 +168,7 @@ fn merge_maps(layers: &[Option<&Map>], parent: &Arc<Map>) -> Arc<Map> {
             out.insert(k.clone(), v.clone());
         }
     }
-    for (k, v) in parent.iter() {
+    for (k, v) in parent.iter().chain(top.into_iter().flatten()) {
         out.insert(k.clone(), v.clone());
     }
     Arc::new(out)
@@ -190,6 +190,7 @@ impl RunContext {
         run_type: RunType,
         name: impl FnOnce() -> Arc<str>,
         bound: Option<&RunConfig>,
+        own_metadata: Option<&Map>,
         opts: CallOpts,
     ) -> Arc<RunContext> {
         let e = empty();
@@ -219,14 +220,15 @@ impl RunContext {
                     e.name.clone()
                 }
             });
-        let (tags, metadata, configurable) = if cfgs.is_empty() && extra_meta.is_none() {
+        let own_metadata = own_metadata.filter(|m| !m.is_empty());
+        let (tags, metadata, configurable) = if cfgs.is_empty() && extra_meta.is_none() && own_metadata.is_none() {
             (p_tags.clone(), p_meta.clone(), p_conf.clone())
         } else {
             let (b, c) = (bound, call);
             (
                 merge_tags(p_tags, &cfgs),
-                merge_maps(&[b.map(|x| &x.metadata), c.map(|x| &x.metadata), extra_meta], p_meta),
-                merge_maps(&[b.map(|x| &x.configurable), c.map(|x| &x.configurable)], p_conf),
+                merge_maps(&[b.map(|x| &x.metadata), c.map(|x| &x.metadata), extra_meta], p_meta, own_metadata),
+                merge_maps(&[b.map(|x| &x.configurable), c.map(|x| &x.configurable)], p_conf, None),
             )
         };
         let writer = call

@@ -65,6 +65,10 @@ impl<M: ChatModel> ChatModel for WithTools<M> {
     fn bound_tools(&self) -> &[Json] {
         &self.tools
     }
+
+    fn invocation_params(&self) -> crate::value::Map {
+        self.model.invocation_params()
+    }
 }
 
 crate::runnable::impl_pipe_operator!([M] WithTools<M>);

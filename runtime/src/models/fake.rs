@@ -148,13 +148,14 @@ impl FakeToolCallingChatModel {
 fn tool_call_chunk(i: usize, call: &ToolCall, message_id: &Option<String>) -> AIMessageChunk {
     let mut c = AIMessageChunk::new("");
     c.id.clone_from(message_id);
-    c.tool_call_chunks = vec![ToolCallChunk::new(
+    // Through the builder, so `tool_calls` is parsed from the piece, as
+    // LangChain's constructor does (the reference chunk shows both).
+    c.with_tool_call_chunks(vec![ToolCallChunk::new(
         Some(&call.name),
         Some(&json_dumps(&serde_json::Value::Object(call.args.clone()), true)),
         call.id.as_deref(),
         Some(i as i64),
-    )];
-    c
+    )])
 }
 
 impl ChatModel for FakeToolCallingChatModel {

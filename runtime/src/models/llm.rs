@@ -72,8 +72,8 @@ macro_rules! impl_llm_runnable {
                 $crate::RunType::Llm
             }
 
-            fn config(&self) -> ::std::option::Option<&$crate::RunConfig> {
-                ::std::option::Option::Some($crate::models::Llm::profile(self).config())
+            fn own_metadata(&self) -> ::std::option::Option<&$crate::Map> {
+                ::std::option::Option::Some(&$crate::models::Llm::profile(self).config().metadata)
             }
 
             fn input_payload(&self, input: &$crate::LanguageModelInput) -> $crate::Payload {

@@ -6,11 +6,21 @@
 //! [`LanguageModelInput`] (a string, messages or a prompt value), runs as a
 //! `chat_model` run, reports each chunk as `on_chat_model_stream`, and, when
 //! invoked under a listener, still streams so the listener sees the tokens.
+//!
+//! Two providers speak HTTP: [`ChatOpenAI`] (OpenAI's chat completions, and
+//! any server that speaks them: llama.cpp, vLLM, Ollama) and
+//! [`ChatAnthropic`] (Anthropic's messages API).
 
+mod anthropic;
 mod bind;
 mod fake;
+mod http;
 mod input;
 mod llm;
+mod openai;
+mod settings;
+mod sse;
+pub(crate) mod structured;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -25,16 +35,21 @@ use crate::error::Result;
 use crate::events::{EventData, EventPhase};
 use crate::messages::{AIMessage, AIMessageChunk, Message};
 use crate::runnable::{ChunkStream, RunType, Runnable};
-use crate::value::Payload;
+use crate::value::{Map, Payload};
 
+pub use anthropic::ChatAnthropic;
 pub use bind::WithTools;
 pub use fake::{FakeListChatModel, FakeListChatModelError, FakeToolCallingChatModel, GenericFakeChatModel};
+pub use http::{ApiKey, ProviderError};
 pub use input::LanguageModelInput;
 #[doc(hidden)]
 pub use llm::__llm;
 pub use llm::{FakeListLLM, FakeStreamingListLLM, Llm};
+pub use openai::ChatOpenAI;
+pub use structured::{StructuredMethod, StructuredOutput, ToolChoice};
 
-/// What a chat model is asked: the conversation, and the tools it may call.
+/// What a chat model is asked: the conversation, the tools it may call, and
+/// the model's invocation parameters.
 #[derive(Clone, Debug, Default)]
 #[non_exhaustive]
 pub struct ChatRequest {
@@ -42,6 +57,11 @@ pub struct ChatRequest {
     pub messages: Vec<Message>,
     /// JSON schemas of the tools bound to the model (OpenAI function format).
     pub tools: Vec<serde_json::Value>,
+    /// The model's invocation parameters
+    /// ([`ChatModel::invocation_params`]): model name, sampling settings,
+    /// and whatever else a provider sends with the call (headers, keys).
+    /// What a cassette matches requests on, with secrets redacted.
+    pub params: crate::value::Map,
 }
 
 impl ChatRequest {
@@ -49,8 +69,22 @@ impl ChatRequest {
     pub fn new(messages: Vec<Message>) -> Self {
         ChatRequest {
             messages,
-            tools: Vec::new(),
+            ..Default::default()
         }
+    }
+
+    /// Sets the tool definitions.
+    #[must_use]
+    pub fn with_tools(mut self, tools: Vec<serde_json::Value>) -> Self {
+        self.tools = tools;
+        self
+    }
+
+    /// Sets the invocation parameters.
+    #[must_use]
+    pub fn with_params(mut self, params: crate::value::Map) -> Self {
+        self.params = params;
+        self
     }
 }
 
@@ -61,6 +95,10 @@ pub struct ModelProfile {
     name: Arc<str>,
     config: RunConfig,
 }
+
+// The profile's metadata is the model's own: it wins over inherited
+// metadata (see `Runnable::own_metadata`), so it lives in a config used for
+// nothing else.
 
 fn versions() -> serde_json::Value {
     json!({ "runwright": env!("CARGO_PKG_VERSION") })
@@ -110,7 +148,8 @@ impl ModelProfile {
         &self.name
     }
 
-    /// The config (metadata) bound to every run of the model.
+    /// The metadata every run of the model carries (its `ls_*` keys win over
+    /// inherited metadata, as in LangChain).
     pub fn config(&self) -> &RunConfig {
         &self.config
     }
@@ -159,6 +198,15 @@ pub trait ChatModel: Send + Sync {
         &[]
     }
 
+    /// The parameters sent with every request ([`ChatRequest::params`]): the
+    /// model name, sampling settings, and any transport settings (headers,
+    /// an API key) the provider wants recorders to see. The default is none.
+    /// Secrets belong here only because recorders redact them (see
+    /// `runwright-recorder`'s `Redactions`).
+    fn invocation_params(&self) -> crate::value::Map {
+        crate::value::Map::new()
+    }
+
     /// This model with `tools` bound: each request tells the model about
     /// them (see [`WithTools`]). Tools of different types go in one slice:
     /// `model.bind_tools(&[&search, &calculator])`.
@@ -193,6 +241,7 @@ fn request_for<M: ChatModel + ?Sized>(model: &M, input: LanguageModelInput) -> C
     ChatRequest {
         messages: input.into_messages(),
         tools: model.bound_tools().to_vec(),
+        params: model.invocation_params(),
     }
 }
 
@@ -208,8 +257,8 @@ impl<M: ChatModel> Runnable for M {
         RunType::ChatModel
     }
 
-    fn config(&self) -> Option<&RunConfig> {
-        Some(self.profile().config())
+    fn own_metadata(&self) -> Option<&Map> {
+        Some(&self.profile().config().metadata)
     }
 
     fn input_payload(&self, input: &LanguageModelInput) -> Payload {

@@ -43,6 +43,10 @@ impl<I: Value, O: Value> Runnable for BoxRunnable<I, O> {
         self.0.config()
     }
 
+    fn own_metadata(&self) -> Option<&crate::Map> {
+        self.0.own_metadata()
+    }
+
     fn input_payload(&self, input: &Self::Input) -> crate::Payload {
         self.0.input_payload(input)
     }

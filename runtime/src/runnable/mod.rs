@@ -24,7 +24,7 @@ use futures::{Stream, StreamExt, TryStreamExt};
 
 use crate::config::RunConfig;
 use crate::error::Result;
-use crate::value::{Chunk, Payload, Value};
+use crate::value::{Chunk, Map, Payload, Value};
 
 pub use assign::Assign;
 pub use boxed::BoxRunnable;
@@ -125,6 +125,14 @@ pub trait Runnable: Send + Sync {
     /// The config bound to this step (by `with_config`, or a model's own
     /// metadata). The caller's and the parent's settings win over it.
     fn config(&self) -> Option<&RunConfig> {
+        None
+    }
+
+    /// Metadata this step puts on its own run over anything inherited (a
+    /// model's `ls_provider`, `ls_model_type`, ... win over a graph's
+    /// `ls_integration`, as in LangChain). Unlike [`config`](Self::config)'s
+    /// metadata, the parent's values do not override it.
+    fn own_metadata(&self) -> Option<&Map> {
         None
     }
 

@@ -23,7 +23,7 @@ fn name_of<R: Runnable + ?Sized>(r: &R) -> Arc<str> {
 }
 
 fn start_ctx<R: Runnable + ?Sized>(r: &R, parent: Option<&Arc<RunContext>>, opts: CallOpts) -> Arc<RunContext> {
-    RunContext::child(parent, r.run_type(), || name_of(r), r.config(), opts)
+    RunContext::child(parent, r.run_type(), || name_of(r), r.config(), r.own_metadata(), opts)
 }
 
 fn fail<R: Runnable + ?Sized>(

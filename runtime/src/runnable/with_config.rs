@@ -50,6 +50,10 @@ impl<R: Runnable> Runnable for WithConfig<R> {
         Some(&self.config)
     }
 
+    fn own_metadata(&self) -> Option<&crate::Map> {
+        self.inner.own_metadata()
+    }
+
     fn input_payload(&self, input: &Self::Input) -> crate::Payload {
         self.inner.input_payload(input)
     }

@@ -100,14 +100,21 @@ impl<'a> ToolArgs<'a> {
     /// problems, in argument order, then the unknown arguments.
     pub fn finish(&mut self) -> Result<()> {
         for name in self.args.keys() {
-            self.errors.push(format!("unknown argument `{name}` (the tool takes {})", self.spec.signature()));
+            self.errors.push(format!(
+                "unknown argument `{name}` (the tool takes {})",
+                self.spec.signature()
+            ));
         }
         if self.errors.is_empty() {
             return Ok(());
         }
         Err(Error::new(
             ErrorKind::InvalidInput,
-            format!("invalid arguments for tool `{}`: {}", self.spec.name(), self.errors.join("; ")),
+            format!(
+                "invalid arguments for tool `{}`: {}",
+                self.spec.name(),
+                self.errors.join("; ")
+            ),
         ))
     }
 
@@ -119,9 +126,11 @@ impl<'a> ToolArgs<'a> {
     /// The context of the tool's run (the tool run itself: runnables invoked
     /// in it nest under the tool).
     pub fn context(&self) -> Result<Arc<RunContext>> {
-        self.context
-            .clone()
-            .or_else(RunContext::current)
-            .ok_or_else(|| Error::new(ErrorKind::Usage, format!("tool `{}` called outside a run", self.spec.name())))
+        self.context.clone().or_else(RunContext::current).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Usage,
+                format!("tool `{}` called outside a run", self.spec.name()),
+            )
+        })
     }
 }

@@ -1,12 +1,12 @@
 //! Tools: functions a model can call, as runnables.
 //!
 //! A tool is a [`Tool`]: a [`Runnable`] of run type
-//! [`RunType::Tool`](crate::RunType::Tool) that has a name, a description
+//! [`RunType::Tool`] that has a name, a description
 //! and a JSON schema of its arguments (its [`ToolSpec`]). It takes a
 //! [`ToolInput`] (a JSON object of arguments, a bare string for a tool with
 //! one argument, or a model's [`ToolCall`](crate::ToolCall)), checks the
 //! arguments against the schema, runs, and gives a [`ToolOutput`] (the
-//! value, or a [`ToolMessage`](crate::ToolMessage) answering the call).
+//! value, or a [`ToolMessage`] answering the call).
 //!
 //! Write one with the `#[tool]` attribute on a function; its doc comment is
 //! the description, and its argument list describes the arguments:
@@ -263,7 +263,8 @@ impl<F: ToolFn> Runnable for Tool<F> {
         Box::pin(async move {
             let result = match args {
                 Ok(args) => {
-                    let args = ToolArgs::new(self.f.spec(), args).with_call(call_id.clone(), crate::RunContext::current());
+                    let args =
+                        ToolArgs::new(self.f.spec(), args).with_call(call_id.clone(), crate::RunContext::current());
                     self.f.call(args).await
                 }
                 Err(e) => Err(e),

@@ -15,6 +15,9 @@ use crate::value::Chunk;
 /// It serializes as the value, the message or the text, which is how
 /// LangChain's tools show their output in events.
 #[derive(Clone, Debug, PartialEq)]
+// Not boxed: a tool gives one output per call, and a `ToolMessage` is matched
+// on by users (`ToolOutput::Message(m)`) more than it is moved.
+#[allow(clippy::large_enum_variant)]
 pub enum ToolOutput<T> {
     /// The function's value (the tool was called with plain arguments).
     Value(T),

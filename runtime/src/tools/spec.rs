@@ -30,6 +30,9 @@ use crate::value::Map;
 )]
 pub trait ToolArg: JsonSchema + DeserializeOwned + Send + 'static {}
 
+// Not recommended: a failure then says what a tool argument needs, rather
+// than which of the two traits is missing under which path.
+#[diagnostic::do_not_recommend]
 impl<T: JsonSchema + DeserializeOwned + Send + 'static> ToolArg for T {}
 
 /// One argument of a tool, as its [`ToolSpec`] describes it.
@@ -248,8 +251,20 @@ fn tidy(schema: &mut Json) {
             let numeric_format = matches!(
                 o.get("format").and_then(Json::as_str),
                 Some(
-                    "int8" | "int16" | "int32" | "int64" | "int128" | "uint" | "uint8" | "uint16" | "uint32"
-                        | "uint64" | "uint128" | "int" | "float" | "double"
+                    "int8"
+                        | "int16"
+                        | "int32"
+                        | "int64"
+                        | "int128"
+                        | "uint"
+                        | "uint8"
+                        | "uint16"
+                        | "uint32"
+                        | "uint64"
+                        | "uint128"
+                        | "int"
+                        | "float"
+                        | "double"
                 )
             );
             if numeric_format {
@@ -276,7 +291,11 @@ fn tidy(schema: &mut Json) {
 /// The JSON type a schema accepts, in words.
 pub(crate) fn describe(schema: &Json) -> String {
     let Json::Object(o) = schema else {
-        return if schema == &Json::Bool(false) { "nothing".into() } else { "any value".into() };
+        return if schema == &Json::Bool(false) {
+            "nothing".into()
+        } else {
+            "any value".into()
+        };
     };
     if let Some(Json::Array(values)) = o.get("enum") {
         let values: Vec<String> = values.iter().map(Json::to_string).collect();
@@ -300,7 +319,12 @@ pub(crate) fn describe(schema: &Json) -> String {
     };
     match o.get("type") {
         Some(Json::String(t)) => one(t),
-        Some(Json::Array(ts)) => ts.iter().filter_map(Json::as_str).map(one).collect::<Vec<_>>().join(" or "),
+        Some(Json::Array(ts)) => ts
+            .iter()
+            .filter_map(Json::as_str)
+            .map(one)
+            .collect::<Vec<_>>()
+            .join(" or "),
         _ => "any value".into(),
     }
 }

@@ -1,6 +1,34 @@
-//! The reference README's normalization: run ids and other UUIDs numbered
-//! in order of first appearance per case, metadata keys sorted, timestamps
-//! redacted.
+//! The normalization of the LangChain reference traces (their README,
+//! "Normalization"), the one implementation runwright uses everywhere: trace
+//! files, cassettes, snapshots and the conformance runner.
+//!
+//! 1. Every UUID in every string is replaced, in order of first appearance:
+//!    `run-0, run-1, ...` when first seen as an event's `parent_ids` entry or
+//!    `run_id`, right after `lc_run--`, or as an exact-UUID `id` inside
+//!    `stream_log` patches; `uuid-0, uuid-1, ...` otherwise. Within an event,
+//!    `parent_ids` (root first) come first, then `run_id`, then the whole
+//!    event depth-first in key order.
+//! 2. Every object under a key named `metadata`, and the metadata element
+//!    of LangGraph `messages` tuples (`[message, metadata]`), has its keys
+//!    sorted.
+//! 3. The values of `start_time`, `end_time` and `timestamp` (and the values
+//!    of `stream_log` ops on paths ending in those) become `"<ts>"`; `null`
+//!    stays `null`.
+//!
+//! ```
+//! use serde_json::json;
+//! use runwright_recorder::normalize::normalize_case;
+//!
+//! let mut event = json!({
+//!     "event": "on_chain_start",
+//!     "run_id": "6f1c0b52-3a1e-4c8e-9b1a-2f0d3c4b5a69",
+//!     "metadata": {"b": 1, "a": 2},
+//!     "parent_ids": [],
+//! });
+//! normalize_case([("event", &mut event)]);
+//! assert_eq!(event["run_id"], "run-0");
+//! assert_eq!(event["metadata"].as_object().unwrap().keys().next().unwrap(), "a");
+//! ```
 
 use std::collections::HashMap;
 
@@ -25,8 +53,9 @@ fn is_uuid(s: &str) -> bool {
     s.len() == UUID_LEN && is_uuid_at(s.as_bytes(), 0)
 }
 
-/// Numbers the UUIDs of one case.
-#[derive(Default)]
+/// Numbers the UUIDs of one case (one trace, one request): keep one
+/// `Labels` for all the records that share a numbering.
+#[derive(Debug, Default)]
 pub struct Labels {
     seen: HashMap<String, String>,
     runs: usize,
@@ -91,6 +120,9 @@ impl Labels {
     }
 
     /// Labels the UUIDs of one record in the README's traversal order.
+    /// `kind` is the record's kind: `event` (its `parent_ids` and `run_id`
+    /// are run ids), `patch` or `log` (exact-UUID `id` values are run ids),
+    /// anything else (only `lc_run--` UUIDs are run ids).
     pub fn apply(&mut self, kind: &str, value: &mut Value) {
         if kind == "event" {
             if let Some(Value::Array(ids)) = value.get_mut("parent_ids") {
@@ -109,16 +141,40 @@ impl Labels {
     }
 }
 
-fn sort_metadata(v: &mut Value) {
+fn sort_keys(m: &mut Map<String, Value>) {
+    let mut entries: Vec<(String, Value)> = std::mem::take(m).into_iter().collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    *m = entries.into_iter().collect();
+}
+
+/// A LangGraph `messages` item: `[message, metadata]`.
+fn is_message_tuple(a: &[Value]) -> bool {
+    a.len() == 2
+        && a[1].is_object()
+        && a[0]
+            .get("type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t.ends_with("Message") || t.ends_with("MessageChunk"))
+}
+
+/// Sorts the keys of every object under a key named `metadata`, and of the
+/// metadata element of LangGraph `messages` tuples (`[message, metadata]`),
+/// at any depth.
+pub fn sort_metadata(v: &mut Value) {
     match v {
-        Value::Array(a) => a.iter_mut().for_each(sort_metadata),
+        Value::Array(a) => {
+            if is_message_tuple(a) {
+                if let Value::Object(md) = &mut a[1] {
+                    sort_keys(md);
+                }
+            }
+            a.iter_mut().for_each(sort_metadata)
+        }
         Value::Object(m) => {
             for (k, x) in m.iter_mut() {
                 if k == "metadata" {
                     if let Value::Object(md) = x {
-                        let mut entries: Vec<(String, Value)> = std::mem::take(md).into_iter().collect();
-                        entries.sort_by(|a, b| a.0.cmp(&b.0));
-                        *md = entries.into_iter().collect::<Map<String, Value>>();
+                        sort_keys(md);
                     }
                 }
                 sort_metadata(x);
@@ -128,7 +184,9 @@ fn sort_metadata(v: &mut Value) {
     }
 }
 
-fn redact_times(v: &mut Value) {
+/// Replaces the values of `start_time`, `end_time` and `timestamp` (and
+/// `stream_log` ops on such paths) with `"<ts>"`, at any depth.
+pub fn redact_times(v: &mut Value) {
     match v {
         Value::Array(a) => a.iter_mut().for_each(redact_times),
         Value::Object(m) => {
@@ -155,10 +213,20 @@ fn redact_times(v: &mut Value) {
 pub fn normalize_case<'a>(records: impl IntoIterator<Item = (&'a str, &'a mut Value)>) {
     let mut labels = Labels::default();
     for (kind, value) in records {
-        labels.apply(kind, value);
-        sort_metadata(value);
-        redact_times(value);
+        normalize_record(&mut labels, kind, value);
     }
+}
+
+/// Normalizes the `astream_events` JSON of one stream in place, in order.
+pub fn normalize_events<'a>(events: impl IntoIterator<Item = &'a mut Value>) {
+    normalize_case(events.into_iter().map(|e| ("event", e)));
+}
+
+/// Normalizes one record with a numbering shared with other records.
+pub fn normalize_record(labels: &mut Labels, kind: &str, value: &mut Value) {
+    labels.apply(kind, value);
+    sort_metadata(value);
+    redact_times(value);
 }
 
 #[cfg(test)]
@@ -183,6 +251,16 @@ mod tests {
             ev["metadata"].as_object().unwrap().keys().collect::<Vec<_>>(),
             ["a", "b"]
         );
+    }
+
+    #[test]
+    fn the_metadata_of_a_messages_tuple_is_sorted() {
+        let mut v = json!(["messages", [{"type": "AIMessageChunk", "content": "hi"}, {"b": 1, "a": 2}]]);
+        normalize_case([("chunk", &mut v)]);
+        assert_eq!(v[1][1].as_object().unwrap().keys().collect::<Vec<_>>(), ["a", "b"]);
+        let mut pair = json!([{"no": "type"}, {"b": 1, "a": 2}]);
+        normalize_case([("chunk", &mut pair)]);
+        assert_eq!(pair[1].as_object().unwrap().keys().collect::<Vec<_>>(), ["b", "a"]);
     }
 
     #[test]

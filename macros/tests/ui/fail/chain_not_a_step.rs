@@ -1,0 +1,5 @@
+struct NotARunnable;
+
+fn main() {
+    let _pipeline = runwright::chain!(NotARunnable | runwright::passthrough::<String>());
+}

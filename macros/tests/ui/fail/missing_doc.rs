@@ -1,0 +1,6 @@
+#[runwright::tool]
+fn undocumented(word: String) -> String {
+    word
+}
+
+fn main() {}

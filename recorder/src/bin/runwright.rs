@@ -1,0 +1,86 @@
+//! `runwright`: looks at trace files.
+//!
+//! ```text
+//! runwright trace show FILE      the run tree: names, kinds, durations, streamed text
+//! runwright trace diff A B       the first differences between two traces
+//! ```
+//!
+//! Exit status: 0 when all went well (and, for `diff`, the traces hold the
+//! same events), 1 when `diff` found differences, 2 on an error (a missing,
+//! corrupt or truncated file).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use runwright_recorder::{cli, Trace};
+
+#[derive(Parser)]
+#[command(name = "runwright", version, about = "Looks at runwright trace files")]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Trace files (JSON Lines written by runwright-recorder).
+    #[command(subcommand)]
+    Trace(TraceCommand),
+}
+
+#[derive(Subcommand)]
+enum TraceCommand {
+    /// Prints the run tree: names, kinds, durations when recorded, streamed text.
+    Show {
+        /// The trace file.
+        file: PathBuf,
+    },
+    /// Prints the first differences between two traces (exit status 1 if any).
+    Diff {
+        /// The first trace file.
+        a: PathBuf,
+        /// The second trace file.
+        b: PathBuf,
+    },
+}
+
+fn print(text: &str) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(_) => ExitCode::from(2),
+    }
+}
+
+fn run(command: TraceCommand) -> runwright::Result<ExitCode> {
+    match command {
+        TraceCommand::Show { file } => Ok(print(&cli::show(&Trace::read(&file)?))),
+        TraceCommand::Diff { a, b } => {
+            let (ta, tb) = (Trace::read(&a)?, Trace::read(&b)?);
+            let (na, nb) = (a.display().to_string(), b.display().to_string());
+            match cli::diff((&na, &ta), (&nb, &tb)) {
+                None => Ok(print(&format!(
+                    "{na} and {nb} hold the same {} events\n",
+                    ta.events().len()
+                ))),
+                Some(d) => {
+                    print(&d);
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let Command::Trace(command) = Args::parse().command;
+    match run(command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("runwright: {}", e.message());
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! runwright-recorder: trace files, cassettes, deterministic replay, insta
+//! snapshots of event streams, and the `runwright` command line tool.
+//!
+//! # Trace files
+//!
+//! A [`Trace`] is the normalized event stream of one run, written as JSON
+//! Lines: a header line, then one event per line.
+//!
+//! ```text
+//! {"format":"runwright-trace","version":1,"runwright":"0.1.0","name":"joke","root":"RunnableSequence","events":3}
+//! {"event":"on_chain_start","data":{"input":"hi"},"name":"RunnableSequence","tags":[],"run_id":"run-0","metadata":{},"parent_ids":[]}
+//! {"event":"on_chain_stream","run_id":"run-0","name":"RunnableSequence","tags":[],"metadata":{},"data":{"chunk":"HI"},"parent_ids":[]}
+//! {"event":"on_chain_end","data":{"output":"HI"},"run_id":"run-0","name":"RunnableSequence","tags":[],"metadata":{},"parent_ids":[]}
+//! ```
+//!
+//! Each event is LangChain's `astream_events` v2 JSON, normalized as the
+//! reference traces are ([`normalize`]): run ids become `run-0, run-1, ...`
+//! in order of first appearance, other UUIDs `uuid-0, ...`, metadata keys
+//! are sorted, times are redacted; `metadata.lc_versions` (which names the
+//! runwright version, as the header does) becomes `"<versions>"`, so traces
+//! and snapshots stay the same across releases. A stream that failed ends with one
+//! `{"error": {"type", "message", "step"}}` line. A trace recorded with
+//! [`Trace::record_timed`] also has `"at_ms"` (milliseconds since the first
+//! event) on each event, so `runwright trace show` can print durations; such
+//! a trace is of course no longer the same on every run.
+//!
+//! ## Canonical order
+//!
+//! A trace is the same file on every run of a deterministic program, also
+//! when parallel branches interleave differently from run to run. The events
+//! are put in a canonical order first:
+//!
+//! * Each run's own events, and the order of the events in one branch,
+//!   are kept as they came.
+//! * Concurrent siblings are sorted, and their events de-interleaved.
+//!   Concurrent siblings are the branches of a map (runs tagged
+//!   `map:key:K` under one parent), and siblings without a step tag (or with
+//!   a `graph:step:N` tag) whose events overlapped in time. They are sorted
+//!   by their tag (numbers compared as numbers), then name, then input.
+//! * Over the stretch of the stream where a group of concurrent siblings
+//!   ran (from the first event of any of them to the last), the events of
+//!   each sibling's subtree come as one block, in sorted order. Stream
+//!   events of the map itself and of its ancestors (a map's
+//!   `{key: chunk}`, and the root forwarding it) belong to the block of the
+//!   branch whose event came just before them: they are that branch's chunk
+//!   passing up. Any other event of the stretch (a later step starting on
+//!   the map's first chunk, a custom event) comes after the blocks, in the
+//!   order it came.
+//! * Groups are handled from the root down, so nested maps are sorted
+//!   within their branch's block.
+//! * A map's output is ordered by branch completion; in every event from the
+//!   map's first branch event on, an object holding two or more of the map's
+//!   keys gets those keys in sorted order (other keys keep their places).
+//!
+//! What the rule cannot make stable: a step whose *output* depends on the
+//! order its inputs arrived (a parser folding a map's chunks as they come),
+//! and concurrency expressed other than as a map that does not overlap in
+//! one run but does in another. Sequences are never reordered: their order
+//! is deterministic.
+//!
+//! # Cassettes
+//!
+//! A [`Recorder`] wraps a chat model and records each call in a
+//! [`Cassette`] file, or replays it from there without the model (and
+//! without the network). It is a [`ChatModel`](runwright::ChatModel) itself,
+//! so it drops into any chain in place of the model. The record modes are
+//! vcrpy's ([`RecordMode`]); secrets are never written ([`Redactions`]); a
+//! request with no recorded answer is an error that shows the request and
+//! its difference from the nearest recorded one.
+//!
+//! ```text
+//! {"format":"runwright-cassette","version":1,"runwright":"0.1.0","model":"ChatOpenAI","metadata":{...},"params":{"model":"gpt-4o-mini"},"interactions":1}
+//! {"interaction":0,"request":{"messages":[{"type":"HumanMessage","content":"hi"}],"tools":[],"params":{"model":"gpt-4o-mini"}}}
+//! {"interaction":0,"chunk":{"type":"AIMessageChunk","content":"Hello",...},"delay_ms":120}
+//! {"interaction":0,"chunk":{"type":"AIMessageChunk","content":"!",...,"chunk_position":"last"},"delay_ms":8}
+//! {"interaction":0,"end":{"chunks":2}}
+//! ```
+//!
+//! # Files
+//!
+//! Trace files and cassettes are written atomically: to a temporary file in
+//! the same folder, flushed to disk, then renamed over the old file. A crash
+//! or a failed write leaves the old file as it was. Reading checks the
+//! header's format and version and the announced count: a corrupt line, a
+//! cut-off file or an unknown version is an error naming the file and line,
+//! never a partial replay.
+//!
+//! # Snapshots
+//!
+//! [`assert_events_snapshot!`] snapshots an event stream with insta: the
+//! trace's event lines (without the header, which names the runwright
+//! version). Review with `cargo insta review`. Under CI (the `CI` variable
+//! set, as insta detects it) insta writes no snapshot files: a new or
+//! changed snapshot fails the test, as long as `INSTA_UPDATE` is left unset
+//! (or `no`).
+
+#![warn(missing_docs)]
+
+mod canonical;
+mod cassette;
+pub mod cli;
+mod files;
+pub mod normalize;
+mod recorder;
+mod redact;
+mod snapshot;
+mod trace;
+
+pub use cassette::{
+    normalize_request, Cassette, CassetteHeader, Interaction, RecordedChunk, RecordedError, CASSETTE_FORMAT,
+    CASSETTE_VERSION,
+};
+pub use recorder::{Offline, Pacing, RecordMode, Recorder, RECORD_ENV};
+pub use redact::Redactions;
+pub use trace::{Trace, TraceHeader, TRACE_FORMAT, TRACE_VERSION};
+
+/// Paths used by this crate's macros. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use insta;
+}

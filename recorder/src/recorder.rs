@@ -1,0 +1,662 @@
+//! [`Recorder`]: a chat model that records its calls in a cassette, or
+//! replays them from there.
+
+use std::fmt;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use futures::StreamExt;
+use parking_lot::Mutex;
+use runwright::models::{ChatModel, ChatRequest, ModelProfile};
+use runwright::{AIMessageChunk, ChunkStream, Error, ErrorKind, Map, Result};
+use serde_json::Value;
+use similar::TextDiff;
+
+use crate::cassette::{normalize_request_secrets, Cassette, Interaction, RecordedChunk, RecordedError};
+use crate::files::{format_error, write_atomic};
+use crate::redact::Redactions;
+
+/// The environment variable that chooses the record mode when the code does
+/// not: `none`, `once`, `new_episodes` or `all`.
+pub const RECORD_ENV: &str = "RUNWRIGHT_RECORD";
+
+/// When a [`Recorder`] calls the live model and records, and when it
+/// replays: vcrpy's record modes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RecordMode {
+    /// Replay only; a request with no recorded answer is an error. The
+    /// default when the `CI` variable is set.
+    None,
+    /// Record every call when the cassette file does not exist yet; once it
+    /// exists, replay only. The default elsewhere.
+    Once,
+    /// Replay the calls that were recorded, record the others and add them
+    /// to the cassette.
+    NewEpisodes,
+    /// Record every call, replay none: the cassette is re-recorded (its old
+    /// calls are dropped when the first new one is written).
+    All,
+}
+
+impl RecordMode {
+    /// The mode the environment asks for: [`RECORD_ENV`] when it is set,
+    /// else [`None`](Self::None) under CI (`CI` set to anything but ``,
+    /// `0` or `false`), else [`Once`](Self::Once).
+    pub fn from_env() -> Result<RecordMode> {
+        let record = std::env::var(RECORD_ENV).ok();
+        let ci = std::env::var("CI").ok();
+        Self::resolve(record.as_deref(), ci.as_deref())
+    }
+
+    /// [`from_env`](Self::from_env) with the variables' values given.
+    ///
+    /// ```
+    /// use runwright_recorder::RecordMode;
+    /// assert_eq!(RecordMode::resolve(None, None).unwrap(), RecordMode::Once);
+    /// assert_eq!(RecordMode::resolve(None, Some("true")).unwrap(), RecordMode::None);
+    /// assert_eq!(RecordMode::resolve(Some("all"), Some("true")).unwrap(), RecordMode::All);
+    /// assert!(RecordMode::resolve(Some("sometimes"), None).is_err());
+    /// ```
+    pub fn resolve(record: Option<&str>, ci: Option<&str>) -> Result<RecordMode> {
+        match record.map(str::trim).filter(|r| !r.is_empty()) {
+            Some(r) => r
+                .parse()
+                .map_err(|e: Error| Error::new(ErrorKind::InvalidInput, format!("{RECORD_ENV}={r}: {}", e.message()))),
+            None if ci.is_some_and(|c| !matches!(c.trim(), "" | "0" | "false")) => Ok(RecordMode::None),
+            None => Ok(RecordMode::Once),
+        }
+    }
+
+    /// The mode's name: `none`, `once`, `new_episodes` or `all`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordMode::None => "none",
+            RecordMode::Once => "once",
+            RecordMode::NewEpisodes => "new_episodes",
+            RecordMode::All => "all",
+        }
+    }
+}
+
+impl FromStr for RecordMode {
+    type Err = Error;
+
+    /// `none`, `once`, `new_episodes` (or `new-episodes`) or `all`, in any case.
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().replace('-', "_").as_str() {
+            "none" => Ok(RecordMode::None),
+            "once" => Ok(RecordMode::Once),
+            "new_episodes" => Ok(RecordMode::NewEpisodes),
+            "all" => Ok(RecordMode::All),
+            _ => Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!("unknown record mode {s:?}: expected none, once, new_episodes or all"),
+            )),
+        }
+    }
+}
+
+impl fmt::Display for RecordMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How fast a replay streams its chunks.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub enum Pacing {
+    /// As fast as the consumer takes them (tests).
+    #[default]
+    Instant,
+    /// With the delays recorded between chunks (demos).
+    Recorded,
+    /// With the recorded delays multiplied by a factor (`0.5`: twice as fast).
+    Scaled(f64),
+}
+
+impl Pacing {
+    fn delay(self, ms: u64) -> Option<Duration> {
+        let factor = match self {
+            Pacing::Instant => return None,
+            Pacing::Recorded => 1.0,
+            Pacing::Scaled(f) if f.is_finite() && f > 0.0 => f,
+            Pacing::Scaled(_) => return None,
+        };
+        (ms > 0).then(|| Duration::from_secs_f64(ms as f64 * factor / 1000.0))
+    }
+}
+
+/// The model of a replay-only [`Recorder`]: there is none (no value of this
+/// type exists).
+#[derive(Debug)]
+pub enum Offline {}
+
+impl ChatModel for Offline {
+    fn profile(&self) -> &ModelProfile {
+        match *self {}
+    }
+
+    fn stream_chat<'a>(&'a self, _request: ChatRequest) -> ChunkStream<'a, AIMessageChunk> {
+        match *self {}
+    }
+}
+
+struct State {
+    cassette: Cassette,
+    /// Per interaction: replayed (or recorded) in this session already.
+    played: Vec<bool>,
+    /// Whether the cassette file existed when the recorder was made.
+    existed: bool,
+    /// Tests: writes fail after this many bytes.
+    fault: Option<usize>,
+}
+
+/// A chat model that records each call in a cassette file, or replays it
+/// from there without calling the model (see the crate docs for the file).
+///
+/// It implements [`ChatModel`], so it goes wherever the model went: in a
+/// chain, with `bind_tools`, inside a tool. Its runs have the model's name
+/// and metadata, so a replayed run's events are the recorded run's events.
+///
+/// ```
+/// use runwright::{GenericFakeChatModel, RunnableExt};
+/// use runwright_recorder::{RecordMode, Recorder};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> runwright::Result<()> {
+/// # let dir = std::env::temp_dir().join(format!("rw-doc-{}", std::process::id()));
+/// let path = dir.join("hello.jsonl");
+/// // Recording: the live model answers, the cassette keeps the answer.
+/// let live = Recorder::new(GenericFakeChatModel::new(["hello there"]), &path)?.with_mode(RecordMode::Once);
+/// assert_eq!(live.invoke("hi".into()).await?.text(), "hello there");
+///
+/// // Replaying: no model at all.
+/// let replay = Recorder::replay(&path)?;
+/// assert_eq!(replay.invoke("hi".into()).await?.text(), "hello there");
+///
+/// // A request nobody recorded is an error that shows the difference.
+/// let err = replay.invoke("bye".into()).await.unwrap_err();
+/// assert!(err.message().contains("no recorded answer"));
+/// # std::fs::remove_dir_all(&dir).ok();
+/// # Ok(()) }
+/// ```
+pub struct Recorder<M = Offline> {
+    model: Option<M>,
+    profile: ModelProfile,
+    /// A replay-only recorder's invocation parameters (the cassette's).
+    replay_params: Map,
+    path: PathBuf,
+    mode: RecordMode,
+    redactions: Redactions,
+    pacing: Pacing,
+    state: Mutex<State>,
+}
+
+fn load(path: &Path, model: &str) -> Result<(Cassette, bool)> {
+    if path.exists() {
+        Ok((Cassette::read(path)?, true))
+    } else {
+        Ok((Cassette::new(model, Map::new(), Map::new()), false))
+    }
+}
+
+fn profile_metadata(profile: &ModelProfile) -> Map {
+    let mut m = profile.config().metadata.clone();
+    m.shift_remove("lc_versions");
+    m
+}
+
+impl<M: ChatModel> Recorder<M> {
+    /// Wraps `model`, with the cassette at `path` (read now if it exists).
+    /// The record mode is the environment's ([`RecordMode::from_env`]) until
+    /// [`with_mode`](Self::with_mode) sets one.
+    pub fn new(model: M, path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref().to_owned();
+        let mode = RecordMode::from_env()?;
+        let profile = model.profile().clone();
+        let (cassette, existed) = load(&path, profile.name())?;
+        let played = vec![false; cassette.interactions().len()];
+        let recorder = Recorder {
+            model: Some(model),
+            profile,
+            replay_params: Map::new(),
+            path,
+            mode,
+            redactions: Redactions::default(),
+            pacing: Pacing::Instant,
+            state: Mutex::new(State {
+                cassette,
+                played,
+                existed,
+                fault: None,
+            }),
+        };
+        Ok(recorder.with_mode(mode))
+    }
+
+    /// The live model, if there is one.
+    pub fn inner(&self) -> Option<&M> {
+        self.model.as_ref()
+    }
+}
+
+impl Recorder<Offline> {
+    /// Replays the cassette at `path` with no model behind it: every
+    /// request must have a recorded answer. The runs get the recorded
+    /// model's name and metadata, and the recorded invocation parameters.
+    pub fn replay(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref().to_owned();
+        if !path.exists() {
+            return Err(format_error(
+                &path.display().to_string(),
+                None,
+                "no such cassette (record it first: run with a live model and RUNWRIGHT_RECORD=once)",
+            ));
+        }
+        let cassette = Cassette::read(&path)?;
+        let header = cassette.header();
+        let mut profile = ModelProfile::chat(&header.model);
+        for (k, v) in &header.metadata {
+            profile = profile.with_metadata(k, v.clone());
+        }
+        let replay_params = header.params.clone();
+        let played = vec![false; cassette.interactions().len()];
+        Ok(Recorder {
+            model: None,
+            profile,
+            replay_params,
+            path,
+            mode: RecordMode::None,
+            redactions: Redactions::default(),
+            pacing: Pacing::Instant,
+            state: Mutex::new(State {
+                cassette,
+                played,
+                existed: true,
+                fault: None,
+            }),
+        })
+    }
+}
+
+impl<M: ChatModel> Recorder<M> {
+    /// Sets the record mode (over the environment's). With
+    /// [`RecordMode::All`] the recorded calls are forgotten at once (the
+    /// file keeps them until the first new call is written).
+    #[must_use]
+    pub fn with_mode(mut self, mode: RecordMode) -> Self {
+        self.mode = mode;
+        if mode == RecordMode::All {
+            let st = self.state.get_mut();
+            st.cassette.truncate(0);
+            st.played.clear();
+        }
+        self
+    }
+
+    /// Sets the fields never written (the default: [`Redactions::default`]).
+    /// Requests are compared after redaction.
+    #[must_use]
+    pub fn with_redactions(mut self, redactions: Redactions) -> Self {
+        self.redactions = redactions;
+        self
+    }
+
+    /// Sets how fast replays stream ([`Pacing::Instant`] by default).
+    #[must_use]
+    pub fn with_pacing(mut self, pacing: Pacing) -> Self {
+        self.pacing = pacing;
+        self
+    }
+
+    /// The record mode.
+    pub fn mode(&self) -> RecordMode {
+        self.mode
+    }
+
+    /// The cassette's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The cassette as it is now: what was read, and what was recorded since.
+    pub fn cassette(&self) -> Cassette {
+        self.state.lock().cassette.clone()
+    }
+
+    /// Makes every cassette write fail after `bytes` bytes, as if the
+    /// process died mid-write.
+    #[cfg(test)]
+    pub(crate) fn fail_writes_after(self, bytes: usize) -> Self {
+        self.state.lock().fault = Some(bytes);
+        self
+    }
+
+    fn decide(&self, key: &Value) -> Result<Option<Interaction>> {
+        let mut st = self.state.lock();
+        if self.mode != RecordMode::All {
+            let st = &mut *st;
+            let found = (0..st.played.len()).find(|&i| !st.played[i] && st.cassette.interactions()[i].request == *key);
+            if let Some(i) = found {
+                st.played[i] = true;
+                return Ok(Some(st.cassette.interactions()[i].clone()));
+            }
+        }
+        let may_record = match self.mode {
+            RecordMode::None => false,
+            RecordMode::Once => !st.existed,
+            RecordMode::NewEpisodes | RecordMode::All => true,
+        };
+        if may_record && self.model.is_some() {
+            return Ok(None);
+        }
+        Err(self.miss(&st, key))
+    }
+
+    /// The error for a request with no answer: the request, and its diff
+    /// from the nearest recorded one.
+    fn miss(&self, st: &State, key: &Value) -> Error {
+        let why = if self.model.is_none() {
+            "this recorder replays only: it has no live model".to_string()
+        } else {
+            match self.mode {
+                RecordMode::Once => "record mode once: the cassette exists, so new requests are not recorded".into(),
+                _ => format!("record mode {}: replay only", self.mode),
+            }
+        };
+        let request = pretty(key);
+        let mut msg = format!(
+            "{}: no recorded answer for this request ({why})\nrequest:\n{request}\n",
+            self.path.display()
+        );
+        let interactions = st.cassette.interactions();
+        let nearest = interactions
+            .iter()
+            .enumerate()
+            .map(|(i, it)| {
+                let text = pretty(&it.request);
+                let ratio = TextDiff::from_lines(&text, &request).ratio();
+                (i, text, ratio)
+            })
+            .max_by(|a, b| a.2.total_cmp(&b.2));
+        let line = |i: usize| {
+            st.cassette
+                .line_of(i)
+                .map(|l| format!(", line {l}"))
+                .unwrap_or_default()
+        };
+        match nearest {
+            Some((i, text, _)) if text == request => msg.push_str(&format!(
+                "interaction {i}{} has this request, but it was replayed already: each recorded answer plays once\n",
+                line(i)
+            )),
+            Some((i, text, _)) => {
+                let diff = TextDiff::from_lines(&text, &request);
+                let diff = diff
+                    .unified_diff()
+                    .context_radius(2)
+                    .header("recorded", "request")
+                    .to_string();
+                msg.push_str(&format!(
+                    "nearest recorded request: interaction {i}{}; diff from it to this request:\n{diff}",
+                    line(i)
+                ));
+            }
+            None => msg.push_str("the cassette has no recorded requests\n"),
+        }
+        if self.model.is_some() {
+            msg.push_str(&format!(
+                "to record it, run with {RECORD_ENV}=new_episodes (add to the cassette) or {RECORD_ENV}=all (re-record it)"
+            ));
+        } else {
+            msg.push_str(&format!(
+                "to record it, wrap the live model in Recorder::new and run with {RECORD_ENV}=new_episodes"
+            ));
+        }
+        Error::new(ErrorKind::InvalidInput, msg)
+    }
+
+    fn replay_stream(&self, it: Interaction) -> ChunkStream<'static, AIMessageChunk> {
+        let pacing = self.pacing;
+        Box::pin(async_stream::stream! {
+            for c in it.chunks {
+                if let Some(d) = pacing.delay(c.delay_ms) {
+                    tokio::time::sleep(d).await;
+                }
+                yield Ok(c.chunk);
+            }
+            if let Some(e) = it.error {
+                yield Err(e.to_error());
+            }
+        })
+    }
+
+    fn record_stream<'a>(
+        &'a self,
+        model: &'a M,
+        request: ChatRequest,
+        key: Value,
+        secrets: Vec<String>,
+    ) -> ChunkStream<'a, AIMessageChunk> {
+        Box::pin(async_stream::stream! {
+            let mut inner = model.stream_chat(request);
+            let mut chunks = Vec::new();
+            let mut last = tokio::time::Instant::now();
+            let mut failure = None;
+            let mut redaction_failure = None;
+            while let Some(item) = inner.next().await {
+                match item {
+                    Ok(chunk) => {
+                        let now = tokio::time::Instant::now();
+                        let delay_ms = u64::try_from(now.duration_since(last).as_millis()).unwrap_or(u64::MAX);
+                        last = now;
+                        match self.redact_chunk(&chunk, &secrets) {
+                            Ok(c) => chunks.push(RecordedChunk { chunk: c, delay_ms }),
+                            Err(e) => redaction_failure = Some(e),
+                        }
+                        yield Ok(chunk);
+                    }
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+            }
+            drop(inner);
+            let interaction = Interaction { request: key, chunks, error: failure.as_ref().map(RecordedError::of) };
+            let saved = match redaction_failure {
+                Some(e) => Err(e),
+                None => self.finish(interaction),
+            };
+            if let Err(e) = saved {
+                yield Err(e);
+                return;
+            }
+            if let Some(e) = failure {
+                yield Err(e);
+            }
+        })
+    }
+
+    fn redact_chunk(&self, chunk: &AIMessageChunk, secrets: &[String]) -> Result<AIMessageChunk> {
+        let mut v = serde_json::to_value(chunk)?;
+        self.redactions.redact(&mut v, secrets);
+        serde_json::from_value(v).map_err(|e| {
+            Error::new(
+                ErrorKind::Step,
+                format!("{}: cannot record a chunk after redaction: {e}", self.path.display()),
+            )
+        })
+    }
+
+    /// Adds a finished call to the cassette and writes the file. A failed
+    /// write leaves the file and the in-memory cassette as they were.
+    fn finish(&self, it: Interaction) -> Result<()> {
+        let mut params = Value::Object(self.invocation_params());
+        self.redactions.apply(&mut params);
+        let mut st = self.state.lock();
+        {
+            let h = st.cassette.header_mut();
+            h.model = self.profile.name().to_owned();
+            h.metadata = profile_metadata(&self.profile);
+            h.params = match params {
+                Value::Object(m) => m,
+                _ => Map::new(),
+            };
+        }
+        st.cassette.push(it);
+        st.played.push(true);
+        let text = st.cassette.to_jsonl();
+        let written = match st.fault {
+            Some(n) => write_atomic(&self.path, text.as_bytes(), Some(&move |f| failing(f, n))),
+            None => write_atomic(&self.path, text.as_bytes(), None),
+        };
+        if written.is_err() {
+            let n = st.cassette.interactions().len() - 1;
+            st.cassette.truncate(n);
+            st.played.pop();
+        }
+        written
+    }
+}
+
+impl<M: ChatModel> ChatModel for Recorder<M> {
+    fn profile(&self) -> &ModelProfile {
+        &self.profile
+    }
+
+    fn stream_chat<'a>(&'a self, request: ChatRequest) -> ChunkStream<'a, AIMessageChunk> {
+        let (key, secrets) = normalize_request_secrets(&request, &self.redactions);
+        match (self.decide(&key), &self.model) {
+            (Ok(Some(it)), _) => self.replay_stream(it),
+            (Ok(None), Some(model)) => self.record_stream(model, request, key, secrets),
+            (Ok(None), None) => Box::pin(futures::stream::iter([Err(Error::new(
+                ErrorKind::Usage,
+                "a replay-only recorder cannot record",
+            ))])),
+            (Err(e), _) => Box::pin(futures::stream::iter([Err(e)])),
+        }
+    }
+
+    fn bound_tools(&self) -> &[Value] {
+        match &self.model {
+            Some(m) => m.bound_tools(),
+            None => &[],
+        }
+    }
+
+    fn invocation_params(&self) -> Map {
+        match &self.model {
+            Some(m) => m.invocation_params(),
+            None => self.replay_params.clone(),
+        }
+    }
+}
+
+fn pretty(v: &Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_default()
+}
+
+/// A writer that fails after `left` bytes, as a process killed mid-write.
+struct Failing {
+    file: File,
+    left: usize,
+}
+
+fn failing(file: File, after: usize) -> Box<dyn Write> {
+    Box::new(Failing { file, left: after })
+}
+
+impl Write for Failing {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            return Err(std::io::Error::other("simulated failure mid-write"));
+        }
+        let n = buf.len().min(self.left);
+        let n = self.file.write(&buf[..n])?;
+        self.left -= n;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use runwright::{GenericFakeChatModel, RunnableExt};
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("runwright-recorder-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[tokio::test]
+    async fn a_write_that_fails_midway_leaves_the_previous_cassette_intact() {
+        let dir = scratch("kill");
+        let path = dir.join("kept.jsonl");
+        let first = Recorder::new(GenericFakeChatModel::new(["hello there"]), &path)
+            .unwrap()
+            .with_mode(RecordMode::Once);
+        first.invoke("hi".into()).await.unwrap();
+        let before = std::fs::read(&path).unwrap();
+
+        // Adding an episode: the write dies after 100 bytes, as a killed
+        // process would.
+        let second = Recorder::new(GenericFakeChatModel::new(["never kept"]), &path)
+            .unwrap()
+            .with_mode(RecordMode::NewEpisodes)
+            .fail_writes_after(100);
+        let err = second.invoke("something new".into()).await.unwrap_err();
+        assert!(err.message().contains("simulated failure mid-write"), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), before, "the old cassette is untouched");
+        let names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["kept.jsonl"], "no temporary file is left behind");
+        assert_eq!(second.cassette().interactions().len(), 1, "memory matches the file");
+
+        // The old cassette still replays.
+        let replay = Recorder::replay(&path).unwrap();
+        assert_eq!(replay.invoke("hi".into()).await.unwrap().text(), "hello there");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn pacing_scales_recorded_delays() {
+        assert_eq!(Pacing::Instant.delay(100), None);
+        assert_eq!(Pacing::Recorded.delay(100), Some(Duration::from_millis(100)));
+        assert_eq!(Pacing::Scaled(2.0).delay(100), Some(Duration::from_millis(200)));
+        assert_eq!(Pacing::Scaled(f64::NAN).delay(100), None);
+        assert_eq!(Pacing::Recorded.delay(0), None);
+    }
+
+    #[test]
+    fn record_modes_parse_from_their_names() {
+        for m in [
+            RecordMode::None,
+            RecordMode::Once,
+            RecordMode::NewEpisodes,
+            RecordMode::All,
+        ] {
+            assert_eq!(m.as_str().parse::<RecordMode>().unwrap(), m);
+        }
+        assert_eq!("New-Episodes".parse::<RecordMode>().unwrap(), RecordMode::NewEpisodes);
+        let e = RecordMode::resolve(Some("sometimes"), None).unwrap_err();
+        assert_eq!(
+            e.message(),
+            "RUNWRIGHT_RECORD=sometimes: unknown record mode \"sometimes\": expected none, once, new_episodes or all"
+        );
+        assert_eq!(RecordMode::resolve(Some(""), Some("1")).unwrap(), RecordMode::None);
+        assert_eq!(RecordMode::resolve(None, Some("false")).unwrap(), RecordMode::Once);
+    }
+}

@@ -1,0 +1,132 @@
+//! The `runwright` command: `trace show` and `trace diff`, run as a user
+//! runs them, their output kept as insta snapshots.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::scratch;
+use runwright::prompts::ChatPromptTemplate;
+use runwright::{tool, GenericFakeChatModel, Lambda, Map, Parallel, RunnableExt, StrOutputParser};
+use runwright_recorder::Trace;
+
+fn runwright(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_runwright"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the runwright binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn combine(m: Map) -> runwright::Result<String> {
+    runwright::dispatch_custom_event("combined", serde_json::json!({"keys": m.len()}))?;
+    let text = |k: &str| m[k].as_str().unwrap_or_default().to_owned();
+    Ok(format!("{}\n{}", text("joke"), text("poem")))
+}
+
+async fn writing_trace(joke: &str) -> Trace {
+    let prompt = || ChatPromptTemplate::from_template("write about {topic}").unwrap();
+    let chain = Parallel::new()
+        .branch("joke", prompt() | GenericFakeChatModel::new([joke]) | StrOutputParser)
+        .branch(
+            "poem",
+            prompt() | GenericFakeChatModel::new(["Roses are red"]) | StrOutputParser,
+        )
+        | Lambda::from_fn(combine).named("combine");
+    let mut input = Map::new();
+    input.insert("topic".into(), "parrots".into());
+    Trace::record("writing", chain.stream_events(input)).await
+}
+
+#[tokio::test]
+async fn trace_show_prints_the_run_tree() {
+    let dir = scratch("cli-show");
+    writing_trace("Why did the parrot talk?")
+        .await
+        .write(dir.join("writing.jsonl"))
+        .unwrap();
+    let out = runwright(&dir, &["trace", "show", "writing.jsonl"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    insta::assert_snapshot!(stdout(&out));
+}
+
+/// Fails on every word.
+#[tool]
+fn fussy(word: String) -> runwright::Result<String> {
+    Err(runwright::Error::msg(format!("cannot handle {word}")))
+}
+
+#[tokio::test]
+async fn trace_show_prints_errors_and_durations() {
+    let dir = scratch("cli-show-errors");
+    let trace = Trace::record("fussy", fussy.stream_events("parrot".into())).await;
+    trace.write(dir.join("fussy.jsonl")).unwrap();
+    let out = runwright(&dir, &["trace", "show", "fussy.jsonl"]);
+    assert!(out.status.success());
+    insta::assert_snapshot!("show_errors", stdout(&out));
+
+    // A timed trace (times fixed here, so the output is stable).
+    let timed = concat!(
+        r#"{"format":"runwright-trace","version":1,"runwright":"0.1.0","name":"timed","root":"outer","events":4,"timed":true}"#,
+        "\n",
+        r#"{"event":"on_chain_start","data":{"input":"x"},"name":"outer","tags":[],"run_id":"run-0","metadata":{},"parent_ids":[],"at_ms":0.0}"#,
+        "\n",
+        r#"{"event":"on_chain_start","data":{"input":"x"},"name":"inner","tags":["seq:step:1"],"run_id":"run-1","metadata":{},"parent_ids":["run-0"],"at_ms":1.5}"#,
+        "\n",
+        r#"{"event":"on_chain_end","data":{"output":"y","input":"x"},"run_id":"run-1","name":"inner","tags":["seq:step:1"],"metadata":{},"parent_ids":["run-0"],"at_ms":14.0}"#,
+        "\n",
+        r#"{"event":"on_chain_end","data":{"output":"y"},"run_id":"run-0","name":"outer","tags":[],"metadata":{},"parent_ids":[],"at_ms":15.25}"#,
+        "\n",
+    );
+    std::fs::write(dir.join("timed.jsonl"), timed).unwrap();
+    let out = runwright(&dir, &["trace", "show", "timed.jsonl"]);
+    assert!(out.status.success());
+    insta::assert_snapshot!("show_timed", stdout(&out));
+}
+
+#[tokio::test]
+async fn trace_diff_prints_the_first_differences() {
+    let dir = scratch("cli-diff");
+    let a = writing_trace("Why did the parrot talk?").await;
+    a.write(dir.join("a.jsonl")).unwrap();
+    let n = a.events().len();
+    writing_trace("Why did the parrot sing?")
+        .await
+        .write(dir.join("b.jsonl"))
+        .unwrap();
+    let same = runwright(&dir, &["trace", "diff", "a.jsonl", "a.jsonl"]);
+    assert_eq!(same.status.code(), Some(0));
+    assert_eq!(stdout(&same), format!("a.jsonl and a.jsonl hold the same {n} events\n"));
+
+    let out = runwright(&dir, &["trace", "diff", "a.jsonl", "b.jsonl"]);
+    assert_eq!(out.status.code(), Some(1), "differences exit with 1");
+    insta::assert_snapshot!(stdout(&out));
+
+    // One event fewer: shown as one missing event, not as a shifted tail.
+    let text = std::fs::read_to_string(dir.join("a.jsonl")).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.remove(5);
+    let header = lines[0].replace(&format!("\"events\":{n}"), &format!("\"events\":{}", n - 1));
+    lines[0] = &header;
+    std::fs::write(dir.join("short.jsonl"), lines.join("\n") + "\n").unwrap();
+    let out = runwright(&dir, &["trace", "diff", "a.jsonl", "short.jsonl"]);
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!("diff_missing_event", stdout(&out));
+}
+
+#[test]
+fn a_broken_file_is_reported_with_exit_status_2() {
+    let dir = scratch("cli-broken");
+    std::fs::write(dir.join("broken.jsonl"), "{\"format\":\"runwright-trace\"\n").unwrap();
+    let out = runwright(&dir, &["trace", "show", "broken.jsonl"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "runwright: broken.jsonl:1: invalid JSON: EOF while parsing an object at line 1 column 27\n"
+    );
+}

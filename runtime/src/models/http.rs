@@ -1,0 +1,827 @@
+//! What the HTTP providers share: the [`ApiKey`] that never shows, the
+//! transport settings, a streaming POST with retries and timeouts, and the
+//! [`ProviderError`] every failure carries.
+//!
+//! Retries happen only before an answer starts: on a failed connection, a
+//! response head that does not come within the first-byte timeout, and HTTP
+//! 408, 409, 429 and 5xx. Once a stream has begun, its chunks may already be
+//! with the caller, so a failure ends the stream with an error instead.
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::Stream;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, RETRY_AFTER};
+use serde_json::Value as Json;
+use tokio::time::Instant;
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// An API key. It is sent in a request header and shown nowhere else: its
+/// `Debug` output is redacted, and it has no `Display` and no `Serialize`.
+///
+/// ```
+/// use runwright::models::ApiKey;
+/// let key = ApiKey::new("sk-secret");
+/// assert_eq!(format!("{key:?}"), "ApiKey(<redacted>)");
+/// ```
+#[derive(Clone)]
+pub struct ApiKey(Arc<str>);
+
+impl ApiKey {
+    /// Wraps a key.
+    pub fn new(key: impl Into<String>) -> Self {
+        ApiKey(Arc::from(key.into()))
+    }
+
+    /// The key in the environment variable `var`, if it is set and not empty.
+    pub(crate) fn from_env(var: &str) -> Option<Self> {
+        std::env::var(var)
+            .ok()
+            .filter(|k| !k.trim().is_empty())
+            .map(ApiKey::new)
+    }
+
+    /// The header value `{prefix}{key}`, marked sensitive so that the HTTP
+    /// stack never prints it.
+    fn header_value(&self, prefix: &str) -> Result<HeaderValue> {
+        let mut value = HeaderValue::from_str(&format!("{prefix}{}", self.0)).map_err(|_| {
+            Error::new(
+                ErrorKind::Usage,
+                "the API key contains characters a header cannot carry",
+            )
+        })?;
+        value.set_sensitive(true);
+        Ok(value)
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey(<redacted>)")
+    }
+}
+
+impl From<&str> for ApiKey {
+    fn from(key: &str) -> Self {
+        ApiKey::new(key)
+    }
+}
+
+impl From<String> for ApiKey {
+    fn from(key: String) -> Self {
+        ApiKey::new(key)
+    }
+}
+
+/// How a provider takes its key.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum AuthHeader {
+    /// `Authorization: Bearer <key>` (OpenAI).
+    Bearer,
+    /// `x-api-key: <key>` (Anthropic).
+    XApiKey,
+}
+
+/// Where and how a provider is reached: base URL, key, timeouts, retries,
+/// and the HTTP client (built on first use, shared by clones).
+#[derive(Clone, Debug)]
+pub(crate) struct Transport {
+    pub(crate) provider: &'static str,
+    pub(crate) base_url: String,
+    pub(crate) api_key: Option<ApiKey>,
+    pub(crate) auth: AuthHeader,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) first_byte_timeout: Duration,
+    pub(crate) idle_timeout: Duration,
+    pub(crate) max_retries: u32,
+    pub(crate) retry_initial: Duration,
+    pub(crate) retry_max: Duration,
+    client: Arc<OnceLock<Result<reqwest::Client>>>,
+}
+
+impl Transport {
+    /// The defaults: connect within 10 s, first byte within 120 s (a long
+    /// prompt takes a while), at most 60 s between two pieces of a stream,
+    /// 2 retries 0.5 s apart doubling up to 8 s.
+    pub(crate) fn new(provider: &'static str, base_url: String, api_key: Option<ApiKey>, auth: AuthHeader) -> Self {
+        Transport {
+            provider,
+            base_url,
+            api_key,
+            auth,
+            connect_timeout: Duration::from_secs(10),
+            first_byte_timeout: Duration::from_secs(120),
+            idle_timeout: Duration::from_secs(60),
+            max_retries: 2,
+            retry_initial: Duration::from_millis(500),
+            retry_max: Duration::from_secs(8),
+            client: Arc::default(),
+        }
+    }
+
+    /// Forgets the HTTP client, so the next request builds one with the
+    /// current settings.
+    pub(crate) fn settings_changed(&mut self) {
+        self.client = Arc::default();
+    }
+
+    fn client(&self) -> Result<reqwest::Client> {
+        self.client.get_or_init(|| build_client(self.connect_timeout)).clone()
+    }
+
+    /// The headers every request carries: the key, and `extra`.
+    pub(crate) fn headers(&self, extra: &[(&'static str, &'static str)]) -> Result<HeaderMap> {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static("text/event-stream"));
+        for (name, value) in extra {
+            headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+        }
+        if let Some(key) = &self.api_key {
+            match self.auth {
+                AuthHeader::Bearer => headers.insert(reqwest::header::AUTHORIZATION, key.header_value("Bearer ")?),
+                AuthHeader::XApiKey => headers.insert(HeaderName::from_static("x-api-key"), key.header_value("")?),
+            };
+        }
+        Ok(headers)
+    }
+
+    /// The delay before retry number `retry` (1 for the first): exponential
+    /// from `retry_initial`, plus up to a quarter of random jitter, capped
+    /// at `retry_max`.
+    fn backoff(&self, retry: u32) -> Duration {
+        let exp = self
+            .retry_initial
+            .saturating_mul(1u32 << retry.saturating_sub(1).min(20));
+        let base = exp.min(self.retry_max);
+        // Up to a quarter more, from the bits of a fresh uuid (as `RetryPolicy` does).
+        let r = (uuid::Uuid::new_v4().as_u128() % 1000) as u32;
+        (base + base / 4 * r / 1000).min(self.retry_max)
+    }
+
+    /// POSTs `body` to `path` and returns the response once its head says
+    /// 2xx and it is an event stream, retrying what may be retried.
+    pub(crate) async fn post_stream(&self, path: &str, headers: HeaderMap, body: &Json) -> Result<OpenStream> {
+        let url = format!("{}{}", self.base_url.trim_end_matches('/'), path);
+        let endpoint = endpoint_of(&url);
+        let client = self.client()?;
+        let body = Bytes::from(serde_json::to_vec(body)?);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let deadline = Instant::now() + self.first_byte_timeout;
+            let request = client.post(&url).headers(headers.clone()).body(body.clone());
+            let (failure, retry_after) = match tokio::time::timeout_at(deadline, request.send()).await {
+                Ok(Ok(response)) if response.status().is_success() => {
+                    match self.check_event_stream(response, &endpoint).await {
+                        Ok(response) => {
+                            return Ok(OpenStream {
+                                response,
+                                first_byte_deadline: deadline,
+                                idle_timeout: self.idle_timeout,
+                                provider: self.provider,
+                                endpoint,
+                            })
+                        }
+                        Err(e) => return Err(e.with_attempts(attempt).into_error()),
+                    }
+                }
+                Ok(Ok(response)) => {
+                    let status = response.status().as_u16();
+                    let retry_after = retry_after(response.headers());
+                    let body = read_limited(response, self.idle_timeout).await;
+                    (
+                        ProviderError::from_http(self.provider, &endpoint, status, &body),
+                        retry_after,
+                    )
+                }
+                Ok(Err(e)) => (ProviderError::from_transport(self.provider, &endpoint, &e, self), None),
+                Err(_) => (
+                    ProviderError::new(
+                        self.provider,
+                        &endpoint,
+                        ErrorKind::Timeout,
+                        format!(
+                            "no response from {endpoint} within {:?} (first-byte timeout)",
+                            self.first_byte_timeout
+                        ),
+                    ),
+                    None,
+                ),
+            };
+            let mut failure = failure.with_attempts(attempt);
+            failure.retry_after = retry_after;
+            if !failure.retryable() || attempt > self.max_retries {
+                return Err(failure.into_error());
+            }
+            let delay = match retry_after {
+                // Waiting less than the server asked would only earn another
+                // 429; waiting longer than the cap is not what the user wants.
+                Some(d) if d > self.retry_max => return Err(failure.into_error()),
+                Some(d) => d,
+                None => self.backoff(attempt),
+            };
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// A 2xx answer that is not an event stream (a JSON error body, or a
+    /// server that ignored `stream: true`) is an error, not an empty stream.
+    async fn check_event_stream(
+        &self,
+        response: reqwest::Response,
+        endpoint: &str,
+    ) -> std::result::Result<reqwest::Response, ProviderError> {
+        let content_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if content_type.is_empty() || content_type.starts_with("text/event-stream") {
+            return Ok(response);
+        }
+        let status = response.status().as_u16();
+        let body = read_limited(response, self.idle_timeout).await;
+        let json: Option<Json> = serde_json::from_slice(&body).ok();
+        if let Some(error) = json.as_ref().and_then(|j| j.get("error")) {
+            return Err(ProviderError::from_error_object(
+                self.provider,
+                endpoint,
+                Some(status),
+                error,
+            ));
+        }
+        Err(ProviderError::new(
+            self.provider,
+            endpoint,
+            ErrorKind::Protocol,
+            format!(
+                "expected an event stream from {endpoint}, got `{content_type}`: {}",
+                snippet(&body)
+            ),
+        ))
+    }
+}
+
+/// The reqwest client: HTTP/1.1, rustls with ring and the platform's root
+/// certificates, no overall timeout (streams last as long as they last;
+/// the first-byte and idle timeouts bound them instead).
+fn build_client(connect_timeout: Duration) -> Result<reqwest::Client> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::new(ErrorKind::Usage, format!("TLS setup failed: {e}")))?;
+    let tls = match rustls_platform_verifier::Verifier::new(provider) {
+        Ok(verifier) => builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_no_client_auth(),
+        // No usable system roots: plain HTTP (a local server) still works,
+        // and an HTTPS handshake fails as untrusted.
+        Err(_) => builder
+            .with_root_certificates(rustls::RootCertStore::empty())
+            .with_no_client_auth(),
+    };
+    reqwest::Client::builder()
+        .connect_timeout(connect_timeout)
+        .tls_backend_preconfigured(tls)
+        .build()
+        .map_err(|e| Error::new(ErrorKind::Usage, format!("HTTP client setup failed: {}", chain(&e))))
+}
+
+/// An answer that has begun: its body, read with [`body_chunks`].
+pub(crate) struct OpenStream {
+    response: reqwest::Response,
+    first_byte_deadline: Instant,
+    idle_timeout: Duration,
+    provider: &'static str,
+    endpoint: String,
+}
+
+impl OpenStream {
+    /// The body's pieces as they arrive. The first must come before the
+    /// first-byte deadline, each next one within the idle timeout; a timeout
+    /// or a broken connection is the last item. Dropping the stream drops
+    /// the response, which closes the connection.
+    pub(crate) fn body_chunks(self) -> impl Stream<Item = Result<Bytes>> + Send {
+        let OpenStream {
+            response,
+            first_byte_deadline,
+            idle_timeout,
+            provider,
+            endpoint,
+        } = self;
+        futures::stream::unfold(Some((response, true, 0usize)), move |state| {
+            let endpoint = endpoint.clone();
+            async move {
+                let (mut response, first, received) = state?;
+                let next = if first {
+                    tokio::time::timeout_at(first_byte_deadline, response.chunk()).await
+                } else {
+                    tokio::time::timeout(idle_timeout, response.chunk()).await
+                };
+                let fail = |kind, message| {
+                    Some((
+                        Err(ProviderError::new(provider, &endpoint, kind, message).into_error()),
+                        None,
+                    ))
+                };
+                match next {
+                    Ok(Ok(Some(bytes))) => {
+                        let received = received + bytes.len();
+                        Some((Ok(bytes), Some((response, first && received == 0, received))))
+                    }
+                    Ok(Ok(None)) => None,
+                    Ok(Err(e)) => fail(
+                        ErrorKind::Connection,
+                        format!(
+                            "the connection to {endpoint} dropped mid-stream after {received} bytes: {}",
+                            chain(&ErrorWithoutUrl(&e))
+                        ),
+                    ),
+                    Err(_) if first => fail(
+                        ErrorKind::Timeout,
+                        format!("no data from {endpoint} before the first-byte timeout"),
+                    ),
+                    Err(_) => fail(
+                        ErrorKind::Timeout,
+                        format!("no data from {endpoint} for {idle_timeout:?} (idle timeout) after {received} bytes"),
+                    ),
+                }
+            }
+        })
+    }
+}
+
+/// Reads at most 64 KiB of an error body, giving up after `timeout`.
+async fn read_limited(mut response: reqwest::Response, timeout: Duration) -> Vec<u8> {
+    const LIMIT: usize = 64 * 1024;
+    let mut body = Vec::new();
+    let read = async {
+        while let Ok(Some(piece)) = response.chunk().await {
+            body.extend_from_slice(&piece);
+            if body.len() >= LIMIT {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(timeout, read).await;
+    body.truncate(LIMIT);
+    body
+}
+
+/// `Retry-After` (seconds) or OpenAI's `retry-after-ms`. An HTTP date is
+/// not read: the backoff applies then.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let number = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|n| n.is_finite() && *n >= 0.0)
+    };
+    if let Some(ms) = number("retry-after-ms") {
+        return Some(Duration::from_secs_f64(ms / 1000.0));
+    }
+    number(RETRY_AFTER.as_str()).map(Duration::from_secs_f64)
+}
+
+/// The URL as errors show it: no user, password or query (where keys hide
+/// on some deployments).
+fn endpoint_of(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.set_query(None);
+            u.set_fragment(None);
+            u.to_string()
+        }
+        Err(_) => "(an invalid URL)".into(),
+    }
+}
+
+/// An error and its sources, joined with `: `.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+/// The start of a body, as text, for an error message.
+fn snippet(body: &[u8]) -> String {
+    const MAX: usize = 500;
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.is_empty() {
+        return "(empty body)".into();
+    }
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+/// The error kind of an HTTP status.
+pub(crate) fn kind_for_status(status: u16) -> ErrorKind {
+    match status {
+        401 | 403 => ErrorKind::Authentication,
+        429 => ErrorKind::RateLimited,
+        408 => ErrorKind::Timeout,
+        400 | 404 | 413 | 415 | 422 => ErrorKind::InvalidInput,
+        _ => ErrorKind::Provider,
+    }
+}
+
+/// The error kind of a provider's error `type` (when it gives no status).
+fn kind_for_type(error_type: &str) -> ErrorKind {
+    match error_type {
+        "rate_limit_error" | "rate_limit_exceeded" | "tokens" | "requests" => ErrorKind::RateLimited,
+        "invalid_request_error" | "not_found_error" | "request_too_large" => ErrorKind::InvalidInput,
+        "authentication_error" | "permission_error" => ErrorKind::Authentication,
+        _ => ErrorKind::Provider,
+    }
+}
+
+/// What went wrong talking to a provider: the source of every error the
+/// providers return, reachable with
+/// [`Error::source`](std::error::Error::source) and a downcast.
+///
+/// It carries the HTTP status (when there was one), the provider's own
+/// error type, code and message, the `Retry-After` the provider asked for,
+/// and how many attempts were made. Never the API key.
+///
+/// ```no_run
+/// # async fn demo(model: runwright::models::ChatOpenAI) {
+/// use runwright::{models::ProviderError, ErrorKind, RunnableExt};
+/// if let Err(e) = model.invoke("hi".into()).await {
+///     if e.kind() == ErrorKind::RateLimited {
+///         let cause = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<ProviderError>());
+///         println!("{:?}", cause.and_then(ProviderError::retry_after));
+///     }
+/// }
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct ProviderError {
+    provider: &'static str,
+    endpoint: String,
+    kind: ErrorKind,
+    status: Option<u16>,
+    error_type: Option<String>,
+    code: Option<String>,
+    message: String,
+    retry_after: Option<Duration>,
+    attempts: u32,
+}
+
+impl ProviderError {
+    pub(crate) fn new(provider: &'static str, endpoint: &str, kind: ErrorKind, message: impl Into<String>) -> Self {
+        ProviderError {
+            provider,
+            endpoint: endpoint.to_owned(),
+            kind,
+            status: None,
+            error_type: None,
+            code: None,
+            message: message.into(),
+            retry_after: None,
+            attempts: 1,
+        }
+    }
+
+    /// An HTTP error status with its body (JSON `{"error": ...}` or text).
+    fn from_http(provider: &'static str, endpoint: &str, status: u16, body: &[u8]) -> Self {
+        let json: Option<Json> = serde_json::from_slice(body).ok();
+        let mut e = match json
+            .as_ref()
+            .and_then(|j| j.get("error").or(Some(j)).filter(|e| has_message(e)))
+        {
+            Some(error) => Self::from_error_object(provider, endpoint, Some(status), error),
+            None => ProviderError::new(provider, endpoint, kind_for_status(status), snippet(body)),
+        };
+        e.status = Some(status);
+        e.kind = kind_for_status(status);
+        e
+    }
+
+    /// An error object (`{"message", "type", "code"}`, or a bare string), in
+    /// an error body or in the middle of a stream.
+    pub(crate) fn from_error_object(provider: &'static str, endpoint: &str, status: Option<u16>, error: &Json) -> Self {
+        let message = match error {
+            Json::String(s) => s.clone(),
+            _ => match error.get("message").and_then(Json::as_str) {
+                Some(m) => m.to_owned(),
+                None => snippet(error.to_string().as_bytes()),
+            },
+        };
+        let error_type = error.get("type").and_then(Json::as_str).map(str::to_owned);
+        let code = match error.get("code") {
+            Some(Json::String(c)) => Some(c.clone()),
+            Some(Json::Number(n)) => Some(n.to_string()),
+            _ => None,
+        };
+        let numeric_code = code
+            .as_deref()
+            .and_then(|c| c.parse::<u16>().ok())
+            .filter(|c| (400..600).contains(c));
+        let kind = match (status, numeric_code, error_type.as_deref()) {
+            (Some(s), _, _) | (None, Some(s), _) => kind_for_status(s),
+            (None, None, Some(t)) => kind_for_type(t),
+            (None, None, None) => ErrorKind::Provider,
+        };
+        let mut e = ProviderError::new(provider, endpoint, kind, message);
+        e.status = status;
+        e.error_type = error_type;
+        e.code = code;
+        e
+    }
+
+    /// A request that got no response.
+    fn from_transport(provider: &'static str, endpoint: &str, e: &reqwest::Error, t: &Transport) -> Self {
+        let cause = chain(&ErrorWithoutUrl(e));
+        let (kind, message) = if e.is_timeout() && e.is_connect() {
+            (
+                ErrorKind::Timeout,
+                format!(
+                    "could not connect to {endpoint} within {:?}: {cause}",
+                    t.connect_timeout
+                ),
+            )
+        } else if e.is_connect() {
+            (
+                ErrorKind::Connection,
+                format!("could not connect to {endpoint}: {cause}"),
+            )
+        } else if e.is_timeout() {
+            (ErrorKind::Timeout, format!("request to {endpoint} timed out: {cause}"))
+        } else {
+            (ErrorKind::Connection, format!("request to {endpoint} failed: {cause}"))
+        };
+        ProviderError::new(provider, endpoint, kind, message)
+    }
+
+    fn with_attempts(mut self, attempts: u32) -> Self {
+        self.attempts = attempts;
+        self
+    }
+
+    /// Whether trying again may help: no answer at all, or HTTP 408, 409,
+    /// 429 or 5xx.
+    fn retryable(&self) -> bool {
+        match self.status {
+            Some(s) => matches!(s, 408 | 409 | 429) || s >= 500,
+            None => matches!(self.kind, ErrorKind::Connection | ErrorKind::Timeout),
+        }
+    }
+
+    /// This error as runwright's [`Error`], of the matching kind.
+    pub(crate) fn into_error(self) -> Error {
+        Error::from_source(self.kind, self)
+    }
+
+    /// The provider (`openai`, `anthropic`).
+    pub fn provider(&self) -> &str {
+        self.provider
+    }
+
+    /// The HTTP status, when the provider answered with an error status
+    /// (or put one in an error object mid-stream).
+    pub fn status(&self) -> Option<u16> {
+        self.status.or_else(|| {
+            self.code
+                .as_deref()
+                .and_then(|c| c.parse::<u16>().ok())
+                .filter(|c| (400..600).contains(c))
+        })
+    }
+
+    /// The provider's error type (`rate_limit_error`, `server_error`, ...).
+    pub fn error_type(&self) -> Option<&str> {
+        self.error_type.as_deref()
+    }
+
+    /// The provider's error code, if it gave one.
+    pub fn code(&self) -> Option<&str> {
+        self.code.as_deref()
+    }
+
+    /// The provider's message (or what went wrong on the way).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// How long the provider asked to wait before trying again.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
+    }
+
+    /// How many requests were made (1 plus the retries).
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// The URL the request went to, without credentials or query.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+}
+
+fn has_message(error: &Json) -> bool {
+    error.is_string() || error.get("message").is_some()
+}
+
+impl fmt::Display for ProviderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.provider)?;
+        if let Some(status) = self.status {
+            write!(f, "HTTP {status}: ")?;
+        }
+        f.write_str(&self.message)?;
+        match (&self.error_type, &self.code) {
+            (Some(t), Some(c)) if self.status.map(|s| s.to_string()).as_ref() != Some(c) => write!(f, " ({t}, {c})")?,
+            (Some(t), _) => write!(f, " ({t})")?,
+            (None, Some(c)) => write!(f, " ({c})")?,
+            (None, None) => {}
+        }
+        if self.attempts > 1 {
+            write!(f, " (gave up after {} attempts)", self.attempts)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ProviderError {}
+
+/// A provider error of `kind` as runwright's [`Error`].
+pub(crate) fn provider_error(provider: &'static str, kind: ErrorKind, message: impl Into<String>) -> Error {
+    ProviderError::new(provider, "", kind, message).into_error()
+}
+
+/// A reqwest error shown without its URL (the endpoint, cleaned, is in the
+/// message already).
+struct ErrorWithoutUrl<'a>(&'a reqwest::Error);
+
+impl fmt::Debug for ErrorWithoutUrl<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Display for ErrorWithoutUrl<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = self.0.to_string();
+        match self.0.url() {
+            Some(url) => f.write_str(&text.replace(&format!(" for url ({url})"), "")),
+            None => f.write_str(&text),
+        }
+    }
+}
+
+impl std::error::Error for ErrorWithoutUrl<'_> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(HeaderName::from_static(k), HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_milliseconds() {
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "2")])),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "2"), ("retry-after-ms", "150")])),
+            Some(Duration::from_millis(150))
+        );
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT")])),
+            None
+        );
+        assert_eq!(retry_after(&headers(&[("retry-after", "-1")])), None);
+    }
+
+    #[test]
+    fn statuses_map_to_kinds() {
+        assert_eq!(kind_for_status(401), ErrorKind::Authentication);
+        assert_eq!(kind_for_status(403), ErrorKind::Authentication);
+        assert_eq!(kind_for_status(429), ErrorKind::RateLimited);
+        assert_eq!(kind_for_status(400), ErrorKind::InvalidInput);
+        assert_eq!(kind_for_status(500), ErrorKind::Provider);
+        assert_eq!(kind_for_status(529), ErrorKind::Provider);
+        assert_eq!(kind_for_status(408), ErrorKind::Timeout);
+    }
+
+    #[test]
+    fn error_bodies_of_both_providers_give_their_message() {
+        let openai = br#"{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}"#;
+        let e = ProviderError::from_http("openai", "http://x/v1/chat/completions", 429, openai);
+        assert_eq!(e.kind, ErrorKind::RateLimited);
+        assert_eq!(e.message(), "Rate limit reached");
+        assert_eq!(e.code(), Some("rate_limit_exceeded"));
+        assert_eq!(
+            e.to_string(),
+            "openai: HTTP 429: Rate limit reached (requests, rate_limit_exceeded)"
+        );
+
+        let anthropic = br#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
+        let e = ProviderError::from_http("anthropic", "http://x/v1/messages", 529, anthropic);
+        assert_eq!(
+            (e.kind, e.error_type()),
+            (ErrorKind::Provider, Some("overloaded_error"))
+        );
+        assert!(e.retryable());
+
+        let llama = br#"{"error":{"code":400,"message":"the request exceeds the available context size","type":"exceed_context_size_error"}}"#;
+        let e = ProviderError::from_http("openai", "http://x", 400, llama);
+        assert_eq!(e.kind, ErrorKind::InvalidInput);
+        assert!(!e.retryable());
+        assert_eq!(
+            e.to_string(),
+            "openai: HTTP 400: the request exceeds the available context size (exceed_context_size_error)"
+        );
+
+        let html = b"<html>502 Bad Gateway</html>";
+        let e = ProviderError::from_http("openai", "http://x", 502, html);
+        assert_eq!(e.message(), "<html>502 Bad Gateway</html>");
+        assert!(e.retryable());
+    }
+
+    #[test]
+    fn error_objects_mid_stream_take_their_kind_from_code_or_type() {
+        let e = ProviderError::from_error_object(
+            "openai",
+            "",
+            None,
+            &serde_json::json!({"code": 500, "message": "boom", "type": "server_error"}),
+        );
+        assert_eq!((e.kind, e.status()), (ErrorKind::Provider, Some(500)));
+        let e = ProviderError::from_error_object(
+            "anthropic",
+            "",
+            None,
+            &serde_json::json!({"type": "rate_limit_error", "message": "slow down"}),
+        );
+        assert_eq!(e.kind, ErrorKind::RateLimited);
+    }
+
+    #[test]
+    fn backoff_doubles_with_jitter_up_to_the_cap() {
+        let mut t = Transport::new("openai", "http://x".into(), None, AuthHeader::Bearer);
+        t.retry_initial = Duration::from_millis(100);
+        t.retry_max = Duration::from_millis(300);
+        for _ in 0..50 {
+            let first = t.backoff(1);
+            assert!(
+                first >= Duration::from_millis(100) && first <= Duration::from_millis(125),
+                "{first:?}"
+            );
+            let second = t.backoff(2);
+            assert!(second >= Duration::from_millis(200) && second <= Duration::from_millis(250));
+            assert_eq!(t.backoff(3), Duration::from_millis(300));
+        }
+    }
+
+    #[test]
+    fn endpoints_lose_credentials_and_query() {
+        assert_eq!(
+            endpoint_of("https://user:pw@example.com/v1/chat/completions?api-key=k"),
+            "https://example.com/v1/chat/completions"
+        );
+    }
+
+    #[test]
+    fn api_key_is_redacted_everywhere_it_could_show() {
+        let key = ApiKey::new("sk-sentinel-123");
+        assert!(!format!("{key:?}").contains("sentinel"));
+        let t = Transport::new("openai", "http://x".into(), Some(key), AuthHeader::Bearer);
+        assert!(!format!("{t:?}").contains("sentinel"));
+        let h = t.headers(&[]).unwrap();
+        assert!(h["authorization"].is_sensitive());
+        assert!(!format!("{h:?}").contains("sentinel"));
+    }
+}

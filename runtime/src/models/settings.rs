@@ -1,0 +1,206 @@
+//! The settings both HTTP providers have (model, sampling, tools), their
+//! run metadata, and the builder methods they share.
+
+use serde_json::Value as Json;
+
+use super::structured::ToolChoice;
+use super::ModelProfile;
+use crate::value::Map;
+
+/// What a provider sends besides the conversation.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Settings {
+    pub(crate) model: String,
+    pub(crate) temperature: Option<f64>,
+    pub(crate) max_tokens: Option<u32>,
+    pub(crate) stop: Vec<String>,
+    /// Plain JSON tools bound with `with_tools`, in OpenAI's format.
+    pub(crate) tools: Vec<Json>,
+    pub(crate) tool_choice: Option<ToolChoice>,
+    /// More request fields, sent as they are.
+    pub(crate) extra: Map,
+}
+
+impl Settings {
+    pub(crate) fn new(model: impl Into<String>) -> Self {
+        Settings {
+            model: model.into(),
+            ..Default::default()
+        }
+    }
+
+    /// The run metadata LangChain gives a chat model's runs: `ls_provider`,
+    /// `ls_model_name`, `ls_model_type`, and the sampling settings set.
+    pub(crate) fn profile(&self, class: &str) -> ModelProfile {
+        let mut p = ModelProfile::chat(class).with_metadata("ls_model_name", self.model.clone());
+        if let Some(t) = self.temperature {
+            p = p.with_metadata("ls_temperature", t);
+        }
+        if let Some(n) = self.max_tokens {
+            p = p.with_metadata("ls_max_tokens", n);
+        }
+        if !self.stop.is_empty() {
+            p = p.with_metadata("ls_stop", self.stop.clone());
+        }
+        p
+    }
+
+    /// The invocation parameters (what a recorder matches calls on): the
+    /// model and everything that changes the answer. Never a key.
+    pub(crate) fn params(&self, kind: &str) -> Map {
+        let mut m = Map::new();
+        m.insert("_type".into(), kind.into());
+        m.insert("model".into(), self.model.clone().into());
+        if let Some(t) = self.temperature {
+            m.insert("temperature".into(), t.into());
+        }
+        if let Some(n) = self.max_tokens {
+            m.insert("max_tokens".into(), n.into());
+        }
+        if !self.stop.is_empty() {
+            m.insert("stop".into(), self.stop.clone().into());
+        }
+        for (k, v) in &self.extra {
+            m.insert(k.clone(), v.clone());
+        }
+        m
+    }
+}
+
+/// The builder methods both providers have. `$ty` has fields `settings`,
+/// `transport` and `profile`, and a `CLASS` constant.
+macro_rules! provider_builder {
+    ($ty:ident, $key_var:literal, $url_var:literal) => {
+        impl $ty {
+            #[doc = concat!("Sets the API key, instead of the one in `", $key_var, "`.")]
+            #[must_use]
+            pub fn api_key(mut self, key: impl Into<$crate::models::ApiKey>) -> Self {
+                self.transport.api_key = Some(key.into());
+                self
+            }
+
+            #[doc = concat!("Sets the base URL, instead of the one in `", $url_var, "`.")]
+            #[must_use]
+            pub fn base_url(mut self, url: impl Into<String>) -> Self {
+                self.transport.base_url = url.into();
+                self
+            }
+
+            /// Sets the sampling temperature.
+            #[must_use]
+            pub fn temperature(mut self, temperature: f64) -> Self {
+                self.settings.temperature = Some(temperature);
+                self.refreshed()
+            }
+
+            /// Sets the most tokens the answer may have.
+            #[must_use]
+            pub fn max_tokens(mut self, max_tokens: u32) -> Self {
+                self.settings.max_tokens = Some(max_tokens);
+                self.refreshed()
+            }
+
+            /// Sets the sequences at which the model stops.
+            #[must_use]
+            pub fn stop<I, S>(mut self, stop: I) -> Self
+            where
+                I: IntoIterator<Item = S>,
+                S: Into<String>,
+            {
+                self.settings.stop = stop.into_iter().map(Into::into).collect();
+                self.refreshed()
+            }
+
+            /// Adds a field to every request body as it is (`seed`, `top_p`,
+            /// a server's own options).
+            #[must_use]
+            pub fn param(mut self, key: impl Into<String>, value: impl Into<serde_json::Value>) -> Self {
+                self.settings.extra.insert(key.into(), value.into());
+                self
+            }
+
+            /// Sets how long connecting may take (default 10 s).
+            #[must_use]
+            pub fn connect_timeout(mut self, timeout: std::time::Duration) -> Self {
+                self.transport.connect_timeout = timeout;
+                self.transport.settings_changed();
+                self
+            }
+
+            /// Sets how long the answer's first byte may take after the
+            /// request is sent (default 120 s: reading a long prompt takes a
+            /// while). A request that gets no response head in time is
+            /// retried.
+            #[must_use]
+            pub fn first_byte_timeout(mut self, timeout: std::time::Duration) -> Self {
+                self.transport.first_byte_timeout = timeout;
+                self
+            }
+
+            /// Sets how long a stream may stay silent between two pieces
+            /// (default 60 s). Keep-alive comments count as pieces.
+            #[must_use]
+            pub fn idle_timeout(mut self, timeout: std::time::Duration) -> Self {
+                self.transport.idle_timeout = timeout;
+                self
+            }
+
+            /// Sets how many times a request is retried (default 2): after
+            /// a failed connection, a first-byte timeout, or HTTP 408, 409,
+            /// 429 or 5xx. A stream that has begun is never retried.
+            #[must_use]
+            pub fn max_retries(mut self, retries: u32) -> Self {
+                self.transport.max_retries = retries;
+                self
+            }
+
+            /// Sets the backoff between retries: `initial` before the first,
+            /// doubling, with up to a quarter of jitter, never more than
+            /// `max` (defaults 0.5 s and 8 s). A `Retry-After` (or
+            /// `retry-after-ms`) from the server replaces the backoff; one
+            /// longer than `max` ends the retries with the error.
+            #[must_use]
+            pub fn retry_backoff(mut self, initial: std::time::Duration, max: std::time::Duration) -> Self {
+                self.transport.retry_initial = initial;
+                self.transport.retry_max = max;
+                self
+            }
+
+            /// Binds tools given as plain JSON: OpenAI's `{"type":
+            /// "function", "function": {...}}`, a bare `{"name",
+            /// "description", "parameters"}`, Anthropic's `{"name",
+            /// "description", "input_schema"}`, or a JSON schema with a
+            /// `title`. For typed tools (`#[tool]`), use
+            /// [`ChatModel::bind_tools`](crate::ChatModel::bind_tools).
+            ///
+            /// Fails with [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput)
+            /// for JSON that is none of those.
+            pub fn with_tools(mut self, tools: impl IntoIterator<Item = serde_json::Value>) -> $crate::Result<Self> {
+                self.settings.tools = tools
+                    .into_iter()
+                    .map($crate::models::structured::openai_tool)
+                    .collect::<$crate::Result<_>>()?;
+                Ok(self)
+            }
+
+            /// Sets which tool the model must call.
+            #[must_use]
+            pub fn tool_choice(mut self, choice: $crate::models::ToolChoice) -> Self {
+                self.settings.tool_choice = Some(choice);
+                self
+            }
+
+            /// The model's name.
+            pub fn model(&self) -> &str {
+                &self.settings.model
+            }
+
+            fn refreshed(mut self) -> Self {
+                self.profile = self.settings.profile(Self::CLASS);
+                self
+            }
+        }
+    };
+}
+
+pub(crate) use provider_builder;
