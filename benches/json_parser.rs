@@ -59,7 +59,7 @@ fn make_doc(target: usize) -> String {
         let rec = format!(
             r#"{{"id": {i}, "name": "item-{i:05}", "tags": ["alpha", "beta"], "value": {}, "active": {}}}"#,
             3 * i,
-            i % 2 == 0
+            i & 1 == 0
         );
         len_records += rec.len();
         records.push(rec);

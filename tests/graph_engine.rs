@@ -147,8 +147,16 @@ async fn messages_mode_streams_tokens_of_a_model_deep_inside_a_node() {
         .try_collect()
         .await
         .unwrap();
-    let tokens: Vec<&serde_json::Value> = items.iter().filter(|(m, _)| *m == StreamMode::Messages).map(|(_, p)| p).collect();
-    assert_eq!(tokens.len(), 3);
+    let messages: Vec<&serde_json::Value> =
+        items.iter().filter(|(m, _)| *m == StreamMode::Messages).map(|(_, p)| p).collect();
+    // Three tokens, then the message the node returned (a new one, not the
+    // streamed one), with the node's metadata.
+    assert_eq!(messages.len(), 4);
+    let tokens = &messages[..3];
+    assert!(tokens.iter().all(|t| t[0]["type"] == "AIMessageChunk"));
+    assert_eq!(messages[3][0]["type"], "AIMessage");
+    assert_eq!(messages[3][0]["content"], "hello there");
+    assert_eq!(messages[3][1]["langgraph_node"], "talk");
     assert_eq!(tokens[0][0]["content"], "hello");
     assert_eq!(tokens[0][1]["langgraph_node"], "talk");
     assert_eq!(tokens[0][1]["langgraph_step"], 1);

@@ -5,10 +5,10 @@ mod common;
 
 use common::*;
 use futures::{StreamExt, TryStreamExt};
-use runwright_recorder::assert_events_snapshot;
 use runwright::{
     Assign, ChunkStream, EventPhase, Generator, Lambda, Map, Parallel, Passthrough, RunConfig, RunnableExt,
 };
+use runwright_recorder::assert_events_snapshot;
 use serde_json::{json, Value as Json};
 
 /// Appends a dot to each chunk as it passes.

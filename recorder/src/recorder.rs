@@ -106,7 +106,8 @@ impl fmt::Display for RecordMode {
     }
 }
 
-/// How fast a replay streams its chunks.
+/// How fast a replay streams its chunks. Paced replays sleep on tokio's
+/// timer, so they need a tokio runtime.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub enum Pacing {

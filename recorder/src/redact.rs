@@ -14,7 +14,9 @@ use serde_json::Value;
 /// secret does not leak under a name nobody listed.
 ///
 /// Redaction happens before requests are compared, so a replayed request
-/// matches a recorded one whatever its secrets are.
+/// matches a recorded one whatever its secrets are. The same goes for any
+/// parameter that changes from call to call (a request id, a timestamp):
+/// list it here and requests match without it.
 ///
 /// ```
 /// use runwright_recorder::Redactions;
@@ -56,6 +58,11 @@ const DEFAULT_FIELDS: &[&str] = &[
     "azure_openai_api_key",
     "x_goog_api_key",
     "ocp_apim_subscription_key",
+    "token",
+    "secret",
+    "session_token",
+    "bearer_token",
+    "x_auth_token",
 ];
 
 const REDACTED: &str = "<redacted>";
@@ -66,9 +73,9 @@ fn canonical(name: &str) -> String {
 
 impl Default for Redactions {
     /// `authorization`, `proxy-authorization`, `api_key`, `x-api-key`,
-    /// `access_token`, `refresh_token`, `client_secret`, `password`,
-    /// `cookie`, `set-cookie`, the providers' `*_api_key` names, and a few
-    /// more of that kind.
+    /// `token`, `secret`, `access_token`, `refresh_token`, `client_secret`,
+    /// `password`, `cookie`, `set-cookie`, the providers' `*_api_key`
+    /// names, and a few more of that kind.
     fn default() -> Self {
         Redactions {
             fields: DEFAULT_FIELDS.iter().map(|f| f.to_string()).collect(),

@@ -17,7 +17,8 @@ fn branch(answer: &str) -> impl runwright::Runnable<Input = Map, Output = String
 }
 
 fn combine(m: Map) -> runwright::Result<String> {
-    Ok(format!("{} / {}", m["left"], m["right"]))
+    let text = |k: &str| m[k].as_str().unwrap_or_default().to_owned();
+    Ok(format!("{} / {}", text("left"), text("right")))
 }
 
 fn parallel_chain() -> impl runwright::Runnable<Input = Map, Output = String> {

@@ -53,8 +53,8 @@ pub use messages::{
     ToolCallChunk, ToolMessage, ToolStatus, UsageMetadata,
 };
 pub use models::{
-    ChatModel, FakeListChatModel, FakeListLLM, FakeStreamingListLLM, FakeToolCallingChatModel, GenericFakeChatModel,
-    LanguageModelInput,
+    ChatAnthropic, ChatModel, ChatOpenAI, FakeListChatModel, FakeListLLM, FakeStreamingListLLM,
+    FakeToolCallingChatModel, GenericFakeChatModel, LanguageModelInput,
 };
 pub use parsers::{JsonOutputParser, ModelOutput, StrOutputParser};
 pub use prompts::{ChatPromptTemplate, MessageTemplate, MessagesPlaceholder, PromptTemplate, PromptValue};

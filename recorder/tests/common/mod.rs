@@ -15,11 +15,11 @@ use runwright::models::{ChatModel, ChatRequest, ModelProfile};
 use runwright::tools::ToolInput;
 use runwright::{tool, AIMessageChunk, ChunkStream, Message, Runnable, RunnableExt};
 
-/// A fresh folder for one test (emptied first).
+/// A fresh folder for one test (emptied first; each test has its own name).
 pub fn scratch(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join("recorder-tests")
-        .join(format!("{name}-{}", std::process::id()));
+        .join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch folder");
     dir

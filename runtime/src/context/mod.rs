@@ -310,6 +310,15 @@ impl RunContext {
         self.sink.is_some()
     }
 
+    /// Whether a listener keeps this run's events (its filters let them
+    /// through): a chat model streams its tokens when invoked only then.
+    pub fn is_watched(&self) -> bool {
+        let tags = crate::events::EventTags::of(self);
+        self.sink
+            .as_ref()
+            .is_some_and(|s| s.accepts(&self.name, self.run_type.as_str(), &tags))
+    }
+
     /// The parent run's context.
     pub fn parent(&self) -> Option<&Arc<RunContext>> {
         self.parent.as_ref()

@@ -48,6 +48,13 @@ pub struct EventTags {
 }
 
 impl EventTags {
+    pub(crate) fn of(ctx: &RunContext) -> Self {
+        EventTags {
+            local: ctx.step.clone(),
+            inherited: ctx.tags.clone(),
+        }
+    }
+
     pub(crate) fn empty() -> Self {
         EventTags {
             local: None,

@@ -26,6 +26,7 @@
 //! # Ok(()) }
 //! ```
 
+mod prebuilt;
 mod reducer;
 mod stream;
 
@@ -49,6 +50,7 @@ use crate::runnable::run::{RunStream, Source};
 use crate::runnable::{BoxRunnable, ChunkStream, Lambda, RunType, Runnable};
 use crate::value::{Map, Payload, Value};
 
+pub use prebuilt::{create_react_agent, AgentState, GraphTool, ToolNode};
 pub use reducer::Reducer;
 pub use stream::{GraphStream, StreamMode};
 
@@ -326,6 +328,32 @@ impl Outlet {
             self.sink.push_local(stream::local_item(mode.as_str(), payload));
         }
     }
+
+    /// For `messages`: the messages a node returned (those not already
+    /// streamed token by token are reported whole, with the node's
+    /// metadata).
+    fn push_node_messages(&self, update: &Json, node_meta: &Map) {
+        if !self.wants(StreamMode::Messages) {
+            return;
+        }
+        let Some(update) = update.as_object() else { return };
+        for value in update.values() {
+            let items: Vec<&Json> = match value {
+                Json::Array(a) => a.iter().collect(),
+                other => vec![other],
+            };
+            for m in items {
+                let is_message = m
+                    .get("type")
+                    .and_then(Json::as_str)
+                    .is_some_and(|t| t.ends_with("Message") || t.ends_with("MessageChunk"));
+                if is_message {
+                    self.sink
+                        .push_local(stream::local_item(stream::NODE_MESSAGE, json!([m, node_meta])));
+                }
+            }
+        }
+    }
 }
 
 fn outlet_of(ctx: &Option<Arc<RunContext>>) -> Option<Arc<Outlet>> {
@@ -354,10 +382,12 @@ impl<S> CompiledGraph<S>
 where
     S: Value + DeserializeOwned,
 {
-    fn apply(&self, state: &mut Map, node: &str, update: Json) -> Result<()> {
+    /// Folds `update` into `state`; returns the update as applied (messages
+    /// with the ids the reducer gave them).
+    fn apply(&self, state: &mut Map, node: &str, update: Json) -> Result<Json> {
         let update = match update {
             Json::Object(m) => m,
-            Json::Null => return Ok(()),
+            Json::Null => return Ok(Json::Null),
             other => {
                 return Err(Error::new(
                     ErrorKind::InvalidInput,
@@ -365,13 +395,15 @@ where
                 ))
             }
         };
+        let mut applied = Map::new();
         for (k, v) in update {
             let reducer = self.inner.reducers.get(&k).cloned().unwrap_or_default();
             let old = state.remove(&k);
-            let new = reducer.apply(&k, old, v)?;
-            state.insert(k, new);
+            let (new, as_applied) = reducer.apply(&k, old, v)?;
+            state.insert(k.clone(), new);
+            applied.insert(k, as_applied);
         }
-        Ok(())
+        Ok(Json::Object(applied))
     }
 
     /// The nodes to run after `done` ran on `state`.
@@ -467,6 +499,10 @@ where
                         ..Default::default()
                     };
                     let input = typed.clone();
+                    let mut node_meta = ctx.as_ref().map(|c| c.metadata().clone()).unwrap_or_default();
+                    if let Some(cfg) = &opts.config {
+                        node_meta.extend(cfg.metadata.clone());
+                    }
                     async move {
                         let mut out = RunStream::new(node, Source::Value(input), opts);
                         let mut update: Option<Json> = None;
@@ -477,21 +513,22 @@ where
                                 None => update = Some(chunk),
                             }
                         }
-                        Ok::<_, Error>(update.unwrap_or(Json::Null))
+                        Ok::<_, Error>((update.unwrap_or(Json::Null), node_meta))
                     }
                 });
                 let results = futures::future::join_all(runs).await;
                 let mut done = Vec::new();
                 for ((i, task_id), result) in tasks.iter().zip(results) {
                     let node = &self.inner.nodes[*i];
-                    let update = result?;
-                    self.apply(&mut state, &node.name, update.clone())?;
+                    let (update, node_meta) = result?;
+                    let update = self.apply(&mut state, &node.name, update)?;
                     let mut item = Map::new();
                     item.insert(node.name.to_string(), update.clone());
                     if let Some(ctx) = ctx.as_ref().filter(|c| c.is_listening()) {
                         ctx.emit(EventPhase::Stream, EventData::with_chunk(Payload::new(item.clone())));
                     }
                     if let Some(o) = &outlet {
+                        o.push_node_messages(&update, &node_meta);
                         o.push(StreamMode::Updates, Json::Object(item));
                         o.push(StreamMode::Debug, json!({
                             "step": step,

@@ -33,8 +33,17 @@ impl Reducer {
         Reducer::Custom(Arc::new(f))
     }
 
-    /// Applies `new` to `old` (absent when the key was never set).
-    pub(crate) fn apply(&self, key: &str, old: Option<Json>, new: Json) -> Result<Json> {
+    /// Applies `new` to `old` (absent when the key was never set). Returns
+    /// the new state value and the update as applied (for messages: with
+    /// the ids they were given).
+    pub(crate) fn apply(&self, key: &str, old: Option<Json>, new: Json) -> Result<(Json, Json)> {
+        match self {
+            Reducer::AddMessages => add_messages(key, old, new),
+            other => other.apply_value(key, old, new.clone()).map(|v| (v, new)),
+        }
+    }
+
+    fn apply_value(&self, key: &str, old: Option<Json>, new: Json) -> Result<Json> {
         match self {
             Reducer::Replace => Ok(new),
             Reducer::Append => match (old, new) {
@@ -52,7 +61,7 @@ impl Reducer {
                     format!("state key `{key}` has an append reducer but holds {other}, not a list"),
                 )),
             },
-            Reducer::AddMessages => add_messages(key, old, new),
+            Reducer::AddMessages => add_messages(key, old, new).map(|(v, _)| v),
             Reducer::Custom(f) => f(old.unwrap_or(Json::Null), new),
         }
     }
@@ -98,18 +107,20 @@ fn set_id(m: &mut Message, id: String) {
     }
 }
 
-fn add_messages(key: &str, old: Option<Json>, new: Json) -> Result<Json> {
+fn add_messages(key: &str, old: Option<Json>, new: Json) -> Result<(Json, Json)> {
     let mut list = messages_of(key, old.unwrap_or(Json::Null))?;
+    let mut applied = Vec::new();
     for mut m in messages_of(key, new)? {
         if m.id().is_none() {
             set_id(&mut m, uuid::Uuid::new_v4().to_string());
         }
         match list.iter().position(|x| x.id() == m.id()) {
-            Some(i) => list[i] = m,
-            None => list.push(m),
+            Some(i) => list[i] = m.clone(),
+            None => list.push(m.clone()),
         }
+        applied.push(m);
     }
-    Ok(serde_json::to_value(list)?)
+    Ok((serde_json::to_value(list)?, serde_json::to_value(applied)?))
 }
 
 #[cfg(test)]
@@ -124,7 +135,8 @@ mod tests {
             {"type": "HumanMessage", "content": "hi again", "id": "1"},
             {"role": "assistant", "content": "hello"}
         ]);
-        let out = Reducer::AddMessages.apply("messages", Some(old), new).unwrap();
+        let (out, applied) = Reducer::AddMessages.apply("messages", Some(old), new).unwrap();
+        assert_eq!(applied.as_array().unwrap().len(), 2);
         let out = out.as_array().unwrap();
         assert_eq!(out.len(), 2);
         assert_eq!(out[0]["content"], "hi again");
@@ -134,7 +146,7 @@ mod tests {
 
     #[test]
     fn append_concatenates_and_rejects_non_lists() {
-        let out = Reducer::Append.apply("xs", Some(json!([1])), json!([2, 3])).unwrap();
+        let (out, _) = Reducer::Append.apply("xs", Some(json!([1])), json!([2, 3])).unwrap();
         assert_eq!(out, json!([1, 2, 3]));
         let err = Reducer::Append.apply("xs", Some(json!(5)), json!([1])).unwrap_err();
         assert!(err.to_string().contains("`xs`"));

@@ -59,6 +59,9 @@ impl StreamMode {
     }
 }
 
+/// The local item naming a message a node returned (`messages` mode).
+pub(crate) const NODE_MESSAGE: &str = "__node_message__";
+
 /// An item a graph run puts in its own queue (never forwarded to enclosing
 /// listeners): a custom-phase event named after its mode.
 pub(crate) fn local_item(mode: &'static str, payload: Json) -> StreamEvent {
@@ -164,6 +167,13 @@ impl GraphStream<'_> {
     fn translate(&mut self, ev: StreamEvent) -> Option<(StreamMode, Json)> {
         if ev.phase == EventPhase::Custom && ev.run_id.is_nil() {
             let payload = ev.data.custom.as_ref().map(Payload::to_json).unwrap_or(Json::Null);
+            if &*ev.name == NODE_MESSAGE {
+                let id = payload[0].get("id").and_then(Json::as_str).map(str::to_owned);
+                if id.is_some_and(|id| !self.streamed_ids.insert(id)) {
+                    return None;
+                }
+                return Some((StreamMode::Messages, payload));
+            }
             return StreamMode::from_name(&ev.name).map(|m| (m, payload));
         }
         if self.messages && ev.phase == EventPhase::Stream && ev.run_type == RunType::ChatModel {

@@ -277,11 +277,11 @@ impl<M: ChatModel> Runnable for M {
         let request = request_for(self, input);
         Box::pin(async move {
             let ctx = current();
-            // Under a listener the model streams, so the tokens show; without
-            // one it answers whole, and LangChain suffixes that message's id.
-            // Either way the answer is a whole message (`whole`), as
-            // LangChain's invoked models return an `AIMessage`.
-            if ctx.as_ref().is_some_and(|c| c.is_listening()) {
+            // Under a listener that keeps its events the model streams, so the
+            // tokens show; otherwise it answers whole, and LangChain suffixes
+            // that message's id. Either way the answer is a whole message
+            // (`whole`), as LangChain's invoked models return an `AIMessage`.
+            if ctx.as_ref().is_some_and(|c| c.is_watched()) {
                 let chunks = tokens(ctx, self.stream_chat(request), "");
                 let mut message = crate::runnable::collect(chunks).await?.unwrap_or_default();
                 message.whole = true;

@@ -11,21 +11,10 @@ mod scenarios;
 pub use record::{Record, Records};
 
 /// The scenario numbers this runner implements.
-pub const IMPLEMENTED: &[u32] = &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14];
+pub const IMPLEMENTED: &[u32] = &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
 
 /// Scenarios that later work adds (12: the graph engine).
-pub const PENDING: &[(u32, &str)] = &[(
-    12,
-    "scenario 12 (LangGraph stream modes) needs the graph engine, which is not built yet",
-)];
-
-/// The records of scenario 12's joke-graph cases alone, normalized (the
-/// prebuilt-agent cases of that scenario are not built yet).
-pub async fn run_joke_graph_cases() -> Vec<Record> {
-    let mut records = scenarios::s12_graph::run_joke_cases().await.all;
-    record::normalize(&mut records);
-    records
-}
+pub const PENDING: &[(u32, &str)] = &[];
 
 /// Runs scenario `n` and returns its records, normalized.
 pub async fn run_scenario(n: u32) -> Result<Vec<Record>, String> {

@@ -28,6 +28,7 @@ pub(crate) async fn run(n: u32) -> Result<Vec<Record>, String> {
         9 => s09_lambdas::run().await,
         10 => s10_custom_events::run().await,
         11 => s11_stream_log::run().await,
+        12 => s12_graph::run().await,
         13 => s13_errors::run().await,
         14 => s14_batch_config_names::run().await,
         _ => return Err(format!("there is no scenario {n:02}")),

@@ -1,0 +1,159 @@
+//! Prebuilt pieces: a node that runs a model's tool calls, and the ReAct
+//! agent (a model that calls tools until it answers).
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value as Json};
+
+use super::{CompiledGraph, Reducer, StateGraph, END, START};
+use crate::error::{Error, Result};
+use crate::messages::{Message, ToolCall, ToolMessage, ToolStatus};
+use crate::models::ChatModel;
+use crate::runnable::RunnableExt;
+use crate::tools::{AsToolSpec, Tool, ToolFn, ToolInput, ToolOutput};
+use crate::value::Chunk;
+
+/// A tool as a graph runs it: by name, on a model's tool call, answering
+/// with a [`ToolMessage`]. Every [`Tool`] is one.
+pub trait GraphTool: AsToolSpec + Send + Sync {
+    /// Runs the tool for `call` (as a run of its own beneath the current
+    /// one) and returns its answer.
+    fn answer<'a>(&'a self, call: ToolCall) -> BoxFuture<'a, Result<ToolMessage>>;
+}
+
+impl<F: ToolFn> GraphTool for Tool<F> {
+    fn answer<'a>(&'a self, call: ToolCall) -> BoxFuture<'a, Result<ToolMessage>> {
+        let id = call.id.clone().unwrap_or_default();
+        let name = call.name.clone();
+        Box::pin(async move {
+            match self.invoke(ToolInput::Call(call)).await? {
+                ToolOutput::Message(m) => Ok(m),
+                ToolOutput::Value(v) => Ok(ToolMessage::new(serde_json::to_string(&v)?, id).with_name(name)),
+                ToolOutput::Error(text) => Ok(ToolMessage::new(text, id)
+                    .with_name(name)
+                    .with_status(ToolStatus::Error)),
+            }
+        })
+    }
+}
+
+/// Runs the tool calls of the last AI message in the state's `messages`,
+/// concurrently, and answers with their `ToolMessage`s in call order (as
+/// LangGraph's `ToolNode`). A failing tool, or a call naming no known tool,
+/// gives an error `ToolMessage` the model can read, not a failed graph.
+#[derive(Clone)]
+pub struct ToolNode {
+    tools: Vec<Arc<dyn GraphTool>>,
+}
+
+impl ToolNode {
+    /// A node over these tools.
+    pub fn new(tools: Vec<Arc<dyn GraphTool>>) -> Self {
+        ToolNode { tools }
+    }
+
+    /// The tool calls of the last message of `messages`, if it is an AI one.
+    fn pending_calls(messages: &Json) -> Result<Vec<ToolCall>> {
+        let last = messages.as_array().and_then(|m| m.last()).cloned().unwrap_or(Json::Null);
+        if last.is_null() {
+            return Ok(Vec::new());
+        }
+        let message: Message = serde_json::from_value(last)?;
+        Ok(message.tool_calls().to_vec())
+    }
+
+    async fn answer(&self, call: ToolCall) -> ToolMessage {
+        let id = call.id.clone().unwrap_or_default();
+        let name = call.name.clone();
+        let Some(tool) = self.tools.iter().find(|t| t.tool_spec().name() == call.name) else {
+            let known: Vec<&str> = self.tools.iter().map(|t| t.tool_spec().name()).collect();
+            return ToolMessage::new(
+                format!("Error: {name} is not a valid tool, try one of [{}].", known.join(", ")),
+                id,
+            )
+            .with_name(name)
+            .with_status(ToolStatus::Error);
+        };
+        match tool.answer(call).await {
+            Ok(m) => m,
+            Err(e) => ToolMessage::new(format!("Error: {}\n Please fix your mistakes.", e.message()), id)
+                .with_name(name)
+                .with_status(ToolStatus::Error),
+        }
+    }
+
+    /// Runs the pending calls found in `state` (a JSON object with a
+    /// `messages` list) and returns the update `{"messages": [...]}`.
+    pub async fn run(&self, state: &Json) -> Result<Json> {
+        let calls = Self::pending_calls(&state["messages"])?;
+        let answers = futures::future::join_all(calls.into_iter().map(|c| self.answer(c))).await;
+        Ok(json!({ "messages": answers }))
+    }
+}
+
+/// The state of [`create_react_agent`]'s graph: the conversation.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct AgentState {
+    /// The messages so far (merged with LangGraph's `add_messages` rule).
+    pub messages: Vec<Message>,
+}
+
+impl Chunk for AgentState {}
+
+impl AgentState {
+    /// A conversation starting with one user message.
+    pub fn user(text: impl Into<String>) -> Self {
+        AgentState {
+            messages: vec![Message::human(text.into())],
+        }
+    }
+}
+
+/// A ReAct agent (LangGraph's `create_react_agent`): node `agent` asks the
+/// model (with the tools bound); while its answer calls tools, node `tools`
+/// runs them and the model is asked again.
+///
+/// ```
+/// use runwright::graph::{create_react_agent, AgentState};
+/// use runwright::messages::AIMessage;
+/// use runwright::{FakeToolCallingChatModel, RunnableExt};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> runwright::Result<()> {
+/// let model = FakeToolCallingChatModel::new([AIMessage::new("No tools needed.")]);
+/// let agent = create_react_agent(model, vec![])?;
+/// let out = agent.invoke(AgentState::user("hi")).await?;
+/// assert_eq!(out.messages.last().unwrap().text(), "No tools needed.");
+/// # Ok(()) }
+/// ```
+pub fn create_react_agent<M>(model: M, tools: Vec<Arc<dyn GraphTool>>) -> Result<CompiledGraph<AgentState>>
+where
+    M: ChatModel + 'static,
+{
+    let specs: Vec<&dyn AsToolSpec> = tools.iter().map(|t| t.as_ref() as &dyn AsToolSpec).collect();
+    let model = Arc::new(model.bind_tools(&specs));
+    let node = ToolNode::new(tools);
+    StateGraph::<AgentState>::new()
+        .reducer("messages", Reducer::AddMessages)
+        .add_node("agent", move |s: AgentState| {
+            let model = model.clone();
+            async move {
+                let answer = model.invoke(s.messages.into()).await?;
+                Ok(json!({ "messages": [answer] }))
+            }
+        })
+        .add_node("tools", move |s: AgentState| {
+            let node = node.clone();
+            async move { node.run(&serde_json::to_value(&s)?).await }
+        })
+        .add_edge(START, "agent")
+        .add_conditional_edges("agent", |s: &AgentState| {
+            match s.messages.last().map(|m| m.tool_calls().is_empty()) {
+                Some(false) => "tools",
+                _ => END,
+            }
+        })
+        .add_edge("tools", "agent")
+        .compile()
+        .map_err(|e| Error::new(e.kind(), format!("create_react_agent: {}", e.message())))
+}
