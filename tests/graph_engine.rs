@@ -103,7 +103,10 @@ async fn dropping_the_graph_stream_cancels_the_running_node() {
     }
     assert!(started.load(Ordering::SeqCst));
     drop(s);
-    assert!(dropped.load(Ordering::SeqCst), "the node's future was dropped with the stream");
+    assert!(
+        dropped.load(Ordering::SeqCst),
+        "the node's future was dropped with the stream"
+    );
     let after = polls.load(Ordering::SeqCst);
     tokio::task::yield_now().await;
     assert_eq!(polls.load(Ordering::SeqCst), after, "nothing polls the node any more");
@@ -147,8 +150,11 @@ async fn messages_mode_streams_tokens_of_a_model_deep_inside_a_node() {
         .try_collect()
         .await
         .unwrap();
-    let messages: Vec<&serde_json::Value> =
-        items.iter().filter(|(m, _)| *m == StreamMode::Messages).map(|(_, p)| p).collect();
+    let messages: Vec<&serde_json::Value> = items
+        .iter()
+        .filter(|(m, _)| *m == StreamMode::Messages)
+        .map(|(_, p)| p)
+        .collect();
     // Three tokens, then the message the node returned (a new one, not the
     // streamed one), with the node's metadata.
     assert_eq!(messages.len(), 4);

@@ -62,19 +62,17 @@ async fn a_slow_consumer_of_a_million_chunks_keeps_the_event_queue_bounded() {
 
 /// Drains a million-chunk source from a task of its own: the consumer does
 /// not drive that producer, so only the sink's backpressure holds it back.
-fn pump_in_a_task(_: String) -> impl std::future::Future<Output = runwright::Result<u64>> {
-    async {
-        let source = CountingSource::new("source", Some(CHUNKS), one);
-        runwright::spawn(async move {
-            let mut chunks = source.stream("go".into());
-            let mut n = 0;
-            while let Some(chunk) = chunks.next().await {
-                n += chunk?;
-            }
-            Ok(n)
-        })
-        .await?
-    }
+async fn pump_in_a_task(_: String) -> runwright::Result<u64> {
+    let source = CountingSource::new("source", Some(CHUNKS), one);
+    runwright::spawn(async move {
+        let mut chunks = source.stream("go".into());
+        let mut n = 0;
+        while let Some(chunk) = chunks.next().await {
+            n += chunk?;
+        }
+        Ok(n)
+    })
+    .await?
 }
 
 #[tokio::test(start_paused = true)]

@@ -227,7 +227,11 @@ impl RunContext {
             let (b, c) = (bound, call);
             (
                 merge_tags(p_tags, &cfgs),
-                merge_maps(&[b.map(|x| &x.metadata), c.map(|x| &x.metadata), extra_meta], p_meta, own_metadata),
+                merge_maps(
+                    &[b.map(|x| &x.metadata), c.map(|x| &x.metadata), extra_meta],
+                    p_meta,
+                    own_metadata,
+                ),
                 merge_maps(&[b.map(|x| &x.configurable), c.map(|x| &x.configurable)], p_conf, None),
             )
         };

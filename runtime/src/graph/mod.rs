@@ -242,7 +242,8 @@ where
         F: Fn(&S) -> T + Send + Sync + 'static,
         T: Targets,
     {
-        self.branches.push((from.to_owned(), Arc::new(move |s: &S| Ok(route(s).into_targets()))));
+        self.branches
+            .push((from.to_owned(), Arc::new(move |s: &S| Ok(route(s).into_targets()))));
         self
     }
 

@@ -56,7 +56,11 @@ impl ToolNode {
 
     /// The tool calls of the last message of `messages`, if it is an AI one.
     fn pending_calls(messages: &Json) -> Result<Vec<ToolCall>> {
-        let last = messages.as_array().and_then(|m| m.last()).cloned().unwrap_or(Json::Null);
+        let last = messages
+            .as_array()
+            .and_then(|m| m.last())
+            .cloned()
+            .unwrap_or(Json::Null);
         if last.is_null() {
             return Ok(Vec::new());
         }

@@ -159,7 +159,9 @@ where
     /// [`stream_modes`](Self::stream_modes) with one mode, yielding its
     /// payloads alone.
     pub fn stream_mode(&self, input: S, mode: StreamMode) -> impl Stream<Item = Result<Json>> + Send + '_ {
-        futures::StreamExt::map(self.stream_modes(input, &[mode], RunConfig::new()), |i| i.map(|(_, p)| p))
+        futures::StreamExt::map(self.stream_modes(input, &[mode], RunConfig::new()), |i| {
+            i.map(|(_, p)| p)
+        })
     }
 }
 

@@ -220,7 +220,6 @@ conformance! {
     tools_events_match_langchain => "08_tools_config_propagation",
 }
 
-
 #[test]
 fn held_out_scenarios_produce_every_case_in_order() {
     let calls = std::fs::read_to_string(format!("{}/reference/heldout-calls.jsonl", env!("CARGO_MANIFEST_DIR")))
@@ -276,7 +275,11 @@ fn graph_stream_modes_match_langgraph() {
     .expect("reference file");
     let mut expected = parse(&text);
     let out = run_runner("12");
-    assert!(out.status.success(), "runner failed on 12: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "runner failed on 12: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut got = parse(&String::from_utf8_lossy(&out.stdout));
     expected.iter_mut().for_each(strip_versions);
     got.iter_mut().for_each(strip_versions);
@@ -288,7 +291,10 @@ fn graph_stream_modes_match_langgraph() {
         .collect();
     assert_eq!(
         written,
-        [serde_json::json!({"progress": "refining topic"}), serde_json::json!({"progress": "calling model"})],
+        [
+            serde_json::json!({"progress": "refining topic"}),
+            serde_json::json!({"progress": "calling model"})
+        ],
         "the writer's items show as custom events"
     );
     // Removing them shifts no run numbering: a custom event carries the id
@@ -317,7 +323,10 @@ fn graph_stream_modes_match_langgraph() {
             continue;
         }
         for (i, (e, g)) in exp.iter().zip(got_c.iter()).enumerate() {
-            assert!(e == g, "{case}, record {i}: first difference\n expected: {e}\n      got: {g}");
+            assert!(
+                e == g,
+                "{case}, record {i}: first difference\n expected: {e}\n      got: {g}"
+            );
         }
         assert_eq!(exp.len(), got_c.len(), "{case}: record counts");
     }

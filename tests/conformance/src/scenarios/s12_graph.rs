@@ -131,7 +131,11 @@ static INNER_MODEL: LazyLock<std::sync::Mutex<Option<Arc<GenericFakeChatModel>>>
 /// * `place` - where to look
 #[tool(name = "get_items")]
 async fn get_items_from_model(place: String) -> runwright::Result<String> {
-    let model = INNER_MODEL.lock().expect("not poisoned").clone().expect("the case sets the inner model");
+    let model = INNER_MODEL
+        .lock()
+        .expect("not poisoned")
+        .clone()
+        .expect("the case sets the inner model");
     let answer = model.invoke(format!("Which items are in the {place}?").into()).await?;
     Ok(answer.text().into_owned())
 }
@@ -161,7 +165,12 @@ pub(crate) async fn run() -> Records {
     // The joke cases' records come first; the event case of the joke graph
     // is last among them in the reference order too? No: the reference
     // orders the agent's stream cases before both event cases.
-    let joke_events: Vec<_> = out.all.iter().filter(|r| r.case == "joke_graph.astream_events").cloned().collect();
+    let joke_events: Vec<_> = out
+        .all
+        .iter()
+        .filter(|r| r.case == "joke_graph.astream_events")
+        .cloned()
+        .collect();
     out.all.retain(|r| r.case != "joke_graph.astream_events");
     for case in [
         "react_agent.values",
@@ -176,8 +185,16 @@ pub(crate) async fn run() -> Records {
     }
     let case = "react_agent_llm_in_tool.messages";
     let call = calls.start(&mut out, case);
-    *INNER_MODEL.lock().expect("not poisoned") = Some(Arc::new(GenericFakeChatModel::new(["books, pencils, pictures"])));
-    graph_chunks(&mut out, case, &call, &agent(Arc::new(get_items_from_model)), question()).await;
+    *INNER_MODEL.lock().expect("not poisoned") =
+        Some(Arc::new(GenericFakeChatModel::new(["books, pencils, pictures"])));
+    graph_chunks(
+        &mut out,
+        case,
+        &call,
+        &agent(Arc::new(get_items_from_model)),
+        question(),
+    )
+    .await;
     out.all.extend(joke_events);
     let case = "react_agent.astream_events";
     let call = calls.start(&mut out, case);
