@@ -356,12 +356,17 @@ impl Chunk for AIMessageChunk {
         merge_dicts(&mut self.additional_kwargs, next.additional_kwargs);
         merge_dicts(&mut self.response_metadata, next.response_metadata);
 
-        let mut raw: Vec<serde_json::Value> = self.tool_call_chunks.iter().map(ToolCallChunk::to_json).collect();
-        merge_lists(
-            &mut raw,
-            next.tool_call_chunks.iter().map(ToolCallChunk::to_json).collect(),
-        );
-        self.tool_call_chunks = raw.iter().map(ToolCallChunk::from_json).collect();
+        // Text-only chunks (the common case, once per streamed token) skip
+        // the tool-call merge entirely.
+        let has_pieces = !self.tool_call_chunks.is_empty() || !next.tool_call_chunks.is_empty();
+        if has_pieces {
+            let mut raw: Vec<serde_json::Value> = self.tool_call_chunks.iter().map(ToolCallChunk::to_json).collect();
+            merge_lists(
+                &mut raw,
+                next.tool_call_chunks.iter().map(ToolCallChunk::to_json).collect(),
+            );
+            self.tool_call_chunks = raw.iter().map(ToolCallChunk::from_json).collect();
+        }
 
         match (self.usage_metadata.as_mut(), next.usage_metadata) {
             (Some(a), Some(b)) => a.concat(b),
@@ -386,7 +391,9 @@ impl Chunk for AIMessageChunk {
         // without pieces do not survive a merge.
         self.tool_calls.clear();
         self.invalid_tool_calls.clear();
-        self.init_tool_calls();
+        if has_pieces {
+            self.init_tool_calls();
+        }
     }
 }
 
