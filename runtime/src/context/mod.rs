@@ -314,6 +314,12 @@ impl RunContext {
         self.sink.is_some()
     }
 
+    /// Whether a listener keeps custom events named `name` from this run.
+    pub(crate) fn keeps_custom(&self, name: &str) -> bool {
+        let tags = crate::events::EventTags::of(self);
+        self.sink.as_ref().is_some_and(|s| s.accepts(name, name, &tags))
+    }
+
     /// Whether a listener keeps this run's events (its filters let them
     /// through): a chat model streams its tokens when invoked only then.
     pub fn is_watched(&self) -> bool {
@@ -354,16 +360,18 @@ pub struct StreamWriter {
 impl StreamWriter {
     /// Pushes one item.
     pub fn write<T: serde::Serialize + Send + Sync + 'static>(&self, item: T) {
-        let listening = self.ctx.as_ref().is_some_and(|c| c.is_listening());
-        if self.writer.is_none() && !listening {
+        // Build the custom event only for a listener that keeps it (a
+        // graph's own stream-mode queue does not).
+        let watched = self.ctx.as_ref().filter(|c| c.is_listening() && c.keeps_custom(custom_name()));
+        if self.writer.is_none() && watched.is_none() {
             return;
         }
         let payload = Payload::new(item);
-        if let Some(w) = &self.writer {
-            w(payload.clone());
+        if let Some(ctx) = watched {
+            ctx.emit_custom(custom_name().clone(), payload.clone());
         }
-        if let Some(ctx) = self.ctx.as_ref().filter(|_| listening) {
-            ctx.emit_custom(Arc::from("custom"), payload);
+        if let Some(w) = &self.writer {
+            w(payload);
         }
     }
 
@@ -379,6 +387,12 @@ impl fmt::Debug for StreamWriter {
             .field("connected", &self.is_connected())
             .finish()
     }
+}
+
+/// The name of the custom events the stream writer emits, shared.
+fn custom_name() -> &'static Arc<str> {
+    static NAME: OnceLock<Arc<str>> = OnceLock::new();
+    NAME.get_or_init(|| Arc::from("custom"))
 }
 
 /// The stream writer of the current run (a no-op writer outside any run or

@@ -326,6 +326,14 @@ impl Outlet {
 
     pub(crate) fn push(&self, mode: StreamMode, payload: Json) {
         if self.wants(mode) {
+            self.push_payload(mode, Payload::new(payload));
+        }
+    }
+
+    /// Queues an item as it was written: it becomes JSON once, when the
+    /// stream yields it.
+    pub(crate) fn push_payload(&self, mode: StreamMode, payload: Payload) {
+        if self.wants(mode) {
             self.sink.push_local(stream::local_item(mode.as_str(), payload));
         }
     }
@@ -349,8 +357,10 @@ impl Outlet {
                     .and_then(Json::as_str)
                     .is_some_and(|t| t.ends_with("Message") || t.ends_with("MessageChunk"));
                 if is_message {
-                    self.sink
-                        .push_local(stream::local_item(stream::NODE_MESSAGE, json!([m, node_meta])));
+                    self.sink.push_local(stream::local_item(
+                        stream::NODE_MESSAGE,
+                        Payload::new(json!([m, node_meta])),
+                    ));
                 }
             }
         }

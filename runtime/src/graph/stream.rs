@@ -64,7 +64,7 @@ pub(crate) const NODE_MESSAGE: &str = "__node_message__";
 
 /// An item a graph run puts in its own queue (never forwarded to enclosing
 /// listeners): a custom-phase event named after its mode.
-pub(crate) fn local_item(mode: &'static str, payload: Json) -> StreamEvent {
+pub(crate) fn local_item(mode: &'static str, payload: Payload) -> StreamEvent {
     StreamEvent {
         phase: EventPhase::Custom,
         run_type: RunType::Chain,
@@ -74,7 +74,7 @@ pub(crate) fn local_item(mode: &'static str, payload: Json) -> StreamEvent {
         tags: EventTags::empty(),
         metadata: Arc::new(crate::value::Map::new()),
         data: EventData {
-            custom: Some(Payload::new(payload)),
+            custom: Some(payload),
             ..Default::default()
         },
     }
@@ -141,7 +141,7 @@ where
         let mut config = config;
         if modes.contains(&StreamMode::Custom) {
             let o = outlet.clone();
-            config = config.stream_writer(move |p: Payload| o.push(StreamMode::Custom, p.to_json()));
+            config = config.stream_writer(move |p: Payload| o.push_payload(StreamMode::Custom, p));
         }
         let opts = CallOpts {
             config: Some(config),
