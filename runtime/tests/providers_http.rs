@@ -11,7 +11,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use runwright::models::{ChatAnthropic, ChatOpenAI, ProviderError};
 use runwright::prompts::ChatPromptTemplate;
-use runwright::{AIMessageChunk, Chunk, Error, ErrorKind, RunnableExt, StrOutputParser};
+use runwright::{tool, AIMessageChunk, ChatModel, Chunk, Error, ErrorKind, RunnableExt, StrOutputParser};
 use serde_json::json;
 use support::{first_events, fixture, FaultServer, Part, Reply};
 
@@ -492,4 +492,31 @@ async fn tokens_reach_listeners_in_a_prompt_model_parser_chain() {
     assert_eq!(model_end["data"]["output"]["usage_metadata"]["total_tokens"], 76);
     assert_eq!(model_end["metadata"]["ls_provider"], "openai");
     assert_eq!(server.requests()[0].body["messages"][0]["content"], "Describe Paris.");
+}
+
+/// Current weather of a city.
+///
+/// * `city` - the city
+#[tool]
+fn get_weather(city: String) -> String {
+    format!("sunny in {city}")
+}
+
+#[tokio::test]
+async fn typed_tools_bound_with_bind_tools_are_sent_in_each_providers_format() {
+    let server = FaultServer::start([
+        Reply::sse(fixture("openai-tool-call-stream.sse")),
+        Reply::sse(fixture("anthropic-tool-use-stream.sse")),
+    ])
+    .await;
+    let (chunks, error) = run(&openai(&server).bind_tools(&[&get_weather])).await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(fold(&chunks).tool_calls[0].name, "get_weather");
+    let (chunks, error) = run(&anthropic(&server).bind_tools(&[&get_weather])).await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(fold(&chunks).tool_calls[0].args["city"], "Paris");
+    let requests = server.requests();
+    let spec = get_weather.spec();
+    assert_eq!(requests[0].body["tools"], json!([spec.to_openai()]));
+    assert_eq!(requests[1].body["tools"], json!([spec.to_anthropic()]));
 }

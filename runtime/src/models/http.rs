@@ -40,7 +40,8 @@ impl ApiKey {
     pub(crate) fn from_env(var: &str) -> Option<Self> {
         std::env::var(var)
             .ok()
-            .filter(|k| !k.trim().is_empty())
+            .map(|k| k.trim().to_owned())
+            .filter(|k| !k.is_empty())
             .map(ApiKey::new)
     }
 
@@ -633,9 +634,10 @@ impl ProviderError {
         self.attempts
     }
 
-    /// The URL the request went to, without credentials or query.
-    pub fn endpoint(&self) -> &str {
-        &self.endpoint
+    /// The URL the request went to, without credentials or query (`None`
+    /// for an error read from inside a stream).
+    pub fn endpoint(&self) -> Option<&str> {
+        Some(self.endpoint.as_str()).filter(|e| !e.is_empty())
     }
 }
 

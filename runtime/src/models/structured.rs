@@ -296,7 +296,7 @@ fn strip_fences(text: &str) -> &str {
 
 impl<M, T> Runnable for StructuredOutput<M, T>
 where
-    M: ChatModel + Runnable<Input = LanguageModelInput, Output = AIMessageChunk>,
+    M: ChatModel,
     T: Value + DeserializeOwned,
 {
     type Input = LanguageModelInput;
