@@ -362,7 +362,10 @@ impl StreamWriter {
     pub fn write<T: serde::Serialize + Send + Sync + 'static>(&self, item: T) {
         // Build the custom event only for a listener that keeps it (a
         // graph's own stream-mode queue does not).
-        let watched = self.ctx.as_ref().filter(|c| c.is_listening() && c.keeps_custom(custom_name()));
+        let watched = self
+            .ctx
+            .as_ref()
+            .filter(|c| c.is_listening() && c.keeps_custom(custom_name()));
         if self.writer.is_none() && watched.is_none() {
             return;
         }
