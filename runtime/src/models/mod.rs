@@ -218,6 +218,30 @@ pub trait ChatModel: Send + Sync {
     }
 }
 
+/// A shared model is a model: `Arc<M>` lets several chains use one client
+/// (one connection pool, one recorder).
+impl<M: ChatModel + ?Sized> ChatModel for Arc<M> {
+    fn profile(&self) -> &ModelProfile {
+        (**self).profile()
+    }
+
+    fn stream_chat<'a>(&'a self, request: ChatRequest) -> ChunkStream<'a, AIMessageChunk> {
+        (**self).stream_chat(request)
+    }
+
+    fn generate<'a>(&'a self, request: ChatRequest) -> BoxFuture<'a, Result<AIMessageChunk>> {
+        (**self).generate(request)
+    }
+
+    fn bound_tools(&self) -> &[serde_json::Value] {
+        (**self).bound_tools()
+    }
+
+    fn invocation_params(&self) -> crate::value::Map {
+        (**self).invocation_params()
+    }
+}
+
 /// Gives chunks their run's id and reports them as tokens to listeners.
 fn tokens<'a>(
     ctx: Option<Arc<RunContext>>,
