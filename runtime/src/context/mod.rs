@@ -68,6 +68,9 @@ pub(crate) struct CallOpts {
     pub(crate) children: Option<ChildDefaults>,
     /// Where a graph run puts its stream-mode items (this run only).
     pub(crate) outlet: Option<Arc<dyn std::any::Any + Send + Sync>>,
+    /// A structural step of its parent (a graph node's routing function):
+    /// the parent's [`children`](Self::children) metadata does not apply.
+    pub(crate) structural: bool,
 }
 
 /// See [`CallOpts::children`].
@@ -194,7 +197,7 @@ impl RunContext {
         opts: CallOpts,
     ) -> Arc<RunContext> {
         let e = empty();
-        let defaults = parent.and_then(|p| p.children.as_ref());
+        let defaults = parent.and_then(|p| p.children.as_ref()).filter(|_| !opts.structural);
         let step = opts.step.or_else(|| defaults.and_then(|d| d.step.clone()));
         let extra_meta = defaults.map(|d| &d.metadata).filter(|m| !m.is_empty());
         let (p_tags, p_meta, p_conf) = match parent {

@@ -62,54 +62,113 @@ pub const END: &str = "__end__";
 /// The recursion limit when the config sets none (LangGraph's default).
 pub const DEFAULT_RECURSION_LIMIT: usize = 25;
 
-type Router<S> = Arc<dyn Fn(&S) -> Result<Vec<String>> + Send + Sync>;
+type Router<S> = Arc<dyn Fn(&S) -> Result<Vec<Route>> + Send + Sync>;
 
-/// Where a conditional edge goes: a node name, several, or [`END`].
+/// A task sent to a node with its own input (LangGraph's `Send`): the node
+/// runs once per `Send`, on `arg` instead of the state. A conditional edge
+/// returns them to fan out, as the prebuilt agent does for tool calls.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SendTo {
+    /// The node to run.
+    pub node: String,
+    /// Its input.
+    pub arg: Json,
+}
+
+impl SendTo {
+    /// A task for `node` with input `arg`.
+    pub fn new(node: impl Into<String>, arg: Json) -> Self {
+        SendTo { node: node.into(), arg }
+    }
+}
+
+impl Serialize for SendTo {
+    /// LangChain's encoding: `{"type": "Send", "node", "arg"}`.
+    fn serialize<Z: serde::Serializer>(&self, s: Z) -> std::result::Result<Z::Ok, Z::Error> {
+        json!({"type": "Send", "node": self.node, "arg": self.arg}).serialize(s)
+    }
+}
+
+/// Where a conditional edge goes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Route {
+    /// Run this node on the state ([`END`] stops).
+    Node(String),
+    /// Run a node on its own input.
+    Send(SendTo),
+}
+
+impl Route {
+    fn to_json(routes: &[Route]) -> Json {
+        match routes {
+            [Route::Node(n)] => Json::String(n.clone()),
+            _ => Json::Array(
+                routes
+                    .iter()
+                    .map(|r| match r {
+                        Route::Node(n) => Json::String(n.clone()),
+                        Route::Send(s) => json!({"type": "Send", "node": s.node, "arg": s.arg}),
+                    })
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// What a conditional edge may return: a node name, several, [`END`], or
+/// [`SendTo`]s.
 pub trait Targets {
-    /// The node names.
-    fn into_targets(self) -> Vec<String>;
+    /// The routes.
+    fn into_routes(self) -> Vec<Route>;
 }
 
 impl Targets for &str {
-    fn into_targets(self) -> Vec<String> {
-        vec![self.to_owned()]
+    fn into_routes(self) -> Vec<Route> {
+        vec![Route::Node(self.to_owned())]
     }
 }
 
 impl Targets for String {
-    fn into_targets(self) -> Vec<String> {
-        vec![self]
+    fn into_routes(self) -> Vec<Route> {
+        vec![Route::Node(self)]
     }
 }
 
 impl<T: Into<String>> Targets for Vec<T> {
-    fn into_targets(self) -> Vec<String> {
-        self.into_iter().map(Into::into).collect()
+    fn into_routes(self) -> Vec<Route> {
+        self.into_iter().map(|t| Route::Node(t.into())).collect()
     }
 }
 
-/// A node: the user's step, renamed to the node's name, run on the whole
-/// state (never as a transform: its start event shows the state).
+impl Targets for SendTo {
+    fn into_routes(self) -> Vec<Route> {
+        vec![Route::Send(self)]
+    }
+}
+
+impl Targets for Vec<Route> {
+    fn into_routes(self) -> Vec<Route> {
+        self
+    }
+}
+
+/// A node's body: on the state, or (a node fed by [`SendTo`]s) on raw JSON.
+enum Body<S> {
+    State(BoxRunnable<S, Json>),
+    Raw(BoxRunnable<Json, Json>),
+}
+
 struct Node<S> {
     name: Arc<str>,
-    inner: BoxRunnable<S, Json>,
+    body: Body<S>,
 }
 
-impl<S: Value> Runnable for Node<S> {
-    type Input = S;
-    type Output = Json;
-
-    fn name(&self) -> Cow<'_, str> {
-        Cow::Borrowed(&self.name)
-    }
-
-    fn invoke_body<'a>(&'a self, input: S) -> BoxFuture<'a, Result<Json>> {
-        self.inner.invoke_body(input)
-    }
-
-    fn stream_body<'a>(&'a self, input: S) -> ChunkStream<'a, Json> {
-        self.inner.stream_body(input)
-    }
+struct Branch<S> {
+    from: String,
+    route: Router<S>,
+    /// Traced branches run inside the source node's run, as a chain run of
+    /// this name (LangGraph traces named routing functions).
+    traced: Option<Arc<str>>,
 }
 
 /// A runnable's output as a JSON update.
@@ -145,7 +204,8 @@ pub struct StateGraph<S> {
     reducers: HashMap<String, Reducer>,
     nodes: Vec<Node<S>>,
     edges: Vec<(String, String)>,
-    branches: Vec<(String, Router<S>)>,
+    branches: Vec<Branch<S>>,
+    remaining_steps: Option<String>,
     errors: Vec<String>,
     _state: PhantomData<fn() -> S>,
 }
@@ -171,6 +231,7 @@ where
             nodes: Vec::new(),
             edges: Vec::new(),
             branches: Vec::new(),
+            remaining_steps: None,
             errors: Vec::new(),
             _state: PhantomData,
         }
@@ -182,7 +243,15 @@ where
         self
     }
 
-    fn push_node(mut self, name: &str, inner: BoxRunnable<S, Json>) -> Self {
+    /// Gives every node's input a key `key` holding how many steps remain
+    /// before the recursion limit (LangGraph's `RemainingSteps` managed
+    /// value). It is never part of the state itself.
+    pub fn remaining_steps(mut self, key: impl Into<String>) -> Self {
+        self.remaining_steps = Some(key.into());
+        self
+    }
+
+    fn push_node(mut self, name: &str, body: Body<S>) -> Self {
         if name == START || name == END {
             self.errors.push(format!("`{name}` is reserved and cannot name a node"));
         } else if self.nodes.iter().any(|n| &*n.name == name) {
@@ -190,7 +259,7 @@ where
         }
         self.nodes.push(Node {
             name: Arc::from(name),
-            inner,
+            body,
         });
         self
     }
@@ -207,7 +276,7 @@ where
             let fut = f(s);
             async move { Ok(serde_json::to_value(fut.await?)?) }
         });
-        self.push_node(name, BoxRunnable::new(step))
+        self.push_node(name, Body::State(BoxRunnable::new(step)))
     }
 
     /// Adds a node running a sync function of the state.
@@ -217,7 +286,7 @@ where
         U: Serialize + Send + 'static,
     {
         let step = Lambda::from_fn(move |s: S| Ok(serde_json::to_value(f(s)?)?));
-        self.push_node(name, BoxRunnable::new(step))
+        self.push_node(name, Body::State(BoxRunnable::new(step)))
     }
 
     /// Adds a node running any runnable on the state; its output is the
@@ -226,7 +295,18 @@ where
     where
         R: Runnable<Input = S> + 'static,
     {
-        self.push_node(name, BoxRunnable::new(ToUpdate(runnable)))
+        self.push_node(name, Body::State(BoxRunnable::new(ToUpdate(runnable))))
+    }
+
+    /// Adds a node whose input is raw JSON: the state as JSON when an edge
+    /// leads to it, a [`SendTo`]'s `arg` when a conditional edge sends to it.
+    pub fn add_json_node<F, Fut>(self, name: &str, f: F) -> Self
+    where
+        F: Fn(Json) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Json>> + Send + 'static,
+    {
+        let step = Lambda::from_async(f);
+        self.push_node(name, Body::Raw(BoxRunnable::new(step)))
     }
 
     /// After `from`, run `to` ([`START`] and [`END`] allowed).
@@ -236,14 +316,33 @@ where
     }
 
     /// After `from`, run the nodes `route` picks from the state ([`END`] to
-    /// stop).
+    /// stop, [`SendTo`]s to fan out).
     pub fn add_conditional_edges<F, T>(mut self, from: &str, route: F) -> Self
     where
         F: Fn(&S) -> T + Send + Sync + 'static,
         T: Targets,
     {
-        self.branches
-            .push((from.to_owned(), Arc::new(move |s: &S| Ok(route(s).into_targets()))));
+        self.branches.push(Branch {
+            from: from.to_owned(),
+            route: Arc::new(move |s: &S| Ok(route(s).into_routes())),
+            traced: None,
+        });
+        self
+    }
+
+    /// [`add_conditional_edges`](Self::add_conditional_edges) with a routing
+    /// function that shows in events: it runs inside `from`'s run, as a
+    /// chain run named `name`, on the state with `from`'s update applied.
+    pub fn add_named_conditional_edges<F, T>(mut self, from: &str, name: &str, route: F) -> Self
+    where
+        F: Fn(&S) -> T + Send + Sync + 'static,
+        T: Targets,
+    {
+        self.branches.push(Branch {
+            from: from.to_owned(),
+            route: Arc::new(move |s: &S| Ok(route(s).into_routes())),
+            traced: Some(Arc::from(name)),
+        });
         self
     }
 
@@ -262,12 +361,15 @@ where
                 errors.push(format!("edge {from} -> {to} leaves END"));
             }
         }
-        for (from, _) in &self.branches {
-            if !known(from) {
-                errors.push(format!("conditional edge from unknown node `{from}`"));
+        for b in &self.branches {
+            if !known(&b.from) {
+                errors.push(format!("conditional edge from unknown node `{}`", b.from));
+            }
+            if b.traced.is_some() && b.from == START {
+                errors.push("a named conditional edge cannot leave START (it runs inside its node)".to_owned());
             }
         }
-        if !self.edges.iter().any(|(f, _)| f == START) && !self.branches.iter().any(|(f, _)| f == START) {
+        if !self.edges.iter().any(|(f, _)| f == START) && !self.branches.iter().any(|b| b.from == START) {
             errors.push("nothing leaves START: add an edge from START".to_owned());
         }
         if !errors.is_empty() {
@@ -282,6 +384,7 @@ where
                 nodes: self.nodes,
                 edges: self.edges,
                 branches: self.branches,
+                remaining_steps: self.remaining_steps,
                 config: RunConfig::new().metadata("ls_integration", "langgraph"),
             }),
         })
@@ -292,7 +395,8 @@ struct Inner<S> {
     reducers: HashMap<String, Reducer>,
     nodes: Vec<Node<S>>,
     edges: Vec<(String, String)>,
-    branches: Vec<(String, Router<S>)>,
+    branches: Vec<Branch<S>>,
+    remaining_steps: Option<String>,
     config: RunConfig,
 }
 
@@ -324,9 +428,9 @@ impl Outlet {
         self.modes.contains(&mode)
     }
 
-    pub(crate) fn push(&self, mode: StreamMode, payload: Json) {
+    pub(crate) fn push(&self, mode: StreamMode, payload: impl FnOnce() -> Json) {
         if self.wants(mode) {
-            self.push_payload(mode, Payload::new(payload));
+            self.push_payload(mode, Payload::new(payload()));
         }
     }
 
@@ -389,7 +493,53 @@ fn now_ts() -> Json {
     json!(d.as_secs_f64())
 }
 
-impl<S> CompiledGraph<S>
+/// One task of a step: a node on its input.
+struct Task {
+    node: usize,
+    input: Json,
+    /// The index of the [`SendTo`] that made it (a pushed task).
+    push: Option<usize>,
+}
+
+/// A task as a run: the node's body, then its traced routers on the state
+/// with the node's update applied. The routes they pick are handed back.
+struct TaskRun<'a, S> {
+    inner: &'a Inner<S>,
+    node: &'a Node<S>,
+    state: &'a Map,
+    remaining: Option<i64>,
+    routes: Arc<parking_lot::Mutex<Vec<Route>>>,
+}
+
+/// A traced routing function, as a run.
+struct RouterRun<'a, S> {
+    name: &'a str,
+    route: &'a Router<S>,
+    picked: Arc<parking_lot::Mutex<Vec<Route>>>,
+}
+
+impl<S> Runnable for RouterRun<'_, S>
+where
+    S: Value + DeserializeOwned,
+{
+    type Input = S;
+    type Output = Json;
+
+    fn name(&self) -> Cow<'_, str> {
+        Cow::Borrowed(self.name)
+    }
+
+    fn invoke_body<'b>(&'b self, input: S) -> BoxFuture<'b, Result<Json>> {
+        Box::pin(async move {
+            let routes = (self.route)(&input)?;
+            let out = Route::to_json(&routes);
+            self.picked.lock().extend(routes);
+            Ok(out)
+        })
+    }
+}
+
+impl<S> Inner<S>
 where
     S: Value + DeserializeOwned,
 {
@@ -408,7 +558,7 @@ where
         };
         let mut applied = Map::new();
         for (k, v) in update {
-            let reducer = self.inner.reducers.get(&k).cloned().unwrap_or_default();
+            let reducer = self.reducers.get(&k).cloned().unwrap_or_default();
             let old = state.remove(&k);
             let (new, as_applied) = reducer.apply(&k, old, v)?;
             state.insert(k.clone(), new);
@@ -417,59 +567,159 @@ where
         Ok(Json::Object(applied))
     }
 
-    /// The nodes to run after `done` ran on `state`.
-    fn next_nodes(&self, done: &[&str], state: &S) -> Result<Vec<usize>> {
-        let mut targets: Vec<String> = Vec::new();
-        for from in done {
-            for (f, t) in &self.inner.edges {
-                if f == from {
-                    targets.push(t.clone());
-                }
-            }
-            for (f, route) in &self.inner.branches {
-                if f == from {
-                    targets.extend(route(state)?);
-                }
-            }
+    /// The state as a node sees it: with the managed keys.
+    fn node_view(&self, state: &Map, remaining: Option<i64>) -> Map {
+        let mut view = state.clone();
+        if let (Some(key), Some(n)) = (&self.remaining_steps, remaining) {
+            view.insert(key.clone(), json!(n));
         }
-        let mut next = Vec::new();
-        for t in targets {
-            if t == END {
-                continue;
-            }
-            match self.inner.nodes.iter().position(|n| *n.name == *t) {
-                Some(i) if !next.contains(&i) => next.push(i),
-                Some(_) => {}
-                None => {
-                    return Err(Error::new(
-                        ErrorKind::InvalidInput,
-                        format!("a conditional edge from {done:?} chose `{t}`, which is not a node"),
-                    ))
-                }
-            }
-        }
-        next.sort_unstable();
-        Ok(next)
+        view
     }
 
+    /// The routes leaving `from` without running a traced router: its edges
+    /// and its untraced conditional edges on `state`.
+    fn plain_routes(&self, from: &str, state: &S) -> Result<Vec<Route>> {
+        let mut routes: Vec<Route> = self
+            .edges
+            .iter()
+            .filter(|(f, _)| f == from)
+            .map(|(_, t)| Route::Node(t.clone()))
+            .collect();
+        for b in self.branches.iter().filter(|b| b.from == from && b.traced.is_none()) {
+            routes.extend((b.route)(state)?);
+        }
+        Ok(routes)
+    }
+
+    /// The tasks of the next step, from the routes the last one picked:
+    /// nodes pulled from the state (in the order they were added), then the
+    /// sent tasks in the order they were sent.
+    fn tasks_for(&self, routes: Vec<Route>, state: &Map, remaining: Option<i64>) -> Result<Vec<Task>> {
+        let find = |name: &str| {
+            self.nodes.iter().position(|n| &*n.name == name).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidInput,
+                    format!("a conditional edge chose `{name}`, which is not a node"),
+                )
+            })
+        };
+        let mut pulled: Vec<usize> = Vec::new();
+        let mut pushed: Vec<Task> = Vec::new();
+        for r in routes {
+            match r {
+                Route::Node(n) if n == END => {}
+                Route::Node(n) => {
+                    let i = find(&n)?;
+                    if !pulled.contains(&i) {
+                        pulled.push(i);
+                    }
+                }
+                Route::Send(s) => {
+                    let i = find(&s.node)?;
+                    let push = Some(pushed.len());
+                    pushed.push(Task {
+                        node: i,
+                        input: s.arg,
+                        push,
+                    });
+                }
+            }
+        }
+        pulled.sort_unstable();
+        let view = Json::Object(self.node_view(state, remaining));
+        let mut tasks: Vec<Task> = pulled
+            .into_iter()
+            .map(|i| Task {
+                node: i,
+                input: view.clone(),
+                push: None,
+            })
+            .collect();
+        tasks.extend(pushed);
+        Ok(tasks)
+    }
+}
+
+impl<'a, S> Runnable for TaskRun<'a, S>
+where
+    S: Value + DeserializeOwned,
+{
+    type Input = Json;
+    type Output = Json;
+
+    fn name(&self) -> Cow<'_, str> {
+        Cow::Borrowed(&self.node.name)
+    }
+
+    fn invoke_body<'b>(&'b self, input: Json) -> BoxFuture<'b, Result<Json>> {
+        let out = self.stream_body(input);
+        Box::pin(async move { Ok(crate::runnable::collect(out).await?.unwrap_or(Json::Null)) })
+    }
+
+    fn stream_body<'b>(&'b self, input: Json) -> ChunkStream<'b, Json> {
+        Box::pin(async_stream::try_stream! {
+            let body: ChunkStream<'b, Json> = match &self.node.body {
+                Body::State(r) => {
+                    let s: S = serde_json::from_value(input).map_err(|e| {
+                        Error::new(
+                            ErrorKind::InvalidInput,
+                            format!("node `{}`: its input does not fit the state type: {e}", self.node.name),
+                        )
+                    })?;
+                    r.stream_body(s)
+                }
+                Body::Raw(r) => r.stream_body(input),
+            };
+            let update = crate::runnable::collect(body).await?.unwrap_or(Json::Null);
+            let traced: Vec<&Branch<S>> =
+                self.inner.branches.iter().filter(|b| b.from == *self.node.name && b.traced.is_some()).collect();
+            if !traced.is_empty() {
+                let mut after = self.state.clone();
+                self.inner.apply(&mut after, &self.node.name, update.clone())?;
+                let view: S = to_state(&self.inner.node_view(&after, self.remaining))?;
+                for b in traced {
+                    let router = RouterRun {
+                        name: b.traced.as_deref().unwrap_or_default(),
+                        route: &b.route,
+                        picked: self.routes.clone(),
+                    };
+                    let opts = CallOpts {
+                        step: Some(StepTag::Seq(3)),
+                        structural: true,
+                        ..Default::default()
+                    };
+                    crate::runnable::run::invoke(&router, view.clone(), opts).await?;
+                }
+            }
+            yield update;
+        })
+    }
+}
+
+impl<S> CompiledGraph<S>
+where
+    S: Value + DeserializeOwned,
+{
     /// Runs the graph, yielding the state after the input and after each
     /// step.
     fn run(&self, input: S) -> ChunkStream<'_, S> {
+        let inner = &*self.inner;
         Box::pin(async_stream::try_stream! {
             let ctx = current();
             let outlet = outlet_of(&ctx);
             let limit = ctx.as_ref().and_then(|c| c.recursion_limit()).unwrap_or(DEFAULT_RECURSION_LIMIT);
             let mut state = Map::new();
-            self.apply(&mut state, START, serde_json::to_value(&input)?)?;
+            inner.apply(&mut state, START, serde_json::to_value(&input)?)?;
             if let Some(o) = &outlet {
-                o.push(StreamMode::Values, Json::Object(state.clone()));
+                o.push(StreamMode::Values, || Json::Object(state.clone()));
             }
             let mut typed: S = to_state(&state)?;
-            let mut next = self.next_nodes(&[START], &typed)?;
             let mut step: usize = 1;
-            while !next.is_empty() {
+            let remaining = |step: usize| Some(limit as i64 - step as i64);
+            let mut tasks = inner.tasks_for(inner.plain_routes(START, &typed)?, &state, remaining(step))?;
+            while !tasks.is_empty() {
                 if step > limit {
-                    let last: Vec<&str> = next.iter().map(|&i| &*self.inner.nodes[i].name).collect();
+                    let last: Vec<&str> = tasks.iter().map(|t| &*inner.nodes[t.node].name).collect();
                     Err(Error::new(
                         ErrorKind::RecursionLimit,
                         format!(
@@ -478,29 +728,37 @@ where
                         ),
                     ))?;
                 }
-                let tasks: Vec<(usize, uuid::Uuid)> = next.iter().map(|&i| (i, uuid::Uuid::new_v4())).collect();
-                let runs = tasks.iter().map(|&(i, task_id)| {
-                    let node = &self.inner.nodes[i];
+                let ids: Vec<uuid::Uuid> = tasks.iter().map(|_| uuid::Uuid::new_v4()).collect();
+                let routes: Vec<Arc<parking_lot::Mutex<Vec<Route>>>> = tasks.iter().map(|_| Default::default()).collect();
+                let snapshot = state.clone();
+                let runs = tasks.iter().zip(&ids).zip(&routes).map(|((task, task_id), picked)| {
+                    let node = &inner.nodes[task.node];
                     let ns = format!("{}:{task_id}", node.name);
+                    let (path, triggers) = match task.push {
+                        Some(i) => (json!(["__pregel_push", i, false]), json!(["__pregel_push"])),
+                        None => (json!(["__pregel_pull", &*node.name]), json!([format!("branch:to:{}", node.name)])),
+                    };
                     if let Some(o) = &outlet {
-                        o.push(StreamMode::Debug, json!({
+                        o.push(StreamMode::Debug, || json!({
                             "step": step,
                             "timestamp": now_ts(),
                             "type": "task",
                             "payload": {
                                 "id": task_id.to_string(),
                                 "name": &*node.name,
-                                "input": Json::Object(state.clone()),
-                                "triggers": [format!("branch:to:{}", node.name)],
+                                "input": task.input,
+                                "triggers": triggers,
                             },
                         }));
                     }
                     let config = RunConfig::new()
                         .metadata("langgraph_step", step)
                         .metadata("langgraph_node", &*node.name)
-                        .metadata("langgraph_triggers", json!([format!("branch:to:{}", node.name)]))
-                        .metadata("langgraph_path", json!(["__pregel_pull", &*node.name]))
+                        .metadata("langgraph_triggers", triggers)
+                        .metadata("langgraph_path", path)
                         .metadata("langgraph_checkpoint_ns", ns.clone());
+                    let mut node_meta = ctx.as_ref().map(|c| c.metadata().clone()).unwrap_or_default();
+                    node_meta.extend(config.metadata.clone());
                     let mut child_meta = Map::new();
                     child_meta.insert("checkpoint_ns".into(), ns.into());
                     let opts = CallOpts {
@@ -509,13 +767,16 @@ where
                         children: Some(ChildDefaults { step: Some(StepTag::Seq(1)), metadata: child_meta }),
                         ..Default::default()
                     };
-                    let input = typed.clone();
-                    let mut node_meta = ctx.as_ref().map(|c| c.metadata().clone()).unwrap_or_default();
-                    if let Some(cfg) = &opts.config {
-                        node_meta.extend(cfg.metadata.clone());
-                    }
+                    let run = TaskRun {
+                        inner,
+                        node,
+                        state: &snapshot,
+                        remaining: remaining(step),
+                        routes: picked.clone(),
+                    };
+                    let input = task.input.clone();
                     async move {
-                        let mut out = RunStream::new(node, Source::Value(input), opts);
+                        let mut out = RunStream::new(&run, Source::Value(input), opts);
                         let mut update: Option<Json> = None;
                         while let Some(chunk) = out.next().await {
                             let chunk = chunk?;
@@ -528,11 +789,11 @@ where
                     }
                 });
                 let results = futures::future::join_all(runs).await;
-                let mut done = Vec::new();
-                for ((i, task_id), result) in tasks.iter().zip(results) {
-                    let node = &self.inner.nodes[*i];
+                let mut done: Vec<usize> = Vec::new();
+                for ((task, task_id), result) in tasks.iter().zip(&ids).zip(results) {
+                    let node = &inner.nodes[task.node];
                     let (update, node_meta) = result?;
-                    let update = self.apply(&mut state, &node.name, update)?;
+                    let update = inner.apply(&mut state, &node.name, update)?;
                     let mut item = Map::new();
                     item.insert(node.name.to_string(), update.clone());
                     if let Some(ctx) = ctx.as_ref().filter(|c| c.is_listening()) {
@@ -540,8 +801,8 @@ where
                     }
                     if let Some(o) = &outlet {
                         o.push_node_messages(&update, &node_meta);
-                        o.push(StreamMode::Updates, Json::Object(item));
-                        o.push(StreamMode::Debug, json!({
+                        o.push(StreamMode::Updates, || Json::Object(item));
+                        o.push(StreamMode::Debug, || json!({
                             "step": step,
                             "timestamp": now_ts(),
                             "type": "task_result",
@@ -554,15 +815,20 @@ where
                             },
                         }));
                     }
-                    done.push(&*node.name);
+                    done.push(task.node);
                 }
                 if let Some(o) = &outlet {
-                    o.push(StreamMode::Values, Json::Object(state.clone()));
+                    o.push(StreamMode::Values, || Json::Object(state.clone()));
                 }
                 typed = to_state(&state)?;
                 yield typed.clone();
-                next = self.next_nodes(&done, &typed)?;
+                let mut next_routes = Vec::new();
+                for (node, picked) in done.iter().zip(&routes) {
+                    next_routes.extend(inner.plain_routes(&inner.nodes[*node].name, &typed)?);
+                    next_routes.extend(picked.lock().drain(..));
+                }
                 step += 1;
+                tasks = inner.tasks_for(next_routes, &state, remaining(step))?;
             }
         })
     }

@@ -7,10 +7,13 @@ use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 
-use super::{CompiledGraph, Reducer, StateGraph, END, START};
+use super::{CompiledGraph, Reducer, Route, SendTo, StateGraph, END, START};
+use crate::context::{current, CallOpts, Scoped, StepTag};
 use crate::error::{Error, Result};
 use crate::messages::{Message, ToolCall, ToolMessage, ToolStatus};
 use crate::models::ChatModel;
+use crate::runnable::run::invoke;
+use crate::runnable::Lambda;
 use crate::runnable::RunnableExt;
 use crate::tools::{AsToolSpec, Tool, ToolFn, ToolInput, ToolOutput};
 use crate::value::Chunk;
@@ -88,10 +91,16 @@ impl ToolNode {
         }
     }
 
-    /// Runs the pending calls found in `state` (a JSON object with a
-    /// `messages` list) and returns the update `{"messages": [...]}`.
-    pub async fn run(&self, state: &Json) -> Result<Json> {
-        let calls = Self::pending_calls(&state["messages"])?;
+    /// Runs the calls `input` asks for and returns the update
+    /// `{"messages": [...]}`: the one call of a `tool_call_with_context`
+    /// (what the agent sends for each call), or the pending calls of the
+    /// last AI message of a state's `messages`.
+    pub async fn run(&self, input: &Json) -> Result<Json> {
+        let calls = if input.get("__type").and_then(Json::as_str) == Some("tool_call_with_context") {
+            vec![serde_json::from_value::<ToolCall>(input["tool_call"].clone())?]
+        } else {
+            Self::pending_calls(&input["messages"])?
+        };
         let answers = futures::future::join_all(calls.into_iter().map(|c| self.answer(c))).await;
         Ok(json!({ "messages": answers }))
     }
@@ -102,6 +111,10 @@ impl ToolNode {
 pub struct AgentState {
     /// The messages so far (merged with LangGraph's `add_messages` rule).
     pub messages: Vec<Message>,
+    /// How many steps remain before the recursion limit, as nodes see it
+    /// (never part of the state the graph returns).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining_steps: Option<i64>,
 }
 
 impl Chunk for AgentState {}
@@ -111,13 +124,18 @@ impl AgentState {
     pub fn user(text: impl Into<String>) -> Self {
         AgentState {
             messages: vec![Message::human(text.into())],
+            remaining_steps: None,
         }
     }
 }
 
 /// A ReAct agent (LangGraph's `create_react_agent`): node `agent` asks the
-/// model (with the tools bound); while its answer calls tools, node `tools`
-/// runs them and the model is asked again.
+/// model (with the tools bound); while its answer calls tools, each call is
+/// sent to node `tools` as a task of its own, and the model is asked again.
+///
+/// Its runs are LangGraph's: `agent` runs `call_model` (the model behind a
+/// `Prompt` step, in a `RunnableSequence`) and then `should_continue`, which
+/// sends the tool calls; `tools` runs one tool per sent call.
 ///
 /// ```
 /// use runwright::graph::{create_react_agent, AgentState};
@@ -135,27 +153,58 @@ where
     M: ChatModel + 'static,
 {
     let specs: Vec<&dyn AsToolSpec> = tools.iter().map(|t| t.as_ref() as &dyn AsToolSpec).collect();
-    let model = Arc::new(model.bind_tools(&specs));
-    let node = ToolNode::new(tools);
-    StateGraph::<AgentState>::new()
-        .reducer("messages", Reducer::AddMessages)
-        .add_node("agent", move |s: AgentState| {
-            let model = model.clone();
+    let model = model.bind_tools(&specs);
+    let prompt = Lambda::from_fn(|s: AgentState| Ok(s.messages)).named("Prompt");
+    let ask = Arc::new(prompt | model);
+    let call_model = Arc::new(
+        Lambda::from_async(move |s: AgentState| {
+            let ask = ask.clone();
             async move {
-                let answer = model.invoke(s.messages.into()).await?;
+                // LangGraph's call_model invokes the model with its node's
+                // config: the model's runs nest under the node, not under
+                // call_model.
+                let node = current().and_then(|c| c.parent().cloned());
+                let answer = Scoped::new(node, ask.invoke(s)).await?;
                 Ok(json!({ "messages": [answer] }))
             }
         })
-        .add_node("tools", move |s: AgentState| {
+        .named("call_model"),
+    );
+    let node = ToolNode::new(tools);
+    StateGraph::<AgentState>::new()
+        .reducer("messages", Reducer::AddMessages)
+        .remaining_steps("remaining_steps")
+        .add_node("agent", move |s: AgentState| {
+            let call_model = call_model.clone();
+            async move {
+                let opts = CallOpts {
+                    step: Some(StepTag::Seq(1)),
+                    structural: true,
+                    ..Default::default()
+                };
+                invoke(&*call_model, s, opts).await
+            }
+        })
+        .add_json_node("tools", move |input: Json| {
             let node = node.clone();
-            async move { node.run(&serde_json::to_value(&s)?).await }
+            async move { node.run(&input).await }
         })
         .add_edge(START, "agent")
-        .add_conditional_edges("agent", |s: &AgentState| {
-            match s.messages.last().map(|m| m.tool_calls().is_empty()) {
-                Some(false) => "tools",
-                _ => END,
+        .add_named_conditional_edges("agent", "should_continue", |s: &AgentState| -> Vec<Route> {
+            let calls = s.messages.last().map(|m| m.tool_calls().to_vec()).unwrap_or_default();
+            if calls.is_empty() {
+                return vec![Route::Node(END.to_owned())];
             }
+            let state = serde_json::to_value(s).unwrap_or(Json::Null);
+            calls
+                .into_iter()
+                .map(|call| {
+                    Route::Send(SendTo::new(
+                        "tools",
+                        json!({"__type": "tool_call_with_context", "tool_call": call, "state": state}),
+                    ))
+                })
+                .collect()
         })
         .add_edge("tools", "agent")
         .compile()

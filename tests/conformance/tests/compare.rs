@@ -246,22 +246,56 @@ fn held_out_scenarios_produce_every_case_in_order() {
     }
 }
 
-/// Scenario 12 cases whose LangGraph output runwright does not reproduce
-/// yet: LangGraph's prebuilt agent runs its tools as `Send` tasks (path
-/// `__pregel_push`, input `tool_call_with_context`), keeps a
-/// `remaining_steps` managed value in the state, traces its inner
-/// `call_model` / `Prompt` / `should_continue` steps, and shows the raw input
-/// dict. These cases are checked for shape only (same record kinds, same
-/// count); the rest of scenario 12 is compared record by record.
-const GRAPH_GAPS: &[&str] = &[
-    "react_agent.values",
-    "react_agent.updates",
-    "react_agent.messages",
+/// Scenario 12 cases where runwright differs, each with what it gives
+/// instead (see ARCHITECTURE.md, "Where runwright deliberately differs"):
+/// - the agent's events show the input as the typed state serializes it
+///   (a `HumanMessage`), not the raw dict that was passed;
+/// - in `debug` mode LangGraph reports `remaining_steps` from a recursion
+///   limit of 10,007 where every other mode uses 25; runwright uses the
+///   configured limit everywhere;
+/// - in `[updates, custom]` LangGraph shows the tool message without the id
+///   its reducer gives it (it shows it in plain `updates`); runwright always
+///   shows the update as applied, with the id.
+const GRAPH_DIFFERENCES: &[&str] = &[
     "react_agent.debug",
     "react_agent.[updates,custom]",
-    "react_agent_llm_in_tool.messages",
     "react_agent.astream_events",
 ];
+
+/// Blanks what [`GRAPH_DIFFERENCES`] lets differ.
+fn blank_graph_differences(case: &str, i: usize, mut v: Value) -> Value {
+    fn blank_remaining(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                if let Some(r) = m.get_mut("remaining_steps") {
+                    *r = Value::Null;
+                }
+                m.values_mut().for_each(blank_remaining);
+            }
+            Value::Array(a) => a.iter_mut().for_each(blank_remaining),
+            _ => {}
+        }
+    }
+    match case {
+        "react_agent.debug" => blank_remaining(&mut v),
+        "react_agent.[updates,custom]" => {
+            if let Some(msgs) = v.pointer_mut("/value/1/tools/messages").and_then(Value::as_array_mut) {
+                for m in msgs.iter_mut() {
+                    if let Some(m) = m.as_object_mut() {
+                        m.remove("id");
+                    }
+                }
+            }
+        }
+        "react_agent.astream_events" if i == 1 => {
+            if let Some(input) = v.pointer_mut("/value/data/input") {
+                *input = Value::Null;
+            }
+        }
+        _ => {}
+    }
+    v
+}
 
 /// Scenario 12. Deliberate difference in the events cases: what nodes and
 /// tools write with the stream writer is also an `on_custom_event` named
@@ -315,10 +349,30 @@ fn graph_stream_modes_match_langgraph() {
         let exp: Vec<&Value> = expected.iter().filter(|r| r["case"] == case.as_str()).collect();
         let got_c: Vec<&Value> = got.iter().filter(|r| r["case"] == case.as_str()).collect();
         assert_eq!(got_c.first(), exp.first(), "{case}: call record");
-        if GRAPH_GAPS.contains(&case.as_str()) {
-            let kinds = |rs: &[&Value]| rs.iter().map(|r| r["kind"].clone()).collect::<Vec<_>>();
-            if case != "react_agent.astream_events" {
-                assert_eq!(kinds(&got_c), kinds(&exp), "{case}: record kinds");
+        if GRAPH_DIFFERENCES.contains(&case.as_str()) {
+            if case == "react_agent.astream_events" {
+                assert_eq!(
+                    got_c[1]["value"]["data"]["input"]["messages"][0],
+                    serde_json::json!({"type": "HumanMessage", "content": "what items are in the bedroom?"}),
+                    "the typed input"
+                );
+            }
+            let exp: Vec<Value> = exp
+                .iter()
+                .enumerate()
+                .map(|(i, e)| blank_graph_differences(&case, i, (*e).clone()))
+                .collect();
+            let got: Vec<Value> = got_c
+                .iter()
+                .enumerate()
+                .map(|(i, g)| blank_graph_differences(&case, i, (*g).clone()))
+                .collect();
+            assert_eq!(exp.len(), got.len(), "{case}: record counts");
+            for (i, (e, g)) in exp.iter().zip(&got).enumerate() {
+                assert!(
+                    e == g,
+                    "{case}, record {i}: first difference\n expected: {e}\n      got: {g}"
+                );
             }
             continue;
         }
