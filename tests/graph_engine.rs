@@ -196,3 +196,33 @@ async fn a_node_returning_a_non_object_update_fails_naming_the_node() {
     let err = graph.invoke(Counter { x: 0, log: vec![] }).await.unwrap_err();
     assert!(err.to_string().contains("node `bad`"), "{err}");
 }
+
+/// Fails on purpose.
+///
+/// * `x` - anything
+#[runwright::tool]
+fn broken(x: String) -> runwright::Result<String> {
+    Err(runwright::Error::msg(format!("cannot handle {x}")))
+}
+
+#[tokio::test]
+async fn tool_node_turns_errors_and_unknown_tools_into_error_messages() {
+    use runwright::graph::ToolNode;
+    let node = ToolNode::new(vec![Arc::new(broken)]);
+    let state = json!({"messages": [
+        {"type": "HumanMessage", "content": "go"},
+        {"type": "AIMessage", "content": "", "tool_calls": [
+            {"name": "broken", "args": {"x": "this"}, "id": "c1", "type": "tool_call"},
+            {"name": "missing", "args": {}, "id": "c2", "type": "tool_call"}
+        ]}
+    ]});
+    let out = node.run(&state).await.unwrap();
+    let msgs = out["messages"].as_array().unwrap();
+    assert_eq!(msgs.len(), 2, "one answer per call, in call order");
+    assert_eq!(msgs[0]["tool_call_id"], "c1");
+    assert_eq!(msgs[0]["status"], "error");
+    assert!(msgs[0]["content"].as_str().unwrap().contains("cannot handle this"), "{}", msgs[0]);
+    assert_eq!(msgs[1]["tool_call_id"], "c2");
+    assert_eq!(msgs[1]["status"], "error");
+    assert!(msgs[1]["content"].as_str().unwrap().contains("missing is not a valid tool"), "{}", msgs[1]);
+}
