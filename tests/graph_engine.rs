@@ -221,8 +221,19 @@ async fn tool_node_turns_errors_and_unknown_tools_into_error_messages() {
     assert_eq!(msgs.len(), 2, "one answer per call, in call order");
     assert_eq!(msgs[0]["tool_call_id"], "c1");
     assert_eq!(msgs[0]["status"], "error");
-    assert!(msgs[0]["content"].as_str().unwrap().contains("cannot handle this"), "{}", msgs[0]);
+    assert!(
+        msgs[0]["content"].as_str().unwrap().contains("cannot handle this"),
+        "{}",
+        msgs[0]
+    );
     assert_eq!(msgs[1]["tool_call_id"], "c2");
     assert_eq!(msgs[1]["status"], "error");
-    assert!(msgs[1]["content"].as_str().unwrap().contains("missing is not a valid tool"), "{}", msgs[1]);
+    assert!(
+        msgs[1]["content"]
+            .as_str()
+            .unwrap()
+            .contains("missing is not a valid tool"),
+        "{}",
+        msgs[1]
+    );
 }

@@ -730,8 +730,9 @@ where
                 }
                 let ids: Vec<uuid::Uuid> = tasks.iter().map(|_| uuid::Uuid::new_v4()).collect();
                 let routes: Vec<Arc<parking_lot::Mutex<Vec<Route>>>> = tasks.iter().map(|_| Default::default()).collect();
-                let snapshot = state.clone();
-                let runs = tasks.iter().zip(&ids).zip(&routes).map(|((task, task_id), picked)| {
+                // Named routers run inside their node on the pre-step state.
+                let snapshot = if inner.branches.iter().any(|b| b.traced.is_some()) { state.clone() } else { Map::new() };
+                let runs = tasks.iter_mut().zip(&ids).zip(&routes).map(|((task, task_id), picked)| {
                     let node = &inner.nodes[task.node];
                     let ns = format!("{}:{task_id}", node.name);
                     let (path, triggers) = match task.push {
@@ -757,8 +758,15 @@ where
                         .metadata("langgraph_triggers", triggers)
                         .metadata("langgraph_path", path)
                         .metadata("langgraph_checkpoint_ns", ns.clone());
-                    let mut node_meta = ctx.as_ref().map(|c| c.metadata().clone()).unwrap_or_default();
-                    node_meta.extend(config.metadata.clone());
+                    // The node's metadata as `messages` items show it: only
+                    // built for a stream that reports messages.
+                    let node_meta = if outlet.as_ref().is_some_and(|o| o.wants(StreamMode::Messages)) {
+                        let mut m = ctx.as_ref().map(|c| c.metadata().clone()).unwrap_or_default();
+                        m.extend(config.metadata.clone());
+                        m
+                    } else {
+                        Map::new()
+                    };
                     let mut child_meta = Map::new();
                     child_meta.insert("checkpoint_ns".into(), ns.into());
                     let opts = CallOpts {
@@ -774,7 +782,7 @@ where
                         remaining: remaining(step),
                         routes: picked.clone(),
                     };
-                    let input = task.input.clone();
+                    let input = std::mem::take(&mut task.input);
                     async move {
                         let mut out = RunStream::new(&run, Source::Value(input), opts);
                         let mut update: Option<Json> = None;
