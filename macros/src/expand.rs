@@ -455,7 +455,7 @@ mod tests {
             quote! {
                 /// Weather.
                 /// * `city` - the city
-                pub async fn get_weather(city: String, ctx: &RunContext) -> Result<String, E> { todo!() }
+                pub async fn get_weather(city: String, ctx: &RunContext) -> Result<String, E> { Ok(city) }
             },
         );
         assert!(out.contains("pub struct __rw_tool_get_weather ;"), "{out}");

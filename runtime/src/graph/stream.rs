@@ -65,14 +65,36 @@ pub(crate) const NODE_MESSAGE: &str = "__node_message__";
 /// An item a graph run puts in its own queue (never forwarded to enclosing
 /// listeners): a custom-phase event named after its mode.
 pub(crate) fn local_item(mode: &'static str, payload: Payload) -> StreamEvent {
+    // Shared, so an item costs no allocation beyond its payload.
+    struct Shared {
+        names: Vec<(&'static str, Arc<str>)>,
+        no_ids: Arc<[uuid::Uuid]>,
+        no_metadata: Arc<crate::value::Map>,
+        no_tags: EventTags,
+    }
+    static SHARED: std::sync::OnceLock<Shared> = std::sync::OnceLock::new();
+    let shared = SHARED.get_or_init(|| Shared {
+        names: ["values", "updates", "messages", "custom", "debug", NODE_MESSAGE]
+            .into_iter()
+            .map(|n| (n, Arc::from(n)))
+            .collect(),
+        no_ids: Arc::from(Vec::new()),
+        no_metadata: Arc::new(crate::value::Map::new()),
+        no_tags: EventTags::empty(),
+    });
+    let name = shared
+        .names
+        .iter()
+        .find(|(n, _)| *n == mode)
+        .map_or_else(|| Arc::from(mode), |(_, a)| a.clone());
     StreamEvent {
         phase: EventPhase::Custom,
         run_type: RunType::Chain,
-        name: Arc::from(mode),
+        name,
         run_id: uuid::Uuid::nil(),
-        parent_ids: Arc::from(Vec::new()),
-        tags: EventTags::empty(),
-        metadata: Arc::new(crate::value::Map::new()),
+        parent_ids: shared.no_ids.clone(),
+        tags: shared.no_tags.clone(),
+        metadata: shared.no_metadata.clone(),
         data: EventData {
             custom: Some(payload),
             ..Default::default()
@@ -168,7 +190,7 @@ where
 impl GraphStream<'_> {
     fn translate(&mut self, ev: StreamEvent) -> Option<(StreamMode, Json)> {
         if ev.phase == EventPhase::Custom && ev.run_id.is_nil() {
-            let payload = ev.data.custom.as_ref().map(Payload::to_json).unwrap_or(Json::Null);
+            let payload = ev.data.custom.map(Payload::into_json).unwrap_or(Json::Null);
             if &*ev.name == NODE_MESSAGE {
                 let id = payload[0].get("id").and_then(Json::as_str).map(str::to_owned);
                 if id.is_some_and(|id| !self.streamed_ids.insert(id)) {

@@ -193,6 +193,7 @@ pub type Map = serde_json::Map<String, serde_json::Value>;
 trait ErasedValue: Any + Send + Sync {
     fn to_json(&self) -> serde_json::Value;
     fn as_any(&self) -> &dyn Any;
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
     fn type_name(&self) -> &'static str;
 }
 
@@ -202,6 +203,9 @@ impl<T: Serialize + Send + Sync + 'static> ErasedValue for T {
             .unwrap_or_else(|e| serde_json::json!({"type": "SerializationError", "message": e.to_string()}))
     }
     fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
         self
     }
     fn type_name(&self) -> &'static str {
@@ -234,6 +238,19 @@ impl Payload {
     /// The value's JSON form (LangChain's encoding for runwright's own types).
     pub fn to_json(&self) -> serde_json::Value {
         self.0.to_json()
+    }
+
+    /// The value's JSON form, moved out without a copy when the payload
+    /// holds JSON and nobody else shares it.
+    pub fn into_json(self) -> serde_json::Value {
+        if self.0.as_any().is::<serde_json::Value>() {
+            if let Ok(json) = self.0.clone().into_any().downcast::<serde_json::Value>() {
+                // `self` still holds one reference: drop it first.
+                drop(self);
+                return Arc::try_unwrap(json).unwrap_or_else(|shared| (*shared).clone());
+            }
+        }
+        self.to_json()
     }
 
     /// The Rust type name of the value, for diagnostics.
@@ -286,6 +303,15 @@ mod tests {
         let mut v = vec![1];
         v.concat(vec![2, 3]);
         assert_eq!(v, [1, 2, 3]);
+    }
+
+    #[test]
+    fn payload_into_json_moves_unique_json_and_copies_shared_json() {
+        let p = Payload::new(json!({"a": [1, 2]}));
+        let shared = p.clone();
+        assert_eq!(p.into_json(), json!({"a": [1, 2]}));
+        assert_eq!(shared.into_json(), json!({"a": [1, 2]}));
+        assert_eq!(Payload::new(vec![1u8]).into_json(), json!([1]));
     }
 
     #[test]
