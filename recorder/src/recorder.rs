@@ -206,7 +206,7 @@ fn load(path: &Path, model: &str) -> Result<(Cassette, bool)> {
 }
 
 fn profile_metadata(profile: &ModelProfile) -> Map {
-    let mut m = profile.config().metadata.clone();
+    let mut m = profile.metadata().clone();
     m.shift_remove("lc_versions");
     m
 }

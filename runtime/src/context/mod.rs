@@ -67,7 +67,7 @@ pub(crate) struct CallOpts {
     /// LangChain's untraced first step, so what it calls is `seq:step:1`.
     pub(crate) children: Option<ChildDefaults>,
     /// Where a graph run puts its stream-mode items (this run only).
-    pub(crate) outlet: Option<Arc<dyn std::any::Any + Send + Sync>>,
+    pub(crate) outlet: Option<Arc<crate::graph::Outlet>>,
     /// A structural step of its parent (a graph node's routing function):
     /// the parent's [`children`](Self::children) metadata does not apply.
     pub(crate) structural: bool,
@@ -128,7 +128,7 @@ pub struct RunContext {
     pub(crate) writer: Option<WriterFn>,
     recursion_limit: Option<usize>,
     children: Option<ChildDefaults>,
-    pub(crate) outlet: Option<Arc<dyn std::any::Any + Send + Sync>>,
+    pub(crate) outlet: Option<Arc<crate::graph::Outlet>>,
 }
 
 struct Empty {

@@ -472,9 +472,7 @@ impl Outlet {
 }
 
 fn outlet_of(ctx: &Option<Arc<RunContext>>) -> Option<Arc<Outlet>> {
-    ctx.as_ref()
-        .and_then(|c| c.outlet.clone())
-        .and_then(|o| o.downcast::<Outlet>().ok())
+    ctx.as_ref().and_then(|c| c.outlet.clone())
 }
 
 fn to_state<S: DeserializeOwned>(state: &Map) -> Result<S> {

@@ -73,14 +73,14 @@ macro_rules! impl_llm_runnable {
             }
 
             fn own_metadata(&self) -> ::std::option::Option<&$crate::Map> {
-                ::std::option::Option::Some(&$crate::models::Llm::profile(self).config().metadata)
+                ::std::option::Option::Some($crate::models::Llm::profile(self).metadata())
             }
 
             fn input_payload(&self, input: &$crate::LanguageModelInput) -> $crate::Payload {
                 $crate::models::__llm::input_payload(input)
             }
 
-            fn output_payload(&self, output: &::std::string::String, _streamed: bool) -> $crate::Payload {
+            fn output_payload(&self, output: &::std::string::String) -> $crate::Payload {
                 $crate::models::__llm::output_payload(output)
             }
 

@@ -29,11 +29,10 @@ use futures::future::BoxFuture;
 use futures::StreamExt;
 use serde_json::json;
 
-use crate::config::RunConfig;
 use crate::context::{current, RunContext};
 use crate::error::Result;
 use crate::events::{EventData, EventPhase};
-use crate::messages::{AIMessage, AIMessageChunk, Message};
+use crate::messages::{AIMessageChunk, Message};
 use crate::runnable::{ChunkStream, RunType, Runnable};
 use crate::value::{Map, Payload};
 
@@ -93,12 +92,8 @@ impl ChatRequest {
 #[derive(Clone, Debug)]
 pub struct ModelProfile {
     name: Arc<str>,
-    config: RunConfig,
+    metadata: Map,
 }
-
-// The profile's metadata is the model's own: it wins over inherited
-// metadata (see `Runnable::own_metadata`), so it lives in a config used for
-// nothing else.
 
 fn versions() -> serde_json::Value {
     json!({ "runwright": env!("CARGO_PKG_VERSION") })
@@ -116,11 +111,15 @@ impl ModelProfile {
             .to_lowercase();
         ModelProfile {
             name: Arc::from(name),
-            config: RunConfig::new()
-                .metadata("ls_provider", provider)
-                .metadata("ls_model_type", "chat")
-                .metadata("ls_integration", "langchain_chat_model")
-                .metadata("lc_versions", versions()),
+            metadata: [
+                ("ls_provider", json!(provider)),
+                ("ls_model_type", json!("chat")),
+                ("ls_integration", json!("langchain_chat_model")),
+                ("lc_versions", versions()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
         }
     }
 
@@ -130,16 +129,20 @@ impl ModelProfile {
         let provider = name.strip_suffix("LLM").unwrap_or(name).to_lowercase();
         ModelProfile {
             name: Arc::from(name),
-            config: RunConfig::new()
-                .metadata("ls_provider", provider)
-                .metadata("ls_model_type", "llm")
-                .metadata("lc_versions", versions()),
+            metadata: [
+                ("ls_provider", json!(provider)),
+                ("ls_model_type", json!("llm")),
+                ("lc_versions", versions()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
         }
     }
 
     /// Adds a metadata entry (a model name, a temperature, ...).
     pub fn with_metadata(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
-        self.config = self.config.metadata(key, value);
+        self.metadata.insert(key.to_owned(), value.into());
         self
     }
 
@@ -150,8 +153,8 @@ impl ModelProfile {
 
     /// The metadata every run of the model carries (its `ls_*` keys win over
     /// inherited metadata, as in LangChain).
-    pub fn config(&self) -> &RunConfig {
-        &self.config
+    pub fn metadata(&self) -> &Map {
+        &self.metadata
     }
 }
 
@@ -282,19 +285,11 @@ impl<M: ChatModel> Runnable for M {
     }
 
     fn own_metadata(&self) -> Option<&Map> {
-        Some(&self.profile().config().metadata)
+        Some(self.profile().metadata())
     }
 
     fn input_payload(&self, input: &LanguageModelInput) -> Payload {
         Payload::new(json!({ "messages": [input.to_messages()] }))
-    }
-
-    fn output_payload(&self, output: &AIMessageChunk, streamed: bool) -> Payload {
-        if streamed {
-            Payload::new(output.clone())
-        } else {
-            Payload::new(AIMessage::from(output.clone()))
-        }
     }
 
     fn invoke_body<'a>(&'a self, input: LanguageModelInput) -> BoxFuture<'a, Result<AIMessageChunk>> {

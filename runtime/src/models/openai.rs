@@ -605,7 +605,7 @@ mod tests {
         assert_eq!(params["model"], "gemma-3-270m");
         assert_eq!(params["max_tokens"], 60);
         assert_eq!(
-            model.profile().config().metadata.get("ls_model_name"),
+            model.profile().metadata().get("ls_model_name"),
             Some(&json!("gemma-3-270m"))
         );
     }

@@ -51,8 +51,8 @@ impl<I: Value, O: Value> Runnable for BoxRunnable<I, O> {
         self.0.input_payload(input)
     }
 
-    fn output_payload(&self, output: &Self::Output, streamed: bool) -> crate::Payload {
-        self.0.output_payload(output, streamed)
+    fn output_payload(&self, output: &Self::Output) -> crate::Payload {
+        self.0.output_payload(output)
     }
 
     fn tool_call_id(&self, input: &Self::Input) -> Option<String> {

@@ -143,13 +143,9 @@ pub trait Runnable: Send + Sync {
         Payload::new(input.clone())
     }
 
-    /// How this step's final output appears in its end event. `streamed`
-    /// tells whether the output is the fold of streamed chunks (a chat model
-    /// then shows an `AIMessageChunk`) or was returned whole (an
-    /// `AIMessage`). The default is the output itself. Called only when
-    /// someone listens.
-    fn output_payload(&self, output: &Self::Output, streamed: bool) -> Payload {
-        let _ = streamed;
+    /// How this step's final output appears in its end event. The default
+    /// is the output itself. Called only when someone listens.
+    fn output_payload(&self, output: &Self::Output) -> Payload {
         Payload::new(output.clone())
     }
 

@@ -84,7 +84,7 @@ pub(crate) async fn invoke<R: Runnable + ?Sized>(r: &R, input: R::Input, opts: C
                     EventPhase::End,
                     EventData {
                         input: input_payload,
-                        output: Some(r.output_payload(&out, false)),
+                        output: Some(r.output_payload(&out)),
                         ..Default::default()
                     },
                 );
@@ -197,7 +197,7 @@ impl<'a, R: Runnable + ?Sized> RunStream<'a, R> {
         if ctx.is_listening() {
             let data = EventData {
                 input: self.input_payload(),
-                output: self.acc.take().map(|o| self.runnable.output_payload(&o, true)),
+                output: self.acc.take().map(|o| self.runnable.output_payload(&o)),
                 ..Default::default()
             };
             ctx.emit(EventPhase::End, data);

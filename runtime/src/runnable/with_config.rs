@@ -58,8 +58,8 @@ impl<R: Runnable> Runnable for WithConfig<R> {
         self.inner.input_payload(input)
     }
 
-    fn output_payload(&self, output: &Self::Output, streamed: bool) -> crate::Payload {
-        self.inner.output_payload(output, streamed)
+    fn output_payload(&self, output: &Self::Output) -> crate::Payload {
+        self.inner.output_payload(output)
     }
 
     fn tool_call_id(&self, input: &Self::Input) -> Option<String> {
