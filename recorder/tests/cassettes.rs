@@ -94,7 +94,7 @@ async fn usage_and_tool_call_chunks_survive_the_file() {
     let again = without_ids(replay.stream("q".into()).try_collect().await.unwrap());
     assert_eq!(again, got);
     assert_eq!(again, without_ids(chunks));
-    assert_eq!(again[0].usage_metadata, Some(UsageMetadata::new(3, 1)));
+    assert_eq!(again[0].usage_metadata.as_deref(), Some(&UsageMetadata::new(3, 1)));
     assert_eq!(again[1].tool_calls[0].args["a"], 1);
 }
 

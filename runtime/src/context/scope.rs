@@ -1,6 +1,6 @@
 //! Entering a run context for the duration of one poll.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -11,25 +11,43 @@ use futures::Stream;
 use super::RunContext;
 
 thread_local! {
-    static CURRENT: RefCell<Option<Arc<RunContext>>> = const { RefCell::new(None) };
+    /// The current run's context, borrowed: a pointer to the `Arc` payload
+    /// that the innermost [`enter`] keeps alive. A plain pointer in a `Cell`
+    /// makes entering and leaving a run two stores, with no reference
+    /// counting and no thread-local destructor: it happens on every poll of
+    /// every step.
+    static CURRENT: Cell<*const RunContext> = const { Cell::new(std::ptr::null()) };
 }
 
 /// The context of the run executing on this thread right now.
 pub(crate) fn current() -> Option<Arc<RunContext>> {
-    CURRENT.with(|c| c.borrow().clone())
+    let ptr = CURRENT.with(Cell::get);
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: a non-null pointer was set by `enter` from `Arc::as_ptr` of an
+    // `Arc` that `enter`'s caller keeps borrowed until `enter` puts the
+    // previous pointer back (also on panic), so that `Arc` is alive here and
+    // its strong count is at least 1. Entries nest: a pointer restored by an
+    // inner `enter` belongs to an outer `enter` still on this thread's stack.
+    unsafe {
+        Arc::increment_strong_count(ptr);
+        Some(Arc::from_raw(ptr))
+    }
 }
 
-/// Runs `f` with `slot` as the current context, then puts things back, also
-/// when `f` panics. The value is swapped in and out, never cloned.
-pub(crate) fn enter<R>(slot: &mut Option<Arc<RunContext>>, f: impl FnOnce() -> R) -> R {
-    struct Restore<'a>(&'a mut Option<Arc<RunContext>>);
-    impl Drop for Restore<'_> {
+/// Runs `f` with `slot` as the current context, then puts the previous one
+/// back, also when `f` panics. Nothing is cloned: `slot` stays borrowed, and
+/// so alive, while it is current.
+pub(crate) fn enter<R>(slot: &Option<Arc<RunContext>>, f: impl FnOnce() -> R) -> R {
+    struct Restore(*const RunContext);
+    impl Drop for Restore {
         fn drop(&mut self) {
-            CURRENT.with(|c| std::mem::swap(self.0, &mut *c.borrow_mut()));
+            CURRENT.with(|c| c.set(self.0));
         }
     }
-    CURRENT.with(|c| std::mem::swap(slot, &mut *c.borrow_mut()));
-    let _restore = Restore(slot);
+    let ptr = slot.as_ref().map_or(std::ptr::null(), Arc::as_ptr);
+    let _restore = Restore(CURRENT.with(|c| c.replace(ptr)));
     f()
 }
 
@@ -81,10 +99,10 @@ impl<S: Stream> Stream for Scoped<S> {
 impl<T> Drop for Scoped<T> {
     fn drop(&mut self) {
         if self.inner.is_some() {
-            let mut ctx = self.ctx.take();
+            let ctx = self.ctx.take();
             let inner = &mut self.inner;
             // Dropped in place: `inner` may be pinned.
-            enter(&mut ctx, move || *inner = None);
+            enter(&ctx, move || *inner = None);
         }
     }
 }

@@ -93,8 +93,8 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let mut ctx = current();
+    let ctx = current();
     RunTask {
-        handle: Some(tokio::task::spawn_blocking(move || enter(&mut ctx, f))),
+        handle: Some(tokio::task::spawn_blocking(move || enter(&ctx, f))),
     }
 }

@@ -28,11 +28,21 @@ struct State {
 
 pub(crate) struct EventSink {
     state: Mutex<State>,
+    /// Events waiting: those in the queue and those the consumer has taken
+    /// out in a batch but not yielded yet.
     len: AtomicUsize,
+    /// Producers wait for room (their wakers are in the state).
+    blocked: AtomicBool,
     closed: AtomicBool,
     /// The consumer is waiting on the run it drives: producers hand over
-    /// as soon as one event waits, so the first events come out at once.
+    /// once [`drive_limit`](Self::drive_limit) events wait.
     hungry: AtomicBool,
+    /// How many events producers queue before handing over to a consumer
+    /// that drives the run inline: 1 for the first drive, so the first
+    /// events come out at once, then doubling with each drive up to
+    /// [`HIGH_WATER`], so a fast run hands over in batches instead of
+    /// being polled again from the root for every event.
+    drive_limit: AtomicUsize,
     filter: EventFilter,
     /// The sink of an enclosing `stream_events`, which sees these events too.
     outer: Option<Arc<EventSink>>,
@@ -43,8 +53,10 @@ impl EventSink {
         EventSink {
             state: Mutex::new(State::default()),
             len: AtomicUsize::new(0),
+            blocked: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             hungry: AtomicBool::new(false),
+            drive_limit: AtomicUsize::new(1),
             filter,
             outer,
         }
@@ -85,9 +97,8 @@ impl EventSink {
         let waker = {
             let mut st = self.state.lock();
             st.queue.push_back(item);
-            let n = st.queue.len();
+            let n = self.len.fetch_add(1, Ordering::Relaxed) + 1;
             st.peak = st.peak.max(n);
-            self.len.store(n, Ordering::Relaxed);
             st.consumer.take()
         };
         if let Some(w) = waker {
@@ -95,30 +106,35 @@ impl EventSink {
         }
     }
 
-    /// Takes the next event, or registers the consumer to be woken by the
-    /// next push.
-    pub(crate) fn pop(&self, cx: Option<&mut Context<'_>>) -> Option<Result<StreamEvent, Error>> {
-        let (item, wake) = {
-            let mut st = self.state.lock();
-            let item = st.queue.pop_front();
-            let n = st.queue.len();
-            self.len.store(n, Ordering::Relaxed);
-            if item.is_none() {
-                if let Some(cx) = cx {
-                    st.consumer = Some(cx.waker().clone());
-                }
+    /// Moves every queued event into `batch` (which the consumer has
+    /// emptied) under one lock, or registers the consumer to be woken by the
+    /// next push when there is none. The events still count as waiting until
+    /// the consumer reports each one with [`yielded`](Self::yielded).
+    pub(crate) fn take_batch(&self, batch: &mut VecDeque<Result<StreamEvent, Error>>, cx: Option<&mut Context<'_>>) {
+        let mut st = self.state.lock();
+        if st.queue.is_empty() {
+            if let Some(cx) = cx {
+                st.consumer = Some(cx.waker().clone());
             }
-            let wake = if n <= HIGH_WATER / 2 && !st.producers.is_empty() {
-                std::mem::take(&mut st.producers)
-            } else {
-                Vec::new()
-            };
-            (item, wake)
-        };
-        for w in wake {
-            w.wake();
+            return;
         }
-        item
+        std::mem::swap(&mut st.queue, batch);
+    }
+
+    /// The consumer has yielded one event of its batch: wakes paused
+    /// producers once the queue has drained to half.
+    pub(crate) fn yielded(&self) {
+        let n = self.len.fetch_sub(1, Ordering::Relaxed) - 1;
+        if n <= HIGH_WATER / 2 && self.blocked.load(Ordering::Relaxed) {
+            let producers = {
+                let mut st = self.state.lock();
+                self.blocked.store(false, Ordering::Relaxed);
+                std::mem::take(&mut st.producers)
+            };
+            for w in producers {
+                w.wake();
+            }
+        }
     }
 
     /// The consumer is about to drive the run inline, with this waker.
@@ -134,14 +150,19 @@ impl EventSink {
     /// The inline drive returned.
     pub(crate) fn end_drive(&self) {
         self.hungry.store(false, Ordering::Relaxed);
+        let limit = self.drive_limit.load(Ordering::Relaxed);
+        if limit < HIGH_WATER {
+            self.drive_limit.store(limit * 2, Ordering::Relaxed);
+        }
     }
 
     /// Ready when a producer may emit more; otherwise registers the producer
     /// to be woken when the consumer has drained the queue.
     ///
-    /// The limit is [`HIGH_WATER`] events, or a single one while the
-    /// consumer is waiting on the run it drives (first events come out at
-    /// once; the next poll resumes the run where it stopped).
+    /// The limit is [`HIGH_WATER`] events, or the drive limit while the
+    /// consumer is waiting on the run it drives (a single event at first, so
+    /// first events come out at once; the next poll resumes the run where it
+    /// stopped).
     pub(crate) fn poll_capacity(&self, cx: &mut Context<'_>) -> Poll<()> {
         if let Some(outer) = &self.outer {
             if outer.poll_capacity(cx).is_pending() {
@@ -149,7 +170,7 @@ impl EventSink {
             }
         }
         let limit = if self.hungry.load(Ordering::Relaxed) {
-            1
+            self.drive_limit.load(Ordering::Relaxed)
         } else {
             HIGH_WATER
         };
@@ -157,7 +178,7 @@ impl EventSink {
             return Poll::Ready(());
         }
         let mut st = self.state.lock();
-        if st.queue.len() < limit {
+        if self.len.load(Ordering::Relaxed) < limit {
             return Poll::Ready(());
         }
         // Polled inline by the consumer: it polls the run again itself.
@@ -167,6 +188,7 @@ impl EventSink {
         if !st.producers.iter().any(|w| w.will_wake(cx.waker())) {
             st.producers.push(cx.waker().clone());
         }
+        self.blocked.store(true, Ordering::Relaxed);
         // The consumer may be parked waiting for events: make sure it runs.
         if let Some(w) = st.consumer.take() {
             w.wake();
@@ -181,6 +203,7 @@ impl EventSink {
             let mut st = self.state.lock();
             st.queue.clear();
             self.len.store(0, Ordering::Relaxed);
+            self.blocked.store(false, Ordering::Relaxed);
             std::mem::take(&mut st.producers)
         };
         for w in producers {

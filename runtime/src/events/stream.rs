@@ -1,5 +1,6 @@
 //! [`EventStream`]: the stream `stream_events` returns.
 
+use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -32,6 +33,8 @@ enum First {
 #[must_use = "streams do nothing unless polled"]
 pub struct EventStream<'a> {
     sink: Arc<EventSink>,
+    /// Events taken from the sink in one batch, yielded one by one.
+    batch: VecDeque<Result<StreamEvent, Error>>,
     driver: Option<BoxFuture<'a, ()>>,
     root_input: Option<Payload>,
     first: First,
@@ -76,6 +79,7 @@ impl<'a> EventStream<'a> {
         .boxed();
         EventStream {
             sink,
+            batch: VecDeque::new(),
             driver: Some(driver),
             root_input,
             first: First::Pending,
@@ -120,7 +124,7 @@ impl Stream for EventStream<'_> {
             return Poll::Ready(None);
         }
         loop {
-            if let Some(item) = this.sink.pop(None) {
+            if let Some(item) = this.next_batched(None) {
                 return Poll::Ready(Some(this.finish_item(item)));
             }
             if let Some(driver) = this.driver.as_mut() {
@@ -132,7 +136,7 @@ impl Stream for EventStream<'_> {
                     continue;
                 }
             }
-            return match this.sink.pop(Some(cx)) {
+            return match this.next_batched(Some(cx)) {
                 Some(item) => Poll::Ready(Some(this.finish_item(item))),
                 None if this.driver.is_none() => {
                     this.finished = true;
@@ -141,6 +145,19 @@ impl Stream for EventStream<'_> {
                 None => Poll::Pending,
             };
         }
+    }
+}
+
+impl EventStream<'_> {
+    /// The next event of the current batch, taking a new batch from the
+    /// sink when this one is used up (one lock per batch, not per event).
+    fn next_batched(&mut self, cx: Option<&mut Context<'_>>) -> Option<Result<StreamEvent, Error>> {
+        if self.batch.is_empty() {
+            self.sink.take_batch(&mut self.batch, cx);
+        }
+        let item = self.batch.pop_front()?;
+        self.sink.yielded();
+        Some(item)
     }
 }
 

@@ -6,7 +6,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::merge::{merge_content, merge_dicts, merge_lists};
 use super::{
-    deserialize_as, serialize_common, Content, InvalidToolCall, Message, ToolCall, ToolCallChunk, UsageMetadata,
+    deserialize_as, serialize_common, Content, InvalidToolCall, LazyMap, Message, ToolCall, ToolCallChunk,
+    UsageMetadata,
 };
 use crate::prompts::python::json_dumps;
 use crate::value::{Chunk, Map};
@@ -43,15 +44,15 @@ pub struct AIMessage {
     /// The message id (`lc_run--<run id>` when the model gave none).
     pub id: Option<String>,
     /// Extra provider-specific data.
-    pub additional_kwargs: Map,
+    pub additional_kwargs: LazyMap,
     /// Response metadata (model name, finish reason, ...).
-    pub response_metadata: Map,
+    pub response_metadata: LazyMap,
     /// The tools the model asks to call.
     pub tool_calls: Vec<ToolCall>,
     /// Tool calls whose arguments did not parse.
     pub invalid_tool_calls: Vec<InvalidToolCall>,
     /// Token counts.
-    pub usage_metadata: Option<UsageMetadata>,
+    pub usage_metadata: Option<Box<UsageMetadata>>,
 }
 
 impl AIMessage {
@@ -87,14 +88,14 @@ impl AIMessage {
     /// Sets the token counts.
     #[must_use]
     pub fn with_usage(mut self, usage: UsageMetadata) -> Self {
-        self.usage_metadata = Some(usage);
+        self.usage_metadata = Some(Box::new(usage));
         self
     }
 
     /// Sets the response metadata.
     #[must_use]
     pub fn with_response_metadata(mut self, metadata: Map) -> Self {
-        self.response_metadata = metadata;
+        self.response_metadata = metadata.into();
         self
     }
 
@@ -193,15 +194,15 @@ pub struct AIMessageChunk {
     /// The message id.
     pub id: Option<String>,
     /// Extra provider-specific data.
-    pub additional_kwargs: Map,
+    pub additional_kwargs: LazyMap,
     /// Response metadata.
-    pub response_metadata: Map,
+    pub response_metadata: LazyMap,
     /// The tool calls parsed from `tool_call_chunks`.
     pub tool_calls: Vec<ToolCall>,
     /// The tool calls whose arguments are not a JSON object (yet).
     pub invalid_tool_calls: Vec<InvalidToolCall>,
     /// Token counts.
-    pub usage_metadata: Option<UsageMetadata>,
+    pub usage_metadata: Option<Box<UsageMetadata>>,
     /// The streamed pieces of tool calls: the source of `tool_calls` and
     /// `invalid_tool_calls`.
     pub tool_call_chunks: Vec<ToolCallChunk>,
@@ -258,14 +259,14 @@ impl AIMessageChunk {
     /// Sets the token counts.
     #[must_use]
     pub fn with_usage(mut self, usage: UsageMetadata) -> Self {
-        self.usage_metadata = Some(usage);
+        self.usage_metadata = Some(Box::new(usage));
         self
     }
 
     /// Sets the response metadata.
     #[must_use]
     pub fn with_response_metadata(mut self, metadata: Map) -> Self {
-        self.response_metadata = metadata;
+        self.response_metadata = metadata.into();
         self
     }
 
@@ -353,8 +354,13 @@ impl Chunk for AIMessageChunk {
     fn concat(&mut self, next: Self) {
         self.whole = false;
         merge_content(&mut self.content, next.content);
-        merge_dicts(&mut self.additional_kwargs, next.additional_kwargs);
-        merge_dicts(&mut self.response_metadata, next.response_metadata);
+        // Most chunks carry no metadata: merge (and allocate) only when one does.
+        if !next.additional_kwargs.is_empty() {
+            merge_dicts(&mut self.additional_kwargs, next.additional_kwargs.into_map());
+        }
+        if !next.response_metadata.is_empty() {
+            merge_dicts(&mut self.response_metadata, next.response_metadata.into_map());
+        }
 
         // Text-only chunks (the common case, once per streamed token) skip
         // the tool-call merge entirely.
@@ -369,20 +375,12 @@ impl Chunk for AIMessageChunk {
         }
 
         match (self.usage_metadata.as_mut(), next.usage_metadata) {
-            (Some(a), Some(b)) => a.concat(b),
+            (Some(a), Some(b)) => (**a).concat(*b),
             (None, Some(b)) => self.usage_metadata = Some(b),
             (_, None) => {}
         }
 
-        let keep_left = match (self.id.as_deref().filter(|s| !s.is_empty()), next.id.as_deref()) {
-            (Some(_), None | Some("")) => true,
-            (None, _) => false,
-            (Some(a), Some(b)) => id_rank(a) >= id_rank(b),
-        };
-        if !keep_left {
-            self.id = next.id.filter(|s| !s.is_empty());
-        }
-
+        self.merge_id(&next.id);
         if next.chunk_position == Some(ChunkPosition::Last) {
             self.chunk_position = Some(ChunkPosition::Last);
         }
@@ -393,6 +391,51 @@ impl Chunk for AIMessageChunk {
         self.invalid_tool_calls.clear();
         if has_pieces {
             self.init_tool_calls();
+        }
+    }
+
+    /// A text chunk onto a text chunk (a streamed token, the common case)
+    /// adds up without copying `next`; anything else goes through
+    /// [`concat`](Chunk::concat).
+    fn concat_ref(&mut self, next: &Self) {
+        let plain = self.tool_call_chunks.is_empty()
+            && next.tool_call_chunks.is_empty()
+            && next.additional_kwargs.is_empty()
+            && next.response_metadata.is_empty()
+            && next.usage_metadata.is_none();
+        match (&mut self.content, &next.content) {
+            (Content::Text(a), Content::Text(b)) if plain => {
+                a.push_str(b);
+                self.whole = false;
+                self.merge_id(&next.id);
+                if next.chunk_position == Some(ChunkPosition::Last) {
+                    self.chunk_position = Some(ChunkPosition::Last);
+                }
+                // As in `concat`: without pieces the sum has no tool calls.
+                self.tool_calls.clear();
+                self.invalid_tool_calls.clear();
+            }
+            _ => self.concat(next.clone()),
+        }
+    }
+}
+
+impl AIMessageChunk {
+    /// Whether the sum takes `next`'s id: the first provider id wins, then
+    /// the first `lc_run-` id, then the first other one; empty ids never do.
+    fn merged_id_from(&self, next: Option<&str>) -> bool {
+        match (self.id.as_deref().filter(|s| !s.is_empty()), next) {
+            (_, None | Some("")) => false,
+            (None, Some(_)) => true,
+            (Some(a), Some(b)) => id_rank(a) < id_rank(b),
+        }
+    }
+
+    fn merge_id(&mut self, next: &Option<String>) {
+        if self.merged_id_from(next.as_deref()) {
+            self.id.clone_from(next);
+        } else if self.id.as_deref() == Some("") {
+            self.id = None;
         }
     }
 }

@@ -22,6 +22,7 @@
 //! ```
 
 mod ai;
+mod lazy_map;
 mod merge;
 mod plain;
 mod tool;
@@ -43,6 +44,7 @@ use crate::error::{Error, ErrorKind};
 use crate::value::{Chunk, Map};
 
 pub use ai::{AIMessage, AIMessageChunk, ChunkPosition};
+pub use lazy_map::LazyMap;
 pub use plain::{HumanMessage, SystemMessage};
 pub use tool::{ToolMessage, ToolStatus};
 pub use tool_call::{InvalidToolCall, ToolCall, ToolCallChunk};
@@ -453,8 +455,8 @@ impl Wire {
             None => expected.ok_or("a message needs a `type` or a `role`")?,
         };
         let content = self.content.unwrap_or_default();
-        let additional_kwargs = self.additional_kwargs.unwrap_or_default();
-        let response_metadata = self.response_metadata.unwrap_or_default();
+        let additional_kwargs = LazyMap::from(self.additional_kwargs.unwrap_or_default());
+        let response_metadata = LazyMap::from(self.response_metadata.unwrap_or_default());
         Ok(match kind {
             Kind::System => Message::System(SystemMessage {
                 content,
@@ -478,7 +480,7 @@ impl Wire {
                 response_metadata,
                 tool_calls: self.tool_calls.unwrap_or_default(),
                 invalid_tool_calls: self.invalid_tool_calls.unwrap_or_default(),
-                usage_metadata: self.usage_metadata,
+                usage_metadata: self.usage_metadata.map(Box::new),
             }),
             Kind::AiChunk => {
                 let mut chunk = AIMessageChunk {
@@ -489,7 +491,7 @@ impl Wire {
                     response_metadata,
                     tool_calls: self.tool_calls.unwrap_or_default(),
                     invalid_tool_calls: self.invalid_tool_calls.unwrap_or_default(),
-                    usage_metadata: self.usage_metadata,
+                    usage_metadata: self.usage_metadata.map(Box::new),
                     tool_call_chunks: self.tool_call_chunks.unwrap_or_default(),
                     chunk_position: self.chunk_position,
                     whole: false,

@@ -4,8 +4,7 @@
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use super::{message_basics, serialize_common, Content};
-use crate::value::Map;
+use super::{message_basics, serialize_common, Content, LazyMap};
 
 macro_rules! plain_message {
     ($(#[$doc:meta])* $name:ident, $variant:ident, $example:literal) => {
@@ -30,9 +29,9 @@ macro_rules! plain_message {
             /// An optional unique id.
             pub id: Option<String>,
             /// Extra provider-specific data.
-            pub additional_kwargs: Map,
+            pub additional_kwargs: LazyMap,
             /// Response metadata (headers, model name, ...).
-            pub response_metadata: Map,
+            pub response_metadata: LazyMap,
         }
 
         impl $name {

@@ -302,7 +302,7 @@ fn usage_and_metadata_add_up() {
                "input_token_details": {"cache_read": 5, "audio": 1}})
     );
     assert_eq!(
-        Json::Object(a.response_metadata),
+        Json::Object(a.response_metadata.into_map()),
         json!({"model_name": "m", "model_provider": "p", "finish_reason": "stop"})
     );
     assert_eq!(a.content, Content::Text("abc".into()));
@@ -498,4 +498,60 @@ fn every_message_type_is_a_value() {
     is_value::<UsageMetadata>();
     is_value::<Content>();
     is_value::<crate::PromptValue>();
+}
+
+/// A chunk of the kinds a stream carries: text, blocks, ids of each rank,
+/// metadata, usage, tool-call pieces, the last-chunk mark.
+fn any_chunk() -> impl Strategy<Value = AIMessageChunk> {
+    let content = prop_oneof![
+        4 => "[a-z ]{0,4}".prop_map(Content::Text),
+        1 => prop::collection::vec(prop_oneof![
+            "[a-z]{0,3}".prop_map(Json::from),
+            "[a-z]{0,3}".prop_map(|t| serde_json::json!({"type": "text", "text": t, "index": 0})),
+        ], 0..3).prop_map(Content::Blocks),
+    ];
+    let id = prop_oneof![
+        Just(None),
+        Just(Some(String::new())),
+        Just(Some("lc_run--1".to_owned())),
+        Just(Some("lc_other".to_owned())),
+        Just(Some("chatcmpl-9".to_owned())),
+    ];
+    (content, id, any::<u8>()).prop_map(|(content, id, extras)| {
+        let mut c = AIMessageChunk::new(content);
+        c.id = id;
+        if extras & 1 != 0 {
+            c.response_metadata.insert("finish_reason".into(), json!("stop"));
+        }
+        if extras & 2 != 0 {
+            c.additional_kwargs.insert("k".into(), json!([1]));
+        }
+        if extras & 4 != 0 {
+            c.usage_metadata = Some(Box::new(UsageMetadata::new(1, 2)));
+        }
+        if extras & 8 != 0 {
+            c = c.with_tool_call_chunks(vec![ToolCallChunk::new(Some("f"), Some("{\"a\": 1"), None, Some(0))]);
+        }
+        if extras & 16 != 0 {
+            c.chunk_position = Some(ChunkPosition::Last);
+        }
+        c.whole = extras & 32 != 0;
+        c
+    })
+}
+
+proptest! {
+    /// Folding borrowed chunks (what a run does with the chunks it hands on)
+    /// gives exactly what folding owned ones does.
+    #[test]
+    fn concat_ref_adds_up_like_concat(chunks in prop::collection::vec(any_chunk(), 1..8)) {
+        let mut owned = chunks[0].clone();
+        let mut borrowed = chunks[0].clone();
+        for c in &chunks[1..] {
+            owned.concat(c.clone());
+            borrowed.concat_ref(c);
+        }
+        prop_assert_eq!(&borrowed, &owned);
+        prop_assert_eq!(serde_json::to_value(&borrowed).unwrap(), serde_json::to_value(&owned).unwrap());
+    }
 }

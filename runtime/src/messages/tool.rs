@@ -3,8 +3,7 @@
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 
-use super::{message_basics, serialize_common, Content};
-use crate::value::Map;
+use super::{message_basics, serialize_common, Content, LazyMap};
 
 /// Whether a tool call succeeded.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -43,9 +42,9 @@ pub struct ToolMessage {
     /// An optional unique id.
     pub id: Option<String>,
     /// Extra provider-specific data.
-    pub additional_kwargs: Map,
+    pub additional_kwargs: LazyMap,
     /// Response metadata.
-    pub response_metadata: Map,
+    pub response_metadata: LazyMap,
     /// The id of the [`ToolCall`](super::ToolCall) this answers.
     pub tool_call_id: String,
     /// Whether the call succeeded.

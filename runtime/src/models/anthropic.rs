@@ -489,7 +489,7 @@ mod tests {
         assert_eq!(message.chunk_position, Some(ChunkPosition::Last));
         assert_eq!(message.id.as_deref(), Some("chatcmpl-Iokv5b4vdJwGhtMgjzBHFtxUEScOnkrL"));
         assert_eq!(
-            Json::Object(message.response_metadata.clone()),
+            Json::Object(message.response_metadata.clone().into_map()),
             json!({"model_name": "gemma-3-270m", "stop_reason": "max_tokens", "model_provider": "anthropic"})
         );
         let usage = message.usage_metadata.unwrap();

@@ -371,7 +371,7 @@ impl EventParser for OpenAIParser {
             .with_response_metadata(meta)
             .with_chunk_position(ChunkPosition::Last);
         chunk.id.clone_from(&self.id);
-        chunk.usage_metadata = self.usage.take();
+        chunk.usage_metadata = self.usage.take().map(Box::new);
         Ok(chunk)
     }
 }
@@ -472,7 +472,7 @@ mod tests {
         assert_eq!(message.text(), expected_text);
         assert_eq!(message.id.as_deref(), Some("chatcmpl-GYCTv9qqdlVzycqcyNzG2uFGPVHcQXeX"));
         assert_eq!(
-            Json::Object(message.response_metadata.clone()),
+            Json::Object(message.response_metadata.clone().into_map()),
             json!({"finish_reason": "length", "model_name": "gemma-3-270m",
                    "system_fingerprint": "b0-unknown", "model_provider": "openai"})
         );

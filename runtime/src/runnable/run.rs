@@ -75,8 +75,8 @@ pub(crate) async fn invoke<R: Runnable + ?Sized>(r: &R, input: R::Input, opts: C
         None
     };
     let tool_call_id = tool_call_id_of(r, &ctx, &input);
-    let mut slot = Some(ctx.clone());
-    let body = enter(&mut slot, || r.invoke_body(input));
+    let slot = Some(ctx.clone());
+    let body = enter(&slot, || r.invoke_body(input));
     match Scoped::new(slot, body).await {
         Ok(out) => {
             if ctx.is_listening() {
@@ -179,8 +179,8 @@ impl<'a, R: Runnable + ?Sized> RunStream<'a, R> {
 
     fn run_body(&mut self, ctx: Arc<RunContext>, make: impl FnOnce(&'a R) -> ChunkStream<'a, R::Output>) {
         let r = self.runnable;
-        let mut slot = Some(ctx);
-        let body = enter(&mut slot, || make(r));
+        let slot = Some(ctx);
+        let body = enter(&slot, || make(r));
         self.state = State::Running(body);
     }
 
@@ -216,7 +216,7 @@ impl<'a, R: Runnable + ?Sized> RunStream<'a, R> {
             listening = true;
         }
         // `self.ctx` itself is the slot swapped in for the poll: no clone.
-        let polled = enter(&mut self.ctx, || body.as_mut().poll_next(cx));
+        let polled = enter(&self.ctx, || body.as_mut().poll_next(cx));
         match polled {
             Poll::Pending => Poll::Pending,
             // The hot path with nobody listening: hand the chunk on.
@@ -243,16 +243,15 @@ impl<'a, R: Runnable + ?Sized> RunStream<'a, R> {
                 Poll::Ready(first.map(Ok))
             }
             Some(Ok(chunk)) => {
-                let copy = chunk.clone();
                 // Models report their own chunks as tokens
                 // (on_chat_model_stream / on_llm_stream), never as generic
                 // stream events.
                 if !self.runnable.emits_own_chunks() {
-                    ctx.emit(EventPhase::Stream, EventData::with_chunk(Payload::new(copy.clone())));
+                    ctx.emit(EventPhase::Stream, EventData::with_chunk(Payload::new(chunk.clone())));
                 }
                 match self.acc.as_mut() {
-                    Some(acc) => acc.concat(copy),
-                    None => self.acc = Some(copy),
+                    Some(acc) => acc.concat_ref(&chunk),
+                    None => self.acc = Some(chunk.clone()),
                 }
                 Poll::Ready(Some(Ok(chunk)))
             }
@@ -318,7 +317,7 @@ impl<R: Runnable + ?Sized> Stream for RunStream<'_, R> {
                                 if let Ok(c) = c {
                                     let mut t = tap.lock();
                                     match t.as_mut() {
-                                        Some(acc) => acc.concat(c.clone()),
+                                        Some(acc) => acc.concat_ref(c),
                                         None => *t = Some(c.clone()),
                                     }
                                 }
@@ -354,9 +353,9 @@ impl<R: Runnable + ?Sized> Stream for RunStream<'_, R> {
 impl<R: Runnable + ?Sized> Drop for RunStream<'_, R> {
     fn drop(&mut self) {
         if let (Some(ctx), State::Running(_)) = (self.ctx.take(), &self.state) {
-            let mut slot = Some(ctx);
+            let slot = Some(ctx);
             let state = &mut self.state;
-            enter(&mut slot, move || *state = State::Done);
+            enter(&slot, move || *state = State::Done);
         }
     }
 }

@@ -26,6 +26,16 @@ pub trait Chunk: Sized {
     fn concat(&mut self, next: Self) {
         *self = next;
     }
+
+    /// Adds a borrowed `next` onto `self`: what a run does to fold the chunks
+    /// it also hands on. The default clones `next`; types whose common chunks
+    /// add up without a copy (text appended to text) override it.
+    fn concat_ref(&mut self, next: &Self)
+    where
+        Self: Clone,
+    {
+        self.concat(next.clone());
+    }
 }
 
 /// Anything a step can take or give: cloneable (only when someone listens to
@@ -39,6 +49,10 @@ impl<T: Clone + Send + Sync + Serialize + Chunk + 'static> Value for T {}
 impl Chunk for String {
     fn concat(&mut self, next: Self) {
         self.push_str(&next);
+    }
+
+    fn concat_ref(&mut self, next: &Self) {
+        self.push_str(next);
     }
 }
 
