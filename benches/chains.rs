@@ -111,7 +111,7 @@ fn first_chunk(c: &mut Criterion) {
                             let ev = ev.unwrap();
                             if ev.phase == EventPhase::Stream
                                 && ev.run_type == wanted
-                                && (wanted != RunType::Chain || ev.parent_ids.is_empty())
+                                && (wanted != RunType::Chain || ev.parent_ids().is_empty())
                             {
                                 break;
                             }

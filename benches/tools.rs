@@ -62,7 +62,7 @@ fn tool_events(c: &mut Criterion) {
         let mut seen = Vec::new();
         while let Some(ev) = s.next().await {
             let ev = ev.expect("event");
-            seen.push(format!("{}:{}", ev.event(), ev.name));
+            seen.push(format!("{}:{}", ev.event(), ev.name()));
         }
         seen
     });

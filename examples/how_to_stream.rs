@@ -97,8 +97,8 @@ async fn main() -> runwright::Result<()> {
     let mut events = rag.stream_events("where did harrison work?".into());
     while let Some(event) = events.try_next().await? {
         match event.phase {
-            EventPhase::Start | EventPhase::End => println!("{} {}", event.event(), event.name),
-            EventPhase::Stream if event.parent_ids.is_empty() => {
+            EventPhase::Start | EventPhase::End => println!("{} {}", event.event(), event.name()),
+            EventPhase::Stream if event.parent_ids().is_empty() => {
                 println!("  token {:?}", event.data.chunk.as_ref().map(|c| c.to_json()))
             }
             _ => {}

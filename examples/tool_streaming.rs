@@ -57,8 +57,8 @@ where
         let event = event?;
         match event.event() {
             "on_tool_start" => {
-                tool_run = Some(event.run_id);
-                println!("{} started (run {})", event.name, event.run_id);
+                tool_run = Some(event.run_id());
+                println!("{} started (run {})", event.name(), event.run_id());
             }
             "on_chat_model_stream" => {
                 let token = event
@@ -66,14 +66,14 @@ where
                     .chunk
                     .as_ref()
                     .and_then(|c| c.downcast_ref::<AIMessageChunk>());
-                let under_tool = tool_run.is_some_and(|t| event.parent_ids.first() == Some(&t));
+                let under_tool = tool_run.is_some_and(|t| event.parent_ids().first() == Some(&t));
                 println!(
                     "  token {:<10} from {} (nested under the tool: {under_tool})",
                     format!("{:?}", token.map(|t| t.text().into_owned()).unwrap_or_default()),
-                    event.name,
+                    event.name(),
                 );
             }
-            "on_tool_end" => println!("{} ended: {}", event.name, event.to_json()["data"]["output"]),
+            "on_tool_end" => println!("{} ended: {}", event.name(), event.to_json()["data"]["output"]),
             _ => {}
         }
     }

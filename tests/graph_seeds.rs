@@ -72,10 +72,10 @@ async fn a_tool_streams_custom_data_with_the_writer() {
         .try_collect()
         .await
         .unwrap();
-    let tool_run = events.iter().find(|e| e.event() == "on_tool_start").unwrap().run_id;
+    let tool_run = events.iter().find(|e| e.event() == "on_tool_start").unwrap().run_id();
     let written: Vec<_> = events.iter().filter(|e| e.event() == "on_custom_event").collect();
     assert_eq!(written.len(), 3);
-    assert!(written.iter().all(|e| e.run_id == tool_run));
+    assert!(written.iter().all(|e| e.run_id() == tool_run));
 }
 
 #[tokio::test]

@@ -16,7 +16,7 @@ fn vars(pairs: &[(&str, &str)]) -> Map {
 }
 
 fn names(events: &[StreamEvent]) -> Vec<String> {
-    events.iter().map(|e| format!("{}:{}", e.event(), e.name)).collect()
+    events.iter().map(|e| format!("{}:{}", e.event(), e.name())).collect()
 }
 
 #[tokio::test]
@@ -66,7 +66,7 @@ async fn retrieval_chain_streams_after_the_retriever() {
     );
     let chunks: Vec<&StreamEvent> = events
         .iter()
-        .filter(|e| e.phase == EventPhase::Stream && e.parent_ids.is_empty())
+        .filter(|e| e.phase == EventPhase::Stream && e.parent_ids().is_empty())
         .collect();
     assert_eq!(chunks.len(), 7, "the answer streams token by token");
 }
@@ -140,10 +140,10 @@ async fn invoked_model_under_a_listener_still_streams_its_tokens() {
     assert_eq!(n_tokens, 3);
     let end = events.iter().find(|e| e.event() == "on_chat_model_end").unwrap();
     assert_eq!(end.data.output.as_ref().unwrap().to_json()["type"], "AIMessage");
-    let model_run = end.run_id;
-    assert_eq!(end.parent_ids.len(), 1, "the model nests under the lambda");
+    let model_run = end.run_id();
+    assert_eq!(end.parent_ids().len(), 1, "the model nests under the lambda");
     let token = events.iter().find(|e| e.event() == "on_chat_model_stream").unwrap();
-    assert_eq!(token.run_id, model_run);
+    assert_eq!(token.run_id(), model_run);
 }
 
 const JSON_TEXT: &str = r#"{"countries": [{"name": "France", "population": 67391582}, {"name": "Spain", "population": 47351567}, {"name": "Japan", "population": 125584838}]}"#;
@@ -187,7 +187,7 @@ async fn plain_function_collapses_the_stream_but_events_still_show_the_chunks() 
     assert_eq!(count("on_parser_stream"), 10);
     let root_chunks = events
         .iter()
-        .filter(|e| e.phase == EventPhase::Stream && e.parent_ids.is_empty())
+        .filter(|e| e.phase == EventPhase::Stream && e.parent_ids().is_empty())
         .count();
     assert_eq!(root_chunks, 1);
 }

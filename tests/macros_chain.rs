@@ -63,7 +63,7 @@ async fn chain_fn_steps_are_named_after_the_function_and_nest_their_runs() {
             "on_chain_end:reverse_and_double",
         ]
     );
-    assert_eq!(events[1].parent_ids[0], events[0].run_id);
+    assert_eq!(events[1].parent_ids()[0], events[0].run_id());
     assert_eq!(chunks_of(&events, "reverse_and_double"), [json!("43214321")]);
 }
 
@@ -96,17 +96,18 @@ async fn map_literals_run_their_branches_on_the_same_input() {
     let parallel = one(&events, "RunnableParallel<context,question>", EventPhase::Start);
     let docs_run = one(&events, "Docs", EventPhase::Start);
     assert_eq!(
-        parallel.parent_ids[..],
-        [events[0].run_id],
+        parallel.parent_ids()[..],
+        [events[0].run_id()],
         "the map is the chain's first step"
     );
     assert_eq!(
-        docs_run.parent_ids.len(),
+        docs_run.parent_ids().len(),
         3,
         "chain -> map -> the branch's sequence -> retriever"
     );
     assert_eq!(
-        docs_run.parent_ids[1], parallel.run_id,
+        docs_run.parent_ids()[1],
+        parallel.run_id(),
         "the map's branch sequence runs under the map"
     );
     let prompt_end = one(&events, "ChatPromptTemplate", EventPhase::End);

@@ -26,7 +26,7 @@ async fn read_slowly(events: &mut EventStream<'_>, root: &str) -> (usize, Option
     while let Some(ev) = events.next().await {
         let ev = ev.expect("no error");
         since_pause += 1;
-        if &*ev.name == root {
+        if ev.name() == root {
             match ev.phase {
                 EventPhase::Stream => root_chunks += 1,
                 EventPhase::End => total = ev.data.output.as_ref().map(|o| o.to_json()),

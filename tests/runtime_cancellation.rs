@@ -23,7 +23,7 @@ async fn until_root_chunks(events: &mut runwright::EventStream<'_>, root: &str, 
     let mut seen = 0;
     while seen < n {
         let ev = events.next().await.expect("an endless run").expect("no error");
-        if &*ev.name == root && ev.phase == EventPhase::Stream {
+        if ev.name() == root && ev.phase == EventPhase::Stream {
             seen += 1;
         }
     }

@@ -57,7 +57,7 @@ async fn include_types_filters_the_root_too() {
 #[tokio::test]
 async fn include_names_and_types_are_united() {
     let events = run(EventFilter::new().include_types(["parser"]).include_names(["source"])).await;
-    let mut kept: Vec<String> = events.iter().map(|e| e.name.to_string()).collect();
+    let mut kept: Vec<String> = events.iter().map(|e| e.name().to_string()).collect();
     kept.dedup();
     assert_eq!(
         kept,
@@ -75,7 +75,7 @@ async fn include_names_and_types_are_united() {
 #[tokio::test]
 async fn excludes_apply_after_includes() {
     let events = run(EventFilter::new().include_types(["chain"]).exclude_names(["upper"])).await;
-    let mut kept: Vec<String> = events.iter().map(|e| e.name.to_string()).collect();
+    let mut kept: Vec<String> = events.iter().map(|e| e.name().to_string()).collect();
     kept.sort();
     kept.dedup();
     assert_eq!(kept, ["RunnableSequence", "source"]);
@@ -84,7 +84,7 @@ async fn excludes_apply_after_includes() {
 #[tokio::test]
 async fn excluding_the_root_by_name_keeps_its_children() {
     let events = run(EventFilter::new().exclude_names(["RunnableSequence"])).await;
-    assert!(events.iter().all(|e| &*e.name != "RunnableSequence"));
+    assert!(events.iter().all(|e| e.name() != "RunnableSequence"));
     assert_eq!(names(&events)[0], "on_chain_start:source");
     assert_eq!(
         names(&events).last().map(String::as_str),
@@ -96,7 +96,7 @@ async fn excluding_the_root_by_name_keeps_its_children() {
 #[tokio::test]
 async fn exclude_tags_removes_the_tagged_runs() {
     let events = run(EventFilter::new().exclude_tags(["seq:step:1"])).await;
-    assert!(events.iter().all(|e| &*e.name != "source"));
+    assert!(events.iter().all(|e| e.name() != "source"));
     assert_eq!(names(&events)[0], "on_chain_start:RunnableSequence");
     assert_eq!(events.len(), 16 - 4);
 }
@@ -136,7 +136,7 @@ async fn a_local_step_tag_selects_that_step_alone() {
     let chain = tagged_chain();
     let filter = EventFilter::new().include_tags(["seq:step:2"]);
     let events = events_of(chain.stream_events_with("ab".into(), RunConfig::new(), filter)).await;
-    let mut kept: Vec<String> = events.iter().map(|e| e.name.to_string()).collect();
+    let mut kept: Vec<String> = events.iter().map(|e| e.name().to_string()).collect();
     kept.dedup();
     // `again` is seq:step:2 of the inner sequence: it matches too; `exclaim`
     // (the inner seq:step:1) does not inherit its parent's local tag.

@@ -116,7 +116,7 @@ async fn every_kind_of_lambda_streams_through_a_sequence_by_the_rules() {
     let ends: Vec<_> = events
         .iter()
         .filter(|e| e.phase == EventPhase::End)
-        .map(|e| e.name.to_string())
+        .map(|e| e.name().to_string())
         .collect();
     assert_eq!(
         ends,
@@ -211,7 +211,7 @@ async fn parallel_branches_get_map_key_tags_and_a_streamed_input() {
     assert_eq!(out["b"], 2);
     assert_eq!(out["c"], 6, "3 + 2 + 1 + 0");
     assert_eq!(out["d"], 16);
-    assert_eq!(events.last().map(|e| e.name.to_string()), Some(root.to_string()));
+    assert_eq!(events.last().map(|e| e.name().to_string()), Some(root.to_string()));
 }
 
 fn question(q: &str) -> Map {
@@ -288,7 +288,7 @@ async fn local_step_tags_come_first_and_are_not_inherited() {
 }
 
 fn metadata_of(events: &[runwright::StreamEvent], name: &str) -> Json {
-    json!(*one(events, name, EventPhase::Start).metadata)
+    json!(*one(events, name, EventPhase::Start).metadata())
 }
 
 #[tokio::test]
@@ -370,7 +370,7 @@ async fn runs_are_named_like_langchain() {
     let mut started: Vec<&str> = events
         .iter()
         .filter(|e| e.phase == EventPhase::Start)
-        .map(|e| &*e.name)
+        .map(|e| e.name())
         .collect();
     // The map's branches start in any order.
     started.sort_unstable();

@@ -75,15 +75,15 @@ fn input() -> runwright::tools::ToolInput {
 fn tokens_under_tool(events: &[StreamEvent], tool: &str) -> Vec<String> {
     let start = one(events, tool, EventPhase::Start);
     assert_eq!(start.event(), "on_tool_start");
-    let tool_run = start.run_id;
+    let tool_run = start.run_id();
     let tokens: Vec<&StreamEvent> = events.iter().filter(|e| e.event() == "on_chat_model_stream").collect();
     for t in &tokens {
         assert_eq!(
-            t.parent_ids.first(),
+            t.parent_ids().first(),
             Some(&tool_run),
             "{tool}: a token nests under the tool: {t:?}"
         );
-        assert_eq!(t.parent_ids.len(), 2, "{tool}: tool -> sequence -> model");
+        assert_eq!(t.parent_ids().len(), 2, "{tool}: tool -> sequence -> model");
     }
     let end = one(events, tool, EventPhase::End);
     assert_eq!(
@@ -110,7 +110,7 @@ async fn tool_streams_its_inner_chat_model_tokens_without_config() {
     // The whole inner chain is there, nested: sequence, prompt, model,
     // parser, reverse.
     assert_eq!(names(&events)[0], "on_tool_start:special_summarization_tool");
-    assert!(events[0].parent_ids.is_empty(), "the tool is the root");
+    assert!(events[0].parent_ids().is_empty(), "the tool is the root");
     for name in [
         "RunnableSequence",
         "ChatPromptTemplate",
@@ -119,7 +119,7 @@ async fn tool_streams_its_inner_chat_model_tokens_without_config() {
         "reverse",
     ] {
         let start = one(&events, name, EventPhase::Start);
-        assert_eq!(start.parent_ids[0], events[0].run_id, "{name} nests under the tool");
+        assert_eq!(start.parent_ids()[0], events[0].run_id(), "{name} nests under the tool");
     }
 }
 
@@ -138,12 +138,16 @@ async fn sync_tool_events_nest_too() {
 #[tokio::test]
 async fn runs_invoked_with_an_explicit_config_still_nest_under_the_tool() {
     let events = events_of(tagging_summarization_tool.stream_events(input())).await;
-    let tool_run = events[0].run_id;
+    let tool_run = events[0].run_id();
     let tokens: Vec<&StreamEvent> = events.iter().filter(|e| e.event() == "on_chat_model_stream").collect();
     assert_eq!(tokens.len(), TOKENS.len());
     for t in tokens {
-        assert_eq!(t.parent_ids.first(), Some(&tool_run));
-        assert!(t.tags.contains("summary"), "the config's tag is applied: {:?}", t.tags);
+        assert_eq!(t.parent_ids().first(), Some(&tool_run));
+        assert!(
+            t.tags().contains("summary"),
+            "the config's tag is applied: {:?}",
+            t.tags()
+        );
     }
 }
 
@@ -156,8 +160,8 @@ async fn tool_invoked_inside_a_chain_nests_its_inner_runs_under_itself() {
     let tool_start = one(&events, "special_summarization_tool", EventPhase::Start);
     let model = one(&events, "GenericFakeChatModel", EventPhase::Start);
     assert_eq!(
-        *model.parent_ids,
-        [events[0].run_id, tool_start.run_id, model.parent_ids[2]],
+        *model.parent_ids(),
+        [events[0].run_id(), tool_start.run_id(), model.parent_ids()[2]],
         "root sequence -> tool -> inner sequence -> model"
     );
 }

@@ -47,7 +47,7 @@ async fn parallel_branches_give_the_same_trace_file_200_times() {
                 .iter()
                 .map(|e| {
                     let e = e.as_ref().expect("the chain runs");
-                    format!("{}:{}:{:?}", e.event(), e.name, e.tags)
+                    format!("{}:{}:{:?}", e.event(), e.name(), e.tags())
                 })
                 .collect::<Vec<_>>(),
         );

@@ -477,7 +477,7 @@ async fn tokens_reach_listeners_in_a_prompt_model_parser_chain() {
     let events: Vec<_> = events.into_iter().map(Result::unwrap).collect();
     let tokens: Vec<&runwright::StreamEvent> = events.iter().filter(|e| e.event() == "on_chat_model_stream").collect();
     assert!(tokens.len() > 10);
-    assert!(tokens.iter().all(|e| e.name.as_ref() == "ChatOpenAI"));
+    assert!(tokens.iter().all(|e| e.name() == "ChatOpenAI"));
     let end = events.last().unwrap();
     assert_eq!(end.event(), "on_chain_end");
     assert_eq!(

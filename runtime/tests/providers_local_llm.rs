@@ -239,13 +239,13 @@ async fn tokens_of_a_model_inside_a_tool_stream_under_the_tool() {
     let names: Vec<&str> = events.iter().map(|e| e.event()).collect();
     assert_eq!(names.first(), Some(&"on_tool_start"));
     assert_eq!(names.last(), Some(&"on_tool_end"));
-    let tool_run = events[0].run_id;
+    let tool_run = events[0].run_id();
     let tokens: Vec<_> = events.iter().filter(|e| e.event() == "on_chat_model_stream").collect();
     assert!(tokens.len() >= 3, "{names:?}");
     for token in &tokens {
-        assert_eq!(token.name.as_ref(), "ChatOpenAI");
+        assert_eq!(token.name(), "ChatOpenAI");
         assert_eq!(
-            token.parent_ids.first(),
+            token.parent_ids().first(),
             Some(&tool_run),
             "a token outside the tool's run"
         );

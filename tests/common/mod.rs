@@ -59,7 +59,7 @@ pub async fn events_of(stream: EventStream<'_>) -> Vec<StreamEvent> {
 
 /// `"on_chain_start:name"` per event.
 pub fn names(events: &[StreamEvent]) -> Vec<String> {
-    events.iter().map(|e| format!("{}:{}", e.event(), e.name)).collect()
+    events.iter().map(|e| format!("{}:{}", e.event(), e.name())).collect()
 }
 
 /// Run ids as small integers, in order of first appearance (parent ids
@@ -80,13 +80,13 @@ pub fn tree(events: &[StreamEvent]) -> Vec<String> {
     events
         .iter()
         .map(|e| {
-            let parents: Vec<usize> = e.parent_ids.iter().map(|p| ids.id(p)).collect();
-            let run = ids.id(e.run_id);
+            let parents: Vec<usize> = e.parent_ids().iter().map(|p| ids.id(p)).collect();
+            let run = ids.id(e.run_id());
             format!(
                 "{}:{} #{run} parents={parents:?} tags={:?}",
                 e.event(),
-                e.name,
-                e.tags.to_vec()
+                e.name(),
+                e.tags().to_vec()
             )
         })
         .collect()
@@ -98,13 +98,13 @@ pub fn lineage(events: &[StreamEvent]) -> Vec<String> {
     let mut name_of: HashMap<String, String> = HashMap::new();
     let mut out = Vec::new();
     for e in events.iter().filter(|e| e.phase == EventPhase::Start) {
-        name_of.insert(e.run_id.to_string(), e.name.to_string());
+        name_of.insert(e.run_id().to_string(), e.name().to_string());
         let parents: Vec<String> = e
-            .parent_ids
+            .parent_ids()
             .iter()
             .map(|p| name_of.get(&p.to_string()).cloned().unwrap_or_else(|| "?".into()))
             .collect();
-        out.push(format!("{} {:?} under {parents:?}", e.name, e.tags.to_vec()));
+        out.push(format!("{} {:?} under {parents:?}", e.name(), e.tags().to_vec()));
     }
     out
 }
@@ -119,7 +119,7 @@ pub fn without_run(line: &str) -> String {
 
 /// The single event of `name` in `phase`.
 pub fn one<'a>(events: &'a [StreamEvent], name: &str, phase: EventPhase) -> &'a StreamEvent {
-    let found: Vec<_> = events.iter().filter(|e| &*e.name == name && e.phase == phase).collect();
+    let found: Vec<_> = events.iter().filter(|e| e.name() == name && e.phase == phase).collect();
     assert_eq!(
         found.len(),
         1,
@@ -137,7 +137,7 @@ pub fn data(ev: &StreamEvent) -> Json {
 pub fn chunks_of(events: &[StreamEvent], name: &str) -> Vec<Json> {
     events
         .iter()
-        .filter(|e| &*e.name == name && e.phase == EventPhase::Stream)
+        .filter(|e| e.name() == name && e.phase == EventPhase::Stream)
         .map(|e| e.data.chunk.as_ref().expect("stream event without chunk").to_json())
         .collect()
 }

@@ -118,6 +118,8 @@ pub struct RunContext {
     parent: Option<Arc<RunContext>>,
     run_id: OnceLock<Uuid>,
     parent_ids: OnceLock<Arc<[Uuid]>>,
+    /// What this run's events share, built on its first event.
+    info: OnceLock<Arc<crate::events::RunInfo>>,
     pub(crate) run_type: RunType,
     pub(crate) name: Arc<str>,
     pub(crate) step: Option<StepTag>,
@@ -250,6 +252,7 @@ impl RunContext {
             parent: parent.cloned(),
             run_id: OnceLock::new(),
             parent_ids: OnceLock::new(),
+            info: OnceLock::new(),
             run_type,
             name,
             step,
@@ -279,6 +282,11 @@ impl RunContext {
                 ids.into()
             }
         })
+    }
+
+    /// What this run's events share (built on the first call).
+    pub(crate) fn info(&self) -> &Arc<crate::events::RunInfo> {
+        self.info.get_or_init(|| Arc::new(crate::events::RunInfo::of(self)))
     }
 
     /// The run's name, as its events show it. Empty when the run was started

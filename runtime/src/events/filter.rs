@@ -115,6 +115,6 @@ impl EventFilter {
         if self.is_empty() {
             return true;
         }
-        self.includes_run(&event.name, event.filter_type(), || Box::new(event.tags.iter()))
+        self.includes_run(event.name(), event.filter_type(), || Box::new(event.tags().iter()))
     }
 }

@@ -196,18 +196,18 @@ impl<'a> LogStream<'a> {
     }
 
     fn ops_for(&mut self, ev: &StreamEvent) -> Vec<Json> {
-        let root = *self.root.get_or_insert(ev.run_id);
-        if ev.run_id == root {
+        let root = *self.root.get_or_insert(ev.run_id());
+        if ev.run_id() == root {
             return match ev.phase {
                 EventPhase::Start => vec![json!({
                     "op": "replace",
                     "path": "",
                     "value": {
-                        "id": ev.run_id.to_string(),
+                        "id": ev.run_id().to_string(),
                         "streamed_output": [],
                         "final_output": null,
                         "logs": {},
-                        "name": &*ev.name,
+                        "name": ev.name(),
                         "type": log_type(ev.run_type),
                     }
                 })],
@@ -235,27 +235,27 @@ impl<'a> LogStream<'a> {
                 if !self
                     .options
                     .filter
-                    .includes_run(&ev.name, log_type(ev.run_type), || Box::new(ev.tags.iter()))
+                    .includes_run(ev.name(), log_type(ev.run_type), || Box::new(ev.tags().iter()))
                 {
                     return vec![];
                 }
-                let n = self.counts.entry(ev.name.to_string()).or_insert(0);
+                let n = self.counts.entry(ev.name().to_string()).or_insert(0);
                 *n += 1;
                 let key = if *n == 1 {
-                    ev.name.to_string()
+                    ev.name().to_string()
                 } else {
-                    format!("{}:{n}", ev.name)
+                    format!("{}:{n}", ev.name())
                 };
-                self.keys.insert(ev.run_id, key.clone());
+                self.keys.insert(ev.run_id(), key.clone());
                 vec![json!({
                     "op": "add",
                     "path": format!("/logs/{key}"),
                     "value": {
-                        "id": ev.run_id.to_string(),
-                        "name": &*ev.name,
+                        "id": ev.run_id().to_string(),
+                        "name": ev.name(),
                         "type": log_type(ev.run_type),
-                        "tags": &ev.tags,
-                        "metadata": &*ev.metadata,
+                        "tags": &ev.tags(),
+                        "metadata": ev.metadata(),
                         "start_time": now_iso(),
                         "streamed_output": [],
                         "streamed_output_str": [],
@@ -265,7 +265,7 @@ impl<'a> LogStream<'a> {
                 })]
             }
             EventPhase::Stream => {
-                let (Some(key), Some(chunk)) = (self.keys.get(&ev.run_id), &ev.data.chunk) else {
+                let (Some(key), Some(chunk)) = (self.keys.get(&ev.run_id()), &ev.data.chunk) else {
                     return vec![];
                 };
                 let value = chunk.to_json();
@@ -284,7 +284,7 @@ impl<'a> LogStream<'a> {
                 }
             }
             EventPhase::End => {
-                let Some(key) = self.keys.get(&ev.run_id) else {
+                let Some(key) = self.keys.get(&ev.run_id()) else {
                     return vec![];
                 };
                 vec![

@@ -149,11 +149,63 @@ impl EventData {
     }
 }
 
+/// What all the events of one run share: built once, on the run's first
+/// event, and pointed to by each of them, so that an event costs one
+/// reference count, not one per field, and stays small as it moves.
+#[derive(Debug)]
+pub(crate) struct RunInfo {
+    pub(crate) name: Arc<str>,
+    pub(crate) run_id: Uuid,
+    pub(crate) parent_ids: Arc<[Uuid]>,
+    /// The tags of the run's own events: its local step tag, then the
+    /// inherited ones.
+    pub(crate) tags: EventTags,
+    /// The tags of custom events emitted in the run: the inherited ones.
+    pub(crate) custom_tags: EventTags,
+    pub(crate) metadata: Arc<Map>,
+}
+
+impl RunInfo {
+    pub(crate) fn of(ctx: &RunContext) -> Self {
+        RunInfo {
+            name: ctx.name.clone(),
+            run_id: ctx.run_id(),
+            parent_ids: ctx.parent_ids().clone(),
+            tags: EventTags::of(ctx),
+            custom_tags: EventTags {
+                local: None,
+                inherited: ctx.tags.clone(),
+            },
+            metadata: ctx.metadata.clone(),
+        }
+    }
+
+    /// The info of items that belong to no run (a graph's stream-mode
+    /// items): no name, no ids, no tags, no metadata.
+    pub(crate) fn none() -> Arc<RunInfo> {
+        static NONE: std::sync::OnceLock<Arc<RunInfo>> = std::sync::OnceLock::new();
+        NONE.get_or_init(|| {
+            Arc::new(RunInfo {
+                name: Arc::from(""),
+                run_id: Uuid::nil(),
+                parent_ids: Arc::from(Vec::new()),
+                tags: EventTags::empty(),
+                custom_tags: EventTags::empty(),
+                metadata: Arc::new(Map::new()),
+            })
+        })
+        .clone()
+    }
+}
+
 /// One event of a run tree, as `stream_events` yields it.
 ///
 /// In Rust, read the typed payloads (`event.data.chunk` downcasts to the
-/// step's output type); as JSON ([`Serialize`] or [`to_json`](Self::to_json))
-/// it has exactly LangChain's v2 shape.
+/// step's output type) and the run's identity through the accessors
+/// ([`name`](Self::name), [`run_id`](Self::run_id),
+/// [`parent_ids`](Self::parent_ids), [`tags`](Self::tags),
+/// [`metadata`](Self::metadata)); as JSON ([`Serialize`] or
+/// [`to_json`](Self::to_json)) it has exactly LangChain's v2 shape.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct StreamEvent {
@@ -161,21 +213,68 @@ pub struct StreamEvent {
     pub phase: EventPhase,
     /// The kind of run that produced it.
     pub run_type: RunType,
-    /// The run's name (a custom event's own name).
-    pub name: Arc<str>,
-    /// The run's id.
-    pub run_id: Uuid,
-    /// The ids of the runs above, root first.
-    pub parent_ids: Arc<[Uuid]>,
-    /// The run's tags.
-    pub tags: EventTags,
-    /// The run's metadata.
-    pub metadata: Arc<Map>,
+    /// The run's identity, shared by all its events.
+    run: Arc<RunInfo>,
+    /// A custom event's own name.
+    custom_name: Option<Arc<str>>,
     /// The payloads.
     pub data: EventData,
 }
 
 impl StreamEvent {
+    pub(crate) fn new(phase: EventPhase, run_type: RunType, run: Arc<RunInfo>, data: EventData) -> Self {
+        StreamEvent {
+            phase,
+            run_type,
+            run,
+            custom_name: None,
+            data,
+        }
+    }
+
+    /// A custom event named `name`, of the run `run` (of type `run_type`).
+    pub(crate) fn custom(name: Arc<str>, run_type: RunType, run: Arc<RunInfo>, payload: Payload) -> Self {
+        StreamEvent {
+            phase: EventPhase::Custom,
+            run_type,
+            run,
+            custom_name: Some(name),
+            data: EventData {
+                custom: Some(payload),
+                ..Default::default()
+            },
+        }
+    }
+
+    /// The run's name (a custom event's own name).
+    pub fn name(&self) -> &str {
+        self.custom_name.as_deref().unwrap_or(&self.run.name)
+    }
+
+    /// The run's id.
+    pub fn run_id(&self) -> Uuid {
+        self.run.run_id
+    }
+
+    /// The ids of the runs above, root first.
+    pub fn parent_ids(&self) -> &[Uuid] {
+        &self.run.parent_ids
+    }
+
+    /// The run's tags (a custom event has no local step tag).
+    pub fn tags(&self) -> &EventTags {
+        if self.phase == EventPhase::Custom {
+            &self.run.custom_tags
+        } else {
+            &self.run.tags
+        }
+    }
+
+    /// The run's metadata.
+    pub fn metadata(&self) -> &Map {
+        &self.run.metadata
+    }
+
     /// The event's LangChain name: `on_chain_start`, `on_chat_model_stream`,
     /// `on_tool_error`, `on_custom_event`, ...
     pub fn event(&self) -> &'static str {
@@ -217,7 +316,7 @@ impl StreamEvent {
     /// The type a filter matches: the run type, or a custom event's name.
     pub(crate) fn filter_type(&self) -> &str {
         match self.phase {
-            EventPhase::Custom => &self.name,
+            EventPhase::Custom => self.name(),
             _ => self.run_type.as_str(),
         }
     }
@@ -282,28 +381,28 @@ impl Serialize for StreamEvent {
             // first), except the root's, which come from its output stream
             // like any root chunk (data after metadata).
             EventPhase::Stream => {
-                matches!(self.run_type, RunType::ChatModel | RunType::Llm) && !self.parent_ids.is_empty()
+                matches!(self.run_type, RunType::ChatModel | RunType::Llm) && !self.parent_ids().is_empty()
             }
             EventPhase::Custom => false,
         };
         if self.phase == EventPhase::Start {
             m.serialize_entry("data", &data)?;
-            m.serialize_entry("name", &*self.name)?;
-            m.serialize_entry("tags", &self.tags)?;
-            m.serialize_entry("run_id", &self.run_id)?;
+            m.serialize_entry("name", self.name())?;
+            m.serialize_entry("tags", self.tags())?;
+            m.serialize_entry("run_id", &self.run.run_id)?;
         } else {
             if data_first {
                 m.serialize_entry("data", &data)?;
             }
-            m.serialize_entry("run_id", &self.run_id)?;
-            m.serialize_entry("name", &*self.name)?;
-            m.serialize_entry("tags", &self.tags)?;
+            m.serialize_entry("run_id", &self.run.run_id)?;
+            m.serialize_entry("name", self.name())?;
+            m.serialize_entry("tags", self.tags())?;
         }
-        m.serialize_entry("metadata", &*self.metadata)?;
+        m.serialize_entry("metadata", self.metadata())?;
         if !data_first {
             m.serialize_entry("data", &data)?;
         }
-        m.serialize_entry("parent_ids", &*self.parent_ids)?;
+        m.serialize_entry("parent_ids", self.parent_ids())?;
         m.end()
     }
 }
@@ -313,39 +412,12 @@ impl RunContext {
     /// nothing) when nobody listens.
     pub(crate) fn emit(&self, phase: EventPhase, data: EventData) {
         let Some(sink) = &self.sink else { return };
-        sink.push(StreamEvent {
-            phase,
-            run_type: self.run_type,
-            name: self.name.clone(),
-            run_id: self.run_id(),
-            parent_ids: self.parent_ids().clone(),
-            tags: EventTags {
-                local: self.step.clone(),
-                inherited: self.tags.clone(),
-            },
-            metadata: self.metadata.clone(),
-            data,
-        });
+        sink.push(StreamEvent::new(phase, self.run_type, self.info().clone(), data));
     }
 
     pub(crate) fn emit_custom(&self, name: Arc<str>, payload: Payload) {
         let Some(sink) = &self.sink else { return };
-        sink.push(StreamEvent {
-            phase: EventPhase::Custom,
-            run_type: self.run_type,
-            name,
-            run_id: self.run_id(),
-            parent_ids: self.parent_ids().clone(),
-            tags: EventTags {
-                local: None,
-                inherited: self.tags.clone(),
-            },
-            metadata: self.metadata.clone(),
-            data: EventData {
-                custom: Some(payload),
-                ..Default::default()
-            },
-        });
+        sink.push(StreamEvent::custom(name, self.run_type, self.info().clone(), payload));
     }
 }
 

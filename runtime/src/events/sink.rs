@@ -15,6 +15,12 @@ use crate::error::Error;
 /// How many events may wait in a sink before producers are paused.
 pub(crate) const HIGH_WATER: usize = 256;
 
+/// The most events a run queues before handing over to a consumer that
+/// drives it inline. Larger batches cost more than they save: the batch's
+/// events and payloads fall out of the CPU caches and the allocator's
+/// thread cache before the consumer frees them.
+const DRIVE_BATCH: usize = 64;
+
 #[derive(Default)]
 struct State {
     queue: VecDeque<Result<StreamEvent, Error>>,
@@ -40,7 +46,7 @@ pub(crate) struct EventSink {
     /// How many events producers queue before handing over to a consumer
     /// that drives the run inline: 1 for the first drive, so the first
     /// events come out at once, then doubling with each drive up to
-    /// [`HIGH_WATER`], so a fast run hands over in batches instead of
+    /// [`DRIVE_BATCH`], so a fast run hands over in batches instead of
     /// being polled again from the root for every event.
     drive_limit: AtomicUsize,
     filter: EventFilter,
@@ -151,7 +157,7 @@ impl EventSink {
     pub(crate) fn end_drive(&self) {
         self.hungry.store(false, Ordering::Relaxed);
         let limit = self.drive_limit.load(Ordering::Relaxed);
-        if limit < HIGH_WATER {
+        if limit < DRIVE_BATCH {
             self.drive_limit.store(limit * 2, Ordering::Relaxed);
         }
     }

@@ -100,10 +100,10 @@ impl<'a> EventStream<'a> {
             Ok(ev) if ev.phase != EventPhase::Custom => match self.first {
                 First::Pending => {
                     ev.data.input = self.root_input.take();
-                    self.first = First::Sent(ev.run_id);
+                    self.first = First::Sent(ev.run_id());
                 }
                 First::Sent(id) => {
-                    if ev.run_id == id && ev.phase == EventPhase::End {
+                    if ev.run_id() == id && ev.phase == EventPhase::End {
                         ev.data.input = None;
                     }
                 }

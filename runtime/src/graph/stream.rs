@@ -14,7 +14,7 @@ use crate::config::RunConfig;
 use crate::context::{current, CallOpts};
 use crate::error::Result;
 use crate::events::sink::EventSink;
-use crate::events::{EventData, EventFilter, EventPhase, EventStream, EventTags, StreamEvent};
+use crate::events::{EventFilter, EventPhase, EventStream, RunInfo, StreamEvent};
 use crate::runnable::RunType;
 use crate::value::{Payload, Value};
 
@@ -66,40 +66,18 @@ pub(crate) const NODE_MESSAGE: &str = "__node_message__";
 /// listeners): a custom-phase event named after its mode.
 pub(crate) fn local_item(mode: &'static str, payload: Payload) -> StreamEvent {
     // Shared, so an item costs no allocation beyond its payload.
-    struct Shared {
-        names: Vec<(&'static str, Arc<str>)>,
-        no_ids: Arc<[uuid::Uuid]>,
-        no_metadata: Arc<crate::value::Map>,
-        no_tags: EventTags,
-    }
-    static SHARED: std::sync::OnceLock<Shared> = std::sync::OnceLock::new();
-    let shared = SHARED.get_or_init(|| Shared {
-        names: ["values", "updates", "messages", "custom", "debug", NODE_MESSAGE]
+    static NAMES: std::sync::OnceLock<Vec<(&'static str, Arc<str>)>> = std::sync::OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        ["values", "updates", "messages", "custom", "debug", NODE_MESSAGE]
             .into_iter()
             .map(|n| (n, Arc::from(n)))
-            .collect(),
-        no_ids: Arc::from(Vec::new()),
-        no_metadata: Arc::new(crate::value::Map::new()),
-        no_tags: EventTags::empty(),
+            .collect()
     });
-    let name = shared
-        .names
+    let name = names
         .iter()
         .find(|(n, _)| *n == mode)
         .map_or_else(|| Arc::from(mode), |(_, a)| a.clone());
-    StreamEvent {
-        phase: EventPhase::Custom,
-        run_type: RunType::Chain,
-        name,
-        run_id: uuid::Uuid::nil(),
-        parent_ids: shared.no_ids.clone(),
-        tags: shared.no_tags.clone(),
-        metadata: shared.no_metadata.clone(),
-        data: EventData {
-            custom: Some(payload),
-            ..Default::default()
-        },
-    }
+    StreamEvent::custom(name, RunType::Chain, RunInfo::none(), payload)
 }
 
 /// The stream [`CompiledGraph::stream_modes`] returns: `(mode, payload)`
@@ -189,23 +167,28 @@ where
 
 impl GraphStream<'_> {
     fn translate(&mut self, ev: StreamEvent) -> Option<(StreamMode, Json)> {
-        if ev.phase == EventPhase::Custom && ev.run_id.is_nil() {
+        if ev.phase == EventPhase::Custom && ev.run_id().is_nil() {
+            let mode = if ev.name() == NODE_MESSAGE {
+                None
+            } else {
+                Some(StreamMode::from_name(ev.name()))
+            };
             let payload = ev.data.custom.map(Payload::into_json).unwrap_or(Json::Null);
-            if &*ev.name == NODE_MESSAGE {
+            if mode.is_none() {
                 let id = payload[0].get("id").and_then(Json::as_str).map(str::to_owned);
                 if id.is_some_and(|id| !self.streamed_ids.insert(id)) {
                     return None;
                 }
                 return Some((StreamMode::Messages, payload));
             }
-            return StreamMode::from_name(&ev.name).map(|m| (m, payload));
+            return mode.flatten().map(|m| (m, payload));
         }
         if self.messages && ev.phase == EventPhase::Stream && ev.run_type == RunType::ChatModel {
             let chunk = ev.data.chunk.as_ref()?.to_json();
             if let Some(id) = chunk.get("id").and_then(Json::as_str) {
                 self.streamed_ids.insert(id.to_owned());
             }
-            return Some((StreamMode::Messages, json!([chunk, &*ev.metadata])));
+            return Some((StreamMode::Messages, json!([chunk, ev.metadata()])));
         }
         None
     }
