@@ -30,6 +30,28 @@ pub use spawn::{spawn, spawn_blocking, RunTask};
 
 pub(crate) type WriterFn = Arc<dyn Fn(Payload) + Send + Sync>;
 
+/// Where [`stream_writer`] items go.
+#[derive(Clone)]
+pub(crate) enum Writer {
+    /// A function installed with [`RunConfig::stream_writer`].
+    Fn(WriterFn),
+    /// A graph stream's queue: JSON items are moved in as they are, with no
+    /// box and no event around them.
+    Outlet(Arc<crate::graph::Outlet>),
+}
+
+/// Metadata a caller gives one run and the runs started directly beneath it,
+/// built only when something reads it: a listener (events carry it) or
+/// [`RunContext::metadata`]. A graph gives each node run its `langgraph_*`
+/// keys this way, so a node run nobody watches never builds them.
+pub(crate) trait LazyMetadata: Send + Sync {
+    /// The keys the run adds, in place of a call-time config's metadata.
+    fn metadata(&self) -> Map;
+    /// The keys the runs started directly beneath it add (see
+    /// [`CallOpts::children`]).
+    fn child_metadata(&self) -> Map;
+}
+
 /// The local tag a parent gives one child: the first tag of the child's
 /// events, not inherited by grandchildren.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,13 +93,20 @@ pub(crate) struct CallOpts {
     /// A structural step of its parent (a graph node's routing function):
     /// the parent's [`children`](Self::children) metadata does not apply.
     pub(crate) structural: bool,
+    /// Metadata for this run, built on first read; it takes the place of
+    /// the call-time config's metadata (which must then be empty).
+    pub(crate) lazy_metadata: Option<Arc<dyn LazyMetadata>>,
+    /// A stream writer for this run and the runs beneath, over the one the
+    /// call-time config installs.
+    pub(crate) writer: Option<Writer>,
 }
 
 /// See [`CallOpts::children`].
 #[derive(Clone)]
 pub(crate) struct ChildDefaults {
     pub(crate) step: Option<StepTag>,
-    pub(crate) metadata: Map,
+    /// Their extra metadata ([`LazyMetadata::child_metadata`]).
+    pub(crate) metadata: Option<Arc<dyn LazyMetadata>>,
 }
 
 impl CallOpts {
@@ -124,10 +153,10 @@ pub struct RunContext {
     pub(crate) name: Arc<str>,
     pub(crate) step: Option<StepTag>,
     pub(crate) tags: Arc<[Arc<str>]>,
-    pub(crate) metadata: Arc<Map>,
+    pub(crate) metadata: Metadata,
     configurable: Arc<Map>,
     pub(crate) sink: Option<Arc<EventSink>>,
-    pub(crate) writer: Option<WriterFn>,
+    pub(crate) writer: Option<Writer>,
     recursion_limit: Option<usize>,
     children: Option<ChildDefaults>,
     pub(crate) outlet: Option<Arc<crate::graph::Outlet>>,
@@ -179,6 +208,57 @@ fn merge_maps(layers: &[Option<&Map>], parent: &Arc<Map>, top: Option<&Map>) -> 
     Arc::new(out)
 }
 
+/// A run's merged metadata. Made only of lazy layers ([`LazyMetadata`]) and
+/// what it inherits, it is merged on first read; otherwise when the run
+/// starts. It derefs to the shared map, so it reads as the `Arc<Map>` it
+/// stands for.
+pub(crate) struct Metadata {
+    map: OnceLock<Arc<Map>>,
+    pending: Option<Pending>,
+}
+
+/// What a lazily merged [`Metadata`] is made of.
+struct Pending {
+    parent: Option<Arc<RunContext>>,
+    /// The run's own lazy layer.
+    own: Option<Arc<dyn LazyMetadata>>,
+    /// The parent's defaults for its children apply.
+    defaults: bool,
+}
+
+impl Metadata {
+    fn ready(map: Arc<Map>) -> Self {
+        Metadata {
+            map: OnceLock::from(map),
+            pending: None,
+        }
+    }
+
+    fn build(&self) -> Arc<Map> {
+        let Some(p) = &self.pending else {
+            return empty().map.clone();
+        };
+        let parent_meta = p.parent.as_ref().map_or(&empty().map, |c| &*c.metadata);
+        let extra = p
+            .parent
+            .as_ref()
+            .filter(|_| p.defaults)
+            .and_then(|c| c.children.as_ref())
+            .and_then(|d| d.metadata.as_ref())
+            .map(|l| l.child_metadata());
+        let own = p.own.as_ref().map(|l| l.metadata());
+        merge_maps(&[own.as_ref(), extra.as_ref()], parent_meta, None)
+    }
+}
+
+impl std::ops::Deref for Metadata {
+    type Target = Arc<Map>;
+
+    fn deref(&self) -> &Arc<Map> {
+        self.map.get_or_init(|| self.build())
+    }
+}
+
 impl RunContext {
     /// The context of the run executing on this task right now, if any.
     pub fn current() -> Option<Arc<RunContext>> {
@@ -201,10 +281,9 @@ impl RunContext {
         let e = empty();
         let defaults = parent.and_then(|p| p.children.as_ref()).filter(|_| !opts.structural);
         let step = opts.step.or_else(|| defaults.and_then(|d| d.step.clone()));
-        let extra_meta = defaults.map(|d| &d.metadata).filter(|m| !m.is_empty());
-        let (p_tags, p_meta, p_conf) = match parent {
-            Some(p) => (&p.tags, &p.metadata, &p.configurable),
-            None => (&e.tags, &e.map, &e.map),
+        let (p_tags, p_conf) = match parent {
+            Some(p) => (&p.tags, &p.configurable),
+            None => (&e.tags, &e.map),
         };
         let call = opts.config.as_ref();
         let cfgs: Vec<&RunConfig> = bound.into_iter().chain(call).collect();
@@ -226,23 +305,49 @@ impl RunContext {
                 }
             });
         let own_metadata = own_metadata.filter(|m| !m.is_empty());
-        let (tags, metadata, configurable) = if cfgs.is_empty() && extra_meta.is_none() && own_metadata.is_none() {
-            (p_tags.clone(), p_meta.clone(), p_conf.clone())
+        let bound_meta = bound.map(|c| &c.metadata).filter(|m| !m.is_empty());
+        let call_meta = call.map(|c| &c.metadata).filter(|m| !m.is_empty());
+        let extra = defaults.and_then(|d| d.metadata.as_ref());
+        let metadata = if bound_meta.is_none() && call_meta.is_none() && own_metadata.is_none() {
+            match parent {
+                // Nothing of its own: the parent's map, shared.
+                Some(p) if opts.lazy_metadata.is_none() && extra.is_none() && p.metadata.map.get().is_some() => {
+                    Metadata::ready((*p.metadata).clone())
+                }
+                None if opts.lazy_metadata.is_none() => Metadata::ready(e.map.clone()),
+                // Lazy layers over the parent's: merged when first read.
+                _ => Metadata {
+                    map: OnceLock::new(),
+                    pending: Some(Pending {
+                        parent: parent.cloned(),
+                        own: opts.lazy_metadata,
+                        defaults: defaults.is_some(),
+                    }),
+                },
+            }
+        } else {
+            let p_meta = parent.map_or(&e.map, |p| &*p.metadata);
+            let lazy = opts.lazy_metadata.map(|l| l.metadata());
+            let extra = extra.map(|l| l.child_metadata());
+            Metadata::ready(merge_maps(
+                &[bound_meta, call_meta, lazy.as_ref(), extra.as_ref()],
+                p_meta,
+                own_metadata,
+            ))
+        };
+        let (tags, configurable) = if cfgs.is_empty() {
+            (p_tags.clone(), p_conf.clone())
         } else {
             let (b, c) = (bound, call);
             (
                 merge_tags(p_tags, &cfgs),
-                merge_maps(
-                    &[b.map(|x| &x.metadata), c.map(|x| &x.metadata), extra_meta],
-                    p_meta,
-                    own_metadata,
-                ),
                 merge_maps(&[b.map(|x| &x.configurable), c.map(|x| &x.configurable)], p_conf, None),
             )
         };
-        let writer = call
-            .and_then(|c| c.stream_writer.clone())
-            .or_else(|| bound.and_then(|c| c.stream_writer.clone()))
+        let writer = opts
+            .writer
+            .or_else(|| call.and_then(|c| c.stream_writer.clone()).map(Writer::Fn))
+            .or_else(|| bound.and_then(|c| c.stream_writer.clone()).map(Writer::Fn))
             .or_else(|| parent.and_then(|p| p.writer.clone()));
         let recursion_limit = call
             .and_then(|c| c.recursion_limit)
@@ -364,34 +469,38 @@ impl fmt::Debug for RunContext {
 /// Writing with nobody listening does nothing.
 #[derive(Clone)]
 pub struct StreamWriter {
-    writer: Option<WriterFn>,
-    ctx: Option<Arc<RunContext>>,
+    writer: Option<Writer>,
+    /// The run that wrote, when a listener keeps its custom events. Decided
+    /// once: filters do not change during a run, and a listener that has
+    /// gone away drops what it is sent.
+    watched: Option<Arc<RunContext>>,
+    listening: bool,
 }
 
 impl StreamWriter {
     /// Pushes one item.
     pub fn write<T: serde::Serialize + Send + Sync + 'static>(&self, item: T) {
-        // Build the custom event only for a listener that keeps it (a
-        // graph's own stream-mode queue does not).
-        let watched = self
-            .ctx
-            .as_ref()
-            .filter(|c| c.is_listening() && c.keeps_custom(custom_name()));
-        if self.writer.is_none() && watched.is_none() {
-            return;
-        }
-        let payload = Payload::new(item);
-        if let Some(ctx) = watched {
-            ctx.emit_custom(custom_name().clone(), payload.clone());
-        }
-        if let Some(w) = &self.writer {
-            w(payload);
+        match (&self.writer, &self.watched) {
+            (None, None) => {}
+            // The hot path: straight into a graph stream's queue.
+            (Some(Writer::Outlet(o)), None) => o.push_custom(item),
+            (writer, watched) => {
+                let payload = Payload::new(item);
+                if let Some(ctx) = watched {
+                    ctx.emit_custom(custom_name().clone(), payload.clone());
+                }
+                match writer {
+                    Some(Writer::Fn(w)) => w(payload),
+                    Some(Writer::Outlet(o)) => o.push_custom_payload(payload),
+                    None => {}
+                }
+            }
         }
     }
 
     /// Whether anyone receives the items.
     pub fn is_connected(&self) -> bool {
-        self.writer.is_some() || self.ctx.as_ref().is_some_and(|c| c.is_listening())
+        self.writer.is_some() || self.listening
     }
 }
 
@@ -413,8 +522,12 @@ fn custom_name() -> &'static Arc<str> {
 /// where none is installed).
 pub fn stream_writer() -> StreamWriter {
     let ctx = current();
+    // Build the custom events only for a listener that keeps them (a
+    // graph's own stream-mode queue does not).
+    let listening = ctx.as_ref().is_some_and(|c| c.is_listening());
     StreamWriter {
         writer: ctx.as_ref().and_then(|c| c.writer.clone()),
-        ctx,
+        watched: ctx.filter(|c| c.is_listening() && c.keeps_custom(custom_name())),
+        listening,
     }
 }

@@ -233,14 +233,14 @@ impl StreamEvent {
     }
 
     /// A custom event named `name`, of the run `run` (of type `run_type`).
-    pub(crate) fn custom(name: Arc<str>, run_type: RunType, run: Arc<RunInfo>, payload: Payload) -> Self {
+    pub(crate) fn custom(name: Arc<str>, run_type: RunType, run: Arc<RunInfo>, payload: Option<Payload>) -> Self {
         StreamEvent {
             phase: EventPhase::Custom,
             run_type,
             run,
             custom_name: Some(name),
             data: EventData {
-                custom: Some(payload),
+                custom: payload,
                 ..Default::default()
             },
         }
@@ -417,7 +417,12 @@ impl RunContext {
 
     pub(crate) fn emit_custom(&self, name: Arc<str>, payload: Payload) {
         let Some(sink) = &self.sink else { return };
-        sink.push(StreamEvent::custom(name, self.run_type, self.info().clone(), payload));
+        sink.push(StreamEvent::custom(
+            name,
+            self.run_type,
+            self.info().clone(),
+            Some(payload),
+        ));
     }
 }
 

@@ -30,11 +30,13 @@ mod prebuilt;
 mod reducer;
 mod stream;
 
+use std::any::Any;
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use futures::future::BoxFuture;
 use futures::StreamExt;
@@ -43,7 +45,7 @@ use serde::Serialize;
 use serde_json::{json, Value as Json};
 
 use crate::config::RunConfig;
-use crate::context::{current, CallOpts, ChildDefaults, RunContext, StepTag};
+use crate::context::{current, CallOpts, ChildDefaults, LazyMetadata, RunContext, StepTag};
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::{EventData, EventPhase};
 use crate::runnable::run::{RunStream, Source};
@@ -171,6 +173,17 @@ struct Branch<S> {
     traced: Option<Arc<str>>,
 }
 
+/// A node's output as JSON: moved when it already is JSON, serialized
+/// otherwise (serializing a JSON value only copies it).
+fn update_json<U: Serialize + 'static>(update: U) -> Result<Json> {
+    let mut slot = Some(update);
+    let any: &mut dyn Any = &mut slot;
+    match any.downcast_mut::<Option<Json>>() {
+        Some(json) => Ok(json.take().unwrap_or(Json::Null)),
+        None => Ok(serde_json::to_value(slot)?),
+    }
+}
+
 /// A runnable's output as a JSON update.
 struct ToUpdate<R>(R);
 
@@ -187,15 +200,11 @@ where
 
     fn invoke_body<'a>(&'a self, input: R::Input) -> BoxFuture<'a, Result<Json>> {
         let fut = self.0.invoke_body(input);
-        Box::pin(async move { Ok(serde_json::to_value(fut.await?)?) })
+        Box::pin(async move { update_json(fut.await?) })
     }
 
     fn stream_body<'a>(&'a self, input: R::Input) -> ChunkStream<'a, Json> {
-        Box::pin(
-            self.0
-                .stream_body(input)
-                .map(|c| c.and_then(|c| Ok(serde_json::to_value(c)?))),
-        )
+        Box::pin(self.0.stream_body(input).map(|c| c.and_then(update_json)))
     }
 }
 
@@ -274,7 +283,7 @@ where
     {
         let step = Lambda::from_async(move |s: S| {
             let fut = f(s);
-            async move { Ok(serde_json::to_value(fut.await?)?) }
+            async move { update_json(fut.await?) }
         });
         self.push_node(name, Body::State(BoxRunnable::new(step)))
     }
@@ -285,7 +294,7 @@ where
         F: Fn(S) -> Result<U> + Send + Sync + 'static,
         U: Serialize + Send + 'static,
     {
-        let step = Lambda::from_fn(move |s: S| Ok(serde_json::to_value(f(s)?)?));
+        let step = Lambda::from_fn(move |s: S| update_json(f(s)?));
         self.push_node(name, Body::State(BoxRunnable::new(step)))
     }
 
@@ -378,12 +387,33 @@ where
                 format!("the graph is not valid: {}", errors.join("; ")),
             ));
         }
+        let exits = |from: &str| Exits {
+            hops: self
+                .edges
+                .iter()
+                .filter(|(f, _)| f == from)
+                .map(|(_, to)| match self.nodes.iter().position(|n| &*n.name == to) {
+                    Some(i) => Hop::Node(i),
+                    None if to == END => Hop::End,
+                    None => Hop::Name(to.clone()),
+                })
+                .collect(),
+            plain: (0..self.branches.len())
+                .filter(|&i| self.branches[i].from == from && self.branches[i].traced.is_none())
+                .collect(),
+            traced: (0..self.branches.len())
+                .filter(|&i| self.branches[i].from == from && self.branches[i].traced.is_some())
+                .collect(),
+        };
+        let start = exits(START);
+        let node_exits = self.nodes.iter().map(|n| exits(&n.name)).collect();
         Ok(CompiledGraph {
             inner: Arc::new(Inner {
                 reducers: self.reducers,
                 nodes: self.nodes,
-                edges: self.edges,
                 branches: self.branches,
+                start,
+                exits: node_exits,
                 remaining_steps: self.remaining_steps,
                 config: RunConfig::new().metadata("ls_integration", "langgraph"),
             }),
@@ -391,11 +421,35 @@ where
     }
 }
 
+/// Where an edge leads, resolved when the graph is compiled.
+enum Hop {
+    Node(usize),
+    End,
+    /// Not a node ([`START`]): refused when taken, as a router's bad pick is.
+    Name(String),
+}
+
+/// A route taken, resolved or not.
+enum Pick {
+    Node(usize),
+    Route(Route),
+}
+
+/// What leaves a node (or [`START`]): its edges, then its untraced and its
+/// traced conditional edges (indices into the branches).
+struct Exits {
+    hops: Vec<Hop>,
+    plain: Vec<usize>,
+    traced: Vec<usize>,
+}
+
 struct Inner<S> {
     reducers: HashMap<String, Reducer>,
     nodes: Vec<Node<S>>,
-    edges: Vec<(String, String)>,
     branches: Vec<Branch<S>>,
+    start: Exits,
+    /// What leaves each node, by index.
+    exits: Vec<Exits>,
     remaining_steps: Option<String>,
     config: RunConfig,
 }
@@ -417,28 +471,128 @@ impl<S> Clone for CompiledGraph<S> {
     }
 }
 
+/// A stream-mode item as it was handed over; it becomes JSON once, when the
+/// stream yields it.
+pub(crate) enum Item {
+    Json(Json),
+    Payload(Payload),
+}
+
+impl Item {
+    /// JSON is moved in as it is; anything else waits in a [`Payload`].
+    fn of<T: Serialize + Send + Sync + 'static>(value: T) -> Item {
+        let mut slot = Some(value);
+        let any: &mut dyn Any = &mut slot;
+        match any.downcast_mut::<Option<Json>>().and_then(Option::take) {
+            Some(json) => Item::Json(json),
+            None => slot.map_or(Item::Json(Json::Null), |v| Item::Payload(Payload::new(v))),
+        }
+    }
+
+    pub(crate) fn into_json(self) -> Json {
+        match self {
+            Item::Json(j) => j,
+            Item::Payload(p) => p.into_json(),
+        }
+    }
+
+    fn into_payload(self) -> Payload {
+        match self {
+            Item::Json(j) => Payload::new(j),
+            Item::Payload(p) => p,
+        }
+    }
+}
+
+/// With its own queue, an outlet puts one marker in the sink for this many
+/// items waiting, so the sink's backpressure still paces the run.
+const ITEMS_PER_MARKER: usize = 64;
+
 /// Where a graph run hands its stream-mode items.
+///
+/// Without `messages`, nothing but the items would go to the run's own event
+/// sink, so they wait in a queue of their own, as they were written: no
+/// event around them, no box, one lock per item. The sink gets a marker when
+/// the first item waits (and one per [`ITEMS_PER_MARKER`] more), which keeps
+/// the pacing a queued event gives: a run driven by its consumer pauses as
+/// soon as something waits. With `messages`, the items go through the sink,
+/// in order with the chat-model events.
 pub(crate) struct Outlet {
-    pub(crate) modes: Vec<StreamMode>,
-    pub(crate) sink: Arc<crate::events::sink::EventSink>,
+    modes: Vec<StreamMode>,
+    sink: Arc<crate::events::sink::EventSink>,
+    queue: Option<parking_lot::Mutex<VecDeque<(StreamMode, Item)>>>,
+    closed: AtomicBool,
 }
 
 impl Outlet {
+    pub(crate) fn new(modes: &[StreamMode], sink: Arc<crate::events::sink::EventSink>) -> Self {
+        Outlet {
+            modes: modes.to_vec(),
+            sink,
+            queue: (!modes.contains(&StreamMode::Messages)).then(Default::default),
+            closed: AtomicBool::new(false),
+        }
+    }
+
     fn wants(&self, mode: StreamMode) -> bool {
         self.modes.contains(&mode)
     }
 
     pub(crate) fn push(&self, mode: StreamMode, payload: impl FnOnce() -> Json) {
         if self.wants(mode) {
-            self.push_payload(mode, Payload::new(payload()));
+            self.push_item(mode, Item::Json(payload()));
         }
     }
 
-    /// Queues an item as it was written: it becomes JSON once, when the
-    /// stream yields it.
-    pub(crate) fn push_payload(&self, mode: StreamMode, payload: Payload) {
-        if self.wants(mode) {
-            self.sink.push_local(stream::local_item(mode.as_str(), payload));
+    /// A [`stream_writer`](crate::stream_writer) item.
+    pub(crate) fn push_custom<T: Serialize + Send + Sync + 'static>(&self, item: T) {
+        if self.wants(StreamMode::Custom) {
+            self.push_item(StreamMode::Custom, Item::of(item));
+        }
+    }
+
+    /// A [`stream_writer`](crate::stream_writer) item a listener also has.
+    pub(crate) fn push_custom_payload(&self, payload: Payload) {
+        if self.wants(StreamMode::Custom) {
+            self.push_item(StreamMode::Custom, Item::Payload(payload));
+        }
+    }
+
+    fn push_item(&self, mode: StreamMode, item: Item) {
+        let Some(queue) = &self.queue else {
+            self.sink
+                .push_local(stream::local_item(mode.as_str(), Some(item.into_payload())));
+            return;
+        };
+        if self.closed.load(Ordering::Relaxed) {
+            return;
+        }
+        let waiting = {
+            let mut q = queue.lock();
+            q.push_back((mode, item));
+            q.len()
+        };
+        if waiting % ITEMS_PER_MARKER == 1 {
+            self.sink.push_local(stream::local_item(stream::MARKER, None));
+        }
+    }
+
+    /// Moves the waiting items to `into` (empty); false when none wait.
+    pub(crate) fn take(&self, into: &mut VecDeque<(StreamMode, Item)>) -> bool {
+        let Some(queue) = &self.queue else { return false };
+        let mut q = queue.lock();
+        if q.is_empty() {
+            return false;
+        }
+        std::mem::swap(&mut *q, into);
+        true
+    }
+
+    /// The consumer is gone: drop what waits, take nothing more.
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Relaxed);
+        if let Some(q) = &self.queue {
+            q.lock().clear();
         }
     }
 
@@ -463,7 +617,7 @@ impl Outlet {
                 if is_message {
                     self.sink.push_local(stream::local_item(
                         stream::NODE_MESSAGE,
-                        Payload::new(json!([m, node_meta])),
+                        Some(Payload::new(json!([m, node_meta]))),
                     ));
                 }
             }
@@ -475,8 +629,15 @@ fn outlet_of(ctx: &Option<Arc<RunContext>>) -> Option<Arc<Outlet>> {
     ctx.as_ref().and_then(|c| c.outlet.clone())
 }
 
-fn to_state<S: DeserializeOwned>(state: &Map) -> Result<S> {
-    serde_json::from_value(Json::Object(state.clone())).map_err(|e| {
+/// The typed state. Read from a JSON value, as a user's own
+/// `serde_json::from_value` would; the map is lent, not copied.
+fn to_state<S: DeserializeOwned>(state: &mut Map) -> Result<S> {
+    let value = Json::Object(std::mem::take(state));
+    let typed = S::deserialize(&value);
+    if let Json::Object(m) = value {
+        *state = m;
+    }
+    typed.map_err(|e| {
         Error::new(
             ErrorKind::InvalidInput,
             format!("the graph state does not fit the state type: {e}"),
@@ -491,12 +652,86 @@ fn now_ts() -> Json {
     json!(d.as_secs_f64())
 }
 
-/// One task of a step: a node on its input.
-struct Task {
-    node: usize,
-    input: Json,
-    /// The index of the [`SendTo`] that made it (a pushed task).
+/// One node run's `langgraph_*` metadata (and its task id), built only when
+/// something reads them: a listener, [`RunContext::metadata`], the `debug` or
+/// `messages` stream modes.
+struct TaskMeta {
+    step: usize,
+    node: Arc<str>,
+    /// The index of the [`SendTo`] that made the task (a pushed task).
     push: Option<usize>,
+    id: OnceLock<uuid::Uuid>,
+}
+
+impl TaskMeta {
+    fn id(&self) -> uuid::Uuid {
+        *self.id.get_or_init(uuid::Uuid::new_v4)
+    }
+
+    fn checkpoint_ns(&self) -> String {
+        format!("{}:{}", self.node, self.id())
+    }
+
+    fn triggers(&self) -> Json {
+        match self.push {
+            Some(_) => json!(["__pregel_push"]),
+            None => json!([format!("branch:to:{}", self.node)]),
+        }
+    }
+
+    fn path(&self) -> Json {
+        match self.push {
+            Some(i) => json!(["__pregel_push", i, false]),
+            None => json!(["__pregel_pull", &*self.node]),
+        }
+    }
+}
+
+impl LazyMetadata for TaskMeta {
+    fn metadata(&self) -> Map {
+        let mut m = Map::new();
+        m.insert("langgraph_step".into(), self.step.into());
+        m.insert("langgraph_node".into(), Json::from(&*self.node));
+        m.insert("langgraph_triggers".into(), self.triggers());
+        m.insert("langgraph_path".into(), self.path());
+        m.insert("langgraph_checkpoint_ns".into(), self.checkpoint_ns().into());
+        m
+    }
+
+    fn child_metadata(&self) -> Map {
+        let mut m = Map::new();
+        m.insert("checkpoint_ns".into(), self.checkpoint_ns().into());
+        m
+    }
+}
+
+/// What a node run is given: the state as JSON (what listeners, `debug` and
+/// nodes on raw JSON see), or, when nobody needs the JSON, the typed state
+/// itself.
+#[derive(Clone)]
+enum NodeInput<S> {
+    Json(Json),
+    State(S),
+}
+
+impl<S: Serialize> Serialize for NodeInput<S> {
+    fn serialize<Z: serde::Serializer>(&self, s: Z) -> std::result::Result<Z::Ok, Z::Error> {
+        match self {
+            NodeInput::Json(j) => j.serialize(s),
+            NodeInput::State(v) => v.serialize(s),
+        }
+    }
+}
+
+impl<S> crate::value::Chunk for NodeInput<S> {}
+
+/// One task of a step: a node on its input.
+struct Task<S> {
+    node: usize,
+    input: NodeInput<S>,
+    meta: Arc<TaskMeta>,
+    /// Where its traced routers put the routes they pick (when it has some).
+    routes: Option<Arc<parking_lot::Mutex<Vec<Route>>>>,
 }
 
 /// A task as a run: the node's body, then its traced routers on the state
@@ -504,9 +739,10 @@ struct Task {
 struct TaskRun<'a, S> {
     inner: &'a Inner<S>,
     node: &'a Node<S>,
+    traced: &'a [usize],
     state: &'a Map,
     remaining: Option<i64>,
-    routes: Arc<parking_lot::Mutex<Vec<Route>>>,
+    routes: Option<Arc<parking_lot::Mutex<Vec<Route>>>>,
 }
 
 /// A traced routing function, as a run.
@@ -537,13 +773,30 @@ where
     }
 }
 
+/// What a step reports beyond the state it leaves.
+#[derive(Clone, Copy)]
+struct Reports {
+    /// Someone listens to the graph's events (the nodes' inputs are JSON).
+    listening: bool,
+    updates: bool,
+    messages: bool,
+    debug: bool,
+}
+
+impl Reports {
+    /// Whether the updates as applied are needed.
+    fn applied(self) -> bool {
+        self.listening || self.updates || self.messages || self.debug
+    }
+}
+
 impl<S> Inner<S>
 where
     S: Value + DeserializeOwned,
 {
     /// Folds `update` into `state`; returns the update as applied (messages
-    /// with the ids the reducer gave them).
-    fn apply(&self, state: &mut Map, node: &str, update: Json) -> Result<Json> {
+    /// with the ids the reducer gave them) when `report` asks for it.
+    fn apply(&self, state: &mut Map, node: &str, update: Json, report: bool) -> Result<Json> {
         let update = match update {
             Json::Object(m) => m,
             Json::Null => return Ok(Json::Null),
@@ -554,9 +807,19 @@ where
                 ))
             }
         };
+        let replace = Reducer::Replace;
+        if !report {
+            for (k, v) in update {
+                let reducer = self.reducers.get(&k).unwrap_or(&replace);
+                let old = state.remove(&k);
+                let new = reducer.apply_value(&k, old, v)?;
+                state.insert(k, new);
+            }
+            return Ok(Json::Null);
+        }
         let mut applied = Map::new();
         for (k, v) in update {
-            let reducer = self.reducers.get(&k).cloned().unwrap_or_default();
+            let reducer = self.reducers.get(&k).unwrap_or(&replace);
             let old = state.remove(&k);
             let (new, as_applied) = reducer.apply(&k, old, v)?;
             state.insert(k.clone(), new);
@@ -574,25 +837,20 @@ where
         view
     }
 
-    /// The routes leaving `from` without running a traced router: its edges
-    /// and its untraced conditional edges on `state`.
-    fn plain_routes(&self, from: &str, state: &S) -> Result<Vec<Route>> {
-        let mut routes: Vec<Route> = self
-            .edges
-            .iter()
-            .filter(|(f, _)| f == from)
-            .map(|(_, t)| Route::Node(t.clone()))
-            .collect();
-        for b in self.branches.iter().filter(|b| b.from == from && b.traced.is_none()) {
-            routes.extend((b.route)(state)?);
-        }
-        Ok(routes)
-    }
-
-    /// The tasks of the next step, from the routes the last one picked:
-    /// nodes pulled from the state (in the order they were added), then the
-    /// sent tasks in the order they were sent.
-    fn tasks_for(&self, routes: Vec<Route>, state: &Map, remaining: Option<i64>) -> Result<Vec<Task>> {
+    /// The tasks of step `step`, from what leaves the nodes of `from` (their
+    /// edges, their untraced conditional edges on `typed`, then the routes
+    /// their traced routers picked): nodes pulled from the state (in the
+    /// order they were added), then the sent tasks in the order they were
+    /// sent.
+    fn tasks_for(
+        &self,
+        from: &[(&Exits, Option<&parking_lot::Mutex<Vec<Route>>>)],
+        state: &Map,
+        typed: &S,
+        step: usize,
+        remaining: Option<i64>,
+        reports: Reports,
+    ) -> Result<Vec<Task<S>>> {
         let find = |name: &str| {
             self.nodes.iter().position(|n| &*n.name == name).ok_or_else(|| {
                 Error::new(
@@ -602,39 +860,130 @@ where
             })
         };
         let mut pulled: Vec<usize> = Vec::new();
-        let mut pushed: Vec<Task> = Vec::new();
-        for r in routes {
-            match r {
-                Route::Node(n) if n == END => {}
-                Route::Node(n) => {
-                    let i = find(&n)?;
-                    if !pulled.contains(&i) {
-                        pulled.push(i);
-                    }
+        let mut pushed: Vec<(usize, Json)> = Vec::new();
+        // Every router runs before a bad pick is refused (the first one).
+        let mut bad: Option<Error> = None;
+        let mut take = |pick: Pick, bad: &mut Option<Error>| {
+            let found = match pick {
+                Pick::Node(i) => Ok((i, None)),
+                Pick::Route(Route::Node(n)) if n == END => return,
+                Pick::Route(Route::Node(n)) => find(&n).map(|i| (i, None)),
+                Pick::Route(Route::Send(s)) => find(&s.node).map(|i| (i, Some(s.arg))),
+            };
+            match found {
+                Ok((i, None)) if !pulled.contains(&i) => pulled.push(i),
+                Ok((_, None)) => {}
+                Ok((i, Some(arg))) => pushed.push((i, arg)),
+                Err(e) => {
+                    bad.get_or_insert(e);
                 }
-                Route::Send(s) => {
-                    let i = find(&s.node)?;
-                    let push = Some(pushed.len());
-                    pushed.push(Task {
-                        node: i,
-                        input: s.arg,
-                        push,
-                    });
+            }
+        };
+        for (exits, picked) in from {
+            for hop in &exits.hops {
+                match hop {
+                    Hop::Node(i) => take(Pick::Node(*i), &mut bad),
+                    Hop::End => {}
+                    Hop::Name(n) => take(Pick::Route(Route::Node(n.clone())), &mut bad),
+                }
+            }
+            for &b in &exits.plain {
+                for r in (self.branches[b].route)(typed)? {
+                    take(Pick::Route(r), &mut bad);
+                }
+            }
+            if let Some(picked) = picked {
+                for r in picked.lock().drain(..) {
+                    take(Pick::Route(r), &mut bad);
                 }
             }
         }
+        if let Some(e) = bad {
+            return Err(e);
+        }
         pulled.sort_unstable();
-        let view = Json::Object(self.node_view(state, remaining));
-        let mut tasks: Vec<Task> = pulled
-            .into_iter()
-            .map(|i| Task {
-                node: i,
-                input: view.clone(),
-                push: None,
-            })
-            .collect();
-        tasks.extend(pushed);
+        let json_input = |i: usize| {
+            reports.listening
+                || reports.debug
+                || self.remaining_steps.is_some()
+                || matches!(self.nodes[i].body, Body::Raw(_))
+        };
+        let view = pulled
+            .iter()
+            .any(|&i| json_input(i))
+            .then(|| Json::Object(self.node_view(state, remaining)));
+        let task = |node: usize, input: NodeInput<S>, push: Option<usize>| Task {
+            node,
+            input,
+            meta: Arc::new(TaskMeta {
+                step,
+                node: self.nodes[node].name.clone(),
+                push,
+                id: OnceLock::new(),
+            }),
+            routes: (!self.exits[node].traced.is_empty()).then(Default::default),
+        };
+        let mut tasks: Vec<Task<S>> = Vec::with_capacity(pulled.len() + pushed.len());
+        for i in pulled {
+            let input = match &view {
+                Some(v) if json_input(i) => NodeInput::Json(v.clone()),
+                _ => NodeInput::State(typed.clone()),
+            };
+            tasks.push(task(i, input, None));
+        }
+        for (n, (i, arg)) in pushed.into_iter().enumerate() {
+            tasks.push(task(i, NodeInput::Json(arg), Some(n)));
+        }
         Ok(tasks)
+    }
+
+    /// Folds a task's update into the state and reports it.
+    #[allow(clippy::too_many_arguments)]
+    fn finish_task(
+        &self,
+        ctx: Option<&Arc<RunContext>>,
+        outlet: Option<&Arc<Outlet>>,
+        reports: Reports,
+        state: &mut Map,
+        task: &Task<S>,
+        update: Json,
+        step: usize,
+    ) -> Result<()> {
+        let node = &self.nodes[task.node];
+        if !reports.applied() {
+            self.apply(state, &node.name, update, false)?;
+            return Ok(());
+        }
+        let update = self.apply(state, &node.name, update, true)?;
+        let mut item = Map::new();
+        item.insert(node.name.to_string(), update.clone());
+        if let Some(ctx) = ctx.filter(|c| c.is_listening()) {
+            ctx.emit(EventPhase::Stream, EventData::with_chunk(Payload::new(item.clone())));
+        }
+        if let Some(o) = outlet {
+            if reports.messages {
+                // The node's metadata as `messages` items show it.
+                let mut node_meta = ctx.map(|c| c.metadata().clone()).unwrap_or_default();
+                node_meta.extend(task.meta.metadata());
+                o.push_node_messages(&update, &node_meta);
+            }
+            o.push(StreamMode::Updates, || Json::Object(item));
+            o.push(StreamMode::Debug, || {
+                json!({
+                    "step": step,
+                    "timestamp": now_ts(),
+                    "type": "task_result",
+                    "payload": {
+                        "id": task.meta.id().to_string(),
+                        "name": &*node.name,
+                        "error": null,
+                        "result": update,
+                        "interrupts": [],
+                    },
+                })
+            });
+        }
+        Ok(())
     }
 }
 
@@ -642,22 +991,30 @@ impl<'a, S> Runnable for TaskRun<'a, S>
 where
     S: Value + DeserializeOwned,
 {
-    type Input = Json;
+    type Input = NodeInput<S>;
     type Output = Json;
 
     fn name(&self) -> Cow<'_, str> {
         Cow::Borrowed(&self.node.name)
     }
 
-    fn invoke_body<'b>(&'b self, input: Json) -> BoxFuture<'b, Result<Json>> {
+    fn input_payload(&self, input: &NodeInput<S>) -> Payload {
+        match input {
+            NodeInput::Json(j) => Payload::new(j.clone()),
+            NodeInput::State(s) => Payload::new(s.clone()),
+        }
+    }
+
+    fn invoke_body<'b>(&'b self, input: NodeInput<S>) -> BoxFuture<'b, Result<Json>> {
         let out = self.stream_body(input);
         Box::pin(async move { Ok(crate::runnable::collect(out).await?.unwrap_or(Json::Null)) })
     }
 
-    fn stream_body<'b>(&'b self, input: Json) -> ChunkStream<'b, Json> {
+    fn stream_body<'b>(&'b self, input: NodeInput<S>) -> ChunkStream<'b, Json> {
         Box::pin(async_stream::try_stream! {
-            let body: ChunkStream<'b, Json> = match &self.node.body {
-                Body::State(r) => {
+            let body: ChunkStream<'b, Json> = match (&self.node.body, input) {
+                (Body::State(r), NodeInput::State(s)) => r.stream_body(s),
+                (Body::State(r), NodeInput::Json(input)) => {
                     let s: S = serde_json::from_value(input).map_err(|e| {
                         Error::new(
                             ErrorKind::InvalidInput,
@@ -666,20 +1023,20 @@ where
                     })?;
                     r.stream_body(s)
                 }
-                Body::Raw(r) => r.stream_body(input),
+                (Body::Raw(r), NodeInput::Json(input)) => r.stream_body(input),
+                (Body::Raw(r), NodeInput::State(s)) => r.stream_body(serde_json::to_value(&s)?),
             };
             let update = crate::runnable::collect(body).await?.unwrap_or(Json::Null);
-            let traced: Vec<&Branch<S>> =
-                self.inner.branches.iter().filter(|b| b.from == *self.node.name && b.traced.is_some()).collect();
-            if !traced.is_empty() {
+            if let (false, Some(picked)) = (self.traced.is_empty(), &self.routes) {
                 let mut after = self.state.clone();
-                self.inner.apply(&mut after, &self.node.name, update.clone())?;
-                let view: S = to_state(&self.inner.node_view(&after, self.remaining))?;
-                for b in traced {
+                self.inner.apply(&mut after, &self.node.name, update.clone(), false)?;
+                let view: S = to_state(&mut self.inner.node_view(&after, self.remaining))?;
+                for &b in self.traced {
+                    let b = &self.inner.branches[b];
                     let router = RouterRun {
                         name: b.traced.as_deref().unwrap_or_default(),
                         route: &b.route,
-                        picked: self.routes.clone(),
+                        picked: picked.clone(),
                     };
                     let opts = CallOpts {
                         step: Some(StepTag::Seq(3)),
@@ -705,16 +1062,23 @@ where
         Box::pin(async_stream::try_stream! {
             let ctx = current();
             let outlet = outlet_of(&ctx);
+            let wants = |m: StreamMode| outlet.as_ref().is_some_and(|o| o.wants(m));
+            let reports = Reports {
+                listening: ctx.as_ref().is_some_and(|c| c.is_listening()),
+                updates: wants(StreamMode::Updates),
+                messages: wants(StreamMode::Messages),
+                debug: wants(StreamMode::Debug),
+            };
             let limit = ctx.as_ref().and_then(|c| c.recursion_limit()).unwrap_or(DEFAULT_RECURSION_LIMIT);
             let mut state = Map::new();
-            inner.apply(&mut state, START, serde_json::to_value(&input)?)?;
+            inner.apply(&mut state, START, serde_json::to_value(&input)?, false)?;
             if let Some(o) = &outlet {
                 o.push(StreamMode::Values, || Json::Object(state.clone()));
             }
-            let mut typed: S = to_state(&state)?;
+            let mut typed: S = to_state(&mut state)?;
             let mut step: usize = 1;
             let remaining = |step: usize| Some(limit as i64 - step as i64);
-            let mut tasks = inner.tasks_for(inner.plain_routes(START, &typed)?, &state, remaining(step))?;
+            let mut tasks = inner.tasks_for(&[(&inner.start, None)], &state, &typed, step, remaining(step), reports)?;
             while !tasks.is_empty() {
                 if step > limit {
                     let last: Vec<&str> = tasks.iter().map(|t| &*inner.nodes[t.node].name).collect();
@@ -726,61 +1090,43 @@ where
                         ),
                     ))?;
                 }
-                let ids: Vec<uuid::Uuid> = tasks.iter().map(|_| uuid::Uuid::new_v4()).collect();
-                let routes: Vec<Arc<parking_lot::Mutex<Vec<Route>>>> = tasks.iter().map(|_| Default::default()).collect();
                 // Named routers run inside their node on the pre-step state.
-                let snapshot = if inner.branches.iter().any(|b| b.traced.is_some()) { state.clone() } else { Map::new() };
-                let runs = tasks.iter_mut().zip(&ids).zip(&routes).map(|((task, task_id), picked)| {
-                    let node = &inner.nodes[task.node];
-                    let ns = format!("{}:{task_id}", node.name);
-                    let (path, triggers) = match task.push {
-                        Some(i) => (json!(["__pregel_push", i, false]), json!(["__pregel_push"])),
-                        None => (json!(["__pregel_pull", &*node.name]), json!([format!("branch:to:{}", node.name)])),
-                    };
-                    if let Some(o) = &outlet {
+                let snapshot = if tasks.iter().any(|t| t.routes.is_some()) { state.clone() } else { Map::new() };
+                if let Some(o) = &outlet {
+                    for task in &tasks {
                         o.push(StreamMode::Debug, || json!({
                             "step": step,
                             "timestamp": now_ts(),
                             "type": "task",
                             "payload": {
-                                "id": task_id.to_string(),
-                                "name": &*node.name,
+                                "id": task.meta.id().to_string(),
+                                "name": &*inner.nodes[task.node].name,
                                 "input": task.input,
-                                "triggers": triggers,
+                                "triggers": task.meta.triggers(),
                             },
                         }));
                     }
-                    let config = RunConfig::new()
-                        .metadata("langgraph_step", step)
-                        .metadata("langgraph_node", &*node.name)
-                        .metadata("langgraph_triggers", triggers)
-                        .metadata("langgraph_path", path)
-                        .metadata("langgraph_checkpoint_ns", ns.clone());
-                    // The node's metadata as `messages` items show it: only
-                    // built for a stream that reports messages.
-                    let node_meta = if outlet.as_ref().is_some_and(|o| o.wants(StreamMode::Messages)) {
-                        let mut m = ctx.as_ref().map(|c| c.metadata().clone()).unwrap_or_default();
-                        m.extend(config.metadata.clone());
-                        m
-                    } else {
-                        Map::new()
-                    };
-                    let mut child_meta = Map::new();
-                    child_meta.insert("checkpoint_ns".into(), ns.into());
+                }
+                let run_task = |task: &mut Task<S>| {
+                    let node = &inner.nodes[task.node];
                     let opts = CallOpts {
                         step: Some(StepTag::Graph(step as u32)),
-                        config: Some(config),
-                        children: Some(ChildDefaults { step: Some(StepTag::Seq(1)), metadata: child_meta }),
+                        lazy_metadata: Some(task.meta.clone()),
+                        children: Some(ChildDefaults {
+                            step: Some(StepTag::Seq(1)),
+                            metadata: Some(task.meta.clone()),
+                        }),
                         ..Default::default()
                     };
                     let run = TaskRun {
                         inner,
                         node,
+                        traced: &inner.exits[task.node].traced,
                         state: &snapshot,
                         remaining: remaining(step),
-                        routes: picked.clone(),
+                        routes: task.routes.clone(),
                     };
-                    let input = std::mem::take(&mut task.input);
+                    let input = std::mem::replace(&mut task.input, NodeInput::Json(Json::Null));
                     async move {
                         let mut out = RunStream::new(&run, Source::Value(input), opts);
                         let mut update: Option<Json> = None;
@@ -791,50 +1137,28 @@ where
                                 None => update = Some(chunk),
                             }
                         }
-                        Ok::<_, Error>((update.unwrap_or(Json::Null), node_meta))
+                        Ok::<_, Error>(update.unwrap_or(Json::Null))
                     }
-                });
-                let results = futures::future::join_all(runs).await;
-                let mut done: Vec<usize> = Vec::new();
-                for ((task, task_id), result) in tasks.iter().zip(&ids).zip(results) {
-                    let node = &inner.nodes[task.node];
-                    let (update, node_meta) = result?;
-                    let update = inner.apply(&mut state, &node.name, update)?;
-                    let mut item = Map::new();
-                    item.insert(node.name.to_string(), update.clone());
-                    if let Some(ctx) = ctx.as_ref().filter(|c| c.is_listening()) {
-                        ctx.emit(EventPhase::Stream, EventData::with_chunk(Payload::new(item.clone())));
+                };
+                if let [task] = &mut tasks[..] {
+                    // One task: no join.
+                    let update = run_task(task).await?;
+                    inner.finish_task(ctx.as_ref(), outlet.as_ref(), reports, &mut state, task, update, step)?;
+                } else {
+                    let results = futures::future::join_all(tasks.iter_mut().map(run_task)).await;
+                    for (task, update) in tasks.iter().zip(results) {
+                        inner.finish_task(ctx.as_ref(), outlet.as_ref(), reports, &mut state, task, update?, step)?;
                     }
-                    if let Some(o) = &outlet {
-                        o.push_node_messages(&update, &node_meta);
-                        o.push(StreamMode::Updates, || Json::Object(item));
-                        o.push(StreamMode::Debug, || json!({
-                            "step": step,
-                            "timestamp": now_ts(),
-                            "type": "task_result",
-                            "payload": {
-                                "id": task_id.to_string(),
-                                "name": &*node.name,
-                                "error": null,
-                                "result": update,
-                                "interrupts": [],
-                            },
-                        }));
-                    }
-                    done.push(task.node);
                 }
                 if let Some(o) = &outlet {
                     o.push(StreamMode::Values, || Json::Object(state.clone()));
                 }
-                typed = to_state(&state)?;
+                typed = to_state(&mut state)?;
                 yield typed.clone();
-                let mut next_routes = Vec::new();
-                for (node, picked) in done.iter().zip(&routes) {
-                    next_routes.extend(inner.plain_routes(&inner.nodes[*node].name, &typed)?);
-                    next_routes.extend(picked.lock().drain(..));
-                }
                 step += 1;
-                tasks = inner.tasks_for(next_routes, &state, remaining(step))?;
+                let from: Vec<(&Exits, Option<&parking_lot::Mutex<Vec<Route>>>)> =
+                    tasks.iter().map(|t| (&inner.exits[t.node], t.routes.as_deref())).collect();
+                tasks = inner.tasks_for(&from, &state, &typed, step, remaining(step), reports)?;
             }
         })
     }

@@ -43,7 +43,7 @@ impl Reducer {
         }
     }
 
-    fn apply_value(&self, key: &str, old: Option<Json>, new: Json) -> Result<Json> {
+    pub(crate) fn apply_value(&self, key: &str, old: Option<Json>, new: Json) -> Result<Json> {
         match self {
             Reducer::Replace => Ok(new),
             Reducer::Append => match (old, new) {

@@ -1,6 +1,6 @@
 //! LangGraph's stream modes: [`StreamMode`] and [`GraphStream`].
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -9,10 +9,10 @@ use futures::Stream;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value as Json};
 
-use super::{CompiledGraph, Outlet};
+use super::{CompiledGraph, Item, Outlet};
 use crate::config::RunConfig;
-use crate::context::{current, CallOpts};
-use crate::error::Result;
+use crate::context::{current, CallOpts, Writer};
+use crate::error::{Error, Result};
 use crate::events::sink::EventSink;
 use crate::events::{EventFilter, EventPhase, EventStream, RunInfo, StreamEvent};
 use crate::runnable::RunType;
@@ -62,13 +62,16 @@ impl StreamMode {
 /// The local item naming a message a node returned (`messages` mode).
 pub(crate) const NODE_MESSAGE: &str = "__node_message__";
 
+/// The local item standing for items waiting in the outlet's own queue.
+pub(crate) const MARKER: &str = "__outlet__";
+
 /// An item a graph run puts in its own queue (never forwarded to enclosing
 /// listeners): a custom-phase event named after its mode.
-pub(crate) fn local_item(mode: &'static str, payload: Payload) -> StreamEvent {
+pub(crate) fn local_item(mode: &'static str, payload: Option<Payload>) -> StreamEvent {
     // Shared, so an item costs no allocation beyond its payload.
     static NAMES: std::sync::OnceLock<Vec<(&'static str, Arc<str>)>> = std::sync::OnceLock::new();
     let names = NAMES.get_or_init(|| {
-        ["values", "updates", "messages", "custom", "debug", NODE_MESSAGE]
+        ["values", "updates", "messages", "custom", "debug", NODE_MESSAGE, MARKER]
             .into_iter()
             .map(|n| (n, Arc::from(n)))
             .collect()
@@ -85,6 +88,12 @@ pub(crate) fn local_item(mode: &'static str, payload: Payload) -> StreamEvent {
 #[must_use = "streams do nothing unless polled"]
 pub struct GraphStream<'a> {
     events: EventStream<'a>,
+    outlet: Arc<Outlet>,
+    /// Items taken from the outlet, to yield before anything else.
+    ready: VecDeque<(StreamMode, Item)>,
+    /// The run's error, yielded once the items before it are out.
+    error: Option<Error>,
+    finished: bool,
     messages: bool,
     streamed_ids: HashSet<String>,
 }
@@ -134,23 +143,23 @@ where
         };
         let outer = current().and_then(|c| c.sink.clone());
         let sink = Arc::new(EventSink::new(filter, outer));
-        let outlet = Arc::new(Outlet {
-            modes: modes.to_vec(),
-            sink: sink.clone(),
-        });
-        let mut config = config;
-        if modes.contains(&StreamMode::Custom) {
-            let o = outlet.clone();
-            config = config.stream_writer(move |p: Payload| o.push_payload(StreamMode::Custom, p));
-        }
+        let outlet = Arc::new(Outlet::new(modes, sink.clone()));
+        let writer = modes
+            .contains(&StreamMode::Custom)
+            .then(|| Writer::Outlet(outlet.clone()));
         let opts = CallOpts {
             config: Some(config),
             sink: Some(sink.clone()),
-            outlet: Some(outlet),
+            outlet: Some(outlet.clone()),
+            writer,
             ..Default::default()
         };
         GraphStream {
             events: EventStream::with_sink(self, input, sink, opts),
+            outlet,
+            ready: VecDeque::new(),
+            error: None,
+            finished: false,
             messages,
             streamed_ids: HashSet::new(),
         }
@@ -181,6 +190,7 @@ impl GraphStream<'_> {
                 }
                 return Some((StreamMode::Messages, payload));
             }
+            // A marker (its items are in the outlet's queue) maps to none.
             return mode.flatten().map(|m| (m, payload));
         }
         if self.messages && ev.phase == EventPhase::Stream && ev.run_type == RunType::ChatModel {
@@ -198,17 +208,46 @@ impl Stream for GraphStream<'_> {
     type Item = Result<(StreamMode, Json)>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
         loop {
-            match Pin::new(&mut self.events).poll_next(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(None) => return Poll::Ready(None),
-                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
+            if let Some((mode, item)) = this.ready.pop_front() {
+                return Poll::Ready(Some(Ok((mode, item.into_json()))));
+            }
+            // Whatever the run put in the outlet's queue came before what
+            // the sink gives now (without `messages`, only markers and the
+            // run's error).
+            if this.outlet.take(&mut this.ready) {
+                continue;
+            }
+            if let Some(e) = this.error.take() {
+                this.finished = true;
+                return Poll::Ready(Some(Err(e)));
+            }
+            if this.finished {
+                return Poll::Ready(None);
+            }
+            match Pin::new(&mut this.events).poll_next(cx) {
+                Poll::Pending => {
+                    if this.outlet.take(&mut this.ready) {
+                        continue;
+                    }
+                    return Poll::Pending;
+                }
+                Poll::Ready(None) => this.finished = true,
+                Poll::Ready(Some(Err(e))) => this.error = Some(e),
                 Poll::Ready(Some(Ok(ev))) => {
-                    if let Some(item) = self.translate(ev) {
+                    if let Some(item) = this.translate(ev) {
                         return Poll::Ready(Some(Ok(item)));
                     }
                 }
             }
         }
+    }
+}
+
+impl Drop for GraphStream<'_> {
+    fn drop(&mut self) {
+        // Before the run is dropped: what it writes while it goes is lost.
+        self.outlet.close();
     }
 }
