@@ -82,7 +82,9 @@ impl fmt::Display for StepTag {
 #[derive(Default)]
 pub(crate) struct CallOpts {
     pub(crate) step: Option<StepTag>,
-    pub(crate) config: Option<RunConfig>,
+    /// Boxed: call options travel inside every step's future, and a
+    /// call-time config is rare on the hot path.
+    pub(crate) config: Option<Box<RunConfig>>,
     pub(crate) sink: Option<Arc<EventSink>>,
     /// What runs started directly beneath this one get: a local tag (unless
     /// their caller gives one) and extra metadata. A graph node's body is
@@ -119,7 +121,7 @@ impl CallOpts {
 
     pub(crate) fn config(config: RunConfig) -> Self {
         CallOpts {
-            config: Some(config),
+            config: Some(Box::new(config)),
             ..Default::default()
         }
     }
@@ -212,13 +214,15 @@ fn merge_maps(layers: &[Option<&Map>], parent: &Arc<Map>, top: Option<&Map>) -> 
 /// what it inherits, it is merged on first read; otherwise when the run
 /// starts. It derefs to the shared map, so it reads as the `Arc<Map>` it
 /// stands for.
-pub(crate) struct Metadata {
-    map: OnceLock<Arc<Map>>,
-    pending: Option<Pending>,
+pub(crate) enum Metadata {
+    /// Merged when the run started (or shared with the parent).
+    Ready(Arc<Map>),
+    /// Merged on first read.
+    Lazy { map: OnceLock<Arc<Map>>, pending: Pending },
 }
 
 /// What a lazily merged [`Metadata`] is made of.
-struct Pending {
+pub(crate) struct Pending {
     parent: Option<Arc<RunContext>>,
     /// The run's own lazy layer.
     own: Option<Arc<dyn LazyMetadata>>,
@@ -227,26 +231,26 @@ struct Pending {
 }
 
 impl Metadata {
-    fn ready(map: Arc<Map>) -> Self {
-        Metadata {
-            map: OnceLock::from(map),
-            pending: None,
+    /// Whether the map is merged already (reading it costs nothing).
+    fn is_merged(&self) -> bool {
+        match self {
+            Metadata::Ready(_) => true,
+            Metadata::Lazy { map, .. } => map.get().is_some(),
         }
     }
+}
 
+impl Pending {
     fn build(&self) -> Arc<Map> {
-        let Some(p) = &self.pending else {
-            return empty().map.clone();
-        };
-        let parent_meta = p.parent.as_ref().map_or(&empty().map, |c| &*c.metadata);
-        let extra = p
+        let parent_meta = self.parent.as_ref().map_or(&empty().map, |c| &*c.metadata);
+        let extra = self
             .parent
             .as_ref()
-            .filter(|_| p.defaults)
+            .filter(|_| self.defaults)
             .and_then(|c| c.children.as_ref())
             .and_then(|d| d.metadata.as_ref())
             .map(|l| l.child_metadata());
-        let own = p.own.as_ref().map(|l| l.metadata());
+        let own = self.own.as_ref().map(|l| l.metadata());
         merge_maps(&[own.as_ref(), extra.as_ref()], parent_meta, None)
     }
 }
@@ -255,7 +259,10 @@ impl std::ops::Deref for Metadata {
     type Target = Arc<Map>;
 
     fn deref(&self) -> &Arc<Map> {
-        self.map.get_or_init(|| self.build())
+        match self {
+            Metadata::Ready(map) => map,
+            Metadata::Lazy { map, pending } => map.get_or_init(|| pending.build()),
+        }
     }
 }
 
@@ -285,7 +292,7 @@ impl RunContext {
             Some(p) => (&p.tags, &p.configurable),
             None => (&e.tags, &e.map),
         };
-        let call = opts.config.as_ref();
+        let call = opts.config.as_deref();
         let cfgs: Vec<&RunConfig> = bound.into_iter().chain(call).collect();
         let sink = match opts.sink {
             Some(s) => Some(s),
@@ -311,25 +318,25 @@ impl RunContext {
         let metadata = if bound_meta.is_none() && call_meta.is_none() && own_metadata.is_none() {
             match parent {
                 // Nothing of its own: the parent's map, shared.
-                Some(p) if opts.lazy_metadata.is_none() && extra.is_none() && p.metadata.map.get().is_some() => {
-                    Metadata::ready((*p.metadata).clone())
+                Some(p) if opts.lazy_metadata.is_none() && extra.is_none() && p.metadata.is_merged() => {
+                    Metadata::Ready((*p.metadata).clone())
                 }
-                None if opts.lazy_metadata.is_none() => Metadata::ready(e.map.clone()),
+                None if opts.lazy_metadata.is_none() => Metadata::Ready(e.map.clone()),
                 // Lazy layers over the parent's: merged when first read.
-                _ => Metadata {
+                _ => Metadata::Lazy {
                     map: OnceLock::new(),
-                    pending: Some(Pending {
+                    pending: Pending {
                         parent: parent.cloned(),
                         own: opts.lazy_metadata,
                         defaults: defaults.is_some(),
-                    }),
+                    },
                 },
             }
         } else {
             let p_meta = parent.map_or(&e.map, |p| &*p.metadata);
             let lazy = opts.lazy_metadata.map(|l| l.metadata());
             let extra = extra.map(|l| l.child_metadata());
-            Metadata::ready(merge_maps(
+            Metadata::Ready(merge_maps(
                 &[bound_meta, call_meta, lazy.as_ref(), extra.as_ref()],
                 p_meta,
                 own_metadata,

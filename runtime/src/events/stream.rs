@@ -51,7 +51,7 @@ impl<'a> EventStream<'a> {
         let outer = current().and_then(|c| c.sink.clone());
         let sink = Arc::new(EventSink::new(filter, outer));
         let opts = CallOpts {
-            config,
+            config: config.map(Box::new),
             sink: Some(sink.clone()),
             ..Default::default()
         };

@@ -148,7 +148,7 @@ where
             .contains(&StreamMode::Custom)
             .then(|| Writer::Outlet(outlet.clone()));
         let opts = CallOpts {
-            config: Some(config),
+            config: Some(Box::new(config)),
             sink: Some(sink.clone()),
             outlet: Some(outlet.clone()),
             writer,
