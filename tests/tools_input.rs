@@ -6,14 +6,19 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 
 use common::*;
 use runwright::tools::{ToolCallId, ToolInput, ToolOutput};
 use runwright::{tool, ErrorKind, EventPhase, Passthrough, RunnableExt, StreamWriter, ToolCall, ToolStatus};
 use serde_json::{json, Value as Json};
 
-static BOOKINGS: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    /// Bodies of `book` run so far on this thread. Per thread: each test runs
+    /// on its own thread (and a sync tool body runs inline), so tests running
+    /// side by side do not see each other's bookings.
+    static BOOKINGS: Cell<usize> = const { Cell::new(0) };
+}
 
 /// Books a hotel.
 ///
@@ -22,7 +27,7 @@ static BOOKINGS: AtomicUsize = AtomicUsize::new(0);
 /// * `note` - a note for the hotel
 #[tool]
 fn book(city: String, nights: u32, note: Option<String>) -> String {
-    BOOKINGS.fetch_add(1, Ordering::SeqCst);
+    BOOKINGS.with(|b| b.set(b.get() + 1));
     format!(
         "{nights} nights in {city}{}",
         note.map(|n| format!(" ({n})")).unwrap_or_default()
@@ -30,10 +35,10 @@ fn book(city: String, nights: u32, note: Option<String>) -> String {
 }
 
 async fn book_error(args: Json) -> runwright::Error {
-    let before = BOOKINGS.load(Ordering::SeqCst);
+    let before = BOOKINGS.with(Cell::get);
     let err = book.invoke(args.into()).await.expect_err("invalid arguments");
     assert_eq!(
-        BOOKINGS.load(Ordering::SeqCst),
+        BOOKINGS.with(Cell::get),
         before,
         "the tool body never runs on invalid input"
     );
@@ -101,8 +106,11 @@ async fn all_problems_are_reported_together() {
 
 #[tokio::test]
 async fn optional_arguments_may_be_left_out() {
+    let before = BOOKINGS.with(Cell::get);
     let out = book.invoke(json!({"city": "Paris", "nights": 2}).into()).await.unwrap();
     assert_eq!(out, ToolOutput::Value("2 nights in Paris".to_string()));
+    // The counter `book_error` relies on sees a body that ran.
+    assert_eq!(BOOKINGS.with(Cell::get), before + 1);
     let out = book
         .invoke(json!({"city": "Paris", "nights": 2, "note": "late"}).into())
         .await

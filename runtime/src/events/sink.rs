@@ -37,9 +37,14 @@ struct State {
 
 pub(crate) struct EventSink {
     state: Mutex<State>,
-    /// Events waiting: those in the queue and those the consumer has taken
-    /// out in a batch but not yielded yet.
-    len: AtomicUsize,
+    /// Events queued so far. Written only under the state lock, so a plain
+    /// store, not a read-modify-write: an event costs no extra atomic
+    /// instruction. Waiting events (queued, or taken out in a batch but not
+    /// yielded yet) are `pushed - yielded`.
+    pushed: AtomicUsize,
+    /// Events the consumer has yielded (or dropped on close). Written only
+    /// by the consumer.
+    yielded: AtomicUsize,
     /// Producers wait for room (their wakers are in the state).
     blocked: AtomicBool,
     closed: AtomicBool,
@@ -61,7 +66,8 @@ impl EventSink {
     pub(crate) fn new(filter: EventFilter, outer: Option<Arc<EventSink>>) -> Self {
         EventSink {
             state: Mutex::new(State::default()),
-            len: AtomicUsize::new(0),
+            pushed: AtomicUsize::new(0),
+            yielded: AtomicUsize::new(0),
             blocked: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             hungry: AtomicBool::new(false),
@@ -106,7 +112,9 @@ impl EventSink {
         let waker = {
             let mut st = self.state.lock();
             st.queue.push_back(item);
-            let n = self.len.fetch_add(1, Ordering::Relaxed) + 1;
+            let pushed = self.pushed.load(Ordering::Relaxed) + 1;
+            self.pushed.store(pushed, Ordering::Relaxed);
+            let n = pushed.saturating_sub(self.yielded.load(Ordering::Relaxed));
             st.peak = st.peak.max(n);
             st.consumer.take()
         };
@@ -133,7 +141,9 @@ impl EventSink {
     /// The consumer has yielded one event of its batch: wakes paused
     /// producers once the queue has drained to half.
     pub(crate) fn yielded(&self) {
-        let n = self.len.fetch_sub(1, Ordering::Relaxed) - 1;
+        let yielded = self.yielded.load(Ordering::Relaxed) + 1;
+        self.yielded.store(yielded, Ordering::Relaxed);
+        let n = self.pushed.load(Ordering::Relaxed).saturating_sub(yielded);
         if n <= HIGH_WATER / 2 && self.blocked.load(Ordering::Relaxed) {
             let producers = {
                 let mut st = self.state.lock();
@@ -183,11 +193,11 @@ impl EventSink {
         } else {
             HIGH_WATER
         };
-        if self.len.load(Ordering::Relaxed) < limit || self.closed.load(Ordering::Relaxed) {
+        if self.waiting() < limit || self.closed.load(Ordering::Relaxed) {
             return Poll::Ready(());
         }
         let mut st = self.state.lock();
-        if self.len.load(Ordering::Relaxed) < limit {
+        if self.waiting() < limit {
             return Poll::Ready(());
         }
         // Polled inline by the consumer: it polls the run again itself.
@@ -211,13 +221,21 @@ impl EventSink {
         let producers = {
             let mut st = self.state.lock();
             st.queue.clear();
-            self.len.store(0, Ordering::Relaxed);
+            self.yielded
+                .store(self.pushed.load(Ordering::Relaxed), Ordering::Relaxed);
             self.blocked.store(false, Ordering::Relaxed);
             std::mem::take(&mut st.producers)
         };
         for w in producers {
             w.wake();
         }
+    }
+
+    /// How many events wait: queued, or taken in a batch and not yet
+    /// yielded. `yielded` is read first: it never passes `pushed`.
+    fn waiting(&self) -> usize {
+        let yielded = self.yielded.load(Ordering::Acquire);
+        self.pushed.load(Ordering::Acquire).saturating_sub(yielded)
     }
 
     /// The most events that were ever waiting at once.
