@@ -104,3 +104,42 @@ async fn plain_stream_never_runs_ahead_of_its_consumer() {
     assert_eq!(probe.produced(), CHUNKS);
     assert_eq!(probe.max_ahead(), 1, "one chunk in flight at most");
 }
+
+/// A producer on another worker thread and a consumer that yields after
+/// every event hand the queue back and forth thousands of times: no wake-up
+/// is lost (the stream ends) and the bound holds. The timeout only turns a
+/// lost wake-up into a failure instead of a hang.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_producer_on_another_thread_is_never_left_paused() {
+    const N: usize = 200_000;
+    async fn pump(_: String) -> runwright::Result<u64> {
+        let source = CountingSource::new("source", Some(N), one);
+        runwright::spawn(async move {
+            let mut chunks = source.stream("go".into());
+            let mut n = 0;
+            while let Some(chunk) = chunks.next().await {
+                n += chunk?;
+            }
+            Ok(n)
+        })
+        .await?
+    }
+    let pump = Lambda::from_async(pump);
+    let run = async {
+        let mut events = pump.stream_events("go".into());
+        let mut source_chunks = 0;
+        while let Some(ev) = events.next().await {
+            let ev = ev.expect("no error");
+            if ev.name() == "source" && ev.phase == EventPhase::Stream {
+                source_chunks += 1;
+            }
+            tokio::task::yield_now().await;
+        }
+        (source_chunks, events.peak_buffered())
+    };
+    let (source_chunks, peak) = tokio::time::timeout(Duration::from_secs(120), run)
+        .await
+        .expect("the stream ended: no producer was left paused");
+    assert_eq!(source_chunks, N);
+    assert!(peak <= BOUND, "{peak} events waited at once");
+}

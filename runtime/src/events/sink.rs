@@ -127,19 +127,32 @@ impl EventSink {
     /// emptied) under one lock, or registers the consumer to be woken by the
     /// next push when there is none. The events still count as waiting until
     /// the consumer reports each one with [`yielded`](Self::yielded).
+    ///
+    /// Paused producers are woken here too, under the lock they register
+    /// under: [`yielded`](Self::yielded) checks for them without the lock and
+    /// may miss one that is registering at that moment, never this.
     pub(crate) fn take_batch(&self, batch: &mut VecDeque<Result<StreamEvent, Error>>, cx: Option<&mut Context<'_>>) {
-        let mut st = self.state.lock();
-        if st.queue.is_empty() {
-            if let Some(cx) = cx {
-                st.consumer = Some(cx.waker().clone());
+        let producers = {
+            let mut st = self.state.lock();
+            if st.queue.is_empty() {
+                if let Some(cx) = cx {
+                    st.consumer = Some(cx.waker().clone());
+                }
+            } else {
+                std::mem::swap(&mut st.queue, batch);
             }
-            return;
+            self.blocked.store(false, Ordering::Relaxed);
+            std::mem::take(&mut st.producers)
+        };
+        for w in producers {
+            w.wake();
         }
-        std::mem::swap(&mut st.queue, batch);
     }
 
     /// The consumer has yielded one event of its batch: wakes paused
-    /// producers once the queue has drained to half.
+    /// producers once the queue has drained to half (a cheap check without
+    /// the lock; [`take_batch`](Self::take_batch) is the one that cannot
+    /// miss them).
     pub(crate) fn yielded(&self) {
         let yielded = self.yielded.load(Ordering::Relaxed) + 1;
         self.yielded.store(yielded, Ordering::Relaxed);
