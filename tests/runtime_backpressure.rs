@@ -63,7 +63,12 @@ async fn a_slow_consumer_of_a_million_chunks_keeps_the_event_queue_bounded() {
 /// Drains a million-chunk source from a task of its own: the consumer does
 /// not drive that producer, so only the sink's backpressure holds it back.
 async fn pump_in_a_task(_: String) -> runwright::Result<u64> {
-    let source = CountingSource::new("source", Some(CHUNKS), one);
+    drain_in_a_task(CHUNKS).await
+}
+
+/// Streams a source of `n` chunks from a task of its own and sums them.
+async fn drain_in_a_task(n: usize) -> runwright::Result<u64> {
+    let source = CountingSource::new("source", Some(n), one);
     runwright::spawn(async move {
         let mut chunks = source.stream("go".into());
         let mut n = 0;
@@ -113,16 +118,7 @@ async fn plain_stream_never_runs_ahead_of_its_consumer() {
 async fn a_producer_on_another_thread_is_never_left_paused() {
     const N: usize = 200_000;
     async fn pump(_: String) -> runwright::Result<u64> {
-        let source = CountingSource::new("source", Some(N), one);
-        runwright::spawn(async move {
-            let mut chunks = source.stream("go".into());
-            let mut n = 0;
-            while let Some(chunk) = chunks.next().await {
-                n += chunk?;
-            }
-            Ok(n)
-        })
-        .await?
+        drain_in_a_task(N).await
     }
     let pump = Lambda::from_async(pump);
     let run = async {
