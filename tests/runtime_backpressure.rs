@@ -71,11 +71,11 @@ async fn drain_in_a_task(n: usize) -> runwright::Result<u64> {
     let source = CountingSource::new("source", Some(n), one);
     runwright::spawn(async move {
         let mut chunks = source.stream("go".into());
-        let mut n = 0;
+        let mut sum = 0;
         while let Some(chunk) = chunks.next().await {
-            n += chunk?;
+            sum += chunk?;
         }
-        Ok(n)
+        Ok(sum)
     })
     .await?
 }
