@@ -177,13 +177,10 @@ where
 impl GraphStream<'_> {
     fn translate(&mut self, ev: StreamEvent) -> Option<(StreamMode, Json)> {
         if ev.phase == EventPhase::Custom && ev.run_id().is_nil() {
-            let mode = if ev.name() == NODE_MESSAGE {
-                None
-            } else {
-                Some(StreamMode::from_name(ev.name()))
-            };
+            let node_message = ev.name() == NODE_MESSAGE;
+            let mode = StreamMode::from_name(ev.name());
             let payload = ev.data.custom.map(Payload::into_json).unwrap_or(Json::Null);
-            if mode.is_none() {
+            if node_message {
                 let id = payload[0].get("id").and_then(Json::as_str).map(str::to_owned);
                 if id.is_some_and(|id| !self.streamed_ids.insert(id)) {
                     return None;
@@ -191,7 +188,7 @@ impl GraphStream<'_> {
                 return Some((StreamMode::Messages, payload));
             }
             // A marker (its items are in the outlet's queue) maps to none.
-            return mode.flatten().map(|m| (m, payload));
+            return mode.map(|m| (m, payload));
         }
         if self.messages && ev.phase == EventPhase::Stream && ev.run_type == RunType::ChatModel {
             let chunk = ev.data.chunk.as_ref()?.to_json();

@@ -5,6 +5,7 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::merge::{merge_content, merge_dicts, merge_lists};
+use super::message_methods;
 use super::{
     deserialize_as, serialize_common, Content, InvalidToolCall, LazyMap, Message, ToolCall, ToolCallChunk,
     UsageMetadata,
@@ -64,44 +65,13 @@ impl AIMessage {
         }
     }
 
-    /// Sets the id.
-    #[must_use]
-    pub fn with_id(mut self, id: impl Into<String>) -> Self {
-        self.id = Some(id.into());
-        self
-    }
-
-    /// Sets the name.
-    #[must_use]
-    pub fn with_name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
+    message_methods!(ai);
 
     /// Sets the tool calls.
     #[must_use]
     pub fn with_tool_calls(mut self, tool_calls: Vec<ToolCall>) -> Self {
         self.tool_calls = tool_calls;
         self
-    }
-
-    /// Sets the token counts.
-    #[must_use]
-    pub fn with_usage(mut self, usage: UsageMetadata) -> Self {
-        self.usage_metadata = Some(Box::new(usage));
-        self
-    }
-
-    /// Sets the response metadata.
-    #[must_use]
-    pub fn with_response_metadata(mut self, metadata: Map) -> Self {
-        self.response_metadata = metadata.into();
-        self
-    }
-
-    /// The text of the content (see [`Content::text`]).
-    pub fn text(&self) -> std::borrow::Cow<'_, str> {
-        self.content.text()
     }
 }
 
@@ -225,19 +195,7 @@ impl AIMessageChunk {
         }
     }
 
-    /// Sets the id.
-    #[must_use]
-    pub fn with_id(mut self, id: impl Into<String>) -> Self {
-        self.id = Some(id.into());
-        self
-    }
-
-    /// Sets the name.
-    #[must_use]
-    pub fn with_name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
+    message_methods!(ai);
 
     /// Sets the tool-call pieces, and the tool calls parsed from them.
     #[must_use]
@@ -256,30 +214,11 @@ impl AIMessageChunk {
         self
     }
 
-    /// Sets the token counts.
-    #[must_use]
-    pub fn with_usage(mut self, usage: UsageMetadata) -> Self {
-        self.usage_metadata = Some(Box::new(usage));
-        self
-    }
-
-    /// Sets the response metadata.
-    #[must_use]
-    pub fn with_response_metadata(mut self, metadata: Map) -> Self {
-        self.response_metadata = metadata.into();
-        self
-    }
-
     /// Sets the chunk position.
     #[must_use]
     pub fn with_chunk_position(mut self, position: ChunkPosition) -> Self {
         self.chunk_position = Some(position);
         self
-    }
-
-    /// The text of the content (see [`Content::text`]).
-    pub fn text(&self) -> std::borrow::Cow<'_, str> {
-        self.content.text()
     }
 
     /// Brings `tool_calls` and `tool_call_chunks` in line, as LangChain's

@@ -525,6 +525,50 @@ where
     pick(message).ok_or_else(|| D::Error::custom(format!("expected a {kind}, found a {found}")))
 }
 
+/// The builder methods and `text` every message type has: `with_id`,
+/// `with_name`, and, for the AI types (`ai`), `with_usage` and
+/// `with_response_metadata`. Expands inside an `impl` block.
+macro_rules! message_methods {
+    () => {
+        /// Sets the id.
+        #[must_use]
+        pub fn with_id(mut self, id: impl Into<String>) -> Self {
+            self.id = Some(id.into());
+            self
+        }
+
+        /// Sets the name.
+        #[must_use]
+        pub fn with_name(mut self, name: impl Into<String>) -> Self {
+            self.name = Some(name.into());
+            self
+        }
+
+        /// The text of the content (see [`Content::text`](crate::messages::Content::text)).
+        pub fn text(&self) -> std::borrow::Cow<'_, str> {
+            self.content.text()
+        }
+    };
+    (ai) => {
+        $crate::messages::message_methods!();
+
+        /// Sets the token counts.
+        #[must_use]
+        pub fn with_usage(mut self, usage: $crate::messages::UsageMetadata) -> Self {
+            self.usage_metadata = Some(Box::new(usage));
+            self
+        }
+
+        /// Sets the response metadata.
+        #[must_use]
+        pub fn with_response_metadata(mut self, metadata: $crate::value::Map) -> Self {
+            self.response_metadata = metadata.into();
+            self
+        }
+    };
+}
+pub(crate) use message_methods;
+
 /// Implements `Deserialize`, `Chunk` (the later message wins) and the
 /// conversion into [`Message`] for a message type without chunk semantics.
 macro_rules! message_basics {

@@ -43,24 +43,7 @@ macro_rules! plain_message {
                 }
             }
 
-            /// Sets the id.
-            #[must_use]
-            pub fn with_id(mut self, id: impl Into<String>) -> Self {
-                self.id = Some(id.into());
-                self
-            }
-
-            /// Sets the name.
-            #[must_use]
-            pub fn with_name(mut self, name: impl Into<String>) -> Self {
-                self.name = Some(name.into());
-                self
-            }
-
-            /// The text of the content (see [`Content::text`]).
-            pub fn text(&self) -> std::borrow::Cow<'_, str> {
-                self.content.text()
-            }
+            $crate::messages::message_methods!();
         }
 
         impl Serialize for $name {

@@ -64,19 +64,7 @@ impl ToolMessage {
         }
     }
 
-    /// Sets the id.
-    #[must_use]
-    pub fn with_id(mut self, id: impl Into<String>) -> Self {
-        self.id = Some(id.into());
-        self
-    }
-
-    /// Sets the (tool's) name.
-    #[must_use]
-    pub fn with_name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
+    super::message_methods!();
 
     /// Sets the status.
     #[must_use]
@@ -90,11 +78,6 @@ impl ToolMessage {
     pub fn with_artifact(mut self, artifact: serde_json::Value) -> Self {
         self.artifact = Some(artifact);
         self
-    }
-
-    /// The text of the content (see [`Content::text`]).
-    pub fn text(&self) -> std::borrow::Cow<'_, str> {
-        self.content.text()
     }
 }
 
