@@ -63,7 +63,7 @@ pub use runnable::{
     passthrough, Assign, BoxRunnable, ChainFn, ChunkStream, Generator, Lambda, Parallel, Passthrough, Retry,
     RetryPolicy, RunStream, RunType, Runnable, RunnableExt, Sequence, Steps, WithConfig, WithFallbacks,
 };
-pub use value::{Chunk, Map, Payload, Value};
+pub use value::{Chunk, Data, Map, Payload};
 
 /// Makes a function a tool: a [`tools::Tool`] constant named after it, with
 /// the doc comment as description and a JSON schema of the arguments.
@@ -161,8 +161,8 @@ pub mod __private {
     pub fn assert_tool_output<T: Clone + serde::Serialize + Send + Sync + 'static>() {}
 
     /// Asserts at a function's return type that it is a usable output.
-    pub fn assert_chain_output<T: crate::Value>() {}
+    pub fn assert_chain_output<T: crate::Data>() {}
 
     /// Asserts at a function's input type that it is a usable input.
-    pub fn assert_chain_input<T: crate::Value>() {}
+    pub fn assert_chain_input<T: crate::Data>() {}
 }

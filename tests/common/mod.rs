@@ -341,7 +341,7 @@ impl<T> Drop for SourceStream<T> {
     }
 }
 
-impl<T: runwright::Value> Runnable for CountingSource<T> {
+impl<T: runwright::Data> Runnable for CountingSource<T> {
     type Input = String;
     type Output = T;
 

@@ -50,7 +50,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::events::{EventData, EventPhase};
 use crate::runnable::run::{RunStream, Source};
 use crate::runnable::{BoxRunnable, ChunkStream, Lambda, RunType, Runnable};
-use crate::value::{Map, Payload, Value};
+use crate::value::{Data, Map, Payload};
 
 pub use prebuilt::{create_react_agent, AgentState, GraphTool, ToolNode};
 pub use reducer::Reducer;
@@ -221,7 +221,7 @@ pub struct StateGraph<S> {
 
 impl<S> Default for StateGraph<S>
 where
-    S: Value + DeserializeOwned,
+    S: Data + DeserializeOwned,
 {
     fn default() -> Self {
         Self::new()
@@ -230,7 +230,7 @@ where
 
 impl<S> StateGraph<S>
 where
-    S: Value + DeserializeOwned,
+    S: Data + DeserializeOwned,
 {
     /// A graph with no nodes; every state key replaces its old value unless
     /// [`reducer`](Self::reducer) says otherwise.
@@ -754,7 +754,7 @@ struct RouterRun<'a, S> {
 
 impl<S> Runnable for RouterRun<'_, S>
 where
-    S: Value + DeserializeOwned,
+    S: Data + DeserializeOwned,
 {
     type Input = S;
     type Output = Json;
@@ -792,7 +792,7 @@ impl Reports {
 
 impl<S> Inner<S>
 where
-    S: Value + DeserializeOwned,
+    S: Data + DeserializeOwned,
 {
     /// Folds `update` into `state`; returns the update as applied (messages
     /// with the ids the reducer gave them) when `report` asks for it.
@@ -989,7 +989,7 @@ where
 
 impl<'a, S> Runnable for TaskRun<'a, S>
 where
-    S: Value + DeserializeOwned,
+    S: Data + DeserializeOwned,
 {
     type Input = NodeInput<S>;
     type Output = Json;
@@ -1053,7 +1053,7 @@ where
 
 impl<S> CompiledGraph<S>
 where
-    S: Value + DeserializeOwned,
+    S: Data + DeserializeOwned,
 {
     /// Runs the graph, yielding the state after the input and after each
     /// step.
@@ -1166,7 +1166,7 @@ where
 
 impl<S> Runnable for CompiledGraph<S>
 where
-    S: Value + DeserializeOwned,
+    S: Data + DeserializeOwned,
 {
     type Input = S;
     type Output = S;

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::events::sink::EventSink;
 use crate::events::{EventFilter, EventPhase, EventStream, RunInfo, StreamEvent};
 use crate::runnable::RunType;
-use crate::value::{Payload, Value};
+use crate::value::{Data, Payload};
 
 /// What a graph stream reports (LangGraph's `stream_mode`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -100,7 +100,7 @@ pub struct GraphStream<'a> {
 
 impl<S> CompiledGraph<S>
 where
-    S: Value + DeserializeOwned,
+    S: Data + DeserializeOwned,
 {
     /// Runs the graph, streaming the items of `modes` (LangGraph's
     /// `graph.astream(input, stream_mode=[...])`).

@@ -485,7 +485,7 @@ proptest! {
 
 #[test]
 fn every_message_type_is_a_value() {
-    fn is_value<T: crate::Value>() {}
+    fn is_value<T: crate::Data>() {}
     is_value::<Message>();
     is_value::<SystemMessage>();
     is_value::<HumanMessage>();

@@ -15,7 +15,7 @@ use super::{ChatModel, LanguageModelInput};
 use crate::error::{Error, ErrorKind, Result};
 use crate::messages::AIMessageChunk;
 use crate::runnable::{Runnable, RunnableExt};
-use crate::value::Value;
+use crate::value::Data;
 
 /// Which tool the model must call, if any.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -191,7 +191,7 @@ enum Reading {
 /// It is a runnable step (a `chain` run named `StructuredOutput`, with the
 /// model's run beneath it) from a model input to a `T`. An answer that does
 /// not fit `T` is an [`ErrorKind::InvalidInput`] error naming what is wrong.
-/// Its output must be a runnable [`Value`]: derive `Clone` and `Serialize`
+/// Its output must be a runnable [`Data`](crate::Data): derive `Clone` and `Serialize`
 /// and add `impl runwright::Chunk for T {}`.
 pub struct StructuredOutput<M, T> {
     model: M,
@@ -297,7 +297,7 @@ fn strip_fences(text: &str) -> &str {
 impl<M, T> Runnable for StructuredOutput<M, T>
 where
     M: ChatModel,
-    T: Value + DeserializeOwned,
+    T: Data + DeserializeOwned,
 {
     type Input = LanguageModelInput;
     type Output = T;

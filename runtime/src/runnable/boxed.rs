@@ -8,7 +8,7 @@ use futures::future::BoxFuture;
 use super::{impl_pipe_operator, ChunkStream, RunType, Runnable};
 use crate::config::RunConfig;
 use crate::error::Result;
-use crate::value::Value;
+use crate::value::Data;
 
 /// A runnable of any type with input `I` and output `O`, cheap to clone.
 /// Made by [`boxed`](crate::RunnableExt::boxed).
@@ -20,14 +20,14 @@ impl<I, O> Clone for BoxRunnable<I, O> {
     }
 }
 
-impl<I: Value, O: Value> BoxRunnable<I, O> {
+impl<I: Data, O: Data> BoxRunnable<I, O> {
     /// Erases `r`'s type.
     pub fn new<R: Runnable<Input = I, Output = O> + 'static>(r: R) -> Self {
         BoxRunnable(Arc::new(r))
     }
 }
 
-impl<I: Value, O: Value> Runnable for BoxRunnable<I, O> {
+impl<I: Data, O: Data> Runnable for BoxRunnable<I, O> {
     type Input = I;
     type Output = O;
 

@@ -6,15 +6,15 @@ use futures::future::BoxFuture;
 
 use super::{impl_pipe_operator, Runnable};
 use crate::error::Result;
-use crate::value::Value;
+use crate::value::Data;
 
 /// A function as `#[chain_fn]` sees it: a name, an input, an output, a body.
 /// `#[chain_fn]` implements it on a hidden type; [`ChainFn`] runs it.
 pub trait ChainBody: Send + Sync + 'static {
     /// What the function takes.
-    type Input: Value;
+    type Input: Data;
     /// What it gives.
-    type Output: Value;
+    type Output: Data;
 
     /// The function's name: the run's name in events.
     fn name(&self) -> &'static str;

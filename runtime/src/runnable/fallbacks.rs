@@ -9,7 +9,7 @@ use super::run::{self, RunStream, Source};
 use super::{impl_pipe_operator, BoxRunnable, ChunkStream, Runnable};
 use crate::context::CallOpts;
 use crate::error::{Error, Result};
-use crate::value::Value;
+use crate::value::Data;
 
 /// A runnable that, when it fails, tries its fallbacks in order (LangChain's
 /// `RunnableWithFallbacks`). If all fail, the first error is returned.
@@ -37,7 +37,7 @@ impl<I, O> Clone for WithFallbacks<I, O> {
     }
 }
 
-impl<I: Value, O: Value> WithFallbacks<I, O> {
+impl<I: Data, O: Data> WithFallbacks<I, O> {
     pub(crate) fn new(primary: BoxRunnable<I, O>, fallbacks: Vec<BoxRunnable<I, O>>) -> Self {
         let mut runnables = vec![primary];
         runnables.extend(fallbacks);
@@ -45,7 +45,7 @@ impl<I: Value, O: Value> WithFallbacks<I, O> {
     }
 }
 
-impl<I: Value, O: Value> Runnable for WithFallbacks<I, O> {
+impl<I: Data, O: Data> Runnable for WithFallbacks<I, O> {
     type Input = I;
     type Output = O;
 

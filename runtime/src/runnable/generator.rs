@@ -8,7 +8,7 @@ use futures::future::BoxFuture;
 use super::lambda::fn_name;
 use super::{collect, impl_pipe_operator, ChunkStream, Runnable};
 use crate::error::Result;
-use crate::value::Value;
+use crate::value::Data;
 
 type GenFn<I, O> = Arc<dyn for<'a> Fn(ChunkStream<'a, I>) -> ChunkStream<'a, O> + Send + Sync>;
 
@@ -42,7 +42,7 @@ impl<I, O> Clone for Generator<I, O> {
     }
 }
 
-impl<I: Value, O: Value> Generator<I, O> {
+impl<I: Data, O: Data> Generator<I, O> {
     /// A generator from a function over the input stream.
     pub fn new<F>(f: F) -> Self
     where
@@ -61,7 +61,7 @@ impl<I: Value, O: Value> Generator<I, O> {
     }
 }
 
-impl<I: Value, O: Value> Runnable for Generator<I, O> {
+impl<I: Data, O: Data> Runnable for Generator<I, O> {
     type Input = I;
     type Output = O;
 

@@ -11,7 +11,7 @@ use super::run::{self, RunStream, Source};
 use super::{impl_pipe_operator, BoxRunnable, ChunkStream, Runnable};
 use crate::context::CallOpts;
 use crate::error::Result;
-use crate::value::Value;
+use crate::value::Data;
 
 type SyncFn<I, O> = Arc<dyn Fn(I) -> Result<O> + Send + Sync>;
 type AsyncFn<I, O> = Arc<dyn Fn(I) -> BoxFuture<'static, Result<O>> + Send + Sync>;
@@ -77,7 +77,7 @@ impl<I, O> Clone for Lambda<I, O> {
     }
 }
 
-impl<I: Value, O: Value> Lambda<I, O> {
+impl<I: Data, O: Data> Lambda<I, O> {
     /// A sync function, run inline (keep it quick; see
     /// [`blocking`](Lambda::blocking) for slow work).
     pub fn from_fn<F>(f: F) -> Self
@@ -145,7 +145,7 @@ impl<I: Value, O: Value> Lambda<I, O> {
     }
 }
 
-impl<I: Value, O: Value> Runnable for Lambda<I, O> {
+impl<I: Data, O: Data> Runnable for Lambda<I, O> {
     type Input = I;
     type Output = O;
 

@@ -11,7 +11,7 @@ use std::marker::PhantomData;
 use super::sequence::{First, Sequence, Steps};
 use super::{Lambda, Parallel, Runnable};
 use crate::error::{Error, ErrorKind, Result};
-use crate::value::Value;
+use crate::value::Data;
 
 /// A function's error as a runwright [`Error`]: kept as is when it is one,
 /// wrapped (its type's name shown in events) otherwise.
@@ -82,7 +82,7 @@ impl<R: Runnable> IntoStep<ViaRunnable> for R {
     }
 }
 
-impl<F, I: Value, O: Value> IntoStep<ViaFn<I, O>> for F
+impl<F, I: Data, O: Data> IntoStep<ViaFn<I, O>> for F
 where
     F: Fn(I) -> Result<O> + Send + Sync + 'static,
 {
@@ -92,7 +92,7 @@ where
     }
 }
 
-impl<F, I: Value, O: Value, Fut> IntoStep<ViaAsyncFn<I, O>> for F
+impl<F, I: Data, O: Data, Fut> IntoStep<ViaAsyncFn<I, O>> for F
 where
     F: Fn(I) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<O>> + Send + 'static,
@@ -141,7 +141,7 @@ where
 pub fn pipe_fn<S, F, O>(seq: Sequence<S>, f: F) -> Sequence<(S, Lambda<S::Output, O>)>
 where
     S: Steps,
-    O: Value,
+    O: Data,
     F: Fn(S::Output) -> Result<O> + Send + Sync + 'static,
 {
     seq.pipe(Lambda::from_fn(f))
@@ -151,7 +151,7 @@ where
 pub fn pipe_async<S, F, Fut, O>(seq: Sequence<S>, f: F) -> Sequence<(S, Lambda<S::Output, O>)>
 where
     S: Steps,
-    O: Value,
+    O: Data,
     F: Fn(S::Output) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<O>> + Send + 'static,
 {
@@ -159,7 +159,7 @@ where
 }
 
 /// A sync closure as a step of its own.
-pub fn closure<I: Value, O: Value, F>(f: F) -> Lambda<I, O>
+pub fn closure<I: Data, O: Data, F>(f: F) -> Lambda<I, O>
 where
     F: Fn(I) -> Result<O> + Send + Sync + 'static,
 {
@@ -167,7 +167,7 @@ where
 }
 
 /// An async closure as a step of its own.
-pub fn closure_async<I: Value, O: Value, F, Fut>(f: F) -> Lambda<I, O>
+pub fn closure_async<I: Data, O: Data, F, Fut>(f: F) -> Lambda<I, O>
 where
     F: Fn(I) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<O>> + Send + 'static,
@@ -181,17 +181,17 @@ pub fn map_after<S: Steps>(_: &Sequence<S>) -> Parallel<S::Output> {
 }
 
 /// An empty map whose branches take what `outer`'s branches take.
-pub fn map_like<I: Value>(_: &Parallel<I>) -> Parallel<I> {
+pub fn map_like<I: Data>(_: &Parallel<I>) -> Parallel<I> {
     Parallel::new()
 }
 
 /// Adds a branch to a map literal.
-pub fn branch<I: Value, R: Runnable<Input = I> + 'static>(map: Parallel<I>, key: &'static str, r: R) -> Parallel<I> {
+pub fn branch<I: Data, R: Runnable<Input = I> + 'static>(map: Parallel<I>, key: &'static str, r: R) -> Parallel<I> {
     map.branch(key, r)
 }
 
 /// Adds a sync closure branch, which takes the map's input as is.
-pub fn branch_fn<I: Value, O: Value, F>(map: Parallel<I>, key: &'static str, f: F) -> Parallel<I>
+pub fn branch_fn<I: Data, O: Data, F>(map: Parallel<I>, key: &'static str, f: F) -> Parallel<I>
 where
     F: Fn(I) -> Result<O> + Send + Sync + 'static,
 {
@@ -199,7 +199,7 @@ where
 }
 
 /// Adds an async closure branch, which takes the map's input as is.
-pub fn branch_async<I: Value, O: Value, F, Fut>(map: Parallel<I>, key: &'static str, f: F) -> Parallel<I>
+pub fn branch_async<I: Data, O: Data, F, Fut>(map: Parallel<I>, key: &'static str, f: F) -> Parallel<I>
 where
     F: Fn(I) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<O>> + Send + 'static,
@@ -208,7 +208,7 @@ where
 }
 
 /// A sync closure starting a branch of a map literal: it takes the map's input.
-pub fn closure_like<I: Value, O: Value, F>(_: &Parallel<I>, f: F) -> Lambda<I, O>
+pub fn closure_like<I: Data, O: Data, F>(_: &Parallel<I>, f: F) -> Lambda<I, O>
 where
     F: Fn(I) -> Result<O> + Send + Sync + 'static,
 {
@@ -216,7 +216,7 @@ where
 }
 
 /// An async closure starting a branch of a map literal: it takes the map's input.
-pub fn closure_async_like<I: Value, O: Value, F, Fut>(_: &Parallel<I>, f: F) -> Lambda<I, O>
+pub fn closure_async_like<I: Data, O: Data, F, Fut>(_: &Parallel<I>, f: F) -> Lambda<I, O>
 where
     F: Fn(I) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<O>> + Send + 'static,

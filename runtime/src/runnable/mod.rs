@@ -24,7 +24,7 @@ use futures::{Stream, StreamExt, TryStreamExt};
 
 use crate::config::RunConfig;
 use crate::error::Result;
-use crate::value::{Chunk, Map, Payload, Value};
+use crate::value::{Chunk, Data, Map, Payload};
 
 pub use assign::Assign;
 pub use boxed::BoxRunnable;
@@ -110,9 +110,9 @@ impl RunType {
 /// ```
 pub trait Runnable: Send + Sync {
     /// What the step takes.
-    type Input: Value;
+    type Input: Data;
     /// What the step gives (and streams, chunk by chunk).
-    type Output: Value;
+    type Output: Data;
 
     /// The step's default name, as events show it.
     fn name(&self) -> Cow<'_, str>;

@@ -14,7 +14,7 @@ use super::tee::tee;
 use super::{impl_pipe_operator, ChunkStream, Runnable};
 use crate::context::{CallOpts, StepTag};
 use crate::error::Result;
-use crate::value::{Map, Value};
+use crate::value::{Data, Map};
 
 /// One branch, seen through its JSON output.
 trait Branch<I>: Send + Sync {
@@ -66,13 +66,13 @@ impl<I> Clone for Parallel<I> {
     }
 }
 
-impl<I: Value> Default for Parallel<I> {
+impl<I: Data> Default for Parallel<I> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<I: Value> Parallel<I> {
+impl<I: Data> Parallel<I> {
     /// A map with no branches yet.
     pub fn new() -> Self {
         Parallel {
@@ -111,7 +111,7 @@ impl<I: Value> Parallel<I> {
     }
 }
 
-impl<I: Value> Runnable for Parallel<I> {
+impl<I: Data> Runnable for Parallel<I> {
     type Input = I;
     type Output = Map;
 

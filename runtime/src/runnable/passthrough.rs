@@ -7,7 +7,7 @@ use futures::future::BoxFuture;
 
 use super::{impl_pipe_operator, ChunkStream, Runnable};
 use crate::error::Result;
-use crate::value::Value;
+use crate::value::Data;
 
 /// Passes its input on unchanged, chunk by chunk (LangChain's
 /// `RunnablePassthrough`). Handy as a branch of a [`Parallel`](crate::Parallel).
@@ -38,7 +38,7 @@ impl<T> Clone for Passthrough<T> {
     }
 }
 
-impl<T: Value> Runnable for Passthrough<T> {
+impl<T: Data> Runnable for Passthrough<T> {
     type Input = T;
     type Output = T;
 

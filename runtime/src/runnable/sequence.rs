@@ -10,7 +10,7 @@ use super::run::{self, RunStream, Source};
 use super::{ChunkStream, Runnable};
 use crate::context::{CallOpts, StepTag};
 use crate::error::Result;
-use crate::value::Value;
+use crate::value::Data;
 
 /// The first step of a [`Sequence`].
 pub struct First<A>(pub(crate) A);
@@ -20,9 +20,9 @@ pub struct First<A>(pub(crate) A);
 /// the compiler checks where the steps are put together.
 pub trait Steps: Send + Sync {
     /// The first step's input.
-    type Input: Value;
+    type Input: Data;
     /// The last step's output.
-    type Output: Value;
+    type Output: Data;
     /// How many steps there are.
     const LEN: u32;
 

@@ -1,4 +1,4 @@
-//! What flows between steps: [`Value`], chunk aggregation ([`Chunk`]) and
+//! What flows between steps: [`Data`], chunk aggregation ([`Chunk`]) and
 //! type-erased event payloads ([`Payload`]).
 
 use std::any::Any;
@@ -41,10 +41,11 @@ pub trait Chunk: Sized {
 /// Anything a step can take or give: cloneable (only when someone listens to
 /// events), sendable, serializable to the JSON of an event, and foldable.
 ///
-/// It is implemented for every type with those properties.
-pub trait Value: Clone + Send + Sync + Serialize + Chunk + 'static {}
+/// It is implemented for every type with those properties. (It is `Data`,
+/// not `Value`, so that `serde_json::Value` keeps its name in every file.)
+pub trait Data: Clone + Send + Sync + Serialize + Chunk + 'static {}
 
-impl<T: Clone + Send + Sync + Serialize + Chunk + 'static> Value for T {}
+impl<T: Clone + Send + Sync + Serialize + Chunk + 'static> Data for T {}
 
 impl Chunk for String {
     fn concat(&mut self, next: Self) {

@@ -71,7 +71,7 @@ fn modes_of(call: &Value) -> (Vec<StreamMode>, bool) {
 /// mode, `[mode, payload]` for a list of modes.
 async fn graph_chunks<S>(out: &mut Records, case: &str, call: &Value, graph: &CompiledGraph<S>, input: S)
 where
-    S: runwright::Value + serde::de::DeserializeOwned,
+    S: runwright::Data + serde::de::DeserializeOwned,
 {
     let (modes, as_list) = modes_of(call);
     let mut s = graph.stream_modes(input, &modes, RunConfig::new());
