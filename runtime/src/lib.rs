@@ -35,6 +35,7 @@ pub mod graph;
 pub mod messages;
 pub mod models;
 pub mod parsers;
+pub mod python;
 pub mod prompts;
 pub mod retrievers;
 pub mod runnable;

@@ -10,7 +10,7 @@ use super::{
     deserialize_as, serialize_common, Content, InvalidToolCall, LazyMap, Message, ToolCall, ToolCallChunk,
     UsageMetadata,
 };
-use crate::prompts::python::json_dumps;
+use crate::python::json_dumps;
 use crate::value::{Chunk, Map};
 
 /// Where a chunk stands in its stream. Only the last one is marked.
@@ -273,7 +273,7 @@ impl AIMessageChunk {
 }
 
 fn parse_partial_json(text: &str) -> Option<serde_json::Value> {
-    crate::parsers::partial_json::parse_partial_json(text)
+    crate::python::partial_json::parse_partial_json(text)
 }
 
 /// The rank of an id when chunks merge: provider ids (not `lc_`-prefixed)

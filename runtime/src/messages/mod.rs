@@ -22,6 +22,7 @@
 //! ```
 
 mod ai;
+mod json_chunk;
 mod lazy_map;
 mod merge;
 mod plain;

@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use serde_json::{json, Value as Json};
 
 use super::*;
-use crate::prompts::python::json_dumps;
+use crate::python::json_dumps;
 
 /// Messages exactly as the reference traces print them (01, 02, 08, 12).
 const TRACE_MESSAGES: &[&str] = &[

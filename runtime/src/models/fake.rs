@@ -8,7 +8,7 @@ use parking_lot::Mutex;
 use super::{ChatModel, ChatRequest, ModelProfile};
 use crate::error::{Error, ErrorKind};
 use crate::messages::{AIMessage, AIMessageChunk, ChunkPosition, ToolCall, ToolCallChunk};
-use crate::prompts::python::json_dumps;
+use crate::python::json_dumps;
 use crate::runnable::ChunkStream;
 
 /// Splits `text` the way Python's `re.split(r"(\\s)", text)` does: every

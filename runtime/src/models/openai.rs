@@ -14,7 +14,7 @@ use super::structured::{schema_tool, StructuredMethod, StructuredOutput, ToolCho
 use super::{ChatModel, ChatRequest, ModelProfile};
 use crate::error::{ErrorKind, Result};
 use crate::messages::{AIMessageChunk, ChunkPosition, Content, Message, ToolCall, ToolCallChunk, UsageMetadata};
-use crate::prompts::python::json_dumps;
+use crate::python::json_dumps;
 use crate::runnable::ChunkStream;
 use crate::value::Map;
 

@@ -6,7 +6,7 @@
 //! [`JsonStreamParser`] is a resumable tokenizer that looks at each input byte
 //! a bounded number of times and emits the *same sequence of values*: after
 //! each chunk, its value is what
-//! [`parse_json_markdown`](super::partial_json::parse_json_markdown) would
+//! [`parse_json_markdown`](crate::python::partial_json::parse_json_markdown) would
 //! return for the text so far, and it emits exactly when LangChain would
 //! (`parsed is not None and parsed != prev_parsed`, with Python's equality:
 //! `1 == 1.0`, key order ignored).
@@ -71,7 +71,7 @@ use std::sync::Arc;
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::Number;
 
-use super::partial_json::{is_markdown_strip, number_value, py_isspace, simple_escape};
+use crate::python::partial_json::{is_markdown_strip, number_value, py_isspace, simple_escape};
 use crate::{Chunk, Error, ErrorKind, Result};
 
 /// Nesting deeper than this is rejected (Python's `json` gives up near 1,000 too).

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use futures::future::BoxFuture;
 use serde_json::Value as Json;
 
-use super::python::py_str;
+use crate::python::py_str;
 use super::template::{check_variables, python_type, sorted_variables, variables_from_json, FString};
 use super::PromptValue;
 use crate::error::{Error, ErrorKind, Result};

@@ -5,7 +5,7 @@
 //! [`PromptValue`], which converts to either. Templates use LangChain's
 //! f-string syntax: `{variable}` is replaced, `{{` and `}}` are literal
 //! braces. Values are inserted as Python's `str()` would print them (see
-//! [`python`]), so a prompt reads exactly as LangChain's would.
+//! [`python`](crate::python)), so a prompt reads exactly as LangChain's would.
 //!
 //! ```
 //! use runwright::{ChatPromptTemplate, RunnableExt};
@@ -18,7 +18,6 @@
 //! ```
 
 mod chat;
-pub mod python;
 mod string;
 mod template;
 mod value;

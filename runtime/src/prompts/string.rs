@@ -16,7 +16,7 @@ use crate::value::Map;
 ///
 /// Each variable's value is inserted as Python's `str()` would print it: a
 /// string as is, `True`/`None`, `{'k': 'v'}`, documents as LangChain prints
-/// them (see [`python::py_str`](super::python::py_str)).
+/// them (see [`python::py_str`](crate::python::py_str)).
 ///
 /// ```
 /// use runwright::{PromptTemplate, PromptValue, RunnableExt};

@@ -3,7 +3,7 @@
 
 use serde_json::Value as Json;
 
-use super::python::{py_repr, py_str};
+use crate::python::{py_repr, py_str};
 use crate::error::{Error, ErrorKind, Result};
 use crate::value::Map;
 

@@ -82,7 +82,7 @@ impl fmt::Display for PromptValue {
                         _ => None,
                     };
                     if let Some(call) = function_call {
-                        f.write_str(&super::python::py_str(call))?;
+                        f.write_str(&crate::python::py_str(call))?;
                     }
                 }
                 Ok(())

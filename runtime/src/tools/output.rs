@@ -4,7 +4,7 @@ use serde::{Serialize, Serializer};
 use serde_json::Value as Json;
 
 use crate::messages::{Content, ToolMessage};
-use crate::prompts::python::json_dumps;
+use crate::python::json_dumps;
 use crate::value::Chunk;
 
 /// What a tool gives: its function's value, or, when the tool was called

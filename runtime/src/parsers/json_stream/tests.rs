@@ -1,5 +1,5 @@
 use super::*;
-use crate::parsers::partial_json::{loads, parse_json_markdown};
+use crate::python::partial_json::{loads, parse_json_markdown};
 use proptest::prelude::*;
 use serde_json::{json, Value as J};
 

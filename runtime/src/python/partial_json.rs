@@ -6,7 +6,7 @@
 //! They re-scan the whole text and retry a full parse once per dropped
 //! character, which is quadratic: use them on short strings (tool-call
 //! arguments) or as a reference. For a growing stream, use
-//! [`JsonStreamParser`](super::json_stream::JsonStreamParser), which gives the
+//! [`JsonStreamParser`](crate::parsers::json_stream::JsonStreamParser), which gives the
 //! same values in linear time.
 //!
 //! Python's `json.loads(strict=False)` is the JSON dialect, with these
@@ -30,7 +30,7 @@ use serde_json::{Map, Number, Value};
 /// unmatched closing bracket gives `None`.
 ///
 /// ```
-/// use runwright::parsers::partial_json::parse_partial_json;
+/// use runwright::python::partial_json::parse_partial_json;
 /// use serde_json::json;
 ///
 /// assert_eq!(parse_partial_json(r#"{"name": "Fr"#), Some(json!({"name": "Fr"})));
@@ -56,7 +56,7 @@ pub fn parse_partial_json(s: &str) -> Option<Value> {
 /// here, although LangChain's parser does not emit it either.
 ///
 /// ```
-/// use runwright::parsers::partial_json::parse_json_markdown;
+/// use runwright::python::partial_json::parse_json_markdown;
 /// use serde_json::json;
 ///
 /// assert_eq!(parse_json_markdown("```json\n{\"a\": [1, 2"), Some(json!({"a": [1, 2]})));

@@ -11,7 +11,7 @@
 //! message class.
 //!
 //! ```
-//! use runwright::prompts::python::{json_dumps, py_str};
+//! use runwright::python::{json_dumps, py_str};
 //! use serde_json::json;
 //!
 //! assert_eq!(py_str(&json!("as is")), "as is");
