@@ -4,7 +4,10 @@ use std::sync::Arc;
 
 use serde_json::Value as Json;
 
-use crate::value::Map;
+use crate::value::{Map, Payload};
+
+/// A stream writer installed with [`RunConfig::stream_writer`].
+pub(crate) type WriterFn = Arc<dyn Fn(Payload) + Send + Sync>;
 
 /// Settings for a run: its name, tags, metadata, configurable values and
 /// limits. Set at call time (`invoke_with`, `stream_events_with`, ...) or bound
@@ -38,7 +41,7 @@ pub struct RunConfig {
     pub max_concurrency: Option<usize>,
     /// How deep a graph or recursive runnable may go.
     pub recursion_limit: Option<usize>,
-    pub(crate) stream_writer: Option<crate::context::WriterFn>,
+    pub(crate) stream_writer: Option<WriterFn>,
 }
 
 impl std::fmt::Debug for RunConfig {
@@ -105,7 +108,7 @@ impl RunConfig {
 
     /// Installs a stream writer: whatever code beneath this run writes with
     /// [`stream_writer`](crate::stream_writer) is handed to `f`.
-    pub fn stream_writer(mut self, f: impl Fn(crate::Payload) + Send + Sync + 'static) -> Self {
+    pub fn stream_writer(mut self, f: impl Fn(Payload) + Send + Sync + 'static) -> Self {
         self.stream_writer = Some(Arc::new(f));
         self
     }

@@ -35,20 +35,18 @@ pub mod graph;
 pub mod messages;
 pub mod models;
 pub mod parsers;
-pub mod python;
 pub mod prompts;
+pub mod python;
 pub mod retrievers;
 pub mod runnable;
 pub mod tools;
 pub mod value;
 
 pub use config::RunConfig;
+pub use context::dispatch_custom_event;
 pub use context::{spawn, spawn_blocking, stream_writer, InCurrentRun, RunContext, RunTask, StreamWriter};
 pub use error::{Error, ErrorKind, Result};
-pub use events::{
-    dispatch_custom_event, EventData, EventFilter, EventPhase, EventStream, EventTags, LogOptions, LogStream,
-    RunLogPatch, StreamEvent,
-};
+pub use events::{EventData, EventFilter, EventPhase, EventTags, StreamEvent};
 pub use messages::{
     AIMessage, AIMessageChunk, ChunkPosition, Content, HumanMessage, InvalidToolCall, Message, SystemMessage, ToolCall,
     ToolCallChunk, ToolMessage, ToolStatus, UsageMetadata,
@@ -61,8 +59,9 @@ pub use parsers::{JsonOutputParser, ModelOutput, StrOutputParser};
 pub use prompts::{ChatPromptTemplate, MessageTemplate, MessagesPlaceholder, PromptTemplate, PromptValue};
 pub use retrievers::{Document, InMemoryRetriever, Retriever};
 pub use runnable::{
-    passthrough, Assign, BoxRunnable, ChainFn, ChunkStream, Generator, Lambda, Parallel, Passthrough, Retry,
-    RetryPolicy, RunStream, RunType, Runnable, RunnableExt, Sequence, Steps, WithConfig, WithFallbacks,
+    passthrough, Assign, BoxRunnable, ChainFn, ChunkStream, EventStream, Generator, Lambda, LogOptions, LogStream,
+    Parallel, Passthrough, Retry, RetryPolicy, RunLogPatch, RunStream, RunType, Runnable, RunnableExt, Sequence, Steps,
+    WithConfig, WithFallbacks,
 };
 pub use value::{Chunk, Data, Map, Payload};
 

@@ -11,8 +11,11 @@
 //! with plain `tokio::spawn` starts outside any run; use [`spawn`],
 //! [`spawn_blocking`] or [`InCurrentRun::in_current_run`] to carry it along.
 
+mod emit;
+mod extensions;
 mod scope;
 mod spawn;
+mod writer;
 
 use std::fmt;
 use std::sync::{Arc, OnceLock};
@@ -21,24 +24,16 @@ use uuid::Uuid;
 
 use crate::config::RunConfig;
 use crate::events::sink::EventSink;
-use crate::runnable::RunType;
-use crate::value::{Map, Payload};
+use crate::events::{EventTags, RunInfo, RunType, StepTag};
+use crate::value::Map;
 
+pub use emit::dispatch_custom_event;
+pub(crate) use extensions::Extensions;
 pub use scope::InCurrentRun;
 pub(crate) use scope::{current, enter, Scoped};
 pub use spawn::{spawn, spawn_blocking, RunTask};
-
-pub(crate) type WriterFn = Arc<dyn Fn(Payload) + Send + Sync>;
-
-/// Where [`stream_writer`] items go.
-#[derive(Clone)]
-pub(crate) enum Writer {
-    /// A function installed with [`RunConfig::stream_writer`].
-    Fn(WriterFn),
-    /// A graph stream's queue: JSON items are moved in as they are, with no
-    /// box and no event around them.
-    Outlet(Arc<crate::graph::Outlet>),
-}
+pub use writer::{stream_writer, StreamWriter};
+pub(crate) use writer::{ItemSink, Writer};
 
 /// Metadata a caller gives one run and the runs started directly beneath it,
 /// built only when something reads it: a listener (events carry it) or
@@ -50,31 +45,6 @@ pub(crate) trait LazyMetadata: Send + Sync {
     /// The keys the runs started directly beneath it add (see
     /// [`CallOpts::children`]).
     fn child_metadata(&self) -> Map;
-}
-
-/// The local tag a parent gives one child: the first tag of the child's
-/// events, not inherited by grandchildren.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum StepTag {
-    /// `seq:step:N`, 1-based.
-    Seq(u32),
-    /// `map:key:K`.
-    Map(Arc<str>),
-    /// `retry:attempt:N`.
-    Retry(u32),
-    /// `graph:step:N`.
-    Graph(u32),
-}
-
-impl fmt::Display for StepTag {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StepTag::Seq(n) => write!(f, "seq:step:{n}"),
-            StepTag::Map(k) => write!(f, "map:key:{k}"),
-            StepTag::Retry(n) => write!(f, "retry:attempt:{n}"),
-            StepTag::Graph(n) => write!(f, "graph:step:{n}"),
-        }
-    }
 }
 
 /// How one run is started: the local tag its parent gives it, the call-time
@@ -90,8 +60,9 @@ pub(crate) struct CallOpts {
     /// their caller gives one) and extra metadata. A graph node's body is
     /// LangChain's untraced first step, so what it calls is `seq:step:1`.
     pub(crate) children: Option<ChildDefaults>,
-    /// Where a graph run puts its stream-mode items (this run only).
-    pub(crate) outlet: Option<Arc<crate::graph::Outlet>>,
+    /// What features above the context give this run alone (a graph run's
+    /// stream outlet): see [`RunContext::extension`].
+    pub(crate) extensions: Extensions,
     /// A structural step of its parent (a graph node's routing function):
     /// the parent's [`children`](Self::children) metadata does not apply.
     pub(crate) structural: bool,
@@ -150,18 +121,18 @@ pub struct RunContext {
     run_id: OnceLock<Uuid>,
     parent_ids: OnceLock<Arc<[Uuid]>>,
     /// What this run's events share, built on its first event.
-    info: OnceLock<Arc<crate::events::RunInfo>>,
-    pub(crate) run_type: RunType,
-    pub(crate) name: Arc<str>,
-    pub(crate) step: Option<StepTag>,
-    pub(crate) tags: Arc<[Arc<str>]>,
-    pub(crate) metadata: Metadata,
+    info: OnceLock<Arc<RunInfo>>,
+    run_type: RunType,
+    name: Arc<str>,
+    step: Option<StepTag>,
+    tags: Arc<[Arc<str>]>,
+    metadata: Metadata,
     configurable: Arc<Map>,
-    pub(crate) sink: Option<Arc<EventSink>>,
-    pub(crate) writer: Option<Writer>,
+    sink: Option<Arc<EventSink>>,
+    writer: Option<Writer>,
     recursion_limit: Option<usize>,
     children: Option<ChildDefaults>,
-    pub(crate) outlet: Option<Arc<crate::graph::Outlet>>,
+    extensions: Extensions,
 }
 
 struct Empty {
@@ -214,7 +185,7 @@ fn merge_maps(layers: &[Option<&Map>], parent: &Arc<Map>, top: Option<&Map>) -> 
 /// what it inherits, it is merged on first read; otherwise when the run
 /// starts. It derefs to the shared map, so it reads as the `Arc<Map>` it
 /// stands for.
-pub(crate) enum Metadata {
+enum Metadata {
     /// Merged when the run started (or shared with the parent).
     Ready(Arc<Map>),
     /// Merged on first read.
@@ -222,7 +193,7 @@ pub(crate) enum Metadata {
 }
 
 /// What a lazily merged [`Metadata`] is made of.
-pub(crate) struct Pending {
+struct Pending {
     parent: Option<Arc<RunContext>>,
     /// The run's own lazy layer.
     own: Option<Arc<dyn LazyMetadata>>,
@@ -375,7 +346,7 @@ impl RunContext {
             writer,
             recursion_limit,
             children: opts.children,
-            outlet: opts.outlet,
+            extensions: opts.extensions,
         })
     }
 
@@ -397,8 +368,35 @@ impl RunContext {
     }
 
     /// What this run's events share (built on the first call).
-    pub(crate) fn info(&self) -> &Arc<crate::events::RunInfo> {
-        self.info.get_or_init(|| Arc::new(crate::events::RunInfo::of(self)))
+    pub(crate) fn info(&self) -> &Arc<RunInfo> {
+        self.info.get_or_init(|| {
+            Arc::new(RunInfo {
+                name: self.name.clone(),
+                run_id: self.run_id(),
+                parent_ids: self.parent_ids().clone(),
+                tags: self.event_tags(),
+                // Custom events emitted in the run show the inherited tags.
+                custom_tags: EventTags::new(None, self.tags.clone()),
+                metadata: (*self.metadata).clone(),
+            })
+        })
+    }
+
+    /// The tags of this run's events: the local tag its parent gave it,
+    /// then the inherited ones.
+    pub(crate) fn event_tags(&self) -> EventTags {
+        EventTags::new(self.step.clone(), self.tags.clone())
+    }
+
+    /// Where this run's events go, when someone listens.
+    pub(crate) fn sink(&self) -> Option<&Arc<EventSink>> {
+        self.sink.as_ref()
+    }
+
+    /// The value of type `T` a feature gave this run when it started (see
+    /// [`CallOpts::extensions`]); runs beneath do not inherit it.
+    pub(crate) fn extension<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
+        self.extensions.get::<T>()
     }
 
     /// The run's name, as its events show it. Empty when the run was started
@@ -439,14 +437,14 @@ impl RunContext {
 
     /// Whether a listener keeps custom events named `name` from this run.
     pub(crate) fn keeps_custom(&self, name: &str) -> bool {
-        let tags = crate::events::EventTags::of(self);
+        let tags = self.event_tags();
         self.sink.as_ref().is_some_and(|s| s.accepts(name, name, &tags))
     }
 
     /// Whether a listener keeps this run's events (its filters let them
     /// through): a chat model streams its tokens when invoked only then.
     pub fn is_watched(&self) -> bool {
-        let tags = crate::events::EventTags::of(self);
+        let tags = self.event_tags();
         self.sink
             .as_ref()
             .is_some_and(|s| s.accepts(&self.name, self.run_type.as_str(), &tags))
@@ -466,75 +464,5 @@ impl fmt::Debug for RunContext {
             .field("run_type", &self.run_type)
             .field("tags", &self.tags)
             .finish_non_exhaustive()
-    }
-}
-
-/// A handle for pushing items to whoever installed a stream writer above the
-/// current run (a graph's `custom` stream mode, or a
-/// [`RunConfig::stream_writer`]). Each item is also an `on_custom_event`
-/// named `custom` of the run that wrote it, so `stream_events` shows it too.
-/// Writing with nobody listening does nothing.
-#[derive(Clone)]
-pub struct StreamWriter {
-    writer: Option<Writer>,
-    /// The run that wrote, when a listener keeps its custom events. Decided
-    /// once: filters do not change during a run, and a listener that has
-    /// gone away drops what it is sent.
-    watched: Option<Arc<RunContext>>,
-    listening: bool,
-}
-
-impl StreamWriter {
-    /// Pushes one item.
-    pub fn write<T: serde::Serialize + Send + Sync + 'static>(&self, item: T) {
-        match (&self.writer, &self.watched) {
-            (None, None) => {}
-            // The hot path: straight into a graph stream's queue.
-            (Some(Writer::Outlet(o)), None) => o.push_custom(item),
-            (writer, watched) => {
-                let payload = Payload::new(item);
-                if let Some(ctx) = watched {
-                    ctx.emit_custom(custom_name().clone(), payload.clone());
-                }
-                match writer {
-                    Some(Writer::Fn(w)) => w(payload),
-                    Some(Writer::Outlet(o)) => o.push_custom_payload(payload),
-                    None => {}
-                }
-            }
-        }
-    }
-
-    /// Whether anyone receives the items.
-    pub fn is_connected(&self) -> bool {
-        self.writer.is_some() || self.listening
-    }
-}
-
-impl fmt::Debug for StreamWriter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StreamWriter")
-            .field("connected", &self.is_connected())
-            .finish()
-    }
-}
-
-/// The name of the custom events the stream writer emits, shared.
-fn custom_name() -> &'static Arc<str> {
-    static NAME: OnceLock<Arc<str>> = OnceLock::new();
-    NAME.get_or_init(|| Arc::from("custom"))
-}
-
-/// The stream writer of the current run (a no-op writer outside any run or
-/// where none is installed).
-pub fn stream_writer() -> StreamWriter {
-    let ctx = current();
-    // Build the custom events only for a listener that keeps them (a
-    // graph's own stream-mode queue does not).
-    let listening = ctx.as_ref().is_some_and(|c| c.is_listening());
-    StreamWriter {
-        writer: ctx.as_ref().and_then(|c| c.writer.clone()),
-        watched: ctx.filter(|c| c.is_listening() && c.keeps_custom(custom_name())),
-        listening,
     }
 }

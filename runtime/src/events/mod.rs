@@ -2,26 +2,23 @@
 //! shape when serialized.
 
 mod filter;
-mod log;
+mod run_type;
 pub(crate) mod sink;
-mod stream;
+mod tags;
 
-use std::borrow::Cow;
-use std::fmt;
 use std::sync::Arc;
 
-use serde::ser::{SerializeMap, SerializeSeq};
+use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use uuid::Uuid;
 
-use crate::context::{current, RunContext, StepTag};
-use crate::error::{Error, ErrorKind, Result};
-use crate::runnable::RunType;
+use crate::error::Error;
 use crate::value::{Map, Payload};
 
 pub use filter::EventFilter;
-pub use log::{LogOptions, LogStream, RunLogPatch};
-pub use stream::EventStream;
+pub use run_type::RunType;
+pub use tags::EventTags;
+pub(crate) use tags::StepTag;
 
 /// Where in its run an event comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -37,77 +34,6 @@ pub enum EventPhase {
     Error,
     /// A custom event dispatched from inside the run (`on_custom_event`).
     Custom,
-}
-
-/// The tags of one event: the local tag its parent gave the run
-/// (`seq:step:2`, `map:key:context`, ...) first, then the inherited ones.
-#[derive(Clone)]
-pub struct EventTags {
-    local: Option<StepTag>,
-    inherited: Arc<[Arc<str>]>,
-}
-
-impl EventTags {
-    pub(crate) fn of(ctx: &RunContext) -> Self {
-        EventTags {
-            local: ctx.step.clone(),
-            inherited: ctx.tags.clone(),
-        }
-    }
-
-    pub(crate) fn empty() -> Self {
-        EventTags {
-            local: None,
-            inherited: Arc::from(Vec::new()),
-        }
-    }
-
-    /// The tags in order.
-    pub fn iter(&self) -> impl Iterator<Item = Cow<'_, str>> + '_ {
-        self.local
-            .iter()
-            .map(|t| Cow::Owned(t.to_string()))
-            .chain(self.inherited.iter().map(|t| Cow::Borrowed(&**t)))
-    }
-
-    /// Whether `tag` is among them.
-    pub fn contains(&self, tag: &str) -> bool {
-        self.inherited.iter().any(|t| &**t == tag) || self.local.as_ref().is_some_and(|l| l.to_string() == tag)
-    }
-
-    /// The tags as owned strings.
-    pub fn to_vec(&self) -> Vec<String> {
-        self.iter().map(Cow::into_owned).collect()
-    }
-
-    /// How many tags there are.
-    pub fn len(&self) -> usize {
-        self.inherited.len() + usize::from(self.local.is_some())
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-impl fmt::Debug for EventTags {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
-
-impl Serialize for EventTags {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(self.len()))?;
-        if let Some(l) = &self.local {
-            seq.serialize_element(&l.to_string())?;
-        }
-        for t in self.inherited.iter() {
-            seq.serialize_element(&**t)?;
-        }
-        seq.end()
-    }
 }
 
 /// The `data` of an event. Which fields are set depends on the phase:
@@ -166,20 +92,6 @@ pub(crate) struct RunInfo {
 }
 
 impl RunInfo {
-    pub(crate) fn of(ctx: &RunContext) -> Self {
-        RunInfo {
-            name: ctx.name.clone(),
-            run_id: ctx.run_id(),
-            parent_ids: ctx.parent_ids().clone(),
-            tags: EventTags::of(ctx),
-            custom_tags: EventTags {
-                local: None,
-                inherited: ctx.tags.clone(),
-            },
-            metadata: ctx.metadata.clone(),
-        }
-    }
-
     /// The info of items that belong to no run (a graph's stream-mode
     /// items): no name, no ids, no tags, no metadata.
     pub(crate) fn none() -> Arc<RunInfo> {
@@ -405,52 +317,4 @@ impl Serialize for StreamEvent {
         m.serialize_entry("parent_ids", self.parent_ids())?;
         m.end()
     }
-}
-
-impl RunContext {
-    /// Emits an event of this run to every listener. Does nothing (and builds
-    /// nothing) when nobody listens.
-    pub(crate) fn emit(&self, phase: EventPhase, data: EventData) {
-        let Some(sink) = &self.sink else { return };
-        sink.push(StreamEvent::new(phase, self.run_type, self.info().clone(), data));
-    }
-
-    pub(crate) fn emit_custom(&self, name: Arc<str>, payload: Payload) {
-        let Some(sink) = &self.sink else { return };
-        sink.push(StreamEvent::custom(
-            name,
-            self.run_type,
-            self.info().clone(),
-            Some(payload),
-        ));
-    }
-}
-
-/// Emits an `on_custom_event` named `name` from the current run; `data` is
-/// delivered exactly as given. Fails outside a run.
-///
-/// ```
-/// use futures::StreamExt;
-/// use runwright::{Lambda, RunnableExt};
-/// # #[tokio::main(flavor = "current_thread")] async fn main() {
-/// let step = Lambda::from_fn(|x: String| {
-///     runwright::dispatch_custom_event("progress", serde_json::json!({"done": 1}))?;
-///     Ok(x)
-/// });
-/// let events: Vec<_> = step.stream_events("hi".to_string()).collect().await;
-/// assert!(events.iter().any(|e| e.as_ref().unwrap().event() == "on_custom_event"));
-/// # }
-/// ```
-pub fn dispatch_custom_event<T>(name: &str, data: T) -> Result<()>
-where
-    T: Serialize + Send + Sync + 'static,
-{
-    let ctx = current().ok_or_else(|| {
-        Error::new(
-            ErrorKind::Usage,
-            format!("dispatch_custom_event(\"{name}\") called outside any run"),
-        )
-    })?;
-    ctx.emit_custom(Arc::from(name), Payload::new(data));
-    Ok(())
 }

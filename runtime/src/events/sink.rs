@@ -78,7 +78,7 @@ impl EventSink {
     }
 
     /// Whether this sink or an enclosing one keeps events of such a run.
-    pub(crate) fn accepts(&self, name: &str, run_type: &str, tags: &crate::events::EventTags) -> bool {
+    pub(crate) fn accepts(&self, name: &str, run_type: &str, tags: &super::EventTags) -> bool {
         (!self.closed.load(Ordering::Relaxed)
             && (self.filter.is_empty() || self.filter.includes_run(name, run_type, || Box::new(tags.iter()))))
             || self.outer.as_ref().is_some_and(|o| o.accepts(name, run_type, tags))

@@ -45,8 +45,9 @@ use serde::Serialize;
 use serde_json::{json, Value as Json};
 
 use crate::config::RunConfig;
-use crate::context::{current, CallOpts, ChildDefaults, LazyMetadata, RunContext, StepTag};
+use crate::context::{current, CallOpts, ChildDefaults, ItemSink, LazyMetadata, RunContext};
 use crate::error::{Error, ErrorKind, Result};
+use crate::events::StepTag;
 use crate::events::{EventData, EventPhase};
 use crate::runnable::run::{RunStream, Source};
 use crate::runnable::{BoxRunnable, ChunkStream, Lambda, RunType, Runnable};
@@ -479,16 +480,6 @@ pub(crate) enum Item {
 }
 
 impl Item {
-    /// JSON is moved in as it is; anything else waits in a [`Payload`].
-    fn of<T: Serialize + Send + Sync + 'static>(value: T) -> Item {
-        let mut slot = Some(value);
-        let any: &mut dyn Any = &mut slot;
-        match any.downcast_mut::<Option<Json>>().and_then(Option::take) {
-            Some(json) => Item::Json(json),
-            None => slot.map_or(Item::Json(Json::Null), |v| Item::Payload(Payload::new(v))),
-        }
-    }
-
     pub(crate) fn into_json(self) -> Json {
         match self {
             Item::Json(j) => j,
@@ -541,20 +532,6 @@ impl Outlet {
     pub(crate) fn push(&self, mode: StreamMode, payload: impl FnOnce() -> Json) {
         if self.wants(mode) {
             self.push_item(mode, Item::Json(payload()));
-        }
-    }
-
-    /// A [`stream_writer`](crate::stream_writer) item.
-    pub(crate) fn push_custom<T: Serialize + Send + Sync + 'static>(&self, item: T) {
-        if self.wants(StreamMode::Custom) {
-            self.push_item(StreamMode::Custom, Item::of(item));
-        }
-    }
-
-    /// A [`stream_writer`](crate::stream_writer) item a listener also has.
-    pub(crate) fn push_custom_payload(&self, payload: Payload) {
-        if self.wants(StreamMode::Custom) {
-            self.push_item(StreamMode::Custom, Item::Payload(payload));
         }
     }
 
@@ -625,8 +602,25 @@ impl Outlet {
     }
 }
 
+/// The [`stream_writer`](crate::stream_writer) items of a graph run with the
+/// `custom` mode.
+impl ItemSink for Outlet {
+    fn push_json(&self, item: Json) {
+        if self.wants(StreamMode::Custom) {
+            self.push_item(StreamMode::Custom, Item::Json(item));
+        }
+    }
+
+    /// An item of another type, or one a listener also has.
+    fn push_payload(&self, item: Payload) {
+        if self.wants(StreamMode::Custom) {
+            self.push_item(StreamMode::Custom, Item::Payload(item));
+        }
+    }
+}
+
 fn outlet_of(ctx: &Option<Arc<RunContext>>) -> Option<Arc<Outlet>> {
-    ctx.as_ref().and_then(|c| c.outlet.clone())
+    ctx.as_ref().and_then(|c| c.extension::<Outlet>())
 }
 
 /// The typed state. Read from a JSON value, as a user's own

@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 
 use super::{CompiledGraph, Reducer, Route, SendTo, StateGraph, END, START};
-use crate::context::{current, CallOpts, Scoped, StepTag};
+use crate::context::{current, CallOpts, Scoped};
 use crate::error::{Error, Result};
+use crate::events::StepTag;
 use crate::messages::{Message, ToolCall, ToolMessage, ToolStatus};
 use crate::models::ChatModel;
 use crate::runnable::run::invoke;

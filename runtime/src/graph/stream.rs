@@ -14,7 +14,8 @@ use crate::config::RunConfig;
 use crate::context::{current, CallOpts, Writer};
 use crate::error::{Error, Result};
 use crate::events::sink::EventSink;
-use crate::events::{EventFilter, EventPhase, EventStream, RunInfo, StreamEvent};
+use crate::events::{EventFilter, EventPhase, RunInfo, StreamEvent};
+use crate::runnable::EventStream;
 use crate::runnable::RunType;
 use crate::value::{Data, Payload};
 
@@ -141,19 +142,19 @@ where
         } else {
             EventFilter::new().include_types(Vec::<String>::new())
         };
-        let outer = current().and_then(|c| c.sink.clone());
+        let outer = current().and_then(|c| c.sink().cloned());
         let sink = Arc::new(EventSink::new(filter, outer));
         let outlet = Arc::new(Outlet::new(modes, sink.clone()));
         let writer = modes
             .contains(&StreamMode::Custom)
-            .then(|| Writer::Outlet(outlet.clone()));
-        let opts = CallOpts {
+            .then(|| Writer::Sink(outlet.clone()));
+        let mut opts = CallOpts {
             config: Some(Box::new(config)),
             sink: Some(sink.clone()),
-            outlet: Some(outlet.clone()),
             writer,
             ..Default::default()
         };
+        opts.extensions.insert(outlet.clone());
         GraphStream {
             events: EventStream::with_sink(self, input, sink, opts),
             outlet,

@@ -109,5 +109,4 @@ mod tests {
         a.concat(json!({"countries": [{"name": "France"}]}));
         assert_eq!(a, json!({"countries": [{"name": "France"}]}));
     }
-
 }

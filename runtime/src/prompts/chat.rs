@@ -5,11 +5,11 @@ use std::borrow::Cow;
 use futures::future::BoxFuture;
 use serde_json::Value as Json;
 
-use crate::python::py_str;
 use super::template::{check_variables, python_type, sorted_variables, variables_from_json, FString};
 use super::PromptValue;
 use crate::error::{Error, ErrorKind, Result};
 use crate::messages::{AIMessage, HumanMessage, Message, SystemMessage};
+use crate::python::py_str;
 use crate::runnable::{impl_pipe_operator, RunType, Runnable};
 use crate::value::Map;
 

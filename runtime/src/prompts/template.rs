@@ -3,8 +3,8 @@
 
 use serde_json::Value as Json;
 
-use crate::python::{py_repr, py_str};
 use crate::error::{Error, ErrorKind, Result};
+use crate::python::{py_repr, py_str};
 use crate::value::Map;
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -7,10 +7,11 @@ use futures::{Stream, StreamExt, TryStreamExt};
 use super::run::{self, RunStream, Source};
 use super::sequence::{First, Sequence};
 use super::{BoxRunnable, Retry, RetryPolicy, Runnable, WithConfig, WithFallbacks};
+use super::{EventStream, LogOptions, LogStream};
 use crate::config::RunConfig;
 use crate::context::CallOpts;
 use crate::error::Result;
-use crate::events::{EventFilter, EventStream, LogOptions, LogStream};
+use crate::events::EventFilter;
 
 /// The calls every [`Runnable`] gets: invoke, batch, stream, transform,
 /// stream_events, stream_log, and the builders (`pipe`, `with_config`,

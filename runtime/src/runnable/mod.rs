@@ -3,10 +3,12 @@
 mod assign;
 mod boxed;
 mod chain_fn;
+mod event_stream;
 mod ext;
 mod fallbacks;
 mod generator;
 mod lambda;
+mod log_stream;
 pub(crate) mod macro_support;
 mod parallel;
 mod passthrough;
@@ -24,15 +26,18 @@ use futures::{Stream, StreamExt, TryStreamExt};
 
 use crate::config::RunConfig;
 use crate::error::Result;
+pub use crate::events::RunType;
 use crate::value::{Chunk, Data, Map, Payload};
 
 pub use assign::Assign;
 pub use boxed::BoxRunnable;
 pub use chain_fn::{ChainBody, ChainFn};
+pub use event_stream::EventStream;
 pub use ext::RunnableExt;
 pub use fallbacks::WithFallbacks;
 pub use generator::Generator;
 pub use lambda::Lambda;
+pub use log_stream::{LogOptions, LogStream, RunLogPatch};
 pub use parallel::Parallel;
 pub use passthrough::{passthrough, Passthrough};
 pub use retry::{Retry, RetryPolicy};
@@ -42,42 +47,6 @@ pub use with_config::WithConfig;
 
 /// A stream of chunks, each a `Result`; the stream ends after an `Err`.
 pub type ChunkStream<'a, T> = Pin<Box<dyn Stream<Item = Result<T>> + Send + 'a>>;
-
-/// What kind of step a run is; it decides its events' names
-/// (`on_chain_start`, `on_chat_model_stream`, ...).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum RunType {
-    /// A chain: sequences, maps, lambdas, graphs.
-    Chain,
-    /// A chat model.
-    ChatModel,
-    /// A text-completion model.
-    Llm,
-    /// A tool.
-    Tool,
-    /// A retriever.
-    Retriever,
-    /// A prompt template.
-    Prompt,
-    /// An output parser.
-    Parser,
-}
-
-impl RunType {
-    /// The type's name as event filters spell it (`chat_model`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunType::Chain => "chain",
-            RunType::ChatModel => "chat_model",
-            RunType::Llm => "llm",
-            RunType::Tool => "tool",
-            RunType::Retriever => "retriever",
-            RunType::Prompt => "prompt",
-            RunType::Parser => "parser",
-        }
-    }
-}
 
 /// A step of an LLM pipeline: a prompt, a model, a parser, a tool, a plain
 /// function, or a composition of those.

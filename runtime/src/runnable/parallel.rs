@@ -12,8 +12,9 @@ use serde_json::Value as Json;
 use super::run::{self, RunStream, Source};
 use super::tee::tee;
 use super::{impl_pipe_operator, ChunkStream, Runnable};
-use crate::context::{CallOpts, StepTag};
+use crate::context::CallOpts;
 use crate::error::Result;
+use crate::events::StepTag;
 use crate::value::{Data, Map};
 
 /// One branch, seen through its JSON output.

@@ -9,8 +9,9 @@ use futures::StreamExt;
 
 use super::run::{self, RunStream, Source};
 use super::{impl_pipe_operator, ChunkStream, Runnable};
-use crate::context::{CallOpts, StepTag};
+use crate::context::CallOpts;
 use crate::error::{Error, Result};
+use crate::events::StepTag;
 
 type RetryIf = Arc<dyn Fn(&Error) -> bool + Send + Sync>;
 

@@ -34,13 +34,13 @@ fn fail<R: Runnable + ?Sized>(
     tool_call_id: Option<String>,
 ) -> Error {
     let e = e.in_step(|| {
-        if ctx.name.is_empty() {
+        if ctx.name().is_empty() {
             name_of(r)
         } else {
-            ctx.name.clone()
+            Arc::from(ctx.name())
         }
     });
-    if ctx.run_type == RunType::Tool {
+    if ctx.run_type() == RunType::Tool {
         ctx.emit(
             EventPhase::Error,
             EventData {
@@ -57,7 +57,7 @@ fn fail<R: Runnable + ?Sized>(
 /// The id of the model's tool call a tool run answers, for its error event.
 /// Asked only of tool runs, and only when someone listens.
 fn tool_call_id_of<R: Runnable + ?Sized>(r: &R, ctx: &RunContext, input: &R::Input) -> Option<String> {
-    if ctx.run_type == RunType::Tool && ctx.is_listening() {
+    if ctx.run_type() == RunType::Tool && ctx.is_listening() {
         r.tool_call_id(input)
     } else {
         None
@@ -209,7 +209,7 @@ impl<'a, R: Runnable + ?Sized> RunStream<'a, R> {
             return Poll::Ready(None);
         };
         let mut listening = false;
-        if let Some(sink) = self.ctx.as_ref().and_then(|c| c.sink.as_ref()) {
+        if let Some(sink) = self.ctx.as_ref().and_then(|c| c.sink()) {
             if sink.poll_capacity(cx).is_pending() {
                 return Poll::Pending;
             }

@@ -8,8 +8,9 @@ use futures::TryStreamExt;
 
 use super::run::{self, RunStream, Source};
 use super::{ChunkStream, Runnable};
-use crate::context::{CallOpts, StepTag};
+use crate::context::CallOpts;
 use crate::error::Result;
+use crate::events::StepTag;
 use crate::value::Data;
 
 /// The first step of a [`Sequence`].

@@ -9,14 +9,14 @@ use futures::future::BoxFuture;
 use futures::{FutureExt, Stream, StreamExt};
 use uuid::Uuid;
 
-use super::sink::EventSink;
-use super::{EventFilter, EventPhase, StreamEvent};
+use super::run::{RunStream, Source};
+use super::Runnable;
+use crate::config::RunConfig;
 use crate::context::{current, CallOpts};
 use crate::error::{Error, Result};
-use crate::runnable::run::{RunStream, Source};
-use crate::runnable::Runnable;
+use crate::events::sink::EventSink;
+use crate::events::{EventFilter, EventPhase, StreamEvent};
 use crate::value::Payload;
-use crate::RunConfig;
 
 enum First {
     Pending,
@@ -48,7 +48,7 @@ impl<'a> EventStream<'a> {
         config: Option<RunConfig>,
         filter: EventFilter,
     ) -> Self {
-        let outer = current().and_then(|c| c.sink.clone());
+        let outer = current().and_then(|c| c.sink().cloned());
         let sink = Arc::new(EventSink::new(filter, outer));
         let opts = CallOpts {
             config: config.map(Box::new),

@@ -11,10 +11,10 @@ use futures::{Stream, StreamExt};
 use serde_json::{json, Value as Json};
 use uuid::Uuid;
 
-use super::{EventFilter, EventPhase, EventStream, StreamEvent};
+use super::{EventStream, Runnable};
 use crate::config::RunConfig;
 use crate::error::{Error, ErrorKind, Result};
-use crate::runnable::{RunType, Runnable};
+use crate::events::{EventFilter, EventPhase, RunType, StreamEvent};
 use crate::value::{Chunk, Payload};
 
 /// Options of [`stream_log`](crate::RunnableExt::stream_log).

@@ -1,0 +1,50 @@
+//! [`Extensions`]: what features above the run context (a graph run's
+//! stream outlet, ...) attach to one run, one value per type, without the
+//! context knowing their types (the idea of `http::Extensions`).
+
+use std::any::{Any, TypeId};
+use std::fmt;
+use std::sync::Arc;
+
+/// A small map from a type to one shared value of that type. Empty, it is
+/// one null pointer: most runs carry none.
+#[derive(Clone, Default)]
+pub(crate) struct Extensions(Option<Box<Vec<(TypeId, Arc<dyn Any + Send + Sync>)>>>);
+
+impl Extensions {
+    /// Sets the value of type `T`, replacing the one there was.
+    pub(crate) fn insert<T: Send + Sync + 'static>(&mut self, value: Arc<T>) {
+        let entries = self.0.get_or_insert_with(Box::default);
+        entries.retain(|(id, _)| *id != TypeId::of::<T>());
+        entries.push((TypeId::of::<T>(), value));
+    }
+
+    /// The value of type `T`, if one was set.
+    pub(crate) fn get<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
+        let (_, value) = self.0.as_ref()?.iter().find(|(id, _)| *id == TypeId::of::<T>())?;
+        value.clone().downcast::<T>().ok()
+    }
+}
+
+impl fmt::Debug for Extensions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Extensions({})", self.0.as_ref().map_or(0, |e| e.len()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_value_per_type_the_latest_wins() {
+        let mut ext = Extensions::default();
+        assert!(ext.get::<u32>().is_none());
+        ext.insert(Arc::new(1u32));
+        ext.insert(Arc::new(String::from("x")));
+        ext.insert(Arc::new(2u32));
+        assert_eq!(ext.get::<u32>().as_deref(), Some(&2));
+        assert_eq!(ext.get::<String>().as_deref().map(String::as_str), Some("x"));
+        assert!(ext.get::<u64>().is_none());
+    }
+}
