@@ -212,7 +212,7 @@ impl Message {
     }
 
     /// Reads a message from JSON, in any of the forms listed on [`Message`].
-    pub fn from_json(value: Json) -> crate::Result<Message> {
+    pub fn from_json(value: Json) -> crate::error::Result<Message> {
         let wire = match value {
             Json::String(s) => return Ok(Message::human(s)),
             Json::Array(pair) if pair.len() == 2 => {

@@ -333,7 +333,7 @@ fn messages_read_from_every_input_form() {
     );
 
     let err = Message::from_json(json!({"type": "Robot", "content": "x"})).unwrap_err();
-    assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
+    assert_eq!(err.kind(), crate::error::ErrorKind::InvalidInput);
     assert!(
         err.message().contains("unknown message type `Robot`"),
         "{}",
@@ -484,8 +484,8 @@ proptest! {
 }
 
 #[test]
-fn every_message_type_is_a_value() {
-    fn is_value<T: crate::Data>() {}
+fn every_message_type_is_data() {
+    fn is_value<T: crate::value::Data>() {}
     is_value::<Message>();
     is_value::<SystemMessage>();
     is_value::<HumanMessage>();
@@ -497,7 +497,6 @@ fn every_message_type_is_a_value() {
     is_value::<InvalidToolCall>();
     is_value::<UsageMetadata>();
     is_value::<Content>();
-    is_value::<crate::PromptValue>();
 }
 
 /// A chunk of the kinds a stream carries: text, blocks, ids of each rank,

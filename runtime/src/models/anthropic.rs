@@ -147,7 +147,7 @@ impl ChatModel for ChatAnthropic {
         let open = async move {
             let headers = self.transport.headers(&[("anthropic-version", API_VERSION)])?;
             let open = self.transport.post_stream("/v1/messages", headers, &body).await?;
-            Ok::<_, crate::Error>(parse_stream(open.body_chunks(), AnthropicParser::default(), PROVIDER))
+            Ok::<_, crate::error::Error>(parse_stream(open.body_chunks(), AnthropicParser::default(), PROVIDER))
         };
         Box::pin(futures::stream::once(open).try_flatten())
     }
@@ -264,7 +264,7 @@ pub(crate) struct AnthropicParser {
     open: BTreeMap<i64, String>,
 }
 
-fn protocol(message: String) -> crate::Error {
+fn protocol(message: String) -> crate::error::Error {
     provider_error(PROVIDER, ErrorKind::Protocol, message)
 }
 
@@ -587,7 +587,7 @@ mod tests {
         let request = ChatRequest::new(vec![
             Message::system("You are a weather bot."),
             Message::human("Berlin?"),
-            Message::Ai(crate::AIMessage::new("Let me look.").with_tool_calls(vec![call])),
+            Message::Ai(crate::messages::AIMessage::new("Let me look.").with_tool_calls(vec![call])),
             Message::tool("sunny", "toolu_1"),
             Message::human("And now?"),
         ])

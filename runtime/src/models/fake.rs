@@ -296,7 +296,7 @@ mod tests {
         assert_eq!(last.tool_call_chunks[0].index, Some(0));
         let mut merged = chunks[0].clone();
         for c in &chunks[1..] {
-            crate::Chunk::concat(&mut merged, c.clone());
+            crate::value::Chunk::concat(&mut merged, c.clone());
         }
         assert_eq!(merged.text(), "ok then");
         assert_eq!(merged.tool_calls, [call]);

@@ -180,7 +180,7 @@ impl ChatModel for ChatOpenAI {
         let open = async move {
             let headers = self.transport.headers(&[])?;
             let open = self.transport.post_stream("/chat/completions", headers, &body).await?;
-            Ok::<_, crate::Error>(parse_stream(open.body_chunks(), OpenAIParser::default(), PROVIDER))
+            Ok::<_, crate::error::Error>(parse_stream(open.body_chunks(), OpenAIParser::default(), PROVIDER))
         };
         Box::pin(futures::stream::once(open).try_flatten())
     }
@@ -574,7 +574,7 @@ mod tests {
         let request = ChatRequest::new(vec![
             Message::system("You are a weather bot."),
             Message::human("Berlin?"),
-            Message::Ai(crate::AIMessage::new("").with_tool_calls(vec![call])),
+            Message::Ai(crate::messages::AIMessage::new("").with_tool_calls(vec![call])),
             Message::tool("sunny", "call_1"),
         ])
         .with_tools(model.bound_tools().to_vec());

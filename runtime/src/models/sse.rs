@@ -105,7 +105,7 @@ pub(crate) mod testing {
     pub(crate) fn fold(chunks: &[Result<AIMessageChunk>]) -> AIMessageChunk {
         let mut out = AIMessageChunk::default();
         for chunk in chunks.iter().filter_map(|c| c.as_ref().ok()) {
-            crate::Chunk::concat(&mut out, chunk.clone());
+            crate::value::Chunk::concat(&mut out, chunk.clone());
         }
         out
     }

@@ -71,8 +71,9 @@ use std::sync::Arc;
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::Number;
 
+use crate::error::{Error, ErrorKind, Result};
 use crate::python::partial_json::{is_markdown_strip, number_value, py_isspace, simple_escape};
-use crate::{Chunk, Error, ErrorKind, Result};
+use crate::value::Chunk;
 
 /// Nesting deeper than this is rejected (Python's `json` gives up near 1,000 too).
 const MAX_DEPTH: usize = 1024;

@@ -5,8 +5,16 @@ use futures::TryStreamExt;
 use serde_json::{json, Value as Json};
 
 use super::*;
+use crate::error::ErrorKind;
 use crate::messages::Message;
-use crate::{ErrorKind, Lambda, Map, RunnableExt};
+use crate::runnable::{Lambda, RunnableExt};
+use crate::value::Map;
+
+#[test]
+fn a_prompt_value_is_data() {
+    fn is_value<T: crate::value::Data>() {}
+    is_value::<PromptValue>();
+}
 
 fn vars(v: Json) -> Map {
     match v {

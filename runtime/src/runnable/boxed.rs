@@ -43,15 +43,15 @@ impl<I: Data, O: Data> Runnable for BoxRunnable<I, O> {
         self.0.config()
     }
 
-    fn own_metadata(&self) -> Option<&crate::Map> {
+    fn own_metadata(&self) -> Option<&crate::value::Map> {
         self.0.own_metadata()
     }
 
-    fn input_payload(&self, input: &Self::Input) -> crate::Payload {
+    fn input_payload(&self, input: &Self::Input) -> crate::value::Payload {
         self.0.input_payload(input)
     }
 
-    fn output_payload(&self, output: &Self::Output) -> crate::Payload {
+    fn output_payload(&self, output: &Self::Output) -> crate::value::Payload {
         self.0.output_payload(output)
     }
 

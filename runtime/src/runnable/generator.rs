@@ -74,7 +74,7 @@ impl<I: Data, O: Data> Runnable for Generator<I, O> {
         Box::pin(async move {
             collect(out)
                 .await?
-                .ok_or_else(|| crate::Error::new(crate::ErrorKind::Step, "generator produced no output"))
+                .ok_or_else(|| crate::error::Error::new(crate::error::ErrorKind::Step, "generator produced no output"))
         })
     }
 

@@ -159,7 +159,7 @@ impl<I: Data, O: Data> Runnable for Lambda<I, O> {
             Body::Async(f) => f(input),
             Body::Blocking(f) => {
                 let f = f.clone();
-                Box::pin(async move { crate::spawn_blocking(move || f(input)).await? })
+                Box::pin(async move { crate::context::spawn_blocking(move || f(input)).await? })
             }
             Body::Pick(f) => {
                 let picked = f(&input);

@@ -175,7 +175,7 @@ pub trait Runnable: Send + Sync {
     fn transform_body<'a>(&'a self, input: ChunkStream<'a, Self::Input>) -> ChunkStream<'a, Self::Output> {
         let collected = async move {
             let acc = collect(input).await?;
-            Ok::<_, crate::Error>(match acc {
+            Ok::<_, crate::error::Error>(match acc {
                 Some(input) => self.stream_body(input),
                 None => Box::pin(futures::stream::empty()) as ChunkStream<'a, Self::Output>,
             })

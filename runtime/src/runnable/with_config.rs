@@ -50,15 +50,15 @@ impl<R: Runnable> Runnable for WithConfig<R> {
         Some(&self.config)
     }
 
-    fn own_metadata(&self) -> Option<&crate::Map> {
+    fn own_metadata(&self) -> Option<&crate::value::Map> {
         self.inner.own_metadata()
     }
 
-    fn input_payload(&self, input: &Self::Input) -> crate::Payload {
+    fn input_payload(&self, input: &Self::Input) -> crate::value::Payload {
         self.inner.input_payload(input)
     }
 
-    fn output_payload(&self, output: &Self::Output) -> crate::Payload {
+    fn output_payload(&self, output: &Self::Output) -> crate::value::Payload {
         self.inner.output_payload(output)
     }
 

@@ -263,8 +263,8 @@ impl<F: ToolFn> Runnable for Tool<F> {
         Box::pin(async move {
             let result = match args {
                 Ok(args) => {
-                    let args =
-                        ToolArgs::new(self.f.spec(), args).with_call(call_id.clone(), crate::RunContext::current());
+                    let args = ToolArgs::new(self.f.spec(), args)
+                        .with_call(call_id.clone(), crate::context::RunContext::current());
                     self.f.call(args).await
                 }
                 Err(e) => Err(e),

@@ -68,7 +68,7 @@ impl<T> ToolOutput<T> {
         match self {
             ToolOutput::Value(_) => false,
             ToolOutput::Error(_) => true,
-            ToolOutput::Message(m) => m.status == crate::ToolStatus::Error,
+            ToolOutput::Message(m) => m.status == crate::messages::ToolStatus::Error,
         }
     }
 }

@@ -779,7 +779,7 @@ fn long_strings_share_storage_across_block_growth() {
 
 #[test]
 fn partial_values_are_cheap_to_clone_and_usable_as_chunks() {
-    fn assert_value<T: crate::Data>() {}
+    fn assert_value<T: crate::value::Data>() {}
     fn assert_send_sync<T: Send + Sync>() {}
     assert_value::<PartialValue>();
     assert_send_sync::<JsonStreamParser>();
