@@ -6,10 +6,13 @@ use std::any::{Any, TypeId};
 use std::fmt;
 use std::sync::Arc;
 
+/// One value of a type, shared.
+type Entry = (TypeId, Arc<dyn Any + Send + Sync>);
+
 /// A small map from a type to one shared value of that type. Empty, it is
 /// one null pointer: most runs carry none.
 #[derive(Clone, Default)]
-pub(crate) struct Extensions(Option<Box<Vec<(TypeId, Arc<dyn Any + Send + Sync>)>>>);
+pub(crate) struct Extensions(Option<Box<Vec<Entry>>>);
 
 impl Extensions {
     /// Sets the value of type `T`, replacing the one there was.
