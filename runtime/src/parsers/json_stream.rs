@@ -39,7 +39,7 @@
 //!   returns whatever prefix parses.
 //! * Raw control characters inside strings are accepted, as by Python's
 //!   `json.loads(strict=False)`; nesting deeper than 1,024 levels is an error.
-//! * The limits of [`partial_json`](super::partial_json): no `NaN` or
+//! * The limits of [`partial_json`](crate::python::partial_json): no `NaN` or
 //!   `Infinity`, integers beyond 64 bits become floats, lone surrogates become
 //!   U+FFFD, no `"action_input"` workaround.
 //! * Text before a fence is skipped unless it starts like a JSON value (a
