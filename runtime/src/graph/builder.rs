@@ -190,23 +190,28 @@ where
 
     /// After `from`, run the nodes `route` picks from the state ([`END`] to
     /// stop, [`SendTo`](super::SendTo)s to fan out).
-    pub fn add_conditional_edges<F, T>(mut self, from: &str, route: F) -> Self
+    pub fn add_conditional_edges<F, T>(self, from: &str, route: F) -> Self
     where
         F: Fn(&S) -> T + Send + Sync + 'static,
         T: Targets,
     {
-        self.branches.push(Branch {
-            from: from.to_owned(),
-            route: Arc::new(move |s: &S| Ok(route(s).into_routes())),
-            traced: None,
-        });
-        self
+        self.push_branch(from, None, route)
     }
 
     /// [`add_conditional_edges`](Self::add_conditional_edges) with a routing
     /// function that shows in events: it runs inside `from`'s run, as a
     /// chain run named `name`, on the state with `from`'s update applied.
-    pub fn add_named_conditional_edges<F, T>(mut self, from: &str, name: &str, route: F) -> Self
+    pub fn add_named_conditional_edges<F, T>(self, from: &str, name: &str, route: F) -> Self
+    where
+        F: Fn(&S) -> T + Send + Sync + 'static,
+        T: Targets,
+    {
+        self.push_branch(from, Some(name), route)
+    }
+
+    /// A conditional edge from `from`; `traced` names the run its routing
+    /// function shows as (none: it runs between steps, unseen).
+    fn push_branch<F, T>(mut self, from: &str, traced: Option<&str>, route: F) -> Self
     where
         F: Fn(&S) -> T + Send + Sync + 'static,
         T: Targets,
@@ -214,7 +219,7 @@ where
         self.branches.push(Branch {
             from: from.to_owned(),
             route: Arc::new(move |s: &S| Ok(route(s).into_routes())),
-            traced: Some(Arc::from(name)),
+            traced: traced.map(Arc::from),
         });
         self
     }
