@@ -9,7 +9,8 @@ use futures::Stream;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value as Json};
 
-use super::{CompiledGraph, Item, Outlet};
+use super::outlet::{Item, Outlet};
+use super::CompiledGraph;
 use crate::config::RunConfig;
 use crate::context::{current, CallOpts, Writer};
 use crate::error::{Error, Result};
