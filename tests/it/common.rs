@@ -1,9 +1,6 @@
 //! Shared helpers of the runtime acceptance tests: event logs, the trace
 //! normalizer of the reference README (runwright-recorder's), and small test
 //! runnables.
-//!
-//! Each test binary uses a different subset, hence the `dead_code` allowance.
-#![allow(dead_code)]
 
 use std::borrow::Cow;
 use std::collections::HashMap;
