@@ -229,6 +229,38 @@ pub fn normalize_record(labels: &mut Labels, kind: &str, value: &mut Value) {
     redact_times(value);
 }
 
+/// Replaces the value of every `metadata.lc_versions`, at any depth, with
+/// `"<versions>"`; the key stays where it was.
+///
+/// Not one of the README's steps (its step 4 leaves `lc_versions` alone and
+/// lets a comparator ignore it): the value names the runwright or
+/// langchain-core version, so traces and snapshots would otherwise change
+/// with every release, and never match the reference traces. Trace files
+/// apply it after [`normalize_events`].
+///
+/// ```
+/// use serde_json::json;
+/// use runwright_recorder::normalize::versions_free;
+///
+/// let mut event = json!({"metadata": {"lc_versions": {"runwright": "0.1.0"}, "ls_provider": "openai"}});
+/// versions_free(&mut event);
+/// assert_eq!(event, json!({"metadata": {"lc_versions": "<versions>", "ls_provider": "openai"}}));
+/// ```
+pub fn versions_free(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::Object(md)) = m.get_mut("metadata") {
+                if let Some(x) = md.get_mut("lc_versions") {
+                    *x = Value::String("<versions>".into());
+                }
+            }
+            m.values_mut().for_each(versions_free);
+        }
+        Value::Array(a) => a.iter_mut().for_each(versions_free),
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

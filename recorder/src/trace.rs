@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use crate::canonical::{canonical_order, sort_map_keys};
 use crate::files::{check_header, format_error, parse_lines, read_text, write_atomic};
-use crate::normalize::normalize_events;
+use crate::normalize::{normalize_events, versions_free};
 
 /// The `format` of a trace file's header.
 pub const TRACE_FORMAT: &str = "runwright-trace";
@@ -246,23 +246,6 @@ impl Trace {
             ));
         }
         Ok(Trace { header, events })
-    }
-}
-
-/// `metadata.lc_versions` names the runwright version (the header does
-/// too): a placeholder keeps traces and snapshots the same across releases.
-fn versions_free(v: &mut Value) {
-    match v {
-        Value::Object(m) => {
-            if let Some(Value::Object(md)) = m.get_mut("metadata") {
-                if let Some(x) = md.get_mut("lc_versions") {
-                    *x = json!("<versions>");
-                }
-            }
-            m.values_mut().for_each(versions_free);
-        }
-        Value::Array(a) => a.iter_mut().for_each(versions_free),
-        _ => {}
     }
 }
 

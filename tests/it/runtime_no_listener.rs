@@ -3,13 +3,12 @@
 //! Under `stream_events` they are (cloned into typed payloads), and they are
 //! serialized only when someone asks for JSON.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::*;
 use futures::TryStreamExt;
 use runwright::{ChunkStream, Generator, Lambda, Passthrough, Runnable, RunnableExt};
+
+use crate::common::*;
 
 fn add_one(c: Counted) -> runwright::Result<Counted> {
     Ok(c.map(|n| n + 1))

@@ -5,16 +5,15 @@
 //! Time is paused: a run that hung would let the guard's timer fire at once
 //! instead of blocking the test.
 
-mod common;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
 use futures::{Future, StreamExt, TryStreamExt};
 use runwright::{ChunkStream, Error, Generator, Lambda, Parallel, RetryPolicy, RunnableExt};
 use serde_json::json;
+
+use crate::common::*;
 
 async fn guarded<T>(f: impl Future<Output = T>) -> T {
     tokio::time::timeout(Duration::from_secs(3600), f)

@@ -1,13 +1,12 @@
 //! Backpressure: a slow consumer slows the producers, so memory stays
 //! bounded however long the stream.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
 use futures::StreamExt;
 use runwright::{EventPhase, EventStream, Lambda, Passthrough, RunnableExt};
+
+use crate::common::*;
 
 const CHUNKS: usize = 1_000_000;
 

@@ -4,17 +4,16 @@
 //! the tool's run, also when the model runs in a task started with
 //! `runwright::spawn` or from a sync tool.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::*;
 use runwright::prompts::ChatPromptTemplate;
 use runwright::{
     tool, AIMessageChunk, EventPhase, GenericFakeChatModel, Lambda, Map, RunConfig, RunContext, RunnableExt,
     StrOutputParser, StreamEvent,
 };
 use serde_json::json;
+
+use crate::common::*;
 
 const LONG_TEXT: &str = "According to all known laws of aviation, there is no way a bee should be able to fly.";
 const SUMMARY: &str = "Bees defy aviation laws and fly anyway.";

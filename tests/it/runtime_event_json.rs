@@ -2,9 +2,6 @@
 //! recorded from LangChain (after the README's normalization), key order
 //! included.
 
-mod common;
-
-use common::*;
 use futures::future::BoxFuture;
 use futures::TryStreamExt;
 use runwright::{
@@ -13,6 +10,8 @@ use runwright::{
     StrOutputParser,
 };
 use serde_json::{json, Value as Json};
+
+use crate::common::*;
 
 const LAMBDAS: &str = "09_lambda_async_and_chain_decorator.jsonl";
 const CUSTOM: &str = "10_custom_events.jsonl";

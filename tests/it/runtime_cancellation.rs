@@ -1,14 +1,13 @@
 //! Dropping a stream cancels everything beneath it promptly: the source
 //! sees its drop, and nothing polls it afterwards.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
 use futures::StreamExt;
 use runwright::{ChunkStream, EventPhase, Generator, RunnableExt};
+
+use crate::common::*;
 
 /// Lets every other task run for a while, on paused time.
 async fn let_everything_run() {

@@ -2,9 +2,6 @@
 //! expression, a function's name, a closure, a map literal), the runs they
 //! make, and functions made steps.
 
-mod common;
-
-use common::*;
 use futures::TryStreamExt;
 use runwright::prompts::ChatPromptTemplate;
 use runwright::{
@@ -12,6 +9,8 @@ use runwright::{
     RunConfig, RunnableExt, StrOutputParser,
 };
 use serde_json::json;
+
+use crate::common::*;
 
 fn shout(s: String) -> runwright::Result<String> {
     Ok(s.to_uppercase())

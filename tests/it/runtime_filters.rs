@@ -2,11 +2,10 @@
 //! semantics, the root filtered like any run, and the root-input rule
 //! (README rule 1) when the root's start is filtered out.
 
-mod common;
-
-use common::*;
 use runwright::{dispatch_custom_event, EventFilter, EventPhase, Lambda, RunConfig, RunnableExt, StreamEvent};
 use serde_json::json;
+
+use crate::common::*;
 
 /// `source (2 chunks) | upper | EchoParser`
 async fn run(filter: EventFilter) -> Vec<StreamEvent> {

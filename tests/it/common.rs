@@ -1,9 +1,6 @@
 //! Shared helpers of the runtime acceptance tests: event logs, the trace
 //! normalizer of the reference README (runwright-recorder's), and small test
 //! runnables.
-//!
-//! Each test binary uses a different subset, hence the `dead_code` allowance.
-#![allow(dead_code)]
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -16,7 +13,7 @@ use futures::future::BoxFuture;
 use futures::{Stream, StreamExt, TryStreamExt};
 use runwright::{Chunk, ChunkStream, Error, EventPhase, EventStream, Generator, RunType, Runnable, StreamEvent};
 use serde::{Serialize, Serializer};
-use serde_json::{json, Value as Json};
+use serde_json::Value as Json;
 
 // ---------------------------------------------------------------------------
 // Collecting streams
@@ -164,31 +161,17 @@ pub fn reference(file: &str, case: &str, kind: &str) -> Vec<Json> {
 }
 
 /// The README's normalization (runwright-recorder's, the one
-/// implementation), with `lc_versions` present but value-free, since it is
-/// version-specific (README, Normalization 4). One normalizer per case.
+/// implementation), with `lc_versions` present but value-free
+/// (`versions_free`, the recorder's too), since it is version-specific
+/// (README, Normalization 4). One normalizer per case.
 #[derive(Default)]
 pub struct Normalizer(runwright_recorder::normalize::Labels);
-
-fn versions_free(v: &mut Json) {
-    match v {
-        Json::Object(m) => {
-            if let Some(Json::Object(md)) = m.get_mut("metadata") {
-                if let Some(x) = md.get_mut("lc_versions") {
-                    *x = json!("<versions>");
-                }
-            }
-            m.values_mut().for_each(versions_free);
-        }
-        Json::Array(a) => a.iter_mut().for_each(versions_free),
-        _ => {}
-    }
-}
 
 impl Normalizer {
     fn record(&mut self, kind: &str, v: &Json) -> Json {
         let mut v = v.clone();
         runwright_recorder::normalize::normalize_record(&mut self.0, kind, &mut v);
-        versions_free(&mut v);
+        runwright_recorder::normalize::versions_free(&mut v);
         v
     }
 

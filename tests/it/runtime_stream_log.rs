@@ -1,12 +1,11 @@
 //! `stream_log`: LangChain's `astream_log` patches (README rule 11), and the
 //! state they build.
 
-mod common;
-
-use common::*;
 use futures::TryStreamExt;
 use runwright::{EventFilter, LogOptions, RunLogPatch, RunnableExt};
 use serde_json::{json, Value as Json};
+
+use crate::common::*;
 
 /// `source (a, b, c) | upper | upper`: three streaming steps, two of them
 /// with the same name.

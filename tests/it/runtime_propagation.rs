@@ -2,12 +2,11 @@
 //! another one nests under it (README rule 6, and "propagation never
 //! breaks"), except in a task started with plain `tokio::spawn`.
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 
-use common::*;
 use runwright::{InCurrentRun, Lambda, RunContext, RunnableExt};
+
+use crate::common::*;
 
 /// What a run saw of its own context: how many parents, whether anyone
 /// listens to its events.

@@ -1,9 +1,6 @@
 //! The streaming rules of the reference README (2 to 8) for sequences,
 //! parallel maps, every kind of lambda, generators and nested runnables.
 
-mod common;
-
-use common::*;
 use futures::{StreamExt, TryStreamExt};
 use runwright::{
     Assign, ChunkStream, EventPhase, Generator, Lambda, Map, Parallel, Passthrough, RunConfig, RunnableExt,
@@ -11,12 +8,14 @@ use runwright::{
 use runwright_recorder::assert_events_snapshot;
 use serde_json::{json, Value as Json};
 
+use crate::common::*;
+
 /// Appends a dot to each chunk as it passes.
 fn dotted<'a>(input: ChunkStream<'a, String>) -> ChunkStream<'a, String> {
     Box::pin(input.map_ok(|s| format!("{s}.")))
 }
 
-/// The snapshot (`snapshots/runtime_streaming_rules__each_chunk_...snap`)
+/// The snapshot (`snapshots/it__runtime_streaming_rules__each_chunk_...snap`)
 /// shows rule 3: each step starts when its predecessor yields its first
 /// chunk; each chunk goes source -> upper -> dotted -> root
 /// (`"a"`, `"A"`, `"A."`, `"A."`) before the next one is made; the ends come

@@ -4,14 +4,13 @@
 //! a model's tool call (answered with a `ToolMessage`); and how each shows in
 //! events (README rules 9 and 10).
 
-mod common;
-
 use std::cell::Cell;
 
-use common::*;
 use runwright::tools::{ToolCallId, ToolInput, ToolOutput};
 use runwright::{tool, ErrorKind, EventPhase, Passthrough, RunnableExt, StreamWriter, ToolCall, ToolStatus};
 use serde_json::{json, Value as Json};
+
+use crate::common::*;
 
 thread_local! {
     /// Bodies of `book` run so far on this thread. Per thread: each test runs
