@@ -142,8 +142,10 @@ pub fn chunks_of(events: &[StreamEvent], name: &str) -> Vec<Json> {
 // ---------------------------------------------------------------------------
 // The README's normalization, and the reference traces
 
+/// The recorded LangChain traces, kept in the repository beside the
+/// conformance runner that replays them.
 pub fn reference_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/langchain-traces")
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/reference")
 }
 
 /// The `value`s of the records of `kind` of one case of a reference file.
