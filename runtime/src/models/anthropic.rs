@@ -58,6 +58,7 @@ const DEFAULT_MAX_TOKENS: u32 = 1024;
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug)]
+#[must_use = "a runnable does nothing until invoked or streamed"]
 pub struct ChatAnthropic {
     profile: ModelProfile,
     settings: Settings,

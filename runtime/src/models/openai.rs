@@ -49,6 +49,7 @@ const PROVIDER: &str = "openai";
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug)]
+#[must_use = "a runnable does nothing until invoked or streamed"]
 pub struct ChatOpenAI {
     profile: ModelProfile,
     settings: Settings,
@@ -82,7 +83,6 @@ impl ChatOpenAI {
 
     /// Sets the `response_format` of every request (`{"type":
     /// "json_object"}`, `{"type": "json_schema", ...}`).
-    #[must_use]
     pub fn response_format(mut self, format: Json) -> Self {
         self.response_format = Some(format);
         self
