@@ -60,47 +60,55 @@ impl std::fmt::Debug for RunConfig {
 
 impl RunConfig {
     /// An empty config.
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Sets the run name.
+    #[must_use]
     pub fn run_name(mut self, name: impl Into<String>) -> Self {
         self.run_name = Some(name.into());
         self
     }
 
     /// Adds a tag.
+    #[must_use]
     pub fn tag(mut self, tag: impl Into<String>) -> Self {
         self.tags.push(tag.into());
         self
     }
 
     /// Adds several tags.
+    #[must_use]
     pub fn tags<I: IntoIterator<Item = S>, S: Into<String>>(mut self, tags: I) -> Self {
         self.tags.extend(tags.into_iter().map(Into::into));
         self
     }
 
     /// Sets a metadata key.
+    #[must_use]
     pub fn metadata(mut self, key: impl Into<String>, value: impl Into<Json>) -> Self {
         self.metadata.insert(key.into(), value.into());
         self
     }
 
     /// Sets a configurable key.
+    #[must_use]
     pub fn configurable(mut self, key: impl Into<String>, value: impl Into<Json>) -> Self {
         self.configurable.insert(key.into(), value.into());
         self
     }
 
     /// Limits how many inputs `batch` runs at once.
+    #[must_use]
     pub fn max_concurrency(mut self, n: usize) -> Self {
         self.max_concurrency = Some(n);
         self
     }
 
     /// Sets the recursion limit.
+    #[must_use]
     pub fn recursion_limit(mut self, n: usize) -> Self {
         self.recursion_limit = Some(n);
         self
@@ -108,6 +116,7 @@ impl RunConfig {
 
     /// Installs a stream writer: whatever code beneath this run writes with
     /// [`stream_writer`](crate::stream_writer) is handed to `f`.
+    #[must_use]
     pub fn stream_writer(mut self, f: impl Fn(Payload) + Send + Sync + 'static) -> Self {
         self.stream_writer = Some(Arc::new(f));
         self
@@ -115,6 +124,7 @@ impl RunConfig {
 
     /// `self` with `over` laid on top: `over`'s name and limits win when set,
     /// tags are united, and `over`'s metadata and configurable keys win.
+    #[must_use]
     pub fn merged(&self, over: &RunConfig) -> RunConfig {
         let mut out = self.clone();
         if over.run_name.is_some() {

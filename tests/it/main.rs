@@ -14,6 +14,7 @@ mod macros_chain;
 mod runtime_backpressure;
 mod runtime_batch;
 mod runtime_cancellation;
+mod runtime_debug;
 mod runtime_errors;
 mod runtime_event_json;
 mod runtime_filters;

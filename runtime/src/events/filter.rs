@@ -30,11 +30,13 @@ fn list<I: IntoIterator<Item = S>, S: Into<String>>(items: I) -> Option<Vec<Stri
 
 impl EventFilter {
     /// A filter that keeps everything.
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Keeps events of runs with these names.
+    #[must_use]
     pub fn include_names<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Self {
         self.include_names = list(names);
         self
@@ -42,6 +44,7 @@ impl EventFilter {
 
     /// Keeps events of runs of these types (`chain`, `chat_model`, `llm`,
     /// `tool`, `retriever`, `prompt`, `parser`; a custom event's name).
+    #[must_use]
     pub fn include_types<I: IntoIterator<Item = S>, S: Into<String>>(mut self, types: I) -> Self {
         self.include_types = list(types);
         self
@@ -49,24 +52,28 @@ impl EventFilter {
 
     /// Keeps events of runs carrying one of these tags (tags are inherited,
     /// so this keeps whole subtrees).
+    #[must_use]
     pub fn include_tags<I: IntoIterator<Item = S>, S: Into<String>>(mut self, tags: I) -> Self {
         self.include_tags = list(tags);
         self
     }
 
     /// Drops events of runs with these names.
+    #[must_use]
     pub fn exclude_names<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Self {
         self.exclude_names = list(names);
         self
     }
 
     /// Drops events of runs of these types.
+    #[must_use]
     pub fn exclude_types<I: IntoIterator<Item = S>, S: Into<String>>(mut self, types: I) -> Self {
         self.exclude_types = list(types);
         self
     }
 
     /// Drops events of runs carrying one of these tags.
+    #[must_use]
     pub fn exclude_tags<I: IntoIterator<Item = S>, S: Into<String>>(mut self, tags: I) -> Self {
         self.exclude_tags = list(tags);
         self

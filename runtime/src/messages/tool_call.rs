@@ -102,14 +102,11 @@ impl ToolCallChunk {
         }
     }
 
+    /// The piece as LangChain's merge sees it: its JSON, as its
+    /// [`Serialize`] impl writes it.
     pub(crate) fn to_json(&self) -> serde_json::Value {
-        let mut m = Map::new();
-        m.insert("name".into(), self.name.clone().into());
-        m.insert("args".into(), self.args.clone().into());
-        m.insert("id".into(), self.id.clone().into());
-        m.insert("index".into(), self.index.into());
-        m.insert("type".into(), "tool_call_chunk".into());
-        serde_json::Value::Object(m)
+        // Strings, an integer and nulls: serializing them cannot fail.
+        serde_json::to_value(self).expect("a tool-call piece serializes to JSON")
     }
 
     /// `rtc.get(...)` of each field, as LangChain rebuilds a merged chunk.

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use futures::TryStreamExt;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value as Json};
@@ -12,13 +11,11 @@ use sse_stream::Sse;
 use super::http::{provider_error, ApiKey, AuthHeader, ProviderError, Transport};
 use super::openai::content_json;
 use super::settings::{provider_builder, Settings};
-use super::sse::{event_json, parse_stream, EventParser};
+use super::sse::{check_complete, delta_chunk, event_json, last_chunk, post_and_parse, EventParser};
 use super::structured::{anthropic_tool, schema_tool, StructuredOutput, ToolChoice};
 use super::{ChatModel, ChatRequest, ModelProfile};
 use crate::error::{ErrorKind, Result};
-use crate::messages::{
-    AIMessageChunk, ChunkPosition, Content, Message, ToolCall, ToolCallChunk, ToolStatus, UsageMetadata,
-};
+use crate::messages::{AIMessageChunk, Content, Message, ToolCall, ToolCallChunk, ToolStatus, UsageMetadata};
 use crate::runnable::ChunkStream;
 use crate::value::Map;
 
@@ -61,6 +58,7 @@ const DEFAULT_MAX_TOKENS: u32 = 1024;
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug)]
+#[must_use = "a runnable does nothing until invoked or streamed"]
 pub struct ChatAnthropic {
     profile: ModelProfile,
     settings: Settings,
@@ -144,12 +142,14 @@ impl ChatModel for ChatAnthropic {
 
     fn stream_chat<'a>(&'a self, request: ChatRequest) -> ChunkStream<'a, AIMessageChunk> {
         let body = self.request_body(&request);
-        let open = async move {
-            let headers = self.transport.headers(&[("anthropic-version", API_VERSION)])?;
-            let open = self.transport.post_stream("/v1/messages", headers, &body).await?;
-            Ok::<_, crate::error::Error>(parse_stream(open.body_chunks(), AnthropicParser::default(), PROVIDER))
-        };
-        Box::pin(futures::stream::once(open).try_flatten())
+        let headers = &[("anthropic-version", API_VERSION)];
+        post_and_parse(
+            &self.transport,
+            "/v1/messages",
+            headers,
+            body,
+            AnthropicParser::default(),
+        )
     }
 
     fn bound_tools(&self) -> &[Json] {
@@ -270,15 +270,7 @@ fn protocol(message: String) -> crate::error::Error {
 
 impl AnthropicParser {
     fn chunk(&self, text: &str, calls: Vec<ToolCallChunk>) -> Option<AIMessageChunk> {
-        if text.is_empty() && calls.is_empty() {
-            return None;
-        }
-        let mut chunk = AIMessageChunk::new(text);
-        chunk.id.clone_from(&self.id);
-        if !calls.is_empty() {
-            chunk = chunk.with_tool_call_chunks(calls);
-        }
-        Some(chunk)
+        delta_chunk(self.id.as_deref(), text, calls)
     }
 }
 
@@ -392,35 +384,18 @@ impl EventParser for AnthropicParser {
     }
 
     fn finish(&mut self) -> Result<AIMessageChunk> {
-        if !self.done {
-            return Err(provider_error(
-                PROVIDER,
-                ErrorKind::Connection,
-                "the stream ended before `message_stop`: the answer is incomplete",
-            ));
-        }
-        let mut meta = Map::new();
-        if let Some(model) = self.model.take() {
-            meta.insert("model_name".into(), model.into());
-        }
-        if let Some(reason) = self.stop_reason.take() {
-            meta.insert("stop_reason".into(), reason.into());
-        }
-        if let Some(sequence) = self.stop_sequence.take() {
-            meta.insert("stop_sequence".into(), sequence.into());
-        }
-        meta.insert("model_provider".into(), PROVIDER.into());
+        check_complete(PROVIDER, self.done, "message_stop")?;
+        let metadata = [
+            ("model_name", self.model.take()),
+            ("stop_reason", self.stop_reason.take()),
+            ("stop_sequence", self.stop_sequence.take()),
+        ];
         let mut usage = self.input.take().unwrap_or_default();
         if let Some(out) = self.output_tokens {
             usage.output_tokens = out;
         }
         usage.total_tokens = usage.input_tokens + usage.output_tokens;
-        let mut chunk = AIMessageChunk::new("")
-            .with_response_metadata(meta)
-            .with_usage(usage)
-            .with_chunk_position(ChunkPosition::Last);
-        chunk.id.clone_from(&self.id);
-        Ok(chunk)
+        Ok(last_chunk(PROVIDER, self.id.as_deref(), metadata, Some(usage)))
     }
 }
 
@@ -444,6 +419,7 @@ fn input_usage(u: &Json) -> UsageMetadata {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::messages::ChunkPosition;
     use crate::models::sse::testing::{fold, run};
 
     const TEXT: &[u8] = include_bytes!("../../tests/fixtures/local-llm/anthropic-messages-stream.sse");

@@ -28,6 +28,7 @@ use crate::tools::AsToolSpec;
 /// assert_eq!(model.bound_tools()[0]["function"]["name"], "reverse");
 /// ```
 #[derive(Clone, Debug)]
+#[must_use = "a runnable does nothing until invoked or streamed"]
 pub struct WithTools<M> {
     model: M,
     tools: Vec<Json>,

@@ -75,6 +75,8 @@ fn stream_of(chunks: Vec<AIMessageChunk>) -> ChunkStream<'static, AIMessageChunk
 /// assert_eq!(texts, ["hello", " ", "world"]);
 /// # }
 /// ```
+#[derive(Debug)]
+#[must_use = "a runnable does nothing until invoked or streamed"]
 pub struct GenericFakeChatModel {
     profile: ModelProfile,
     messages: Mutex<VecDeque<AIMessage>>,
@@ -123,6 +125,8 @@ impl ChatModel for GenericFakeChatModel {
 /// It records the tool definitions each request carried
 /// ([`tools_seen`](Self::tools_seen)), so a test can check what
 /// [`bind_tools`](super::ChatModel::bind_tools) sends.
+#[derive(Debug)]
+#[must_use = "a runnable does nothing until invoked or streamed"]
 pub struct FakeToolCallingChatModel {
     inner: GenericFakeChatModel,
     tools_seen: Mutex<Vec<Vec<serde_json::Value>>>,
@@ -205,6 +209,8 @@ impl std::error::Error for FakeListChatModelError {}
 /// assert!(items[3].is_err());
 /// # }
 /// ```
+#[derive(Debug)]
+#[must_use = "a runnable does nothing until invoked or streamed"]
 pub struct FakeListChatModel {
     profile: ModelProfile,
     responses: Vec<String>,

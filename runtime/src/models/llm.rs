@@ -162,6 +162,7 @@ pub mod __llm {
     }
 }
 
+#[derive(Debug)]
 struct ListAnswers {
     profile: ModelProfile,
     responses: Vec<String>,
@@ -192,6 +193,8 @@ impl ListAnswers {
 macro_rules! list_llm {
     ($(#[$doc:meta])* $t:ident, $after_run:expr) => {
         $(#[$doc])*
+        #[derive(Debug)]
+        #[must_use = "a runnable does nothing until invoked or streamed"]
         pub struct $t(ListAnswers);
 
         impl $t {

@@ -65,6 +65,7 @@ pub struct ChatRequest {
 
 impl ChatRequest {
     /// A request for these messages.
+    #[must_use]
     pub fn new(messages: Vec<Message>) -> Self {
         ChatRequest {
             messages,
@@ -103,6 +104,7 @@ impl ModelProfile {
     /// The profile of a chat model class named `name` (for example
     /// `ChatOpenAI`): its `ls_provider` is the name without a leading or
     /// trailing `Chat`, lower-cased.
+    #[must_use]
     pub fn chat(name: &str) -> Self {
         let provider = name
             .strip_prefix("Chat")
@@ -125,6 +127,7 @@ impl ModelProfile {
 
     /// The profile of a text-completion model class named `name`: its
     /// `ls_provider` is the name without a trailing `LLM`, lower-cased.
+    #[must_use]
     pub fn llm(name: &str) -> Self {
         let provider = name.strip_suffix("LLM").unwrap_or(name).to_lowercase();
         ModelProfile {
@@ -141,6 +144,7 @@ impl ModelProfile {
     }
 
     /// Adds a metadata entry (a model name, a temperature, ...).
+    #[must_use]
     pub fn with_metadata(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
         self.metadata.insert(key.to_owned(), value.into());
         self

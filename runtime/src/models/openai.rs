@@ -1,19 +1,18 @@
 //! [`ChatOpenAI`]: OpenAI's chat completions API, and every server that
 //! speaks it (llama.cpp, vLLM, Ollama's OpenAI endpoint, ...).
 
-use futures::TryStreamExt;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value as Json};
 use sse_stream::Sse;
 
-use super::http::{provider_error, ApiKey, AuthHeader, ProviderError, Transport};
+use super::http::{ApiKey, AuthHeader, ProviderError, Transport};
 use super::settings::{provider_builder, Settings};
-use super::sse::{event_json, parse_stream, EventParser};
+use super::sse::{check_complete, delta_chunk, event_json, last_chunk, post_and_parse, EventParser};
 use super::structured::{schema_tool, StructuredMethod, StructuredOutput, ToolChoice};
 use super::{ChatModel, ChatRequest, ModelProfile};
-use crate::error::{ErrorKind, Result};
-use crate::messages::{AIMessageChunk, ChunkPosition, Content, Message, ToolCall, ToolCallChunk, UsageMetadata};
+use crate::error::Result;
+use crate::messages::{AIMessageChunk, Content, Message, ToolCall, ToolCallChunk, UsageMetadata};
 use crate::python::json_dumps;
 use crate::runnable::ChunkStream;
 use crate::value::Map;
@@ -33,7 +32,7 @@ const PROVIDER: &str = "openai";
 /// `usage_metadata` (the request asks for `stream_options.include_usage`)
 /// and `response_metadata` (`finish_reason`, `model_name`,
 /// `system_fingerprint`, `model_provider`). Failures are
-/// [`ProviderError`]s of the matching [`ErrorKind`]; see
+/// [`ProviderError`]s of the matching [`ErrorKind`](crate::ErrorKind); see
 /// [`max_retries`](Self::max_retries) and the timeouts for what is retried
 /// and bounded.
 ///
@@ -50,6 +49,7 @@ const PROVIDER: &str = "openai";
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug)]
+#[must_use = "a runnable does nothing until invoked or streamed"]
 pub struct ChatOpenAI {
     profile: ModelProfile,
     settings: Settings,
@@ -83,7 +83,6 @@ impl ChatOpenAI {
 
     /// Sets the `response_format` of every request (`{"type":
     /// "json_object"}`, `{"type": "json_schema", ...}`).
-    #[must_use]
     pub fn response_format(mut self, format: Json) -> Self {
         self.response_format = Some(format);
         self
@@ -177,12 +176,7 @@ impl ChatModel for ChatOpenAI {
 
     fn stream_chat<'a>(&'a self, request: ChatRequest) -> ChunkStream<'a, AIMessageChunk> {
         let body = self.request_body(&request);
-        let open = async move {
-            let headers = self.transport.headers(&[])?;
-            let open = self.transport.post_stream("/chat/completions", headers, &body).await?;
-            Ok::<_, crate::error::Error>(parse_stream(open.body_chunks(), OpenAIParser::default(), PROVIDER))
-        };
-        Box::pin(futures::stream::once(open).try_flatten())
+        post_and_parse(&self.transport, "/chat/completions", &[], body, OpenAIParser::default())
     }
 
     fn bound_tools(&self) -> &[Json] {
@@ -333,15 +327,7 @@ impl EventParser for OpenAIParser {
             .and_then(Json::as_array)
             .map(|calls| calls.iter().map(tool_call_chunk).collect())
             .unwrap_or_default();
-        if text.is_empty() && calls.is_empty() {
-            return Ok(None);
-        }
-        let mut chunk = AIMessageChunk::new(text);
-        chunk.id.clone_from(&self.id);
-        if !calls.is_empty() {
-            chunk = chunk.with_tool_call_chunks(calls);
-        }
-        Ok(Some(chunk))
+        Ok(delta_chunk(self.id.as_deref(), text, calls))
     }
 
     fn is_done(&self) -> bool {
@@ -349,30 +335,13 @@ impl EventParser for OpenAIParser {
     }
 
     fn finish(&mut self) -> Result<AIMessageChunk> {
-        if !self.done {
-            return Err(provider_error(
-                PROVIDER,
-                ErrorKind::Connection,
-                "the stream ended before `data: [DONE]`: the answer is incomplete",
-            ));
-        }
-        let mut meta = Map::new();
-        if let Some(reason) = self.finish_reason.take() {
-            meta.insert("finish_reason".into(), reason.into());
-        }
-        if let Some(model) = self.model.take() {
-            meta.insert("model_name".into(), model.into());
-        }
-        if let Some(f) = self.fingerprint.take() {
-            meta.insert("system_fingerprint".into(), f.into());
-        }
-        meta.insert("model_provider".into(), PROVIDER.into());
-        let mut chunk = AIMessageChunk::new("")
-            .with_response_metadata(meta)
-            .with_chunk_position(ChunkPosition::Last);
-        chunk.id.clone_from(&self.id);
-        chunk.usage_metadata = self.usage.take().map(Box::new);
-        Ok(chunk)
+        check_complete(PROVIDER, self.done, "data: [DONE]")?;
+        let metadata = [
+            ("finish_reason", self.finish_reason.take()),
+            ("model_name", self.model.take()),
+            ("system_fingerprint", self.fingerprint.take()),
+        ];
+        Ok(last_chunk(PROVIDER, self.id.as_deref(), metadata, self.usage.take()))
     }
 }
 
@@ -410,6 +379,8 @@ fn usage_of(u: &Json) -> UsageMetadata {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
+    use crate::messages::ChunkPosition;
     use crate::models::sse::testing::{fold, run};
 
     const CHAT: &[u8] = include_bytes!("../../tests/fixtures/local-llm/openai-chat-stream.sse");

@@ -68,40 +68,36 @@ impl Settings {
 }
 
 /// The builder methods both providers have. `$ty` has fields `settings`,
-/// `transport` and `profile`, and a `CLASS` constant.
+/// `transport` and `profile`, and a `CLASS` constant; it is `#[must_use]`,
+/// which covers the methods returning it.
 macro_rules! provider_builder {
     ($ty:ident, $key_var:literal, $url_var:literal) => {
         impl $ty {
             #[doc = concat!("Sets the API key, instead of the one in `", $key_var, "`.")]
-            #[must_use]
             pub fn api_key(mut self, key: impl Into<$crate::models::ApiKey>) -> Self {
                 self.transport.api_key = Some(key.into());
                 self
             }
 
             #[doc = concat!("Sets the base URL, instead of the one in `", $url_var, "`.")]
-            #[must_use]
             pub fn base_url(mut self, url: impl Into<String>) -> Self {
                 self.transport.base_url = url.into();
                 self
             }
 
             /// Sets the sampling temperature.
-            #[must_use]
             pub fn temperature(mut self, temperature: f64) -> Self {
                 self.settings.temperature = Some(temperature);
                 self.refreshed()
             }
 
             /// Sets the most tokens the answer may have.
-            #[must_use]
             pub fn max_tokens(mut self, max_tokens: u32) -> Self {
                 self.settings.max_tokens = Some(max_tokens);
                 self.refreshed()
             }
 
             /// Sets the sequences at which the model stops.
-            #[must_use]
             pub fn stop<I, S>(mut self, stop: I) -> Self
             where
                 I: IntoIterator<Item = S>,
@@ -113,14 +109,12 @@ macro_rules! provider_builder {
 
             /// Adds a field to every request body as it is (`seed`, `top_p`,
             /// a server's own options).
-            #[must_use]
             pub fn param(mut self, key: impl Into<String>, value: impl Into<serde_json::Value>) -> Self {
                 self.settings.extra.insert(key.into(), value.into());
                 self
             }
 
             /// Sets how long connecting may take (default 10 s).
-            #[must_use]
             pub fn connect_timeout(mut self, timeout: std::time::Duration) -> Self {
                 self.transport.connect_timeout = timeout;
                 self.transport.settings_changed();
@@ -131,7 +125,6 @@ macro_rules! provider_builder {
             /// request is sent (default 120 s: reading a long prompt takes a
             /// while). A request that gets no response head in time is
             /// retried.
-            #[must_use]
             pub fn first_byte_timeout(mut self, timeout: std::time::Duration) -> Self {
                 self.transport.first_byte_timeout = timeout;
                 self
@@ -139,7 +132,6 @@ macro_rules! provider_builder {
 
             /// Sets how long a stream may stay silent between two pieces
             /// (default 60 s). Keep-alive comments count as pieces.
-            #[must_use]
             pub fn idle_timeout(mut self, timeout: std::time::Duration) -> Self {
                 self.transport.idle_timeout = timeout;
                 self
@@ -148,7 +140,6 @@ macro_rules! provider_builder {
             /// Sets how many times a request is retried (default 2): after
             /// a failed connection, a first-byte timeout, or HTTP 408, 409,
             /// 429 or 5xx. A stream that has begun is never retried.
-            #[must_use]
             pub fn max_retries(mut self, retries: u32) -> Self {
                 self.transport.max_retries = retries;
                 self
@@ -159,7 +150,6 @@ macro_rules! provider_builder {
             /// `max` (defaults 0.5 s and 8 s). A `Retry-After` (or
             /// `retry-after-ms`) from the server replaces the backoff; one
             /// longer than `max` ends the retries with the error.
-            #[must_use]
             pub fn retry_backoff(mut self, initial: std::time::Duration, max: std::time::Duration) -> Self {
                 self.transport.retry_initial = initial;
                 self.transport.retry_max = max;
@@ -184,7 +174,6 @@ macro_rules! provider_builder {
             }
 
             /// Sets which tool the model must call.
-            #[must_use]
             pub fn tool_choice(mut self, choice: $crate::models::ToolChoice) -> Self {
                 self.settings.tool_choice = Some(choice);
                 self

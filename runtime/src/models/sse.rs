@@ -4,13 +4,14 @@
 //! recorded bytes fed in pieces of any size.
 
 use bytes::Bytes;
-use futures::{Stream, StreamExt};
+use futures::{Stream, StreamExt, TryStreamExt};
 use sse_stream::{Sse, SseByteStream};
 
-use super::http::provider_error;
+use super::http::{provider_error, Transport};
 use crate::error::{Error, ErrorKind, Result};
-use crate::messages::AIMessageChunk;
+use crate::messages::{AIMessageChunk, ChunkPosition, ToolCallChunk, UsageMetadata};
 use crate::runnable::ChunkStream;
+use crate::value::Map;
 
 /// A provider's reading of its event stream.
 pub(crate) trait EventParser: Send {
@@ -25,6 +26,24 @@ pub(crate) trait EventParser: Send {
     /// The last chunk (finish reason, usage, `chunk_position: last`), or an
     /// error when the stream ended before its end marker.
     fn finish(&mut self) -> Result<AIMessageChunk>;
+}
+
+/// The answer to a streaming request: `body` POSTed to `path` with the
+/// `headers` the provider adds (retried as [`Transport::post_stream`]
+/// says), its events read by `parser`.
+pub(crate) fn post_and_parse<'a, P: EventParser + 'a>(
+    transport: &'a Transport,
+    path: &'a str,
+    headers: &'a [(&'static str, &'static str)],
+    body: serde_json::Value,
+    parser: P,
+) -> ChunkStream<'a, AIMessageChunk> {
+    let open = async move {
+        let headers = transport.headers(headers)?;
+        let open = transport.post_stream(path, headers, &body).await?;
+        Ok::<_, Error>(parse_stream(open.body_chunks(), parser, transport.provider))
+    };
+    Box::pin(futures::stream::once(open).try_flatten())
 }
 
 /// The chunks of a streamed body. Errors end the stream after the chunks
@@ -51,6 +70,56 @@ where
         }
         yield parser.finish();
     })
+}
+
+/// A chunk of the answer `id`: its text and tool-call pieces, or nothing
+/// when it has neither (an event that only says how the answer goes).
+pub(crate) fn delta_chunk(id: Option<&str>, text: &str, calls: Vec<ToolCallChunk>) -> Option<AIMessageChunk> {
+    if text.is_empty() && calls.is_empty() {
+        return None;
+    }
+    let mut chunk = AIMessageChunk::new(text);
+    chunk.id = id.map(str::to_owned);
+    if !calls.is_empty() {
+        chunk = chunk.with_tool_call_chunks(calls);
+    }
+    Some(chunk)
+}
+
+/// The error of [`EventParser::finish`] when the stream ended before the
+/// provider's end `marker` came.
+pub(crate) fn check_complete(provider: &'static str, done: bool, marker: &str) -> Result<()> {
+    if done {
+        return Ok(());
+    }
+    Err(provider_error(
+        provider,
+        ErrorKind::Connection,
+        format!("the stream ended before `{marker}`: the answer is incomplete"),
+    ))
+}
+
+/// The last chunk of a complete answer, as every provider ends one: no
+/// text, the answer's `id`, `response_metadata` with the `metadata` entries
+/// that are set (in the provider's order) and then `model_provider`, the
+/// `usage`, and `chunk_position: last`.
+pub(crate) fn last_chunk(
+    provider: &'static str,
+    id: Option<&str>,
+    metadata: impl IntoIterator<Item = (&'static str, Option<String>)>,
+    usage: Option<UsageMetadata>,
+) -> AIMessageChunk {
+    let mut meta: Map = metadata
+        .into_iter()
+        .filter_map(|(key, value)| Some((key.to_owned(), value?.into())))
+        .collect();
+    meta.insert("model_provider".into(), provider.into());
+    let mut chunk = AIMessageChunk::new("")
+        .with_response_metadata(meta)
+        .with_chunk_position(ChunkPosition::Last);
+    chunk.id = id.map(str::to_owned);
+    chunk.usage_metadata = usage.map(Box::new);
+    chunk
 }
 
 /// A decoding failure: the transport's own error (a timeout, a dropped

@@ -193,6 +193,7 @@ enum Reading {
 /// not fit `T` is an [`ErrorKind::InvalidInput`] error naming what is wrong.
 /// Its output must be a runnable [`Data`](crate::Data): derive `Clone` and `Serialize`
 /// and add `impl runwright::Chunk for T {}`.
+#[must_use = "a runnable does nothing until invoked or streamed"]
 pub struct StructuredOutput<M, T> {
     model: M,
     reading: Reading,

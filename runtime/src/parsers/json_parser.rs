@@ -32,6 +32,7 @@ use crate::runnable::{impl_pipe_operator, ChunkStream, RunType, Runnable};
 /// # }
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
+#[must_use = "a runnable does nothing until invoked or streamed"]
 pub struct JsonOutputParser;
 
 impl JsonOutputParser {
@@ -110,6 +111,7 @@ impl Runnable for JsonOutputParser {
 /// turns the previous value into the new one; they add up (concatenate) to
 /// the whole document's patch.
 #[derive(Clone, Copy, Debug, Default)]
+#[must_use = "a runnable does nothing until invoked or streamed"]
 pub struct JsonPatchOutputParser;
 
 impl Runnable for JsonPatchOutputParser {

@@ -24,6 +24,7 @@ use crate::runnable::{impl_pipe_operator, ChunkStream, RunType, Runnable};
 /// # }
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
+#[must_use = "a runnable does nothing until invoked or streamed"]
 pub struct StrOutputParser;
 
 impl Runnable for StrOutputParser {

@@ -19,6 +19,7 @@ use crate::error::Result;
 /// # }
 /// ```
 #[derive(Clone, Debug, Default)]
+#[must_use = "a runnable does nothing until invoked or streamed"]
 pub struct InMemoryRetriever {
     docs: Vec<Document>,
 }

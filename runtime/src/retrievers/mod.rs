@@ -45,12 +45,14 @@ impl Document {
     }
 
     /// Adds a metadata entry.
+    #[must_use]
     pub fn with_metadata(mut self, key: impl Into<String>, value: impl Into<serde_json::Value>) -> Self {
         self.metadata.insert(key.into(), value.into());
         self
     }
 
     /// Sets the id.
+    #[must_use]
     pub fn with_id(mut self, id: impl Into<String>) -> Self {
         self.id = Some(id.into());
         self

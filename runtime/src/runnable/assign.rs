@@ -28,6 +28,8 @@ use crate::value::Map;
 /// assert_eq!(out["len"], 4);
 /// # }
 /// ```
+#[derive(Debug)]
+#[must_use = "a runnable does nothing until invoked or streamed"]
 pub struct Assign {
     name: Arc<str>,
     mapper: Parallel<Map>,

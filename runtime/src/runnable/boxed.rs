@@ -12,7 +12,15 @@ use crate::value::Data;
 
 /// A runnable of any type with input `I` and output `O`, cheap to clone.
 /// Made by [`boxed`](crate::RunnableExt::boxed).
+#[must_use = "a runnable does nothing until invoked or streamed"]
 pub struct BoxRunnable<I, O>(Arc<dyn Runnable<Input = I, Output = O>>);
+
+/// Shows the runnable's name: what is behind the box has no `Debug` to show.
+impl<I: Data, O: Data> std::fmt::Debug for BoxRunnable<I, O> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("BoxRunnable").field(&self.0.name()).finish()
+    }
+}
 
 impl<I, O> Clone for BoxRunnable<I, O> {
     fn clone(&self) -> Self {

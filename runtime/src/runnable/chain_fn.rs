@@ -43,6 +43,7 @@ pub trait ChainBody: Send + Sync + 'static {
 /// # }
 /// ```
 #[derive(Clone, Copy, Debug)]
+#[must_use = "a runnable does nothing until invoked or streamed"]
 pub struct ChainFn<F>(F);
 
 impl<F> ChainFn<F> {

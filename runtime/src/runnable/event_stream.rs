@@ -41,6 +41,15 @@ pub struct EventStream<'a> {
     finished: bool,
 }
 
+/// Shows whether the stream has ended; the rest is the run's machinery.
+impl std::fmt::Debug for EventStream<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventStream")
+            .field("finished", &self.finished)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<'a> EventStream<'a> {
     pub(crate) fn new<R: Runnable + ?Sized>(
         runnable: &'a R,

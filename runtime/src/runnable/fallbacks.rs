@@ -25,8 +25,17 @@ use crate::value::Data;
 /// assert_eq!(flaky.with_fallbacks([backup]).invoke(7).await.unwrap(), 7);
 /// # }
 /// ```
+#[must_use = "a runnable does nothing until invoked or streamed"]
 pub struct WithFallbacks<I, O> {
     runnables: Vec<BoxRunnable<I, O>>,
+}
+
+impl<I: Data, O: Data> std::fmt::Debug for WithFallbacks<I, O> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WithFallbacks")
+            .field("runnables", &self.runnables)
+            .finish()
+    }
 }
 
 impl<I, O> Clone for WithFallbacks<I, O> {

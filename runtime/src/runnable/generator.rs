@@ -28,9 +28,19 @@ type GenFn<I, O> = Arc<dyn for<'a> Fn(ChunkStream<'a, I>) -> ChunkStream<'a, O> 
 /// assert_eq!(out, ["ABC"]);
 /// # }
 /// ```
+#[must_use = "a runnable does nothing until invoked or streamed"]
 pub struct Generator<I, O> {
     name: Arc<str>,
     f: GenFn<I, O>,
+}
+
+/// Shows the name; the function has nothing to show.
+impl<I, O> std::fmt::Debug for Generator<I, O> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Generator")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<I, O> Clone for Generator<I, O> {

@@ -24,6 +24,18 @@ enum Body<I, O> {
     Pick(PickFn<I, O>),
 }
 
+/// Shows which kind of function it is, not the function.
+impl<I, O> std::fmt::Debug for Body<I, O> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Body::Sync(_) => "Sync",
+            Body::Blocking(_) => "Blocking",
+            Body::Async(_) => "Async",
+            Body::Pick(_) => "Pick",
+        })
+    }
+}
+
 impl<I, O> Clone for Body<I, O> {
     fn clone(&self) -> Self {
         match self {
@@ -63,9 +75,19 @@ pub(crate) fn fn_name<F>() -> Arc<str> {
 /// assert_eq!(step.invoke(1).await.unwrap(), 2);
 /// # }
 /// ```
+#[must_use = "a runnable does nothing until invoked or streamed"]
 pub struct Lambda<I, O> {
     name: Arc<str>,
     body: Body<I, O>,
+}
+
+impl<I, O> std::fmt::Debug for Lambda<I, O> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lambda")
+            .field("name", &self.name)
+            .field("body", &self.body)
+            .finish()
+    }
 }
 
 impl<I, O> Clone for Lambda<I, O> {

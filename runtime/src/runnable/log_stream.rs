@@ -45,24 +45,28 @@ impl Default for LogOptions {
 
 impl LogOptions {
     /// Yields the whole state with each patch.
+    #[must_use]
     pub fn with_state(mut self) -> Self {
         self.diff = false;
         self
     }
 
     /// Sets the filter for `/logs` entries.
+    #[must_use]
     pub fn filter(mut self, filter: EventFilter) -> Self {
         self.filter = filter;
         self
     }
 
     /// Leaves `/streamed_output` empty.
+    #[must_use]
     pub fn without_streamed_output_list(mut self) -> Self {
         self.with_streamed_output_list = false;
         self
     }
 
     /// Sets the call-time config.
+    #[must_use]
     pub fn config(mut self, config: RunConfig) -> Self {
         self.config = Some(config);
         self
@@ -103,6 +107,16 @@ pub struct LogStream<'a> {
     fold: Fold,
     total_ops: usize,
     state: Json,
+}
+
+/// Shows the options and how far the log has come, not the fold.
+impl std::fmt::Debug for LogStream<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogStream")
+            .field("options", &self.options)
+            .field("total_ops", &self.total_ops)
+            .finish_non_exhaustive()
+    }
 }
 
 fn now_iso() -> String {

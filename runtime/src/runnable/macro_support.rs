@@ -69,10 +69,13 @@ pub trait IntoStep<M> {
 }
 
 /// [`IntoStep`] marker: the step is a runnable.
+#[derive(Debug)]
 pub struct ViaRunnable;
 /// [`IntoStep`] marker: the step is a sync function.
+#[derive(Debug)]
 pub struct ViaFn<I, O>(PhantomData<fn(I) -> O>);
 /// [`IntoStep`] marker: the step is an async function.
+#[derive(Debug)]
 pub struct ViaAsyncFn<I, O>(PhantomData<fn(I) -> O>);
 
 impl<R: Runnable> IntoStep<ViaRunnable> for R {

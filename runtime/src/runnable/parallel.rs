@@ -53,9 +53,18 @@ impl<R: Runnable> Branch<R::Input> for R {
 /// assert_eq!(out["same"], 21);
 /// # }
 /// ```
+#[must_use = "a runnable does nothing until invoked or streamed"]
 pub struct Parallel<I> {
     name: Arc<str>,
     branches: Vec<(Arc<str>, Arc<dyn Branch<I>>)>,
+}
+
+/// Shows the branch keys; the branches are type-erased.
+impl<I> std::fmt::Debug for Parallel<I> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let keys: Vec<&str> = self.branches.iter().map(|(k, _)| &**k).collect();
+        f.debug_struct("Parallel").field("branches", &keys).finish()
+    }
 }
 
 impl<I> Clone for Parallel<I> {

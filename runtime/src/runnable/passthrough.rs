@@ -11,7 +11,14 @@ use crate::value::Data;
 
 /// Passes its input on unchanged, chunk by chunk (LangChain's
 /// `RunnablePassthrough`). Handy as a branch of a [`Parallel`](crate::Parallel).
+#[must_use = "a runnable does nothing until invoked or streamed"]
 pub struct Passthrough<T>(PhantomData<fn() -> T>);
+
+impl<T> std::fmt::Debug for Passthrough<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Passthrough")
+    }
+}
 
 impl<T> Passthrough<T> {
     /// The identity step.

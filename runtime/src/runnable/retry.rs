@@ -33,9 +33,24 @@ pub struct RetryPolicy {
     retry_if: Option<RetryIf>,
 }
 
+/// Shows the settings, and whether a predicate is set (not the predicate).
+impl std::fmt::Debug for RetryPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let retry_if = if self.retry_if.is_some() { "Some(<fn>)" } else { "None" };
+        f.debug_struct("RetryPolicy")
+            .field("max_attempts", &self.max_attempts)
+            .field("initial_delay", &self.initial_delay)
+            .field("max_delay", &self.max_delay)
+            .field("jitter", &self.jitter)
+            .field("retry_if", &format_args!("{retry_if}"))
+            .finish()
+    }
+}
+
 impl RetryPolicy {
     /// At most `max_attempts` tries in all (at least one), 100 ms after the
     /// first failure, doubling up to 10 s, with jitter; every error retried.
+    #[must_use]
     pub fn new(max_attempts: u32) -> Self {
         RetryPolicy {
             max_attempts: max_attempts.max(1),
@@ -47,6 +62,7 @@ impl RetryPolicy {
     }
 
     /// Sets the first delay and the cap of the exponential backoff.
+    #[must_use]
     pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
         self.initial_delay = initial;
         self.max_delay = max;
@@ -54,12 +70,14 @@ impl RetryPolicy {
     }
 
     /// Turns jitter (a random part of each delay) on or off.
+    #[must_use]
     pub fn jitter(mut self, on: bool) -> Self {
         self.jitter = on;
         self
     }
 
     /// Retries only the errors for which `f` is true.
+    #[must_use]
     pub fn retry_if(mut self, f: impl Fn(&Error) -> bool + Send + Sync + 'static) -> Self {
         self.retry_if = Some(Arc::new(f));
         self
@@ -92,6 +110,8 @@ impl Default for RetryPolicy {
 /// A runnable that runs again when it fails (LangChain's `RunnableRetry`).
 /// Each attempt is a child run; attempts after the first are tagged
 /// `retry:attempt:N`. A stream is retried only while it has yielded nothing.
+#[derive(Debug)]
+#[must_use = "a runnable does nothing until invoked or streamed"]
 pub struct Retry<R> {
     inner: R,
     policy: RetryPolicy,

@@ -103,6 +103,16 @@ pub enum Source<'a, I> {
     Stream(ChunkStream<'a, I>),
 }
 
+/// Shows a whole input; a stream has nothing to show before it is polled.
+impl<I: std::fmt::Debug> std::fmt::Debug for Source<'_, I> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Value(input) => f.debug_tuple("Value").field(input).finish(),
+            Source::Stream(_) => f.debug_tuple("Stream").finish_non_exhaustive(),
+        }
+    }
+}
+
 enum State<'a, I, O> {
     /// Not started; holds the input.
     Idle(Option<Source<'a, I>>),
@@ -145,6 +155,15 @@ pub struct RunStream<'a, R: Runnable + ?Sized> {
 // Nothing in a RunStream is ever pinned in place: the body and the input are
 // boxed streams, everything else is moved freely.
 impl<R: Runnable + ?Sized> Unpin for RunStream<'_, R> {}
+
+/// Shows the runnable's name; the rest is the run's machinery.
+impl<R: Runnable + ?Sized> std::fmt::Debug for RunStream<'_, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunStream")
+            .field("runnable", &self.runnable.name())
+            .finish_non_exhaustive()
+    }
+}
 
 impl<'a, R: Runnable + ?Sized> RunStream<'a, R> {
     /// The parent is the run current *now*, when the stream is made, not

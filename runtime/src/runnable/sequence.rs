@@ -14,6 +14,7 @@ use crate::events::StepTag;
 use crate::value::Data;
 
 /// The first step of a [`Sequence`].
+#[derive(Debug)]
 pub struct First<A>(pub(crate) A);
 
 /// The steps of a [`Sequence`], as a typed list: `(((First<A>, B), C), D)`.
@@ -107,6 +108,13 @@ where
 #[must_use = "a sequence does nothing until it is invoked or streamed"]
 pub struct Sequence<S> {
     steps: S,
+}
+
+/// Shows the steps' names, in order.
+impl<S: Steps> std::fmt::Debug for Sequence<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sequence").field("steps", &self.step_names()).finish()
+    }
 }
 
 impl<S: Steps> Sequence<S> {

@@ -20,6 +20,7 @@ struct Shared<'a, T> {
 
 /// One copy of a teed stream. Whichever copy needs a chunk first pulls it
 /// from the source and leaves a clone for the others.
+#[must_use = "streams do nothing unless polled"]
 pub(crate) struct Tee<'a, T> {
     shared: Arc<Mutex<Shared<'a, T>>>,
     index: usize,

@@ -13,7 +13,8 @@ use crate::error::Result;
 ///
 /// It is the same step, not a wrapper run: events show one run, renamed and
 /// tagged as configured.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
+#[must_use = "a runnable does nothing until invoked or streamed"]
 pub struct WithConfig<R> {
     inner: R,
     config: RunConfig,

@@ -43,6 +43,7 @@ use crate::value::Map;
 ///      unknown argument `c` (the tool takes `a` (integer), `b` (integer))"
 /// );
 /// ```
+#[derive(Debug)]
 pub struct ToolArgs<'a> {
     spec: &'a ToolSpec,
     args: Map,

@@ -132,9 +132,21 @@ fn error_message(e: &Error) -> String {
 /// normally with the error's text (in a `ToolMessage` with
 /// `status: "error"` for a tool call), so a model can read what went wrong;
 /// this covers invalid arguments too.
+#[must_use = "a runnable does nothing until invoked or streamed"]
 pub struct Tool<F> {
     f: F,
     on_error: Option<ToolErrorHandler>,
+}
+
+/// Shows the tool's name and whether it handles its errors, not the
+/// function.
+impl<F: ToolFn> std::fmt::Debug for Tool<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tool")
+            .field("name", &self.spec().name())
+            .field("handles_errors", &self.on_error.is_some())
+            .finish()
+    }
 }
 
 impl<F: Clone> Clone for Tool<F> {
@@ -157,13 +169,11 @@ impl<F> Tool<F> {
     /// Turns errors (the function's and invalid arguments) into the
     /// error's message, given as the tool's output (LangChain's
     /// `handle_tool_error=True`).
-    #[must_use]
     pub const fn handle_errors(self) -> Self {
         self.handle_errors_with(error_message)
     }
 
     /// Turns errors into the text `handler` makes of them.
-    #[must_use]
     pub const fn handle_errors_with(mut self, handler: ToolErrorHandler) -> Self {
         self.on_error = Some(handler);
         self

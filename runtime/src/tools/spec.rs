@@ -187,17 +187,27 @@ impl ToolSpec {
 }
 
 /// Builds a [`ToolSpec`] one argument at a time.
+#[must_use = "a builder does nothing until `build` is called"]
 pub struct ToolSpecBuilder {
     spec: ToolSpec,
     generator: SchemaGenerator,
     properties: Map,
 }
 
+/// Shows the spec so far; the schema generator has nothing to show.
+impl std::fmt::Debug for ToolSpecBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ToolSpecBuilder")
+            .field("spec", &self.spec)
+            .field("properties", &self.properties)
+            .finish_non_exhaustive()
+    }
+}
+
 impl ToolSpecBuilder {
     /// Adds an argument of type `T`. It is required unless `T` accepts
     /// `null` (an `Option`). The description, if any, replaces the one the
     /// type's own doc comment gives.
-    #[must_use]
     pub fn arg<T: ToolArg>(mut self, name: &str, description: Option<&str>) -> Self {
         let mut schema = self.generator.subschema_for::<T>().to_value();
         tidy(&mut schema);
@@ -217,6 +227,7 @@ impl ToolSpecBuilder {
     }
 
     /// The finished spec.
+    #[must_use]
     pub fn build(mut self) -> ToolSpec {
         let required: Vec<Json> = self
             .spec
