@@ -29,14 +29,9 @@
 #![warn(missing_debug_implementations)]
 
 pub mod config;
-// `Scoped` and `RunTask` do not implement `Debug` yet.
-#[allow(missing_debug_implementations)]
 pub mod context;
 pub mod error;
 pub mod events;
-// `StateGraph`, `CompiledGraph`, `ToolNode` and `GraphStream` do not implement
-// `Debug` yet.
-#[allow(missing_debug_implementations)]
 pub mod graph;
 pub mod messages;
 pub mod models;

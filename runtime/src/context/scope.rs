@@ -58,6 +58,14 @@ pub struct Scoped<T> {
     inner: Option<T>,
 }
 
+impl<T> std::fmt::Debug for Scoped<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scoped")
+            .field("run", &self.ctx.as_ref().map(|c| c.name()))
+            .finish_non_exhaustive()
+    }
+}
+
 impl<T> Scoped<T> {
     pub(crate) fn new(ctx: Option<Arc<RunContext>>, inner: T) -> Self {
         Scoped {

@@ -19,6 +19,14 @@ pub struct RunTask<T> {
     handle: Option<JoinHandle<T>>,
 }
 
+impl<T> std::fmt::Debug for RunTask<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunTask")
+            .field("finished", &self.handle.as_ref().is_none_or(JoinHandle::is_finished))
+            .finish()
+    }
+}
+
 impl<T> RunTask<T> {
     /// Lets the task run on after this handle is gone.
     pub fn detach(mut self) {

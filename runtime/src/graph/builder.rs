@@ -72,6 +72,7 @@ where
 }
 
 /// A graph under construction. See the [module docs](super).
+#[must_use = "a graph does nothing until it is compiled and run"]
 pub struct StateGraph<S> {
     reducers: HashMap<String, Reducer>,
     nodes: Vec<Node<S>>,
@@ -80,6 +81,16 @@ pub struct StateGraph<S> {
     remaining_steps: Option<String>,
     errors: Vec<String>,
     _state: PhantomData<fn() -> S>,
+}
+
+impl<S> std::fmt::Debug for StateGraph<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateGraph")
+            .field("nodes", &self.nodes.iter().map(|n| &*n.name).collect::<Vec<_>>())
+            .field("edges", &self.edges)
+            .field("conditional_edges", &self.branches.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl<S> Default for StateGraph<S>

@@ -48,8 +48,20 @@ impl<F: ToolFn> GraphTool for Tool<F> {
 /// LangGraph's `ToolNode`). A failing tool, or a call naming no known tool,
 /// gives an error `ToolMessage` the model can read, not a failed graph.
 #[derive(Clone)]
+#[must_use = "a node does nothing until it is added to a graph"]
 pub struct ToolNode {
     tools: Vec<Arc<dyn GraphTool>>,
+}
+
+impl std::fmt::Debug for ToolNode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ToolNode")
+            .field(
+                "tools",
+                &self.tools.iter().map(|t| t.tool_spec().name()).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
 }
 
 impl ToolNode {

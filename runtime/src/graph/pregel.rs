@@ -46,8 +46,17 @@ pub(super) struct Inner<S> {
 /// show each node as a chain run tagged `graph:step:N` and the graph's
 /// updates as its stream chunks. [`stream_modes`](Self::stream_modes) gives
 /// LangGraph's stream modes.
+#[must_use = "a runnable does nothing until invoked or streamed"]
 pub struct CompiledGraph<S> {
     pub(super) inner: Arc<Inner<S>>,
+}
+
+impl<S> std::fmt::Debug for CompiledGraph<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompiledGraph")
+            .field("nodes", &self.inner.nodes.iter().map(|n| &*n.name).collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
 }
 
 impl<S> Clone for CompiledGraph<S> {

@@ -100,6 +100,15 @@ pub struct GraphStream<'a> {
     streamed_ids: HashSet<String>,
 }
 
+impl std::fmt::Debug for GraphStream<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GraphStream")
+            .field("ready", &self.ready.len())
+            .field("finished", &self.finished)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<S> CompiledGraph<S>
 where
     S: Data + DeserializeOwned,
