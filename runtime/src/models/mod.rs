@@ -18,6 +18,7 @@ mod http;
 mod input;
 mod llm;
 mod openai;
+mod provider_error;
 mod settings;
 mod sse;
 pub(crate) mod structured;
@@ -39,12 +40,13 @@ use crate::value::{Map, Payload};
 pub use anthropic::ChatAnthropic;
 pub use bind::WithTools;
 pub use fake::{FakeListChatModel, FakeListChatModelError, FakeToolCallingChatModel, GenericFakeChatModel};
-pub use http::{ApiKey, ProviderError};
+pub use http::ApiKey;
 pub use input::LanguageModelInput;
 #[doc(hidden)]
 pub use llm::__llm;
 pub use llm::{FakeListLLM, FakeStreamingListLLM, Llm};
 pub use openai::ChatOpenAI;
+pub use provider_error::ProviderError;
 pub use structured::{StructuredMethod, StructuredOutput, ToolChoice};
 
 /// What a chat model is asked: the conversation, the tools it may call, and

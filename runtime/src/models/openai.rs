@@ -6,7 +6,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Value as Json};
 use sse_stream::Sse;
 
-use super::http::{ApiKey, AuthHeader, ProviderError, Transport};
+use super::http::{ApiKey, AuthHeader, Transport};
+use super::provider_error::ProviderError;
 use super::settings::{provider_builder, Settings};
 use super::sse::{check_complete, delta_chunk, event_json, last_chunk, post_and_parse, EventParser};
 use super::structured::{schema_tool, StructuredMethod, StructuredOutput, ToolChoice};

@@ -7,7 +7,8 @@ use bytes::Bytes;
 use futures::{Stream, StreamExt, TryStreamExt};
 use sse_stream::{Sse, SseByteStream};
 
-use super::http::{provider_error, Transport};
+use super::http::Transport;
+use super::provider_error::provider_error;
 use crate::error::{Error, ErrorKind, Result};
 use crate::messages::{AIMessageChunk, ChunkPosition, ToolCallChunk, UsageMetadata};
 use crate::runnable::ChunkStream;
