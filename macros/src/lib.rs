@@ -3,72 +3,54 @@
 //! (`runwright::tool`, ...), which documents them; the generated code
 //! refers to `::runwright` paths.
 //!
+//! The code is laid out by macro, each in serde_derive's shape (parse, then
+//! expand, every error collected in one `Ctxt`):
+//!
+//! - `attribute/`: `#[tool]` and `#[chain_fn]`: `options.rs` (the
+//!   attribute's arguments), `parse.rs` and `docs.rs` (the function and its
+//!   doc comment), `check.rs` (the checks of the signature, a pass over what
+//!   was parsed), `expand.rs` (the generated constant and impl);
+//! - `chain/`: `chain!`: `parse.rs` (the tokens split into steps),
+//!   `expand.rs` (the pipeline);
+//! - `ctxt.rs`: the errors collected, and the item emitted with them.
+//!
 //! Set `RUNWRIGHT_MACROS_DEBUG=1` while building to print each expansion to
 //! stderr.
 
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod attribute;
+mod chain;
 mod ctxt;
-mod expand;
-mod parse;
 
 use proc_macro::TokenStream;
 use proc_macro2::TokenStream as TokenStream2;
 
-use ctxt::Ctxt;
-use parse::Kind;
+use attribute::Kind;
 
 /// Makes a function a tool. See `runwright::tool`.
 #[proc_macro_attribute]
 pub fn tool(args: TokenStream, item: TokenStream) -> TokenStream {
-    attribute(args.into(), item.into(), Kind::Tool).into()
+    let out = attribute::expand(args.into(), item.into(), Kind::Tool);
+    debug_print("#[tool]", &out, true);
+    out.into()
 }
 
 /// Makes a function taking one input a step. See `runwright::chain_fn`.
 #[proc_macro_attribute]
 pub fn chain_fn(args: TokenStream, item: TokenStream) -> TokenStream {
-    attribute(args.into(), item.into(), Kind::ChainFn).into()
+    let out = attribute::expand(args.into(), item.into(), Kind::ChainFn);
+    debug_print("#[chain_fn]", &out, true);
+    out.into()
 }
 
 /// Builds a pipeline of steps. See `runwright::chain`.
 #[proc_macro]
 pub fn chain(input: TokenStream) -> TokenStream {
-    let input = TokenStream2::from(input);
-    let mut cx = Ctxt::default();
-    let steps = parse::parse_steps(&mut cx, input, proc_macro2::Span::call_site());
-    let out = match cx.check() {
-        Ok(()) => expand::expand_chain(&steps),
-        Err(e) => e.to_compile_error(),
-    };
+    let out = chain::chain(input.into());
     debug_print("chain!", &out, false);
     out.into()
-}
-
-fn attribute(args: TokenStream2, item: TokenStream2, kind: Kind) -> TokenStream2 {
-    let parsed = match syn::parse2::<syn::ItemFn>(item.clone()) {
-        Ok(f) => f,
-        Err(e) => {
-            let what = match kind {
-                Kind::Tool => "#[tool]",
-                Kind::ChainFn => "#[chain_fn]",
-            };
-            let e = syn::Error::new(e.span(), format!("`{what}` goes on a function: {e}"));
-            return ctxt::with_item(item, &e);
-        }
-    };
-    let mut cx = Ctxt::default();
-    let opts = parse::parse_options(&mut cx, args, kind);
-    let out = match kind {
-        Kind::Tool => parse::parse_tool(&mut cx, opts, parsed).map(|d| expand::expand_tool(&d)),
-        Kind::ChainFn => parse::parse_chain_fn(&mut cx, opts, parsed).map(|d| expand::expand_chain_fn(&d)),
-    };
-    let out = match (cx.check(), out) {
-        (Ok(()), Some(out)) => out,
-        (Err(e), _) => ctxt::with_item(item, &e),
-        (Ok(()), None) => item,
-    };
-    debug_print(if kind == Kind::Tool { "#[tool]" } else { "#[chain_fn]" }, &out, true);
-    out
 }
 
 /// `RUNWRIGHT_MACROS_DEBUG=1`: prints the expansion, formatted when it parses.

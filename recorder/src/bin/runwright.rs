@@ -8,6 +8,10 @@
 //! Exit status: 0 when all went well (and, for `diff`, the traces hold the
 //! same events), 1 when `diff` found differences, 2 on an error (a missing,
 //! corrupt or truncated file).
+//!
+//! Built with the crate's `cli` feature.
+
+#![forbid(unsafe_code)]
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -1,18 +1,21 @@
-//! Writing the code: a tool's `ToolFn` impl and constant, a `#[chain_fn]`
-//! function's `ChainBody` impl and constant, and the steps of `chain!`.
+//! Writing the code of `#[tool]` and `#[chain_fn]`: a tool's `ToolFn` impl
+//! and constant, a `#[chain_fn]` function's `ChainBody` impl and constant,
+//! each around a hidden zero-sized type that keeps the user's function.
+//! Runs only on a function [`check`](super::check) found nothing wrong with.
 //!
 //! Generated code names everything by absolute path through
 //! `::runwright::__private` (never a bare `Result`, `Option` or `Box`), and
 //! every identifier it introduces starts with `__rw_`. Trait-bound checks are
-//! spanned at the user's tokens, so a type error underlines the argument,
-//! the return type or the two steps concerned, not the macro.
+//! spanned at the user's tokens, so a type error underlines the argument or
+//! the return type concerned, not the macro.
 
-use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream};
+use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{Attribute, ItemFn, Type, Visibility};
 
-use crate::parse::{ChainFnDef, HandleErrors, MapLit, ParamKind, Ret, Step, StepSpan, ToolDef};
+use super::options::HandleErrors;
+use super::parse::{ChainFnDef, Param, ParamKind, Ret, ToolDef};
 
 /// `r#type` -> `type`.
 fn unraw(ident: &Ident) -> String {
@@ -124,22 +127,25 @@ pub(crate) fn expand_tool(def: &ToolDef) -> TokenStream {
     let name = &def.name;
     let description = &def.description;
 
-    let args: Vec<_> = def.params.iter().filter(|p| p.kind == ParamKind::Arg).collect();
-    let spec_args = args.iter().map(|p| {
+    // Every parameter has its name here: another pattern is an error, and
+    // nothing is expanded after an error.
+    let params: Vec<(&Ident, &Param)> = def.params.iter().filter_map(|p| Some((p.ident.as_ref()?, p))).collect();
+    let args: Vec<_> = params.iter().filter(|(_, p)| p.kind == ParamKind::Arg).collect();
+    let spec_args = args.iter().map(|(ident, p)| {
         let ty = &p.ty;
-        let arg_name = unraw(&p.ident);
+        let arg_name = unraw(ident);
         let desc = match &p.description {
             Some(d) => quote!(::core::option::Option::Some(#d)),
             None => quote!(::core::option::Option::None),
         };
         quote_spanned!(ty.span()=> .arg::<#ty>(#arg_name, #desc))
     });
-    let takes = args.iter().map(|p| {
-        let (ident, ty) = (&p.ident, &p.ty);
+    let takes = args.iter().map(|(ident, p)| {
+        let ty = &p.ty;
         let arg_name = unraw(ident);
         quote_spanned!(ty.span()=> let #ident = __rw_args.take::<#ty>(#arg_name);)
     });
-    let arg_idents: Vec<&Ident> = args.iter().map(|p| &p.ident).collect();
+    let arg_idents: Vec<&Ident> = args.iter().map(|(ident, _)| *ident).collect();
     let unwrap_args = if arg_idents.is_empty() {
         quote!()
     } else {
@@ -161,8 +167,8 @@ pub(crate) fn expand_tool(def: &ToolDef) -> TokenStream {
     } else {
         (quote!(), quote!())
     };
-    let call_args = def.params.iter().map(|p| match p.kind {
-        ParamKind::Arg => p.ident.to_token_stream(),
+    let call_args = params.iter().map(|(ident, p)| match p.kind {
+        ParamKind::Arg => ident.to_token_stream(),
         ParamKind::ContextRef => quote!(&*__rw_ctx),
         ParamKind::ContextArc => quote!(::core::clone::Clone::clone(&__rw_ctx)),
         ParamKind::Writer => quote!(::runwright::stream_writer()),
@@ -235,12 +241,15 @@ pub(crate) fn expand_tool(def: &ToolDef) -> TokenStream {
 /// `#[chain_fn]`.
 pub(crate) fn expand_chain_fn(def: &ChainFnDef) -> TokenStream {
     let item = &def.item;
+    let Some(input) = &def.input else {
+        // Not one input: an error, and nothing is expanded after an error.
+        return item.to_token_stream();
+    };
     let attrs = sort_attrs(&item.attrs);
     let fn_ident = &item.sig.ident;
     let hidden = format_ident!("__rw_chain_{}", unraw(fn_ident));
     let inner = inner_fn(item, attrs.rest.clone());
     let name = &def.name;
-    let input: &Type = &def.input;
     let await_ = item.sig.asyncness.map(|_| quote!(.await));
     let (out_ty, result) = output(&def.ret, quote!(#fn_ident(__rw_input) #await_));
     let in_check = quote_spanned!(input.span()=> ::runwright::__private::assert_chain_input::<#input>(););
@@ -287,163 +296,20 @@ pub(crate) fn expand_chain_fn(def: &ChainFnDef) -> TokenStream {
     }
 }
 
-// ---------------------------------------------------------------------------
-// chain!
-
-/// What the input of a sequence or a step is known to be.
-#[derive(Clone, Copy)]
-enum Input<'a> {
-    /// Whatever the steps say (the start of the whole chain).
-    Free,
-    /// What the map `__rw_map`-like binding named here takes: a branch of a
-    /// map literal.
-    LikeMap(&'a Ident),
-}
-
-fn map_ident() -> Ident {
-    format_ident!("__rw_map")
-}
-
-/// `chain!(a | b | c)`.
-pub(crate) fn expand_chain(steps: &[Step]) -> TokenStream {
-    expand_sequence(steps, Input::Free)
-}
-
-fn expand_sequence(steps: &[Step], input: Input<'_>) -> TokenStream {
-    let Some((first, rest)) = steps.split_first() else {
-        return quote!(());
-    };
-    if rest.is_empty() {
-        return expand_single(first, input);
-    }
-    let first = expand_single(first, input);
-    let mut stmts = vec![quote!(let __rw_seq = ::runwright::__private::start(#first);)];
-    for pair in steps.windows(2) {
-        stmts.push(expand_joint(&pair[0], &pair[1]));
-    }
-    quote!({
-        #(#stmts)*
-        __rw_seq
-    })
-}
-
-/// A step standing alone (first of a sequence, or the whole chain).
-fn expand_single(step: &Step, input: Input<'_>) -> TokenStream {
-    match (step, input) {
-        (Step::Expr(e, s), _) => quote_spanned!(s.first=> ::runwright::__private::step(#e)),
-        (Step::Closure(c, is_async, _), Input::Free) => {
-            let f = if *is_async {
-                quote!(closure_async)
-            } else {
-                quote!(closure)
-            };
-            quote!(::runwright::__private::#f(#c))
-        }
-        (Step::Closure(c, is_async, _), Input::LikeMap(m)) => {
-            let f = if *is_async {
-                quote!(closure_async_like)
-            } else {
-                quote!(closure_like)
-            };
-            quote!(::runwright::__private::#f(&#m, #c))
-        }
-        (Step::Map(m, _), Input::Free) => expand_map(m, quote!(::runwright::__private::Parallel::new())),
-        (Step::Map(m, _), Input::LikeMap(outer)) => expand_map(m, quote!(::runwright::__private::map_like(&#outer))),
-    }
-}
-
-/// Parentheses spanned at `span`: with a callee spanned at the previous
-/// step, a type error in the call covers both steps.
-fn parens_at(span: Span, inner: TokenStream) -> Group {
-    let mut g = Group::new(Delimiter::Parenthesis, inner);
-    g.set_span(span);
-    g
-}
-
-/// `expr` as an expression whose span runs from `from` to `to`
-/// (`identity(expr)` with the path at `from` and the parentheses at `to`):
-/// rustc blames a failed bound on this argument, and underlines both steps.
-fn joint_span(from: Span, to: Span, expr: TokenStream) -> TokenStream {
-    let identity = quote_spanned!(from=> ::core::convert::identity);
-    let args = parens_at(to, expr);
-    quote!(#identity #args)
-}
-
-/// `prev | next`: appends `next` to `__rw_seq`.
-fn expand_joint(prev: &Step, next: &Step) -> TokenStream {
-    let StepSpan { first: prev_first, .. } = prev.span();
-    let StepSpan {
-        first: next_first,
-        last: next_last,
-    } = next.span();
-    match next {
-        Step::Expr(e, _) => {
-            let pipe = quote_spanned!(prev_first=> ::runwright::__private::pipe);
-            let seq = joint_span(prev_first, next_last, quote!(__rw_seq));
-            let step = quote_spanned!(next_first=> ::runwright::__private::step);
-            let step_args = parens_at(next_last, e.to_token_stream());
-            let args = parens_at(next_last, quote!(#seq, #step #step_args));
-            quote!(let __rw_seq = #pipe #args;)
-        }
-        Step::Closure(c, is_async, _) => {
-            let f = if *is_async { quote!(pipe_async) } else { quote!(pipe_fn) };
-            quote!(let __rw_seq = ::runwright::__private::#f(__rw_seq, #c);)
-        }
-        Step::Map(m, _) => {
-            let map = expand_map(m, quote!(::runwright::__private::map_after(&__rw_seq)));
-            let pipe = quote_spanned!(prev_first=> ::runwright::__private::pipe);
-            let seq = joint_span(prev_first, next_last, quote!(__rw_seq));
-            let args = parens_at(next_last, quote!(#seq, __rw_next));
-            quote! {
-                let __rw_next = #map;
-                let __rw_seq = #pipe #args;
-            }
-        }
-    }
-}
-
-/// `{ "key": steps, ... }` on the empty map `base`.
-fn expand_map(m: &MapLit, base: TokenStream) -> TokenStream {
-    let map = map_ident();
-    let stmts = m.entries.iter().map(|(key, steps)| match steps.as_slice() {
-        [Step::Expr(e, s)] => {
-            let branch = quote_spanned!(s.first=> ::runwright::__private::branch);
-            let args = parens_at(s.last, quote!(#map, #key, ::runwright::__private::step(#e)));
-            quote!(let #map = #branch #args;)
-        }
-        [Step::Closure(c, is_async, _)] => {
-            let f = if *is_async {
-                quote!(branch_async)
-            } else {
-                quote!(branch_fn)
-            };
-            quote!(let #map = ::runwright::__private::#f(#map, #key, #c);)
-        }
-        steps => {
-            let value = expand_sequence(steps, Input::LikeMap(&map));
-            quote! {
-                let __rw_branch = #value;
-                let #map = ::runwright::__private::branch(#map, #key, __rw_branch);
-            }
-        }
-    });
-    quote!({
-        let #map = #base;
-        #(#stmts)*
-        #map
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::attribute::check::check_tool;
+    use crate::attribute::options::parse_options;
+    use crate::attribute::parse::{parse_chain_fn, parse_tool};
+    use crate::attribute::Kind;
     use crate::ctxt::Ctxt;
-    use crate::parse::{parse_chain_fn, parse_options, parse_steps, parse_tool, Kind};
 
     fn tool(args: TokenStream, item: TokenStream) -> String {
         let mut cx = Ctxt::default();
         let opts = parse_options(&mut cx, args, Kind::Tool);
-        let def = parse_tool(&mut cx, opts, syn::parse2(item).expect("fn")).expect("parsed");
+        let def = parse_tool(opts, syn::parse2(item).expect("fn"));
+        check_tool(&mut cx, &def);
         cx.check().expect("no errors");
         expand_tool(&def).to_string()
     }
@@ -506,7 +372,6 @@ mod tests {
         let mut cx = Ctxt::default();
         let opts = parse_options(&mut cx, quote!(), Kind::ChainFn);
         let def = parse_chain_fn(
-            &mut cx,
             opts,
             syn::parse2(quote!(
                 async fn shout(s: String) -> String {
@@ -514,45 +379,13 @@ mod tests {
                 }
             ))
             .expect("fn"),
-        )
-        .expect("parsed");
+        );
         let out = expand_chain_fn(&def).to_string();
         assert!(out.contains("type Input = String ;"), "{out}");
         assert!(out.contains("fn name (& self) -> & 'static str { \"shout\" }"), "{out}");
         assert!(
             out.contains("const shout : :: runwright :: __private :: ChainFn < __rw_chain_shout >"),
             "{out}"
-        );
-    }
-
-    #[test]
-    fn chain_expands_to_checked_joints() {
-        let mut cx = Ctxt::default();
-        let steps = parse_steps(&mut cx, quote!(a | |s| Ok(s) | { "k": b }), Span::call_site());
-        let out = expand_chain(&steps).to_string();
-        assert!(
-            out.contains("let __rw_seq = :: runwright :: __private :: start (:: runwright :: __private :: step (a)) ;"),
-            "{out}"
-        );
-        assert!(out.contains("pipe_fn (__rw_seq , | s | Ok (s))"), "{out}");
-        assert!(out.contains("map_after (& __rw_seq)"), "{out}");
-        assert!(
-            out.contains("branch (__rw_map , \"k\" , :: runwright :: __private :: step (b))"),
-            "{out}"
-        );
-        assert!(
-            out.contains("pipe (:: core :: convert :: identity (__rw_seq) , __rw_next)"),
-            "{out}"
-        );
-    }
-
-    #[test]
-    fn a_single_step_is_that_step() {
-        let mut cx = Ctxt::default();
-        let steps = parse_steps(&mut cx, quote!(model), Span::call_site());
-        assert_eq!(
-            expand_chain(&steps).to_string(),
-            ":: runwright :: __private :: step (model)"
         );
     }
 }
