@@ -27,6 +27,7 @@
 
 #![warn(missing_docs)]
 #![warn(missing_debug_implementations)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 pub mod config;
 pub mod context;

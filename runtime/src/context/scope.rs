@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures::Stream;
+use pin_project_lite::pin_project;
 
 use super::RunContext;
 
@@ -51,11 +52,26 @@ pub(crate) fn enter<R>(slot: &Option<Arc<RunContext>>, f: impl FnOnce() -> R) ->
     f()
 }
 
-/// A future or stream that runs inside a given run context: the context is
-/// entered on every poll and while the inner value is dropped.
-pub struct Scoped<T> {
-    ctx: Option<Arc<RunContext>>,
-    inner: Option<T>,
+pin_project! {
+    /// A future or stream that runs inside a given run context: the context is
+    /// entered on every poll and while the inner value is dropped.
+    pub struct Scoped<T> {
+        ctx: Option<Arc<RunContext>>,
+        // Structurally pinned; dropped in place (`Pin::set`) by the drop below.
+        #[pin]
+        inner: Option<T>,
+    }
+
+    impl<T> PinnedDrop for Scoped<T> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if this.inner.is_some() {
+                let ctx = this.ctx.take();
+                let mut inner = this.inner;
+                enter(&ctx, move || inner.set(None));
+            }
+        }
+    }
 }
 
 impl<T> std::fmt::Debug for Scoped<T> {
@@ -73,23 +89,15 @@ impl<T> Scoped<T> {
             inner: Some(inner),
         }
     }
-
-    fn project(self: Pin<&mut Self>) -> (&mut Option<Arc<RunContext>>, Option<Pin<&mut T>>) {
-        // SAFETY: `inner` is structurally pinned: it is never moved while
-        // `Scoped` is pinned. `Drop` drops it in place (by assigning `None`),
-        // and nothing else takes it out. `ctx` is not pinned.
-        let this = unsafe { self.get_unchecked_mut() };
-        let inner = this.inner.as_mut().map(|i| unsafe { Pin::new_unchecked(i) });
-        (&mut this.ctx, inner)
-    }
 }
 
 impl<F: Future> Future for Scoped<F> {
     type Output = F::Output;
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        match self.project() {
-            (ctx, Some(inner)) => enter(ctx, || inner.poll(cx)),
-            (_, None) => Poll::Pending,
+        let this = self.project();
+        match this.inner.as_pin_mut() {
+            Some(inner) => enter(this.ctx, || inner.poll(cx)),
+            None => Poll::Pending,
         }
     }
 }
@@ -97,20 +105,10 @@ impl<F: Future> Future for Scoped<F> {
 impl<S: Stream> Stream for Scoped<S> {
     type Item = S::Item;
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
-        match self.project() {
-            (ctx, Some(inner)) => enter(ctx, || inner.poll_next(cx)),
-            (_, None) => Poll::Ready(None),
-        }
-    }
-}
-
-impl<T> Drop for Scoped<T> {
-    fn drop(&mut self) {
-        if self.inner.is_some() {
-            let ctx = self.ctx.take();
-            let inner = &mut self.inner;
-            // Dropped in place: `inner` may be pinned.
-            enter(&ctx, move || *inner = None);
+        let this = self.project();
+        match this.inner.as_pin_mut() {
+            Some(inner) => enter(this.ctx, || inner.poll_next(cx)),
+            None => Poll::Ready(None),
         }
     }
 }

@@ -3,8 +3,6 @@
 //! * [`json_stream`]: an incremental parser that yields the same partial values
 //!   as LangChain's streaming `JsonOutputParser`, in linear time.
 
-// `Elements` and `Members` do not implement `Debug` yet.
-#[allow(missing_debug_implementations)]
 pub mod json_stream;
 mod model_output;
 mod str_parser;

@@ -286,7 +286,7 @@ fn bench_document(target: usize) -> (String, usize) {
 #[test]
 fn reference_trace_countries() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/reference/langchain-traces/03_json_parser_partial.jsonl");
+        .join("../tests/conformance/reference/03_json_parser_partial.jsonl");
     let file = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let records: Vec<J> = file
         .lines()
