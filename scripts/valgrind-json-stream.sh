@@ -25,7 +25,7 @@ cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
 export PROPTEST_CASES="${PROPTEST_CASES:-16}"
 filter="parsers::json_stream::"
-slow="parsers::json_stream::tests::long_strings_share_storage_across_block_growth"
+slow="parsers::json_stream::tests::behaviour::long_strings_share_storage_across_block_growth"
 
 fail() {
     echo "valgrind-json-stream: FAILED: $*" >&2
