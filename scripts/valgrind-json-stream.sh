@@ -32,7 +32,12 @@ fail() {
     exit 1
 }
 
-command -v valgrind >/dev/null || fail "valgrind is not installed"
+# Both come with the machine; a machine without them gets Debian's packages.
+if ! command -v valgrind >/dev/null || ! command -v jq >/dev/null; then
+    echo "valgrind-json-stream: installing valgrind and jq (Debian packages)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind jq >/dev/null ||
+        fail "valgrind or jq is missing and could not be installed"
+fi
 
 # The unit-test binary of the runtime crate: the one artifact with an executable.
 bins=$(cargo test -p runwright --lib --no-run --message-format=json |
