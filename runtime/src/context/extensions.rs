@@ -9,31 +9,34 @@ use std::sync::Arc;
 /// One value of a type, shared.
 type Entry = (TypeId, Arc<dyn Any + Send + Sync>);
 
-/// A small map from a type to one shared value of that type. Empty (as most
-/// runs carry it) it allocates nothing; values are set once, when a run
-/// starts, so a boxed slice (two words) is enough.
-#[derive(Clone, Default)]
-pub(crate) struct Extensions(Box<[Entry]>);
+/// The entries, behind one thin pointer.
+#[derive(Default)]
+struct Entries(Vec<Entry>);
+
+/// A small map from a type to one shared value of that type. Empty, as most
+/// runs carry it, it is one null pointer: it allocates nothing, and a run's
+/// context and call options stay as small as without it.
+#[derive(Default)]
+pub(crate) struct Extensions(Option<Box<Entries>>);
 
 impl Extensions {
     /// Sets the value of type `T`, replacing the one there was.
     pub(crate) fn insert<T: Send + Sync + 'static>(&mut self, value: Arc<T>) {
-        let mut entries = std::mem::take(&mut self.0).into_vec();
+        let entries = &mut self.0.get_or_insert_with(Box::default).0;
         entries.retain(|(id, _)| *id != TypeId::of::<T>());
         entries.push((TypeId::of::<T>(), value));
-        self.0 = entries.into_boxed_slice();
     }
 
     /// The value of type `T`, if one was set.
     pub(crate) fn get<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
-        let (_, value) = self.0.iter().find(|(id, _)| *id == TypeId::of::<T>())?;
+        let (_, value) = self.0.as_ref()?.0.iter().find(|(id, _)| *id == TypeId::of::<T>())?;
         value.clone().downcast::<T>().ok()
     }
 }
 
 impl fmt::Debug for Extensions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Extensions({})", self.0.len())
+        write!(f, "Extensions({})", self.0.as_ref().map_or(0, |e| e.0.len()))
     }
 }
 

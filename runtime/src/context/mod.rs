@@ -83,6 +83,7 @@ pub(crate) struct ChildDefaults {
 }
 
 impl CallOpts {
+    #[inline]
     pub(crate) fn step(step: StepTag) -> Self {
         CallOpts {
             step: Some(step),
@@ -90,6 +91,7 @@ impl CallOpts {
         }
     }
 
+    #[inline]
     pub(crate) fn config(config: RunConfig) -> Self {
         CallOpts {
             config: Some(Box::new(config)),
@@ -389,6 +391,7 @@ impl RunContext {
     }
 
     /// Where this run's events go, when someone listens.
+    #[inline]
     pub(crate) fn sink(&self) -> Option<&Arc<EventSink>> {
         self.sink.as_ref()
     }
