@@ -29,10 +29,12 @@
 // By concept: `builder` (StateGraph, its checks), `routing` (edges,
 // conditional edges, the next step's tasks), `pregel` (CompiledGraph's
 // superstep loop), `task` (a task as a node run, its `langgraph_*`
-// metadata), `outlet` (where stream-mode items go), `stream` (the stream
-// that yields them), `reducer`, `prebuilt`.
+// metadata), `mode` (StreamMode and its local items), `outlet` (where
+// stream-mode items go), `stream` (the stream that yields them), `reducer`,
+// `prebuilt`.
 
 mod builder;
+mod mode;
 mod outlet;
 mod prebuilt;
 mod pregel;
@@ -42,11 +44,12 @@ mod stream;
 mod task;
 
 pub use builder::StateGraph;
+pub use mode::StreamMode;
 pub use prebuilt::{create_react_agent, AgentState, GraphTool, ToolNode};
 pub use pregel::{CompiledGraph, DEFAULT_RECURSION_LIMIT};
 pub use reducer::Reducer;
 pub use routing::{Route, SendTo, Targets};
-pub use stream::{GraphStream, StreamMode};
+pub use stream::GraphStream;
 
 /// The graph's entry: `add_edge(START, "first_node")`.
 pub const START: &str = "__start__";

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Value as Json};
 
-use super::stream::{self, StreamMode};
+use super::mode::{self, StreamMode};
 use crate::context::{ItemSink, RunContext};
 use crate::value::{Map, Payload};
 
@@ -77,7 +77,7 @@ impl Outlet {
     fn push_item(&self, mode: StreamMode, item: Item) {
         let Some(queue) = &self.queue else {
             self.sink
-                .push_local(stream::local_item(mode.as_str(), Some(item.into_payload())));
+                .push_local(mode::local_item(mode.as_str(), Some(item.into_payload())));
             return;
         };
         if self.closed.load(Ordering::Relaxed) {
@@ -89,7 +89,7 @@ impl Outlet {
             q.len()
         };
         if waiting % ITEMS_PER_MARKER == 1 {
-            self.sink.push_local(stream::local_item(stream::MARKER, None));
+            self.sink.push_local(mode::local_item(mode::MARKER, None));
         }
     }
 
@@ -131,8 +131,8 @@ impl Outlet {
                     .and_then(Json::as_str)
                     .is_some_and(|t| t.ends_with("Message") || t.ends_with("MessageChunk"));
                 if is_message {
-                    self.sink.push_local(stream::local_item(
-                        stream::NODE_MESSAGE,
+                    self.sink.push_local(mode::local_item(
+                        mode::NODE_MESSAGE,
                         Some(Payload::new(json!([m, node_meta]))),
                     ));
                 }

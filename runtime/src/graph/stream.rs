@@ -1,4 +1,4 @@
-//! LangGraph's stream modes: [`StreamMode`] and [`GraphStream`].
+//! [`GraphStream`]: the stream of a graph run's stream-mode items.
 
 use std::collections::{HashSet, VecDeque};
 use std::pin::Pin;
@@ -9,81 +9,17 @@ use futures::Stream;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value as Json};
 
+use super::mode::{StreamMode, NODE_MESSAGE};
 use super::outlet::{Item, Outlet};
 use super::CompiledGraph;
 use crate::config::RunConfig;
 use crate::context::{current, CallOpts, Writer};
 use crate::error::{Error, Result};
 use crate::events::sink::EventSink;
-use crate::events::{EventFilter, EventPhase, RunInfo, StreamEvent};
+use crate::events::{EventFilter, EventPhase, StreamEvent};
 use crate::runnable::EventStream;
 use crate::runnable::RunType;
 use crate::value::{Data, Payload};
-
-/// What a graph stream reports (LangGraph's `stream_mode`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum StreamMode {
-    /// The whole state: after the input, then after each step.
-    Values,
-    /// Each node's update, as `{node: update}`.
-    Updates,
-    /// Every chat-model token produced at any depth inside a node, as
-    /// `[chunk, metadata]` (the metadata names the node and the step).
-    Messages,
-    /// Whatever nodes and tools write with [`stream_writer`](crate::stream_writer).
-    Custom,
-    /// `task` and `task_result` records of each node run.
-    Debug,
-}
-
-impl StreamMode {
-    /// The mode's LangGraph name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StreamMode::Values => "values",
-            StreamMode::Updates => "updates",
-            StreamMode::Messages => "messages",
-            StreamMode::Custom => "custom",
-            StreamMode::Debug => "debug",
-        }
-    }
-
-    fn from_name(name: &str) -> Option<StreamMode> {
-        Some(match name {
-            "values" => StreamMode::Values,
-            "updates" => StreamMode::Updates,
-            "messages" => StreamMode::Messages,
-            "custom" => StreamMode::Custom,
-            "debug" => StreamMode::Debug,
-            _ => return None,
-        })
-    }
-}
-
-/// The local item naming a message a node returned (`messages` mode).
-pub(crate) const NODE_MESSAGE: &str = "__node_message__";
-
-/// The local item standing for items waiting in the outlet's own queue.
-pub(crate) const MARKER: &str = "__outlet__";
-
-/// An item a graph run puts in its own queue (never forwarded to enclosing
-/// listeners): a custom-phase event named after its mode.
-pub(crate) fn local_item(mode: &'static str, payload: Option<Payload>) -> StreamEvent {
-    // Shared, so an item costs no allocation beyond its payload.
-    static NAMES: std::sync::OnceLock<Vec<(&'static str, Arc<str>)>> = std::sync::OnceLock::new();
-    let names = NAMES.get_or_init(|| {
-        ["values", "updates", "messages", "custom", "debug", NODE_MESSAGE, MARKER]
-            .into_iter()
-            .map(|n| (n, Arc::from(n)))
-            .collect()
-    });
-    let name = names
-        .iter()
-        .find(|(n, _)| *n == mode)
-        .map_or_else(|| Arc::from(mode), |(_, a)| a.clone());
-    StreamEvent::custom(name, RunType::Chain, RunInfo::none(), payload)
-}
 
 /// The stream [`CompiledGraph::stream_modes`] returns: `(mode, payload)`
 /// items in the order they happened. Dropping it cancels the run.
