@@ -108,6 +108,7 @@
 #![cfg_attr(not(feature = "snapshot"), allow(rustdoc::broken_intra_doc_links))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![warn(missing_debug_implementations)]
 
 mod canonical;
 mod cassette;

@@ -197,6 +197,17 @@ pub struct Recorder<M = Offline> {
     state: Mutex<State>,
 }
 
+impl<M> std::fmt::Debug for Recorder<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recorder")
+            .field("model", &self.profile.name())
+            .field("path", &self.path)
+            .field("mode", &self.mode)
+            .field("live", &self.model.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
 fn load(path: &Path, model: &str) -> Result<(Cassette, bool)> {
     if path.exists() {
         Ok((Cassette::read(path)?, true))
