@@ -117,7 +117,7 @@ fn an_unknown_format_version_is_refused() {
     let path = recorded_cassette("version");
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, text.replacen("\"version\":1", "\"version\":7", 1)).unwrap();
-    let err = Recorder::replay(&path).err().expect("refused");
+    let err = Recorder::replay(&path).expect_err("refused");
     assert_eq!(
         err.message(),
         format!(
