@@ -139,7 +139,7 @@ fn an_unknown_format_version_is_refused() {
 #[test]
 fn a_missing_cassette_says_how_to_record_it() {
     let dir = scratch("missing");
-    let err = Recorder::replay(dir.join("nope.jsonl")).err().expect("refused");
+    let err = Recorder::replay(dir.join("nope.jsonl")).expect_err("refused");
     assert!(
         err.message().ends_with(
             "nope.jsonl: no such cassette (record it first: run with a live model and RUNWRIGHT_RECORD=once)"
