@@ -3,7 +3,6 @@
 //! context knowing their types (the idea of `http::Extensions`).
 
 use std::any::{Any, TypeId};
-use std::fmt;
 use std::sync::Arc;
 
 /// One value of a type, shared.
@@ -31,12 +30,6 @@ impl Extensions {
     pub(crate) fn get<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
         let (_, value) = self.0.as_ref()?.0.iter().find(|(id, _)| *id == TypeId::of::<T>())?;
         value.clone().downcast::<T>().ok()
-    }
-}
-
-impl fmt::Debug for Extensions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Extensions({})", self.0.as_ref().map_or(0, |e| e.0.len()))
     }
 }
 

@@ -408,6 +408,11 @@ impl RunContext {
         &self.name
     }
 
+    /// The run's name, shared (an error names its step with it).
+    pub(crate) fn shared_name(&self) -> &Arc<str> {
+        &self.name
+    }
+
     /// The kind of run.
     pub fn run_type(&self) -> RunType {
         self.run_type

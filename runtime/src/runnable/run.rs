@@ -37,7 +37,7 @@ fn fail<R: Runnable + ?Sized>(
         if ctx.name().is_empty() {
             name_of(r)
         } else {
-            Arc::from(ctx.name())
+            ctx.shared_name().clone()
         }
     });
     if ctx.run_type() == RunType::Tool {
