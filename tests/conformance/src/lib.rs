@@ -5,9 +5,11 @@
 /// The reference README's normalization (run ids and UUIDs numbered,
 /// metadata sorted, times redacted), from `runwright-recorder`.
 pub use runwright_recorder::normalize;
+mod differential;
 mod record;
 mod scenarios;
 
+pub use differential::FILES as DIFFERENTIAL_FILES;
 pub use record::{Record, Records};
 
 /// The scenario numbers this runner implements.
@@ -22,6 +24,14 @@ pub async fn run_scenario(n: u32) -> Result<Vec<Record>, String> {
         return Err(why.to_string());
     }
     let mut records = scenarios::run(n).await?;
+    record::normalize(&mut records);
+    Ok(records)
+}
+
+/// Runs differential scenario file `name` (`d03` or `d03_parallel`) and
+/// returns its records, normalized.
+pub async fn run_differential(name: &str) -> Result<Vec<Record>, String> {
+    let mut records = differential::run(name).await?;
     record::normalize(&mut records);
     Ok(records)
 }

@@ -1,6 +1,6 @@
 //! One module per reference scenario file.
 
-mod common;
+pub(crate) mod common;
 mod json_chains;
 mod s01_chat_model;
 mod s02_prompt_model_parser;

@@ -1,0 +1,329 @@
+//! The differential scenarios: runwright's records against real
+//! LangChain's (`differential/reference/`, recorded by
+//! `scripts/differential.sh`), case by case, after the same normalization.
+//!
+//! Allowed differences: the `lc_versions` metadata (version-specific), the
+//! canonical form of the `per_run` cases (`differential/scenarios.py`,
+//! `canonical_per_run`), and the deliberate differences listed in
+//! [`DELIBERATE`], each with a check of what runwright gives instead (see
+//! ARCHITECTURE.md, "Where runwright deliberately differs").
+
+use std::process::Command;
+
+use serde_json::{json, Map, Value};
+
+/// A case whose LangChain records runwright deliberately does not reproduce.
+struct Deliberate {
+    file: &'static str,
+    case: &'static str,
+    /// Why, in a line (ARCHITECTURE.md has the long form).
+    why: &'static str,
+    /// Checks runwright's records (`got`, call record first) against
+    /// LangChain's (`expected`).
+    check: fn(expected: &[Value], got: &[Value]),
+}
+
+const DELIBERATE: &[Deliberate] = &[];
+
+fn parse(text: &str) -> Vec<Value> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .enumerate()
+        .map(|(i, l)| serde_json::from_str(l).unwrap_or_else(|e| panic!("line {}: {e}: {l}", i + 1)))
+        .collect()
+}
+
+/// Drops `lc_versions` (version-specific) wherever it stands.
+fn strip_versions(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            m.remove("lc_versions");
+            m.values_mut().for_each(strip_versions);
+        }
+        Value::Array(a) => a.iter_mut().for_each(strip_versions),
+        _ => {}
+    }
+}
+
+fn str_list(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
+}
+
+/// One step of a run's path from the root: its name and tags (an unknown
+/// parent: its label and no tags).
+type Step = (String, Vec<String>);
+
+fn sort_keys(v: Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut entries: Vec<(String, Value)> = m.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k, sort_keys(v)))
+                    .collect::<Map<_, _>>(),
+            )
+        }
+        Value::Array(a) => Value::Array(a.into_iter().map(sort_keys).collect()),
+        other => other,
+    }
+}
+
+/// Renames every `run-N` in the strings of `v` by `rename`.
+fn relabel(v: Value, rename: &std::collections::HashMap<String, String>) -> Value {
+    match v {
+        Value::String(s) => {
+            let mut out = String::with_capacity(s.len());
+            let mut rest = s.as_str();
+            while let Some(at) = rest.find("run-") {
+                out.push_str(&rest[..at]);
+                let digits = rest[at + 4..].bytes().take_while(u8::is_ascii_digit).count();
+                let label = &rest[at..at + 4 + digits];
+                out.push_str(rename.get(label).map_or(label, String::as_str));
+                rest = &rest[at + 4 + digits..];
+            }
+            out.push_str(rest);
+            Value::String(out)
+        }
+        Value::Object(m) => Value::Object(m.into_iter().map(|(k, v)| (k, relabel(v, rename))).collect()),
+        Value::Array(a) => Value::Array(a.into_iter().map(|v| relabel(v, rename)).collect()),
+        other => other,
+    }
+}
+
+/// `differential/scenarios.py`'s `canonical_per_run`, on runwright's records
+/// of one case (call record first).
+fn canonical_per_run(records: &[Value]) -> Vec<Value> {
+    let (call, rest) = records.split_first().expect("a call record");
+    let events: Vec<&Value> = rest
+        .iter()
+        .filter(|r| r["kind"] == "event")
+        .map(|r| &r["value"])
+        .collect();
+    let mut runs: Vec<(String, Step, Vec<String>)> = Vec::new();
+    for ev in &events {
+        let id = ev["run_id"].as_str().unwrap_or_default();
+        if !runs.iter().any(|(r, _, _)| r == id) {
+            let step = (
+                ev["name"].as_str().unwrap_or_default().to_owned(),
+                str_list(&ev["tags"]),
+            );
+            runs.push((id.to_owned(), step, str_list(&ev["parent_ids"])));
+        }
+    }
+    let path = |run: &str| -> Vec<Step> {
+        let (_, step, parents) = runs.iter().find(|(r, _, _)| r == run).expect("a known run");
+        let mut p: Vec<Step> = parents
+            .iter()
+            .map(|id| {
+                runs.iter()
+                    .find(|(r, _, _)| r == id)
+                    .map_or_else(|| (id.clone(), Vec::new()), |(_, s, _)| s.clone())
+            })
+            .collect();
+        p.push(step.clone());
+        p
+    };
+    let mut order: Vec<&str> = runs.iter().map(|(r, _, _)| r.as_str()).collect();
+    order.sort_by(|a, b| path(a).cmp(&path(b)));
+    let rename: std::collections::HashMap<String, String> = order
+        .iter()
+        .enumerate()
+        .map(|(i, r)| ((*r).to_owned(), format!("run-{i}")))
+        .collect();
+    let index = |run: &str| -> usize { order.iter().position(|r| *r == run).expect("a known run") };
+
+    let mut branches_first = true;
+    for (run, (name, _), _) in runs.iter().map(|(r, s, p)| (r, s, p)) {
+        if !name.starts_with("RunnableParallel<") {
+            continue;
+        }
+        let kids: Vec<&&Value> = events
+            .iter()
+            .filter(|ev| ev["parent_ids"].as_array().and_then(|p| p.last()) == Some(&Value::from(run.as_str())))
+            .collect();
+        let phase = |ev: &Value, suffix: &str| ev["event"].as_str().is_some_and(|e| e.ends_with(suffix));
+        let last_start = kids.iter().rposition(|ev| phase(ev, "_start"));
+        let first_stream = kids.iter().position(|ev| phase(ev, "_stream"));
+        if let (Some(s), Some(f)) = (last_start, first_stream) {
+            if s > f {
+                branches_first = false;
+            }
+        }
+    }
+
+    let keys_of = |v: &Value| -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+        k.sort();
+        k
+    };
+    let rank = |r: &Value| -> (u8, usize, u8, Vec<String>) {
+        match r["kind"].as_str() {
+            Some("event") => {
+                let ev = &r["value"];
+                let name = ev["event"].as_str().unwrap_or_default();
+                let phase = if name.ends_with("_start") {
+                    0
+                } else if name.ends_with("_end") {
+                    2
+                } else {
+                    1
+                };
+                let keys = if phase == 1 {
+                    keys_of(&ev["data"]["chunk"])
+                } else {
+                    Vec::new()
+                };
+                (0, index(ev["run_id"].as_str().unwrap_or_default()), phase, keys)
+            }
+            Some("chunk") => (1, 0, 0, keys_of(&r["value"])),
+            _ => (2, 0, 0, Vec::new()),
+        }
+    };
+    let mut sorted: Vec<&Value> = rest.iter().collect();
+    sorted.sort_by_key(|r| rank(r));
+    let case = call["case"].clone();
+    let mut out = vec![call.clone()];
+    out.extend(sorted.into_iter().map(
+        |r| json!({"case": r["case"], "kind": r["kind"], "value": sort_keys(relabel(r["value"].clone(), &rename))}),
+    ));
+    out.push(json!({"case": case, "kind": "info", "value": {"branches_start_before_streaming": branches_first}}));
+    out
+}
+
+fn case_names(rs: &[Value]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for r in rs {
+        let c = r["case"].as_str().unwrap_or_default().to_owned();
+        if names.last() != Some(&c) {
+            names.push(c);
+        }
+    }
+    names
+}
+
+/// Compares one reference file; every differing case is reported, not only
+/// the first.
+fn compare_file(stem: &str) {
+    let text = runwright_conformance::DIFFERENTIAL_FILES
+        .iter()
+        .find(|(s, _)| *s == stem)
+        .map(|(_, t)| *t)
+        .expect("a differential reference file");
+    let out = Command::new(env!("CARGO_BIN_EXE_runwright-conformance"))
+        .arg(stem)
+        .output()
+        .expect("the conformance runner starts");
+    assert!(
+        out.status.success(),
+        "runner failed on {stem}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut expected = parse(text);
+    let mut got = parse(&String::from_utf8_lossy(&out.stdout));
+    expected.iter_mut().for_each(strip_versions);
+    got.iter_mut().for_each(strip_versions);
+    assert_eq!(
+        case_names(&got),
+        case_names(&expected),
+        "{stem}: case names and order differ"
+    );
+
+    let mut failures = Vec::new();
+    for case in case_names(&expected) {
+        let exp: Vec<Value> = expected
+            .iter()
+            .filter(|r| r["case"] == case.as_str())
+            .cloned()
+            .collect();
+        let mut got_c: Vec<Value> = got.iter().filter(|r| r["case"] == case.as_str()).cloned().collect();
+        if got_c.first() != exp.first() {
+            failures.push(format!("{case}: call record differs"));
+            continue;
+        }
+        if exp[0]["value"]["compare"] == "per_run" {
+            got_c = canonical_per_run(&got_c);
+        }
+        if let Some(d) = DELIBERATE.iter().find(|d| d.file == stem && d.case == case) {
+            eprintln!("{stem} {case}: deliberate difference ({})", d.why);
+            (d.check)(&exp, &got_c);
+            continue;
+        }
+        if let Some(i) = exp.iter().zip(&got_c).position(|(e, g)| e != g) {
+            failures.push(format!(
+                "{case}, record {i}: first difference\n  expected: {}\n       got: {}",
+                exp[i], got_c[i]
+            ));
+        } else if exp.len() != got_c.len() {
+            let extra = if exp.len() > got_c.len() {
+                &exp[got_c.len()]
+            } else {
+                &got_c[exp.len()]
+            };
+            failures.push(format!(
+                "{case}: {} records expected, {} produced; first extra: {extra}",
+                exp.len(),
+                got_c.len()
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{stem}: {} case(s) differ from LangChain:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+macro_rules! differential {
+    ($($name:ident => $stem:literal),* $(,)?) => {$(
+        #[test]
+        fn $name() {
+            compare_file($stem);
+        }
+    )*};
+}
+
+differential! {
+    config_inheritance_matches_langchain => "d01_config_inheritance",
+    retrievers_match_langchain => "d02_retrievers",
+    parallel_maps_match_langchain => "d03_parallel",
+    assign_matches_langchain => "d04_assign",
+    fallbacks_match_langchain => "d05_fallbacks",
+    retry_matches_langchain => "d06_retry",
+    json_diff_matches_langchain => "d07_json_diff",
+    graph_supersteps_match_langgraph => "d08_graph_supersteps",
+    nesting_errors_filters_match_langchain => "d09_nesting_errors_filters",
+}
+
+#[test]
+fn every_reference_file_is_compared() {
+    let source = include_str!("differential.rs");
+    for (stem, _) in runwright_conformance::DIFFERENTIAL_FILES {
+        assert!(source.contains(&format!("=> \"{stem}\"")), "{stem} has no test");
+    }
+}
+
+#[test]
+fn canonical_form_is_that_of_the_recorder() {
+    // The reference files hold per_run cases already in canonical form, so
+    // putting one in canonical form again must change nothing.
+    for (stem, text) in runwright_conformance::DIFFERENTIAL_FILES {
+        let records = parse(text);
+        for case in case_names(&records) {
+            let recs: Vec<Value> = records.iter().filter(|r| r["case"] == case.as_str()).cloned().collect();
+            if recs[0]["value"]["compare"] != "per_run" {
+                continue;
+            }
+            // The recorder's info record is appended again by the canonical
+            // form: compare without it.
+            let without_info: Vec<Value> = recs[..recs.len() - 1].to_vec();
+            let mut again = canonical_per_run(&without_info);
+            again.pop();
+            assert_eq!(again, without_info, "{stem} {case}: canonical form is stable");
+        }
+    }
+}
