@@ -355,6 +355,20 @@ async fn a_child_invoked_without_config_keeps_its_bound_metadata_and_appends_its
     );
 }
 
+/// `.with_config(a).with_config(b)`: what `b` sets replaces what `a` set
+/// (LangChain's shallow update of the bound config), what `b` leaves unset
+/// stays.
+#[tokio::test]
+async fn a_stacked_with_config_replaces_what_it_sets() {
+    let stacked = Lambda::from_fn(exclaim)
+        .with_config(RunConfig::new().run_name("inner").tag("first").metadata("x", 1).metadata("f", 1))
+        .with_config(RunConfig::new().tag("second").metadata("x", 2).metadata("s", 2));
+    let events = events_of(stacked.stream_events("hi".into())).await;
+    let start = one(&events, "inner", EventPhase::Start);
+    assert_eq!(json!(*start.metadata()), json!({"x": 2, "s": 2}));
+    assert_eq!(tree(&events)[0], "on_chain_start:inner #0 parents=[] tags=[\"second\"]");
+}
+
 #[tokio::test]
 async fn nested_runnables_list_their_parents_root_first() {
     let branch = Lambda::from_fn(reverse_word) | Lambda::from_async(bracket);
