@@ -185,12 +185,19 @@ mod tests {
 
     #[test]
     fn rebound_replaces_what_the_new_config_sets() {
-        let first = RunConfig::new().run_name("a").tag("first").metadata("x", 1).metadata("f", 1);
+        let first = RunConfig::new()
+            .run_name("a")
+            .tag("first")
+            .metadata("x", 1)
+            .metadata("f", 1);
         let second = RunConfig::new().tag("second").metadata("x", 2).metadata("s", 2);
         let m = first.rebound(&second);
         assert_eq!(m.run_name.as_deref(), Some("a"));
         assert_eq!(m.tags, ["second"]);
-        assert_eq!(serde_json::Value::Object(m.metadata), serde_json::json!({"x": 2, "s": 2}));
+        assert_eq!(
+            serde_json::Value::Object(m.metadata),
+            serde_json::json!({"x": 2, "s": 2})
+        );
         let renamed = first.rebound(&RunConfig::new().run_name("b"));
         assert_eq!(renamed.run_name.as_deref(), Some("b"));
         assert_eq!(renamed.tags, ["first"]);

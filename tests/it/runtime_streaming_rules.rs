@@ -361,7 +361,13 @@ async fn a_child_invoked_without_config_keeps_its_bound_metadata_and_appends_its
 #[tokio::test]
 async fn a_stacked_with_config_replaces_what_it_sets() {
     let stacked = Lambda::from_fn(exclaim)
-        .with_config(RunConfig::new().run_name("inner").tag("first").metadata("x", 1).metadata("f", 1))
+        .with_config(
+            RunConfig::new()
+                .run_name("inner")
+                .tag("first")
+                .metadata("x", 1)
+                .metadata("f", 1),
+        )
         .with_config(RunConfig::new().tag("second").metadata("x", 2).metadata("s", 2));
     let events = events_of(stacked.stream_events("hi".into())).await;
     let start = one(&events, "inner", EventPhase::Start);

@@ -64,7 +64,11 @@ pub trait RunnableExt: Runnable {
     where
         S: Stream<Item = Result<Self::Input>> + Send + 'a,
     {
-        RunStream::new(self, Source::Stream(Box::pin(input.into_stream())), CallOpts::implicit())
+        RunStream::new(
+            self,
+            Source::Stream(Box::pin(input.into_stream())),
+            CallOpts::implicit(),
+        )
     }
 
     /// Streams the events of the whole run tree (LangChain's

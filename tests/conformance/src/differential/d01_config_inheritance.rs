@@ -77,8 +77,9 @@ pub(crate) async fn run() -> Records {
     let calls = Calls::of("d01_config_inheritance");
     let mut out = Records::default();
 
-    let parent_r =
-        || Lambda::from_async(parent).with_config(RunConfig::new().tag("outer").metadata("k", "outer").metadata("o", 1));
+    let parent_r = || {
+        Lambda::from_async(parent).with_config(RunConfig::new().tag("outer").metadata("k", "outer").metadata("o", 1))
+    };
     for case in ["bound_child_in_parent", "bound_child_in_parent.call_config"] {
         let call = calls.start(&mut out, case);
         events(&mut out, case, &call, &parent_r(), "hi".into()).await;
@@ -101,7 +102,8 @@ pub(crate) async fn run() -> Records {
     let case = "sequence_child_with_config";
     let call = calls.start(&mut out, case);
     let seq = (Lambda::from_async(step_a)
-        | Lambda::from_async(step_b).with_config(RunConfig::new().tag("inner").metadata("m", "inner").metadata("i", 1)))
+        | Lambda::from_async(step_b)
+            .with_config(RunConfig::new().tag("inner").metadata("m", "inner").metadata("i", 1)))
     .with_config(RunConfig::new().tag("outer").metadata("m", "outer"));
     events(&mut out, case, &call, &seq, "x".into()).await;
 

@@ -43,8 +43,7 @@ fn vars(x: &str) -> Map {
 }
 
 async fn middle(x: String) -> runwright::Result<String> {
-    let inner =
-        ChatPromptTemplate::from_template("echo {x}")? | FakeListChatModel::new(["abc"]) | StrOutputParser;
+    let inner = ChatPromptTemplate::from_template("echo {x}")? | FakeListChatModel::new(["abc"]) | StrOutputParser;
     Ok(inner.invoke(vars(&x)).await? + "|")
 }
 
