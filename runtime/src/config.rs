@@ -14,7 +14,9 @@ pub(crate) type WriterFn = Arc<dyn Fn(Payload) + Send + Sync>;
 /// to a runnable with [`with_config`](crate::RunnableExt::with_config).
 ///
 /// Tags and metadata are inherited by every run beneath; for the same metadata
-/// key the caller's (or parent's) value wins over a child's bound value.
+/// key the caller's (or parent's) value wins over a child's bound value,
+/// except for a child invoked from a body with no config passed: its bound
+/// value wins there, as in LangChain.
 ///
 /// ```
 /// use runwright::RunConfig;
@@ -122,6 +124,33 @@ impl RunConfig {
         self
     }
 
+    /// `self` bound again with `over` (`.with_config(self).with_config(over)`):
+    /// each setting `over` has replaces `self`'s whole, as LangChain's
+    /// `RunnableBinding.with_config` updates its bound config (tags and
+    /// metadata are replaced, not united); what `over` leaves unset stays.
+    #[must_use]
+    pub(crate) fn rebound(&self, over: &RunConfig) -> RunConfig {
+        let mut out = self.clone();
+        if over.run_name.is_some() {
+            out.run_name.clone_from(&over.run_name);
+        }
+        if !over.tags.is_empty() {
+            out.tags.clone_from(&over.tags);
+        }
+        if !over.metadata.is_empty() {
+            out.metadata.clone_from(&over.metadata);
+        }
+        if !over.configurable.is_empty() {
+            out.configurable.clone_from(&over.configurable);
+        }
+        out.max_concurrency = over.max_concurrency.or(out.max_concurrency);
+        out.recursion_limit = over.recursion_limit.or(out.recursion_limit);
+        if over.stream_writer.is_some() {
+            out.stream_writer.clone_from(&over.stream_writer);
+        }
+        out
+    }
+
     /// `self` with `over` laid on top: `over`'s name and limits win when set,
     /// tags are united, and `over`'s metadata and configurable keys win.
     #[must_use]
@@ -153,6 +182,26 @@ impl RunConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rebound_replaces_what_the_new_config_sets() {
+        let first = RunConfig::new()
+            .run_name("a")
+            .tag("first")
+            .metadata("x", 1)
+            .metadata("f", 1);
+        let second = RunConfig::new().tag("second").metadata("x", 2).metadata("s", 2);
+        let m = first.rebound(&second);
+        assert_eq!(m.run_name.as_deref(), Some("a"));
+        assert_eq!(m.tags, ["second"]);
+        assert_eq!(
+            serde_json::Value::Object(m.metadata),
+            serde_json::json!({"x": 2, "s": 2})
+        );
+        let renamed = first.rebound(&RunConfig::new().run_name("b"));
+        assert_eq!(renamed.run_name.as_deref(), Some("b"));
+        assert_eq!(renamed.tags, ["first"]);
+    }
 
     #[test]
     fn merged_prefers_the_overlay() {

@@ -323,6 +323,58 @@ async fn metadata_merges_down_and_the_caller_or_parent_wins() {
     assert_eq!(metadata_of(&events, "reverse_word")["m"], "inner");
 }
 
+/// A child with its own `with_config`, invoked from a body with no config
+/// passed (LangChain's `ensure_config` path): its bound metadata wins over
+/// the inherited value, and its bound tags, sorted, come after the inherited
+/// ones (an inherited tag it binds again moves to the end).
+#[tokio::test]
+async fn a_child_invoked_without_config_keeps_its_bound_metadata_and_appends_its_tags() {
+    let child = Lambda::from_fn(exclaim).with_config(
+        RunConfig::new()
+            .run_name("child")
+            .tags(["zchild", "achild", "b"])
+            .metadata("k", "child"),
+    );
+    let parent = Lambda::from_async(move |x: String| {
+        let child = child.clone();
+        async move { child.invoke(x).await }
+    })
+    .with_config(
+        RunConfig::new()
+            .run_name("parent")
+            .tags(["c", "b", "a"])
+            .metadata("k", "parent")
+            .metadata("p", 1),
+    );
+    let events = events_of(parent.stream_events("hi".into())).await;
+    let start = one(&events, "child", EventPhase::Start);
+    assert_eq!(json!(*start.metadata()), json!({"k": "child", "p": 1}));
+    assert_eq!(
+        tree(&events)[1],
+        "on_chain_start:child #1 parents=[0] tags=[\"a\", \"c\", \"achild\", \"b\", \"zchild\"]"
+    );
+}
+
+/// `.with_config(a).with_config(b)`: what `b` sets replaces what `a` set
+/// (LangChain's shallow update of the bound config), what `b` leaves unset
+/// stays.
+#[tokio::test]
+async fn a_stacked_with_config_replaces_what_it_sets() {
+    let stacked = Lambda::from_fn(exclaim)
+        .with_config(
+            RunConfig::new()
+                .run_name("inner")
+                .tag("first")
+                .metadata("x", 1)
+                .metadata("f", 1),
+        )
+        .with_config(RunConfig::new().tag("second").metadata("x", 2).metadata("s", 2));
+    let events = events_of(stacked.stream_events("hi".into())).await;
+    let start = one(&events, "inner", EventPhase::Start);
+    assert_eq!(json!(*start.metadata()), json!({"x": 2, "s": 2}));
+    assert_eq!(tree(&events)[0], "on_chain_start:inner #0 parents=[] tags=[\"second\"]");
+}
+
 #[tokio::test]
 async fn nested_runnables_list_their_parents_root_first() {
     let branch = Lambda::from_fn(reverse_word) | Lambda::from_async(bracket);

@@ -72,6 +72,13 @@ pub(crate) struct CallOpts {
     /// A stream writer for this run and the runs beneath, over the one the
     /// call-time config installs.
     pub(crate) writer: Option<Writer>,
+    /// The caller passed no config: user code invoked the runnable from a
+    /// body, so it inherits through the context alone (LangChain's
+    /// `ensure_config` from its context variable). Then the runnable's bound
+    /// metadata wins over the inherited values, and its bound tags come
+    /// after the inherited ones. Combinators pass their children's config
+    /// explicitly, as LangChain's do: there the parent's values win.
+    pub(crate) implicit: bool,
 }
 
 /// See [`CallOpts::children`].
@@ -87,6 +94,15 @@ impl CallOpts {
     pub(crate) fn step(step: StepTag) -> Self {
         CallOpts {
             step: Some(step),
+            ..Default::default()
+        }
+    }
+
+    /// A call from user code with no config (see [`CallOpts::implicit`]).
+    #[inline]
+    pub(crate) fn implicit() -> Self {
+        CallOpts {
+            implicit: true,
             ..Default::default()
         }
     }
@@ -165,10 +181,29 @@ fn merge_tags(inherited: &Arc<[Arc<str>]>, extra: &[&RunConfig]) -> Arc<[Arc<str
     all.into()
 }
 
+/// Tags of a run whose caller passed no config (see [`CallOpts::implicit`]):
+/// the inherited tags, then the bound ones, sorted. A bound tag that is
+/// inherited too moves to the end, as LangChain's `add_tags` moves it.
+fn append_tags(inherited: &Arc<[Arc<str>]>, bound: &[String]) -> Arc<[Arc<str>]> {
+    if bound.is_empty() {
+        return inherited.clone();
+    }
+    let mut own: Vec<&str> = bound.iter().map(String::as_str).collect();
+    own.sort_unstable();
+    own.dedup();
+    let mut all: Vec<Arc<str>> = inherited
+        .iter()
+        .filter(|t| own.binary_search(&&***t).is_err())
+        .cloned()
+        .collect();
+    all.extend(own.into_iter().map(Arc::from));
+    all.into()
+}
+
 /// Layers maps from weakest to strongest: `layers`, then the parent's, then
-/// `top`. Shares the parent's map when nothing else adds a key.
-fn merge_maps(layers: &[Option<&Map>], parent: &Arc<Map>, top: Option<&Map>) -> Arc<Map> {
-    if layers.iter().chain([&top]).all(|l| l.is_none_or(|m| m.is_empty())) {
+/// `tops`. Shares the parent's map when nothing else adds a key.
+fn merge_maps(layers: &[Option<&Map>], parent: &Arc<Map>, tops: &[Option<&Map>]) -> Arc<Map> {
+    if layers.iter().chain(tops).all(|l| l.is_none_or(|m| m.is_empty())) {
         return parent.clone();
     }
     let mut out = Map::new();
@@ -177,7 +212,7 @@ fn merge_maps(layers: &[Option<&Map>], parent: &Arc<Map>, top: Option<&Map>) -> 
             out.insert(k.clone(), v.clone());
         }
     }
-    for (k, v) in parent.iter().chain(top.into_iter().flatten()) {
+    for (k, v) in parent.iter().chain(tops.iter().flatten().flat_map(|m| m.iter())) {
         out.insert(k.clone(), v.clone());
     }
     Arc::new(out)
@@ -224,7 +259,7 @@ impl Pending {
             .and_then(|d| d.metadata.as_ref())
             .map(|l| l.child_metadata());
         let own = self.own.as_ref().map(|l| l.metadata());
-        merge_maps(&[own.as_ref(), extra.as_ref()], parent_meta, None)
+        merge_maps(&[own.as_ref(), extra.as_ref()], parent_meta, &[])
     }
 }
 
@@ -249,7 +284,8 @@ impl RunContext {
     ///
     /// `bound` is the runnable's own config (from `with_config`); `opts.config`
     /// is the call-time config. The parent's metadata wins over both for the
-    /// same key, then call-time over bound.
+    /// same key, then call-time over bound; but when the caller passed no
+    /// config at all ([`CallOpts::implicit`]), bound wins over the parent's.
     pub(crate) fn child(
         parent: Option<&Arc<RunContext>>,
         run_type: RunType,
@@ -266,6 +302,7 @@ impl RunContext {
             None => (&e.tags, &e.map),
         };
         let call = opts.config.as_deref();
+        let implicit = opts.implicit && parent.is_some() && call.is_none();
         let cfgs: Vec<&RunConfig> = bound.into_iter().chain(call).collect();
         let sink = match opts.sink {
             Some(s) => Some(s),
@@ -309,19 +346,26 @@ impl RunContext {
             let p_meta = parent.map_or(&e.map, |p| &*p.metadata);
             let lazy = opts.lazy_metadata.map(|l| l.metadata());
             let extra = extra.map(|l| l.child_metadata());
-            Metadata::Ready(merge_maps(
-                &[bound_meta, call_meta, lazy.as_ref(), extra.as_ref()],
-                p_meta,
-                own_metadata,
-            ))
+            Metadata::Ready(if implicit {
+                merge_maps(&[lazy.as_ref(), extra.as_ref()], p_meta, &[bound_meta, own_metadata])
+            } else {
+                merge_maps(
+                    &[bound_meta, call_meta, lazy.as_ref(), extra.as_ref()],
+                    p_meta,
+                    &[own_metadata],
+                )
+            })
         };
         let (tags, configurable) = if cfgs.is_empty() {
             (p_tags.clone(), p_conf.clone())
         } else {
             let (b, c) = (bound, call);
             (
-                merge_tags(p_tags, &cfgs),
-                merge_maps(&[b.map(|x| &x.configurable), c.map(|x| &x.configurable)], p_conf, None),
+                match bound {
+                    Some(b) if implicit => append_tags(p_tags, &b.tags),
+                    _ => merge_tags(p_tags, &cfgs),
+                },
+                merge_maps(&[b.map(|x| &x.configurable), c.map(|x| &x.configurable)], p_conf, &[]),
             )
         };
         let writer = opts
@@ -418,7 +462,8 @@ impl RunContext {
         self.run_type
     }
 
-    /// The inherited tags (sorted, without the local `seq:step:N`-style tag).
+    /// The inherited tags, in LangChain's order, without the local
+    /// `seq:step:N`-style tag.
     pub fn tags(&self) -> &[Arc<str>] {
         &self.tags
     }

@@ -22,7 +22,7 @@ use crate::events::EventFilter;
 pub trait RunnableExt: Runnable {
     /// Runs the step on one input.
     fn invoke(&self, input: Self::Input) -> impl Future<Output = Result<Self::Output>> + Send + '_ {
-        run::invoke(self, input, CallOpts::default())
+        run::invoke(self, input, CallOpts::implicit())
     }
 
     /// Runs the step on one input with a call-time config.
@@ -51,7 +51,7 @@ pub trait RunnableExt: Runnable {
 
     /// Streams the step's output for one input, chunk by chunk.
     fn stream(&self, input: Self::Input) -> RunStream<'_, Self> {
-        RunStream::new(self, Source::Value(input), CallOpts::default())
+        RunStream::new(self, Source::Value(input), CallOpts::implicit())
     }
 
     /// [`stream`](Self::stream) with a call-time config.
@@ -64,7 +64,11 @@ pub trait RunnableExt: Runnable {
     where
         S: Stream<Item = Result<Self::Input>> + Send + 'a,
     {
-        RunStream::new(self, Source::Stream(Box::pin(input.into_stream())), CallOpts::default())
+        RunStream::new(
+            self,
+            Source::Stream(Box::pin(input.into_stream())),
+            CallOpts::implicit(),
+        )
     }
 
     /// Streams the events of the whole run tree (LangChain's
@@ -87,6 +91,13 @@ pub trait RunnableExt: Runnable {
 
     /// Binds a config to this step: its run name, tags and metadata apply to
     /// its own run (and are inherited beneath it).
+    ///
+    /// Calling it again on the result replaces each setting the new config
+    /// has (its tags replace the bound tags, its metadata the bound
+    /// metadata), as LangChain's does. Invoked from a body with no config
+    /// passed, the step's bound metadata wins over the inherited values and
+    /// its tags come after the inherited ones; run as a step of a sequence,
+    /// map or other combinator, the parent's values win.
     fn with_config(self, config: RunConfig) -> WithConfig<Self>
     where
         Self: Sized,

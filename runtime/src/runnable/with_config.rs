@@ -23,7 +23,7 @@ pub struct WithConfig<R> {
 impl<R: Runnable> WithConfig<R> {
     pub(crate) fn new(inner: R, config: RunConfig) -> Self {
         let config = match inner.config() {
-            Some(own) => own.merged(&config),
+            Some(own) => own.rebound(&config),
             None => config,
         };
         WithConfig { inner, config }
