@@ -3,8 +3,11 @@
 //!
 //! A node is a function (or runnable) from the state to a partial update;
 //! updates are folded into the state key by key with each key's
-//! [`Reducer`]. Nodes triggered in the same step run concurrently, and their
-//! updates are applied after the step in the order the nodes were added.
+//! [`Reducer`]. Nodes triggered in the same step run concurrently (each
+//! starts before any of them streams), and their updates are applied after
+//! the step in LangGraph's task order: by node name, then the
+//! [`SendTo`] tasks in the order they were sent. That order also decides
+//! the order of the `updates` and the stream writer's items.
 //!
 //! ```
 //! use serde::{Deserialize, Serialize};
