@@ -23,7 +23,38 @@ struct Deliberate {
     check: fn(expected: &[Value], got: &[Value]),
 }
 
-const DELIBERATE: &[Deliberate] = &[];
+const DELIBERATE: &[Deliberate] = &[Deliberate {
+    file: "d08_graph_supersteps",
+    case: "fan_out.astream_events",
+    why: "what nodes write with the stream writer is also an on_custom_event named `custom`",
+    check: writer_items_as_custom_events,
+}];
+
+/// The stream writer's items show as `on_custom_event`s named `custom`, each
+/// from the run that wrote it; without them the records are LangChain's.
+fn writer_items_as_custom_events(expected: &[Value], got: &[Value]) {
+    let is_custom = |r: &&Value| r["kind"] == "event" && r["value"]["event"] == "on_custom_event";
+    let written: Vec<(Value, Value)> = got
+        .iter()
+        .filter(is_custom)
+        .map(|r| (r["value"]["name"].clone(), r["value"]["data"].clone()))
+        .collect();
+    assert!(!written.is_empty(), "the writer's items show as custom events");
+    for r in got.iter().filter(is_custom) {
+        let ev = &r["value"];
+        assert_eq!(ev["name"], "custom", "a writer item is named `custom`: {ev}");
+        let node = ev["data"]["from"].as_str().expect("the item names its node");
+        assert_eq!(
+            ev["metadata"]["langgraph_node"], node,
+            "it comes from the node that wrote it: {ev}"
+        );
+    }
+    // Removing them shifts no run numbering: a custom event carries the id
+    // of its run, seen before.
+    let rest: Vec<&Value> = got.iter().filter(|r| !is_custom(r)).collect();
+    let expected: Vec<&Value> = expected.iter().collect();
+    assert_eq!(rest, expected, "without the custom events, LangChain's records");
+}
 
 fn parse(text: &str) -> Vec<Value> {
     text.lines()
@@ -128,7 +159,7 @@ fn canonical_per_run(records: &[Value]) -> Vec<Value> {
         p
     };
     let mut order: Vec<&str> = runs.iter().map(|(r, _, _)| r.as_str()).collect();
-    order.sort_by(|a, b| path(a).cmp(&path(b)));
+    order.sort_by_key(|a| path(a));
     let rename: std::collections::HashMap<String, String> = order
         .iter()
         .enumerate()
