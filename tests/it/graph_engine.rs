@@ -263,9 +263,25 @@ async fn tasks_of_a_step_fold_by_node_name_not_by_insertion() {
 }
 
 #[tokio::test]
-async fn every_task_of_a_step_starts_before_any_streams_and_ends_in_order() {
+async fn every_task_of_a_step_starts_before_any_streams_and_ends_as_it_completes() {
+    /// The node runs' events (`on_chain_start a`, ...), within 5 s.
+    async fn node_events(graph: &runwright::graph::CompiledGraph<Counter>) -> Vec<String> {
+        let events = graph
+            .stream_events(Counter { x: 0, log: vec![] })
+            .try_collect::<Vec<_>>();
+        tokio::time::timeout(Duration::from_secs(5), events)
+            .await
+            .expect("the step does not hang")
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.name() != "LangGraph")
+            .map(|e| format!("{} {}", e.to_json()["event"].as_str().unwrap(), e.name()))
+            .collect()
+    }
     let node = |name: &'static str| move |_: Counter| async move { Ok(json!({ "log": [name] })) };
-    let graph = StateGraph::<Counter>::new()
+    // Nodes that finish at once: all start, then each streams and ends, in
+    // task order (by node name).
+    let instant = StateGraph::<Counter>::new()
         .reducer("log", Reducer::Append)
         .add_node("b", node("b"))
         .add_node("a", node("a"))
@@ -273,26 +289,60 @@ async fn every_task_of_a_step_starts_before_any_streams_and_ends_in_order() {
         .add_edge(START, "a")
         .compile()
         .unwrap();
-    let events: Vec<String> = graph
-        .stream_events(Counter { x: 0, log: vec![] })
-        .try_collect::<Vec<_>>()
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.name() != "LangGraph")
-        .map(|e| format!("{} {}", e.to_json()["event"].as_str().unwrap(), e.name()))
-        .collect();
     assert_eq!(
-        events,
+        node_events(&instant).await,
         [
             "on_chain_start a",
             "on_chain_start b",
             "on_chain_stream a",
-            "on_chain_stream b",
             "on_chain_end a",
+            "on_chain_stream b",
             "on_chain_end b"
         ]
     );
+    // A slow node first in task order holds nobody up: the fast one ends
+    // first, as it completes.
+    let timed = StateGraph::<Counter>::new()
+        .reducer("log", Reducer::Append)
+        .add_node("a_slow", |_: Counter| async move {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            Ok(json!({ "log": ["a_slow"] }))
+        })
+        .add_node("b_fast", node("b_fast"))
+        .add_edge(START, "a_slow")
+        .add_edge(START, "b_fast")
+        .compile()
+        .unwrap();
+    assert_eq!(
+        node_events(&timed).await,
+        [
+            "on_chain_start a_slow",
+            "on_chain_start b_fast",
+            "on_chain_stream b_fast",
+            "on_chain_end b_fast",
+            "on_chain_stream a_slow",
+            "on_chain_end a_slow"
+        ]
+    );
+    // The updates are still applied in task order.
+    let out = timed.invoke(Counter { x: 0, log: vec![] }).await.unwrap();
+    assert_eq!(out.log, ["a_slow", "b_fast"]);
+    // A failing task holds nobody up either: the step fails, it does not hang.
+    let failing = StateGraph::<Counter>::new()
+        .add_node("a", |_: Counter| async move {
+            Err::<serde_json::Value, _>(runwright::Error::new(ErrorKind::InvalidInput, "no"))
+        })
+        .add_node("b", node("b"))
+        .add_edge(START, "a")
+        .add_edge(START, "b")
+        .compile()
+        .unwrap();
+    let run = failing.invoke(Counter { x: 0, log: vec![] });
+    let err = tokio::time::timeout(Duration::from_secs(5), run)
+        .await
+        .expect("the step does not hang")
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
 }
 
 #[tokio::test]

@@ -15,7 +15,7 @@ use serde_json::{json, Value as Json};
 use super::builder::Node;
 use super::outlet::{outlet_of, Outlet};
 use super::routing::{Branch, Exits, Route};
-use super::task::{NodeInput, StepGate, Task, TaskRun};
+use super::task::{Arrival, NodeInput, StepStart, Task, TaskRun};
 use super::{Reducer, StreamMode, START};
 use crate::config::RunConfig;
 use crate::context::{current, CallOpts, ChildDefaults, LazyMetadata, RunContext};
@@ -278,9 +278,9 @@ where
                         }));
                     }
                 }
-                let gate = (tasks.len() > 1).then(|| Arc::new(StepGate::new(tasks.len())));
-                let run_task = |i: usize, task: &mut Task<S>| {
-                    let step_gate = gate.clone().map(|g| (g, i));
+                // Several tasks: each waits, once started, for the others to start.
+                let gate = (tasks.len() > 1).then(|| StepStart::new(tasks.len()));
+                let run_task = |task: &mut Task<S>| {
                     let node = &inner.nodes[task.node];
                     let opts = CallOpts {
                         step: Some(StepTag::Graph(step as u32)),
@@ -298,7 +298,7 @@ where
                         state: &snapshot,
                         remaining: remaining(step),
                         routes: task.routes.clone(),
-                        step: step_gate,
+                        step: gate.as_ref().map(Arrival::new),
                     };
                     let input = std::mem::replace(&mut task.input, NodeInput::Json(Json::Null));
                     async move {
@@ -316,10 +316,10 @@ where
                 };
                 if let [task] = &mut tasks[..] {
                     // One task: no join.
-                    let update = run_task(0, task).await?;
+                    let update = run_task(task).await?;
                     inner.finish_task(ctx.as_ref(), outlet.as_ref(), reports, &mut state, task, update, step)?;
                 } else {
-                    let results = futures::future::join_all(tasks.iter_mut().enumerate().map(|(i, t)| run_task(i, t))).await;
+                    let results = futures::future::join_all(tasks.iter_mut().map(run_task)).await;
                     for (task, update) in tasks.iter().zip(results) {
                         inner.finish_task(ctx.as_ref(), outlet.as_ref(), reports, &mut state, task, update?, step)?;
                     }

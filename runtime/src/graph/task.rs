@@ -118,74 +118,102 @@ pub(super) struct TaskRun<'a, S> {
     pub(super) state: &'a Map,
     pub(super) remaining: Option<i64>,
     pub(super) routes: Option<Arc<parking_lot::Mutex<Vec<Route>>>>,
-    /// Other tasks run in the same step (the gate, and this task's index in
-    /// it): this one lets them start before it runs, and ends once every one
-    /// of them has streamed its update (or failed) and those before it have
-    /// ended, as LangGraph's tasks of one step show.
-    pub(super) step: Option<(Arc<StepGate>, usize)>,
+    /// Other tasks run in the same step: this one waits, once started,
+    /// until every one of them has started too.
+    pub(super) step: Option<Arrival<'a>>,
 }
 
-/// Where the tasks of one step meet. The step's tasks are polled by one
-/// join, so they share its waker; the gate is made once per step with
-/// several tasks, never per event.
-pub(super) struct StepGate {
-    state: parking_lot::Mutex<GateState>,
+/// Where the tasks of one step with several tasks meet before running: each
+/// starts, then waits until all have started, so every start comes before
+/// any update streams (as in LangGraph, which starts them all before running
+/// any). Nothing waits after that: each task streams and ends as it
+/// completes. Lives on the stack of the superstep loop; the only allocation
+/// is the waker list, once a task waits.
+pub(super) struct StepStart {
+    state: parking_lot::Mutex<StartState>,
 }
 
-struct GateState {
-    /// How many tasks have their update out (or failed).
-    arrived: usize,
-    /// Which tasks have ended (or failed).
-    done: Vec<bool>,
+struct StartState {
+    /// How many tasks have not started yet.
+    left: usize,
     wakers: Vec<std::task::Waker>,
 }
 
-impl StepGate {
+impl StepStart {
     pub(super) fn new(tasks: usize) -> Self {
-        StepGate {
-            state: parking_lot::Mutex::new(GateState {
-                arrived: 0,
-                done: vec![false; tasks],
+        StepStart {
+            state: parking_lot::Mutex::new(StartState {
+                left: tasks,
                 wakers: Vec::new(),
             }),
         }
     }
 
-    fn wake(st: &mut GateState) {
+    /// A task has started; the last one wakes those waiting and is told so.
+    fn arrive(&self) -> bool {
+        let mut st = self.state.lock();
+        st.left = st.left.saturating_sub(1);
+        if st.left > 0 {
+            return false;
+        }
         for w in st.wakers.drain(..) {
             w.wake();
         }
+        true
     }
 
-    /// Task `i` has its update out; a failed task is done at once.
-    fn arrive(&self, i: usize, failed: bool) {
-        let mut st = self.state.lock();
-        st.arrived += 1;
-        if failed {
-            st.done[i] = true;
-        }
-        Self::wake(&mut st);
-    }
-
-    /// Waits until every task has arrived and those before task `i` are done.
-    fn turn(&self, i: usize) -> impl std::future::Future<Output = ()> + '_ {
+    /// Waits until every task has started.
+    fn all_started(&self) -> impl std::future::Future<Output = ()> + '_ {
         std::future::poll_fn(move |cx| {
             let mut st = self.state.lock();
-            if st.arrived == st.done.len() && st.done[..i].iter().all(|d| *d) {
+            if st.left == 0 {
                 return std::task::Poll::Ready(());
             }
+            // The tasks of one step usually share the join's waker.
             if !st.wakers.iter().any(|w| w.will_wake(cx.waker())) {
                 st.wakers.push(cx.waker().clone());
             }
             std::task::Poll::Pending
         })
     }
+}
 
-    /// Task `i` ends (its end event follows in the same poll).
-    fn done(&self, i: usize) {
-        let mut st = self.state.lock();
-        st.done[i] = true;
-        Self::wake(&mut st);
+/// One task's place at its step's [`StepStart`]: it arrives once, when its
+/// body first runs, or when it is dropped without having run (so a task that
+/// never got that far holds nobody up).
+pub(super) struct Arrival<'a> {
+    gate: &'a StepStart,
+    arrived: std::sync::atomic::AtomicBool,
+}
+
+impl<'a> Arrival<'a> {
+    pub(super) fn new(gate: &'a StepStart) -> Self {
+        Arrival {
+            gate,
+            arrived: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// Arrives (if not yet) and waits for the others. The last to arrive
+    /// gives way once, so that the step's tasks then go on in task order
+    /// as far as their completion allows.
+    async fn wait_for_siblings(&self) {
+        if self.arrived.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        if self.gate.arrive() {
+            GiveWay(false).await;
+        } else {
+            self.gate.all_started().await;
+        }
+    }
+}
+
+impl Drop for Arrival<'_> {
+    fn drop(&mut self) {
+        if !*self.arrived.get_mut() {
+            self.gate.arrive();
+        }
     }
 }
 
@@ -230,18 +258,10 @@ where
 
     fn stream_body<'b>(&'b self, input: NodeInput<S>) -> ChunkStream<'b, Json> {
         Box::pin(async_stream::try_stream! {
-            if self.step.is_some() {
-                GiveWay(false).await;
+            if let Some(arrival) = &self.step {
+                arrival.wait_for_siblings().await;
             }
-            let update = self.update(input).await;
-            if let Some((gate, i)) = &self.step {
-                gate.arrive(*i, update.is_err());
-            }
-            yield update?;
-            if let Some((gate, i)) = &self.step {
-                gate.turn(*i).await;
-                gate.done(*i);
-            }
+            yield self.update(input).await?;
         })
     }
 }
