@@ -237,3 +237,184 @@ async fn tool_node_turns_errors_and_unknown_tools_into_error_messages() {
         msgs[1]
     );
 }
+
+#[tokio::test]
+async fn tasks_of_a_step_fold_by_node_name_not_by_insertion() {
+    let node = |name: &'static str| move |_: Counter| async move { Ok(json!({ "log": [name] })) };
+    let graph = StateGraph::<Counter>::new()
+        .reducer("log", Reducer::Append)
+        .add_node("zeta", node("zeta"))
+        .add_node("alpha", node("alpha"))
+        .add_node("mid", node("mid"))
+        .add_edge(START, "zeta")
+        .add_edge(START, "alpha")
+        .add_edge(START, "mid")
+        .compile()
+        .unwrap();
+    let out = graph.invoke(Counter { x: 0, log: vec![] }).await.unwrap();
+    assert_eq!(out.log, ["alpha", "mid", "zeta"]);
+    let updates: Vec<_> = graph
+        .stream_mode(Counter { x: 0, log: vec![] }, StreamMode::Updates)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(updates[0], json!({"alpha": {"log": ["alpha"]}}));
+    assert_eq!(updates[2], json!({"zeta": {"log": ["zeta"]}}));
+}
+
+#[tokio::test]
+async fn every_task_of_a_step_starts_before_any_streams_and_ends_as_it_completes() {
+    /// The node runs' events (`on_chain_start a`, ...), within 5 s.
+    async fn node_events(graph: &runwright::graph::CompiledGraph<Counter>) -> Vec<String> {
+        let events = graph
+            .stream_events(Counter { x: 0, log: vec![] })
+            .try_collect::<Vec<_>>();
+        tokio::time::timeout(Duration::from_secs(5), events)
+            .await
+            .expect("the step does not hang")
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.name() != "LangGraph")
+            .map(|e| format!("{} {}", e.to_json()["event"].as_str().unwrap(), e.name()))
+            .collect()
+    }
+    let node = |name: &'static str| move |_: Counter| async move { Ok(json!({ "log": [name] })) };
+    // Nodes that finish at once: all start, then each streams and ends, in
+    // task order (by node name).
+    let instant = StateGraph::<Counter>::new()
+        .reducer("log", Reducer::Append)
+        .add_node("b", node("b"))
+        .add_node("a", node("a"))
+        .add_edge(START, "b")
+        .add_edge(START, "a")
+        .compile()
+        .unwrap();
+    assert_eq!(
+        node_events(&instant).await,
+        [
+            "on_chain_start a",
+            "on_chain_start b",
+            "on_chain_stream a",
+            "on_chain_end a",
+            "on_chain_stream b",
+            "on_chain_end b"
+        ]
+    );
+    // A slow node first in task order holds nobody up: the fast one ends
+    // first, as it completes.
+    let timed = StateGraph::<Counter>::new()
+        .reducer("log", Reducer::Append)
+        .add_node("a_slow", |_: Counter| async move {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            Ok(json!({ "log": ["a_slow"] }))
+        })
+        .add_node("b_fast", node("b_fast"))
+        .add_edge(START, "a_slow")
+        .add_edge(START, "b_fast")
+        .compile()
+        .unwrap();
+    assert_eq!(
+        node_events(&timed).await,
+        [
+            "on_chain_start a_slow",
+            "on_chain_start b_fast",
+            "on_chain_stream b_fast",
+            "on_chain_end b_fast",
+            "on_chain_stream a_slow",
+            "on_chain_end a_slow"
+        ]
+    );
+    // The updates are still applied in task order.
+    let out = timed.invoke(Counter { x: 0, log: vec![] }).await.unwrap();
+    assert_eq!(out.log, ["a_slow", "b_fast"]);
+    // A failing task holds nobody up either: the step fails, it does not hang.
+    let failing = StateGraph::<Counter>::new()
+        .add_node("a", |_: Counter| async move {
+            Err::<serde_json::Value, _>(runwright::Error::new(ErrorKind::InvalidInput, "no"))
+        })
+        .add_node("b", node("b"))
+        .add_edge(START, "a")
+        .add_edge(START, "b")
+        .compile()
+        .unwrap();
+    let run = failing.invoke(Counter { x: 0, log: vec![] });
+    let err = tokio::time::timeout(Duration::from_secs(5), run)
+        .await
+        .expect("the step does not hang")
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+}
+
+#[tokio::test]
+async fn a_waiting_edge_runs_its_node_once_all_sources_have_run() {
+    let node = |name: &'static str| move |_: Counter| async move { Ok(json!({ "log": [name] })) };
+    let graph = StateGraph::<Counter>::new()
+        .reducer("log", Reducer::Append)
+        .add_node("short", node("short"))
+        .add_node("long1", node("long1"))
+        .add_node("long2", node("long2"))
+        .add_node("join", node("join"))
+        .add_edge(START, "short")
+        .add_edge(START, "long1")
+        .add_edge("long1", "long2")
+        .add_edge_from_all(&["short", "long2"], "join")
+        .add_edge("join", END)
+        .compile()
+        .unwrap();
+    let out = graph.invoke(Counter { x: 0, log: vec![] }).await.unwrap();
+    assert_eq!(out.log, ["long1", "short", "long2", "join"]);
+}
+
+#[tokio::test]
+async fn a_graph_invoked_inside_a_step_shows_no_stream_chunks_of_its_own() {
+    let graph = StateGraph::<Counter>::new()
+        .add_sync_node("inc", |s: Counter| Ok(json!({"x": s.x + 1})))
+        .add_edge(START, "inc")
+        .add_edge("inc", END)
+        .compile()
+        .unwrap();
+    let step = runwright::Lambda::from_async(move |x: i64| {
+        let graph = graph.clone();
+        async move { Ok(graph.invoke(Counter { x, log: vec![] }).await?.x) }
+    })
+    .named("outer");
+    let events = step.stream_events(1).try_collect::<Vec<_>>().await.unwrap();
+    let graph_chunks = events
+        .iter()
+        .filter(|e| e.name() == "LangGraph" && e.to_json()["event"] == "on_chain_stream")
+        .count();
+    assert_eq!(graph_chunks, 0);
+    assert!(events
+        .iter()
+        .any(|e| e.name() == "inc" && e.to_json()["event"] == "on_chain_stream"));
+}
+
+#[tokio::test]
+async fn a_model_tagged_nostream_streams_no_tokens_in_messages_mode() {
+    #[derive(Clone, Debug, Serialize, Deserialize)]
+    struct Chat {
+        quiet: String,
+    }
+    impl runwright::Chunk for Chat {}
+    let silent = Arc::new(GenericFakeChatModel::new(["shh"]).with_config(RunConfig::new().tags(["nostream"])));
+    let graph = StateGraph::<Chat>::new()
+        .add_node("hush", move |_: Chat| {
+            let silent = silent.clone();
+            async move { Ok(json!({"quiet": silent.invoke("hello".into()).await?.text()})) }
+        })
+        .add_edge(START, "hush")
+        .add_edge("hush", END)
+        .compile()
+        .unwrap();
+    let items: Vec<_> = graph
+        .stream_modes(
+            Chat { quiet: String::new() },
+            &[StreamMode::Messages, StreamMode::Values],
+            RunConfig::new(),
+        )
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(items.iter().all(|(m, _)| *m != StreamMode::Messages), "{items:?}");
+    assert_eq!(items.last().unwrap().1, json!({"quiet": "shh"}));
+}

@@ -64,7 +64,10 @@ impl EventTags {
 
     /// Whether `tag` is among them.
     pub fn contains(&self, tag: &str) -> bool {
-        self.inherited.iter().any(|t| &**t == tag) || self.local.as_ref().is_some_and(|l| l.to_string() == tag)
+        // A step tag always holds a `:`; any other tag is checked without
+        // formatting one.
+        self.inherited.iter().any(|t| &**t == tag)
+            || (tag.contains(':') && self.local.as_ref().is_some_and(|l| l.to_string() == tag))
     }
 
     /// The tags as owned strings.

@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use super::pregel::{CompiledGraph, Inner};
+use super::pregel::{CompiledGraph, Inner, Join};
 use super::routing::{Branch, Exits, Targets};
 use super::{Reducer, END, START};
 use crate::config::RunConfig;
@@ -44,6 +44,38 @@ fn update_json<U: Serialize + 'static>(update: U) -> Result<Json> {
     match any.downcast_mut::<Option<Json>>() {
         Some(json) => Ok(json.take().unwrap_or(Json::Null)),
         None => Ok(serde_json::to_value(slot)?),
+    }
+}
+
+/// The name of function type `F` when it is a `fn` item (the last segment
+/// of its type name, generics dropped); `Unnamed` for a closure, as
+/// LangGraph names a Python `lambda` router.
+fn fn_name<F>() -> &'static str {
+    let full = std::any::type_name::<F>();
+    // The last path segment, without the generic arguments.
+    let (mut depth, mut start, mut end) = (0usize, 0usize, None);
+    for (i, c) in full.char_indices() {
+        match c {
+            '<' => {
+                if depth == 0 && end.is_none() {
+                    end = Some(i);
+                }
+                depth += 1;
+            }
+            '>' => depth = depth.saturating_sub(1),
+            ':' if depth == 0 => {
+                start = i + 1;
+                end = None;
+            }
+            _ => {}
+        }
+    }
+    let last = &full[start..end.unwrap_or(full.len())];
+    let plain = !last.is_empty() && last.chars().all(|c| c.is_alphanumeric() || c == '_');
+    if plain {
+        last
+    } else {
+        "Unnamed"
     }
 }
 
@@ -77,6 +109,7 @@ pub struct StateGraph<S> {
     reducers: HashMap<String, Reducer>,
     nodes: Vec<Node<S>>,
     edges: Vec<(String, String)>,
+    joins: Vec<(Vec<String>, String)>,
     branches: Vec<Branch<S>>,
     remaining_steps: Option<String>,
     errors: Vec<String>,
@@ -113,6 +146,7 @@ where
             reducers: HashMap::new(),
             nodes: Vec::new(),
             edges: Vec::new(),
+            joins: Vec::new(),
             branches: Vec::new(),
             remaining_steps: None,
             errors: Vec::new(),
@@ -199,30 +233,69 @@ where
         self
     }
 
+    /// Once every node of `from` has run (since `to` last ran), run `to`
+    /// (LangGraph's `add_edge([a, b], to)`, a waiting edge): a join after a
+    /// fan-out whose branches take different numbers of steps.
+    pub fn add_edge_from_all(mut self, from: &[&str], to: &str) -> Self {
+        self.joins
+            .push((from.iter().map(|f| (*f).to_owned()).collect(), to.to_owned()));
+        self
+    }
+
     /// After `from`, run the nodes `route` picks from the state ([`END`] to
     /// stop, [`SendTo`](super::SendTo)s to fan out).
+    ///
+    /// As in LangGraph, the routing function runs inside `from`'s run, on the
+    /// state with `from`'s update applied, and shows in events as a chain run
+    /// tagged `seq:step:3`. The run is named after the function when it is a
+    /// plain `fn` item (`route_by_size` in the example), and `Unnamed` for a
+    /// closure (as LangGraph names a Python `lambda`); give a closure a name
+    /// with [`add_named_conditional_edges`](Self::add_named_conditional_edges).
+    /// A conditional edge from [`START`] runs before the first step, unseen.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use runwright::graph::{StateGraph, END, START};
+    /// #[derive(Clone, Serialize, Deserialize)]
+    /// struct State { n: i64 }
+    /// impl runwright::Chunk for State {}
+    ///
+    /// fn route_by_size(s: &State) -> &'static str {
+    ///     if s.n > 5 { "big" } else { END }
+    /// }
+    ///
+    /// let graph = StateGraph::<State>::new()
+    ///     .add_sync_node("start", |s: State| Ok(serde_json::json!({"n": s.n + 1})))
+    ///     .add_sync_node("big", |_: State| Ok(serde_json::json!({})))
+    ///     .add_edge(START, "start")
+    ///     .add_conditional_edges("start", route_by_size) // a run named `route_by_size`
+    ///     .add_edge("big", END)
+    ///     .compile();
+    /// assert!(graph.is_ok());
+    /// ```
     pub fn add_conditional_edges<F, T>(self, from: &str, route: F) -> Self
     where
         F: Fn(&S) -> T + Send + Sync + 'static,
         T: Targets,
     {
-        self.push_branch(from, None, route)
+        let name = fn_name::<F>();
+        self.push_branch(from, name, route)
     }
 
-    /// [`add_conditional_edges`](Self::add_conditional_edges) with a routing
-    /// function that shows in events: it runs inside `from`'s run, as a
-    /// chain run named `name`, on the state with `from`'s update applied.
+    /// [`add_conditional_edges`](Self::add_conditional_edges) with the name
+    /// its routing function's run shows in events (for closures, which have
+    /// none of their own).
     pub fn add_named_conditional_edges<F, T>(self, from: &str, name: &str, route: F) -> Self
     where
         F: Fn(&S) -> T + Send + Sync + 'static,
         T: Targets,
     {
-        self.push_branch(from, Some(name), route)
+        self.push_branch(from, name, route)
     }
 
-    /// A conditional edge from `from`; `traced` names the run its routing
-    /// function shows as (none: it runs between steps, unseen).
-    fn push_branch<F, T>(mut self, from: &str, traced: Option<&str>, route: F) -> Self
+    /// A conditional edge from `from`; its routing function runs as a chain
+    /// run named `name` (from [`START`]: between steps, unseen).
+    fn push_branch<F, T>(mut self, from: &str, name: &str, route: F) -> Self
     where
         F: Fn(&S) -> T + Send + Sync + 'static,
         T: Targets,
@@ -230,7 +303,7 @@ where
         self.branches.push(Branch {
             from: from.to_owned(),
             route: Arc::new(move |s: &S| Ok(route(s).into_routes())),
-            traced: traced.map(Arc::from),
+            traced: (from != START).then(|| Arc::from(name)),
         });
         self
     }
@@ -250,12 +323,17 @@ where
                 errors.push(format!("edge {from} -> {to} leaves END"));
             }
         }
+        for (from, to) in &self.joins {
+            let node = |n: &str| self.nodes.iter().any(|x| &*x.name == n);
+            for n in from.iter().chain([to]) {
+                if !node(n) {
+                    errors.push(format!("edge {from:?} -> {to} names `{n}`, which is not a node"));
+                }
+            }
+        }
         for b in &self.branches {
             if !known(&b.from) {
                 errors.push(format!("conditional edge from unknown node `{}`", b.from));
-            }
-            if b.traced.is_some() && b.from == START {
-                errors.push("a named conditional edge cannot leave START (it runs inside its node)".to_owned());
             }
         }
         if !self.edges.iter().any(|(f, _)| f == START) && !self.branches.iter().any(|b| b.from == START) {
@@ -270,6 +348,16 @@ where
         let exits = |from: &str| Exits::resolve(from, &self.edges, &self.nodes, &self.branches);
         let start = exits(START);
         let node_exits = self.nodes.iter().map(|n| exits(&n.name)).collect();
+        let index = |n: &str| self.nodes.iter().position(|x| &*x.name == n).unwrap_or_default();
+        let joins: Vec<Join> = self
+            .joins
+            .iter()
+            .map(|(from, to)| Join {
+                sources: from.iter().map(|f| index(f)).collect(),
+                to: index(to),
+                channel: Arc::from(format!("join:{}:{to}", from.join("+"))),
+            })
+            .collect();
         Ok(CompiledGraph {
             inner: Arc::new(Inner {
                 reducers: self.reducers,
@@ -277,9 +365,35 @@ where
                 branches: self.branches,
                 start,
                 exits: node_exits,
+                joins,
                 remaining_steps: self.remaining_steps,
                 config: RunConfig::new().metadata("ls_integration", "langgraph"),
             }),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fn_name;
+
+    fn route_by_size(_: &u8) -> &'static str {
+        "big"
+    }
+
+    fn generic<T>(_: &T) -> &'static str {
+        "x"
+    }
+
+    fn type_of<F>(_: &F) -> &'static str {
+        fn_name::<F>()
+    }
+
+    #[test]
+    fn routers_are_named_after_their_function_and_closures_unnamed() {
+        assert_eq!(type_of(&route_by_size), "route_by_size");
+        assert_eq!(type_of(&generic::<Vec<u8>>), "generic");
+        assert_eq!(type_of(&|_: &u8| "small"), "Unnamed");
+        assert_eq!(fn_name::<fn(&u8) -> &'static str>(), "Unnamed");
     }
 }

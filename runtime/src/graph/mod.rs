@@ -3,8 +3,12 @@
 //!
 //! A node is a function (or runnable) from the state to a partial update;
 //! updates are folded into the state key by key with each key's
-//! [`Reducer`]. Nodes triggered in the same step run concurrently, and their
-//! updates are applied after the step in the order the nodes were added.
+//! [`Reducer`]. Nodes triggered in the same step run concurrently (each
+//! starts before any of them streams, then ends as it completes), and their
+//! updates are applied after the step in LangGraph's task order: by node
+//! name, then the [`SendTo`] tasks in the order they were sent. That order
+//! also decides the order of the `updates`, and of the stream writer's items
+//! of nodes that do not wait.
 //!
 //! ```
 //! use serde::{Deserialize, Serialize};

@@ -1,6 +1,6 @@
 //! The compiled graph and its superstep loop: each step runs its tasks
 //! (concurrently when there are several), folds their updates into the
-//! state in the order the nodes were added, reports them, and stops at the
+//! state in LangGraph's task order (by node name), reports them, and stops at the
 //! recursion limit.
 
 use std::borrow::Cow;
@@ -15,7 +15,7 @@ use serde_json::{json, Value as Json};
 use super::builder::Node;
 use super::outlet::{outlet_of, Outlet};
 use super::routing::{Branch, Exits, Route};
-use super::task::{NodeInput, Task, TaskRun};
+use super::task::{Arrival, NodeInput, StepStart, Task, TaskRun};
 use super::{Reducer, StreamMode, START};
 use crate::config::RunConfig;
 use crate::context::{current, CallOpts, ChildDefaults, LazyMetadata, RunContext};
@@ -37,8 +37,18 @@ pub(super) struct Inner<S> {
     pub(super) start: Exits,
     /// What leaves each node, by index.
     pub(super) exits: Vec<Exits>,
+    /// The waiting edges (`add_edge_from_all`).
+    pub(super) joins: Vec<Join>,
     pub(super) remaining_steps: Option<String>,
     pub(super) config: RunConfig,
+}
+
+/// A waiting edge: `to` runs once every node of `sources` has run.
+pub(super) struct Join {
+    pub(super) sources: Vec<usize>,
+    pub(super) to: usize,
+    /// LangGraph's name of its channel (`join:a+b:to`), a trigger of `to`.
+    pub(super) channel: Arc<str>,
 }
 
 /// A graph ready to run: a [`Runnable`] named `LangGraph` from a state to the
@@ -95,6 +105,10 @@ fn now_ts() -> Json {
 pub(super) struct Reports {
     /// Someone listens to the graph's events (the nodes' inputs are JSON).
     pub(super) listening: bool,
+    /// The graph's run shows each update as a stream chunk: someone listens
+    /// and the graph is streamed (an invoked graph shows none, as in
+    /// LangGraph).
+    pub(super) chunks: bool,
     pub(super) updates: bool,
     pub(super) messages: bool,
     pub(super) debug: bool,
@@ -174,7 +188,7 @@ where
         let update = self.apply(state, &node.name, update, true)?;
         let mut item = Map::new();
         item.insert(node.name.to_string(), update.clone());
-        if let Some(ctx) = ctx.filter(|c| c.is_listening()) {
+        if let Some(ctx) = ctx.filter(|c| reports.chunks && c.is_listening()) {
             ctx.emit(EventPhase::Stream, EventData::with_chunk(Payload::new(item.clone())));
         }
         if let Some(o) = outlet {
@@ -209,15 +223,17 @@ where
     S: Data + DeserializeOwned,
 {
     /// Runs the graph, yielding the state after the input and after each
-    /// step.
-    fn run(&self, input: S) -> ChunkStream<'_, S> {
+    /// step; `streamed`: the updates show as the run's stream chunks.
+    fn run(&self, input: S, streamed: bool) -> ChunkStream<'_, S> {
         let inner = &*self.inner;
         Box::pin(async_stream::try_stream! {
             let ctx = current();
             let outlet = outlet_of(&ctx);
             let wants = |m: StreamMode| outlet.as_ref().is_some_and(|o| o.wants(m));
+            let listening = ctx.as_ref().is_some_and(|c| c.is_listening());
             let reports = Reports {
-                listening: ctx.as_ref().is_some_and(|c| c.is_listening()),
+                listening,
+                chunks: listening && streamed,
                 updates: wants(StreamMode::Updates),
                 messages: wants(StreamMode::Messages),
                 debug: wants(StreamMode::Debug),
@@ -231,7 +247,9 @@ where
             let mut typed: S = to_state(&mut state)?;
             let mut step: usize = 1;
             let remaining = |step: usize| Some(limit as i64 - step as i64);
-            let mut tasks = inner.tasks_for(&[(&inner.start, None)], &state, &typed, step, remaining(step), reports)?;
+            // Which sources of each waiting edge have run since it last fired.
+            let mut seen: Vec<Vec<bool>> = inner.joins.iter().map(|j| vec![false; j.sources.len()]).collect();
+            let mut tasks = inner.tasks_for(&[(&inner.start, None)], &[], &state, &typed, step, remaining(step), reports)?;
             while !tasks.is_empty() {
                 if step > limit {
                     let last: Vec<&str> = tasks.iter().map(|t| &*inner.nodes[t.node].name).collect();
@@ -260,6 +278,8 @@ where
                         }));
                     }
                 }
+                // Several tasks: each waits, once started, for the others to start.
+                let gate = (tasks.len() > 1).then(|| StepStart::new(tasks.len()));
                 let run_task = |task: &mut Task<S>| {
                     let node = &inner.nodes[task.node];
                     let opts = CallOpts {
@@ -278,6 +298,7 @@ where
                         state: &snapshot,
                         remaining: remaining(step),
                         routes: task.routes.clone(),
+                        step: gate.as_ref().map(Arrival::new),
                     };
                     let input = std::mem::replace(&mut task.input, NodeInput::Json(Json::Null));
                     async move {
@@ -311,7 +332,19 @@ where
                 step += 1;
                 let from: Vec<(&Exits, Option<&parking_lot::Mutex<Vec<Route>>>)> =
                     tasks.iter().map(|t| (&inner.exits[t.node], t.routes.as_deref())).collect();
-                tasks = inner.tasks_for(&from, &state, &typed, step, remaining(step), reports)?;
+                let mut joined = Vec::new();
+                for (j, seen) in inner.joins.iter().zip(&mut seen) {
+                    for t in &tasks {
+                        if let Some(k) = j.sources.iter().position(|&s| s == t.node) {
+                            seen[k] = true;
+                        }
+                    }
+                    if seen.iter().all(|s| *s) {
+                        seen.iter_mut().for_each(|s| *s = false);
+                        joined.push(j.to);
+                    }
+                }
+                tasks = inner.tasks_for(&from, &joined, &state, &typed, step, remaining(step), reports)?;
             }
         })
     }
@@ -341,7 +374,7 @@ where
     }
 
     fn invoke_body<'a>(&'a self, input: S) -> BoxFuture<'a, Result<S>> {
-        let mut states = self.run(input.clone());
+        let mut states = self.run(input.clone(), false);
         Box::pin(async move {
             let mut last = input;
             while let Some(s) = states.next().await {
@@ -352,7 +385,7 @@ where
     }
 
     fn stream_body<'a>(&'a self, input: S) -> ChunkStream<'a, S> {
-        self.run(input)
+        self.run(input, true)
     }
 }
 

@@ -201,14 +201,26 @@ impl<S> Inner<S>
 where
     S: Data + DeserializeOwned,
 {
+    /// The channels of the waiting edges into `node` (none: `None`).
+    fn joins_to(&self, node: usize) -> Option<Arc<[Arc<str>]>> {
+        let joins: Vec<Arc<str>> = self
+            .joins
+            .iter()
+            .filter(|j| j.to == node)
+            .map(|j| j.channel.clone())
+            .collect();
+        (!joins.is_empty()).then(|| Arc::from(joins))
+    }
+
     /// The tasks of step `step`, from what leaves the nodes of `from` (their
-    /// edges, their untraced conditional edges on `typed`, then the routes
-    /// their traced routers picked): nodes pulled from the state (in the
-    /// order they were added), then the sent tasks in the order they were
-    /// sent.
+    /// edges, their untraced conditional edges (from START) on `typed`, then
+    /// the routes their traced routers picked): nodes pulled from the state
+    /// (by name), then the sent tasks in the order they were sent.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn tasks_for(
         &self,
         from: &[(&Exits, Option<&parking_lot::Mutex<Vec<Route>>>)],
+        joined: &[usize],
         state: &Map,
         typed: &S,
         step: usize,
@@ -262,10 +274,15 @@ where
                 }
             }
         }
+        for &i in joined {
+            take(Pick::Node(i), &mut bad);
+        }
         if let Some(e) = bad {
             return Err(e);
         }
-        pulled.sort_unstable();
+        // LangGraph's order: pulled tasks by node name, which decides how
+        // their updates fold (and the order of `updates` and custom items).
+        pulled.sort_unstable_by(|&a, &b| self.nodes[a].name.cmp(&self.nodes[b].name));
         let json_input = |i: usize| {
             reports.listening
                 || reports.debug
@@ -283,6 +300,7 @@ where
                 step,
                 node: self.nodes[node].name.clone(),
                 push,
+                joins: push.is_none().then(|| self.joins_to(node)).flatten(),
                 id: OnceLock::new(),
             }),
             routes: (!self.exits[node].traced.is_empty()).then(Default::default),

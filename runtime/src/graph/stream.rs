@@ -138,6 +138,11 @@ impl GraphStream<'_> {
             return mode.map(|m| (m, payload));
         }
         if self.messages && ev.phase == EventPhase::Stream && ev.run_type == RunType::ChatModel {
+            // LangGraph's opt-out: a model tagged `nostream` still runs (and
+            // a message a node returns from it is still reported whole).
+            if ev.tags().contains("nostream") {
+                return None;
+            }
             let chunk = ev.data.chunk.as_ref()?.to_json();
             if let Some(id) = chunk.get("id").and_then(Json::as_str) {
                 self.streamed_ids.insert(id.to_owned());

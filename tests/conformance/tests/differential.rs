@@ -23,7 +23,116 @@ struct Deliberate {
     check: fn(expected: &[Value], got: &[Value]),
 }
 
-const DELIBERATE: &[Deliberate] = &[];
+const DELIBERATE: &[Deliberate] = &[Deliberate {
+    file: "d08_graph_supersteps",
+    case: "fan_out.astream_events",
+    why: "what nodes write with the stream writer is also an on_custom_event named `custom`; \
+          the ends of a step's concurrent tasks follow their completion (LangGraph's round-robin \
+          order for nodes that finish at once is not reproduced)",
+    check: writer_items_as_custom_events,
+}];
+
+/// The stream writer's items show as `on_custom_event`s named `custom`, each
+/// from the run that wrote it. Without them the records are LangChain's in
+/// the per-run canonical form (the order between concurrent runs is the
+/// scheduler's), every task of a step starts before any of them streams,
+/// and the graph's own chunks come in task order.
+fn writer_items_as_custom_events(expected: &[Value], got: &[Value]) {
+    let is_custom = |r: &&Value| r["kind"] == "event" && r["value"]["event"] == "on_custom_event";
+    let written: Vec<(Value, Value)> = got
+        .iter()
+        .filter(is_custom)
+        .map(|r| (r["value"]["name"].clone(), r["value"]["data"].clone()))
+        .collect();
+    assert!(!written.is_empty(), "the writer's items show as custom events");
+    for r in got.iter().filter(is_custom) {
+        let ev = &r["value"];
+        assert_eq!(ev["name"], "custom", "a writer item is named `custom`: {ev}");
+        let node = ev["data"]["from"].as_str().expect("the item names its node");
+        assert_eq!(
+            ev["metadata"]["langgraph_node"], node,
+            "it comes from the node that wrote it: {ev}"
+        );
+    }
+    // Removing them shifts no run numbering: a custom event carries the id
+    // of its run, seen before.
+    let rest: Vec<Value> = got.iter().filter(|r| !is_custom(r)).cloned().collect();
+    assert_eq!(
+        canonical_per_run(&rest),
+        canonical_per_run(expected),
+        "without the custom events, LangChain's records run by run"
+    );
+    let events: Vec<&Value> = rest
+        .iter()
+        .filter(|r| r["kind"] == "event")
+        .map(|r| &r["value"])
+        .collect();
+    let graph = events
+        .iter()
+        .find(|ev| ev["name"] == "LangGraph")
+        .and_then(|ev| ev["run_id"].as_str())
+        .expect("the graph's run");
+    // A direct child of the graph: its step (from `graph:step:N`).
+    let step_of = |ev: &Value| -> Option<u64> {
+        if ev["parent_ids"].as_array().and_then(|p| p.last()) != Some(&Value::from(graph)) {
+            return None;
+        }
+        str_list(&ev["tags"])
+            .iter()
+            .find_map(|t| t.strip_prefix("graph:step:").and_then(|n| n.parse().ok()))
+    };
+    let mut steps: Vec<u64> = events.iter().filter_map(|ev| step_of(ev)).collect();
+    steps.dedup();
+    assert!(steps.len() > 1, "several steps");
+    for step in steps {
+        let phases: Vec<(&str, &str)> = events
+            .iter()
+            .filter(|ev| step_of(ev) == Some(step))
+            .map(|ev| {
+                (
+                    ev["event"].as_str().unwrap_or_default(),
+                    ev["name"].as_str().unwrap_or_default(),
+                )
+            })
+            .collect();
+        let last_start = phases.iter().rposition(|(e, _)| *e == "on_chain_start");
+        let first_stream = phases.iter().position(|(e, _)| *e == "on_chain_stream");
+        assert!(
+            last_start < first_stream,
+            "step {step}: every task starts before any streams: {phases:?}"
+        );
+    }
+    // The graph's chunks: one per task, in task (node name) order within
+    // each step, as LangGraph's.
+    let node_step = |name: &str| -> u64 {
+        events
+            .iter()
+            .filter(|ev| ev["name"] == name)
+            .find_map(|ev| step_of(ev))
+            .unwrap_or_else(|| panic!("{name} is a node run of the graph"))
+    };
+    let graph_chunks = |evs: &[&Value]| -> Vec<(u64, String)> {
+        evs.iter()
+            .filter(|ev| ev["run_id"] == graph && ev["event"] == "on_chain_stream")
+            .flat_map(|ev| ev["data"]["chunk"].as_object().into_iter().flat_map(|m| m.keys()))
+            .map(|node| (node_step(node), node.clone()))
+            .collect()
+    };
+    let chunks = graph_chunks(&events);
+    let mut in_task_order = chunks.clone();
+    in_task_order.sort();
+    assert_eq!(chunks, in_task_order, "the graph's chunks come in task order");
+    let expected_events: Vec<&Value> = expected
+        .iter()
+        .filter(|r| r["kind"] == "event")
+        .map(|r| &r["value"])
+        .collect();
+    assert_eq!(
+        chunks,
+        graph_chunks(&expected_events),
+        "LangGraph's chunks, in its order"
+    );
+}
 
 fn parse(text: &str) -> Vec<Value> {
     text.lines()

@@ -47,7 +47,7 @@ fn joke_graph() -> CompiledGraph<JokeState> {
         .expect("a valid graph")
 }
 
-fn modes_of(call: &Value) -> (Vec<StreamMode>, bool) {
+pub(crate) fn modes_of(call: &Value) -> (Vec<StreamMode>, bool) {
     let names: Vec<String> = match &call["kwargs"]["stream_mode"] {
         Value::String(s) => vec![s.clone()],
         Value::Array(a) => a.iter().filter_map(|m| m.as_str().map(str::to_owned)).collect(),
@@ -69,7 +69,7 @@ fn modes_of(call: &Value) -> (Vec<StreamMode>, bool) {
 
 /// Records `graph.astream(input, stream_mode=...)`: payloads alone for one
 /// mode, `[mode, payload]` for a list of modes.
-async fn graph_chunks<S>(out: &mut Records, case: &str, call: &Value, graph: &CompiledGraph<S>, input: S)
+pub(crate) async fn graph_chunks<S>(out: &mut Records, case: &str, call: &Value, graph: &CompiledGraph<S>, input: S)
 where
     S: runwright::Data + serde::de::DeserializeOwned,
 {
