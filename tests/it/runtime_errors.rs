@@ -10,7 +10,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{Future, StreamExt, TryStreamExt};
-use runwright::{ChunkStream, Error, Generator, Lambda, Parallel, RetryPolicy, RunnableExt};
+use runwright::{
+    ChunkStream, Error, EventPhase, FakeListChatModel, Generator, Lambda, Parallel, RetryPolicy, RunnableExt,
+    StrOutputParser,
+};
 use serde_json::json;
 
 use crate::common::*;
@@ -189,6 +192,44 @@ async fn when_every_fallback_fails_the_first_error_ends_the_stream() {
     let e = out.error.expect("one Err item");
     assert_eq!((e.step(), e.message()), (Some("primary"), "primary is down"));
     assert_eq!(out.items_after_error, 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn nested_fallbacks_show_no_chunks_of_their_own_and_a_failed_attempt_never_ends() {
+    let primary = FakeListChatModel::new(["primary"]).error_on_chunk(0);
+    let chain = primary.with_fallbacks([FakeListChatModel::new(["ok"]).boxed()]) | StrOutputParser;
+    let events = guarded(events_of(chain.stream_events("hi".into()))).await;
+    assert_eq!(
+        tree(&events),
+        [
+            "on_chain_start:RunnableSequence #0 parents=[] tags=[]",
+            "on_chain_start:RunnableWithFallbacks #1 parents=[0] tags=[\"seq:step:1\"]",
+            "on_chat_model_start:FakeListChatModel #2 parents=[0, 1] tags=[]",
+            "on_chat_model_start:FakeListChatModel #3 parents=[0, 1] tags=[]",
+            "on_chat_model_stream:FakeListChatModel #3 parents=[0, 1] tags=[]",
+            "on_parser_start:StrOutputParser #4 parents=[0] tags=[\"seq:step:2\"]",
+            "on_parser_stream:StrOutputParser #4 parents=[0] tags=[\"seq:step:2\"]",
+            "on_chain_stream:RunnableSequence #0 parents=[] tags=[]",
+            "on_chat_model_stream:FakeListChatModel #3 parents=[0, 1] tags=[]",
+            "on_parser_stream:StrOutputParser #4 parents=[0] tags=[\"seq:step:2\"]",
+            "on_chain_stream:RunnableSequence #0 parents=[] tags=[]",
+            "on_chat_model_end:FakeListChatModel #3 parents=[0, 1] tags=[]",
+            "on_chain_end:RunnableWithFallbacks #1 parents=[0] tags=[\"seq:step:1\"]",
+            "on_parser_end:StrOutputParser #4 parents=[0] tags=[\"seq:step:2\"]",
+            "on_chain_end:RunnableSequence #0 parents=[] tags=[]",
+        ]
+    );
+    let start = one(&events, "RunnableWithFallbacks", EventPhase::Start);
+    assert_eq!(data(start)["input"], json!("hi"), "starts with its input");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_model_failing_only_when_streamed_answers_an_invoke_nobody_watches() {
+    // LangChain's `error_on_chunk_number` applies to streams only: invoked
+    // without a listener, the model answers whole and no fallback runs.
+    let primary = FakeListChatModel::new(["primary"]).error_on_chunk(0);
+    let chain = primary.with_fallbacks([FakeListChatModel::new(["backup"]).boxed()]) | StrOutputParser;
+    assert_eq!(guarded(chain.invoke("hi".into())).await.unwrap(), "primary");
 }
 
 /// A step failing its first `failures` calls, then echoing its input.
