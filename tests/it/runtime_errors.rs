@@ -281,6 +281,34 @@ async fn retry_runs_again_until_success_each_attempt_a_tagged_child() {
     );
 }
 
+/// A stream of `s` that fails after its first chunk on its first
+/// `failures` runs.
+fn flaky_midstream(failures: usize) -> (Generator<String, String>, Arc<AtomicUsize>) {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let seen = calls.clone();
+    let step = Generator::new(move |input: ChunkStream<'_, String>| -> ChunkStream<'_, String> {
+        let fail = seen.fetch_add(1, Ordering::SeqCst) < failures;
+        Box::pin(input.flat_map(move |chunk| {
+            let after = if fail { Some(Err(Error::msg("broke mid-stream"))) } else { None };
+            futures::stream::iter(std::iter::once(chunk).chain(after))
+        }))
+    })
+    .named("midstream");
+    (step, calls)
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_never_retries_a_stream_that_has_yielded() {
+    // Retrying would hand the consumer the first chunks twice.
+    let (step, calls) = flaky_midstream(1);
+    let retried = step.with_retry(no_wait(3));
+    let items: Vec<_> = guarded(retried.stream("x".into()).collect()).await;
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0].as_ref().ok().map(String::as_str), Some("x"));
+    assert_eq!(items[1].as_ref().err().map(Error::message), Some("broke mid-stream"));
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
 #[tokio::test(start_paused = true)]
 async fn retry_gives_up_after_its_attempts_with_one_error() {
     let (step, calls) = flaky(usize::MAX);
