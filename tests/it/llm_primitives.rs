@@ -240,7 +240,10 @@ async fn json_diff_parser_invoked_gives_the_value_and_streamed_gives_patches() {
     assert_eq!(chain.invoke("countries?".into()).await.unwrap(), whole);
     let patches: Vec<serde_json::Value> = chain.stream("countries?".into()).try_collect().await.unwrap();
     assert_eq!(patches.len(), 10);
-    assert_eq!(patches[0], serde_json::json!([{"op": "replace", "path": "", "value": {}}]));
+    assert_eq!(
+        patches[0],
+        serde_json::json!([{"op": "replace", "path": "", "value": {}}])
+    );
     // The patches, applied in turn, build the value.
     let mut doc = serde_json::Value::Null;
     for ops in patches {

@@ -289,7 +289,11 @@ fn flaky_midstream(failures: usize) -> (Generator<String, String>, Arc<AtomicUsi
     let step = Generator::new(move |input: ChunkStream<'_, String>| -> ChunkStream<'_, String> {
         let fail = seen.fetch_add(1, Ordering::SeqCst) < failures;
         Box::pin(input.flat_map(move |chunk| {
-            let after = if fail { Some(Err(Error::msg("broke mid-stream"))) } else { None };
+            let after = if fail {
+                Some(Err(Error::msg("broke mid-stream")))
+            } else {
+                None
+            };
             futures::stream::iter(std::iter::once(chunk).chain(after))
         }))
     })

@@ -12,7 +12,11 @@ use crate::scenarios::common::{chunks, events, output};
 fn chain(primary_fails: bool) -> impl Runnable<Input = Map, Output = String> {
     let prompt = ChatPromptTemplate::from_template("tell me about {topic}").expect("valid template");
     let primary = FakeListChatModel::new(["primary"]);
-    let primary = if primary_fails { primary.error_on_chunk(0) } else { primary };
+    let primary = if primary_fails {
+        primary.error_on_chunk(0)
+    } else {
+        primary
+    };
     let backup = FakeListChatModel::new(["backup"]).boxed();
     prompt | primary.with_fallbacks([backup]) | StrOutputParser
 }

@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use runwright::{Error, ErrorKind, Lambda, Runnable, RunnableExt, RetryPolicy};
+use runwright::{Error, ErrorKind, Lambda, RetryPolicy, Runnable, RunnableExt};
 
 use super::Calls;
 use crate::record::Records;
@@ -41,7 +41,11 @@ fn retrying() -> impl Runnable<Input = i64, Output = i64> {
     .named("flaky");
     // LangChain's `wait_exponential_jitter=False` waits 1 s, then 2 s...;
     // the wait is no part of the records, so keep it short.
-    flaky.with_retry(RetryPolicy::new(3).backoff(Duration::from_millis(1), Duration::from_millis(10)).jitter(false))
+    flaky.with_retry(
+        RetryPolicy::new(3)
+            .backoff(Duration::from_millis(1), Duration::from_millis(10))
+            .jitter(false),
+    )
 }
 
 fn in_sequence() -> impl Runnable<Input = i64, Output = i64> {
