@@ -232,3 +232,23 @@ async fn json_parser_fed_invalid_json_at_the_end_fails_clearly_after_its_values(
     assert_eq!(err.step(), Some("JsonOutputParser"));
     assert!(err.message().contains("line 1"), "the error says where: {err}");
 }
+
+#[tokio::test]
+async fn json_diff_parser_invoked_gives_the_value_and_streamed_gives_patches() {
+    let chain = GenericFakeChatModel::new([JSON_TEXT, JSON_TEXT]) | runwright::JsonOutputParser.diff();
+    let whole = serde_json::from_str::<serde_json::Value>(JSON_TEXT).unwrap();
+    assert_eq!(chain.invoke("countries?".into()).await.unwrap(), whole);
+    let patches: Vec<serde_json::Value> = chain.stream("countries?".into()).try_collect().await.unwrap();
+    assert_eq!(patches.len(), 10);
+    assert_eq!(
+        patches[0],
+        serde_json::json!([{"op": "replace", "path": "", "value": {}}])
+    );
+    // The patches, applied in turn, build the value.
+    let mut doc = serde_json::Value::Null;
+    for ops in patches {
+        let ops: json_patch::Patch = serde_json::from_value(ops).unwrap();
+        json_patch::patch(&mut doc, &ops).unwrap();
+    }
+    assert_eq!(doc, whole);
+}

@@ -10,7 +10,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{Future, StreamExt, TryStreamExt};
-use runwright::{ChunkStream, Error, Generator, Lambda, Parallel, RetryPolicy, RunnableExt};
+use runwright::{
+    ChunkStream, Error, EventPhase, FakeListChatModel, Generator, Lambda, Parallel, RetryPolicy, RunnableExt,
+    StrOutputParser,
+};
 use serde_json::json;
 
 use crate::common::*;
@@ -191,6 +194,44 @@ async fn when_every_fallback_fails_the_first_error_ends_the_stream() {
     assert_eq!(out.items_after_error, 0);
 }
 
+#[tokio::test(start_paused = true)]
+async fn nested_fallbacks_show_no_chunks_of_their_own_and_a_failed_attempt_never_ends() {
+    let primary = FakeListChatModel::new(["primary"]).error_on_chunk(0);
+    let chain = primary.with_fallbacks([FakeListChatModel::new(["ok"]).boxed()]) | StrOutputParser;
+    let events = guarded(events_of(chain.stream_events("hi".into()))).await;
+    assert_eq!(
+        tree(&events),
+        [
+            "on_chain_start:RunnableSequence #0 parents=[] tags=[]",
+            "on_chain_start:RunnableWithFallbacks #1 parents=[0] tags=[\"seq:step:1\"]",
+            "on_chat_model_start:FakeListChatModel #2 parents=[0, 1] tags=[]",
+            "on_chat_model_start:FakeListChatModel #3 parents=[0, 1] tags=[]",
+            "on_chat_model_stream:FakeListChatModel #3 parents=[0, 1] tags=[]",
+            "on_parser_start:StrOutputParser #4 parents=[0] tags=[\"seq:step:2\"]",
+            "on_parser_stream:StrOutputParser #4 parents=[0] tags=[\"seq:step:2\"]",
+            "on_chain_stream:RunnableSequence #0 parents=[] tags=[]",
+            "on_chat_model_stream:FakeListChatModel #3 parents=[0, 1] tags=[]",
+            "on_parser_stream:StrOutputParser #4 parents=[0] tags=[\"seq:step:2\"]",
+            "on_chain_stream:RunnableSequence #0 parents=[] tags=[]",
+            "on_chat_model_end:FakeListChatModel #3 parents=[0, 1] tags=[]",
+            "on_chain_end:RunnableWithFallbacks #1 parents=[0] tags=[\"seq:step:1\"]",
+            "on_parser_end:StrOutputParser #4 parents=[0] tags=[\"seq:step:2\"]",
+            "on_chain_end:RunnableSequence #0 parents=[] tags=[]",
+        ]
+    );
+    let start = one(&events, "RunnableWithFallbacks", EventPhase::Start);
+    assert_eq!(data(start)["input"], json!("hi"), "starts with its input");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_model_failing_only_when_streamed_answers_an_invoke_nobody_watches() {
+    // LangChain's `error_on_chunk_number` applies to streams only: invoked
+    // without a listener, the model answers whole and no fallback runs.
+    let primary = FakeListChatModel::new(["primary"]).error_on_chunk(0);
+    let chain = primary.with_fallbacks([FakeListChatModel::new(["backup"]).boxed()]) | StrOutputParser;
+    assert_eq!(guarded(chain.invoke("hi".into())).await.unwrap(), "primary");
+}
+
 /// A step failing its first `failures` calls, then echoing its input.
 fn flaky(failures: usize) -> (Lambda<String, String>, Arc<AtomicUsize>) {
     let calls = Arc::new(AtomicUsize::new(0));
@@ -238,6 +279,38 @@ async fn retry_runs_again_until_success_each_attempt_a_tagged_child() {
             "on_chain_end:flaky #0 parents=[] tags=[]",
         ]
     );
+}
+
+/// A stream of `s` that fails after its first chunk on its first
+/// `failures` runs.
+fn flaky_midstream(failures: usize) -> (Generator<String, String>, Arc<AtomicUsize>) {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let seen = calls.clone();
+    let step = Generator::new(move |input: ChunkStream<'_, String>| -> ChunkStream<'_, String> {
+        let fail = seen.fetch_add(1, Ordering::SeqCst) < failures;
+        Box::pin(input.flat_map(move |chunk| {
+            let after = if fail {
+                Some(Err(Error::msg("broke mid-stream")))
+            } else {
+                None
+            };
+            futures::stream::iter(std::iter::once(chunk).chain(after))
+        }))
+    })
+    .named("midstream");
+    (step, calls)
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_never_retries_a_stream_that_has_yielded() {
+    // Retrying would hand the consumer the first chunks twice.
+    let (step, calls) = flaky_midstream(1);
+    let retried = step.with_retry(no_wait(3));
+    let items: Vec<_> = guarded(retried.stream("x".into()).collect()).await;
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0].as_ref().ok().map(String::as_str), Some("x"));
+    assert_eq!(items[1].as_ref().err().map(Error::message), Some("broke mid-stream"));
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test(start_paused = true)]

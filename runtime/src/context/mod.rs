@@ -507,6 +507,18 @@ impl RunContext {
     pub fn parent(&self) -> Option<&Arc<RunContext>> {
         self.parent.as_ref()
     }
+
+    /// Whether an event stream listens to this run and it is that stream's
+    /// root run (no parent, or a parent reporting to another listener):
+    /// LangChain's `astream_events` shows the root's chunks whatever the
+    /// runnable, even where it shows no chunks for the same runnable nested.
+    pub(crate) fn roots_its_stream(&self) -> bool {
+        let Some(sink) = &self.sink else { return false };
+        self.parent
+            .as_ref()
+            .and_then(|p| p.sink.as_ref())
+            .is_none_or(|s| !Arc::ptr_eq(s, sink))
+    }
 }
 
 impl fmt::Debug for RunContext {

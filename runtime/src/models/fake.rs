@@ -3,10 +3,11 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use futures::future::BoxFuture;
 use parking_lot::Mutex;
 
 use super::{ChatModel, ChatRequest, ModelProfile};
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, Result};
 use crate::messages::{AIMessage, AIMessageChunk, ChunkPosition, ToolCall, ToolCallChunk};
 use crate::python::json_dumps;
 use crate::runnable::ChunkStream;
@@ -246,6 +247,22 @@ impl ChatModel for FakeListChatModel {
     }
 
     fn stream_chat<'a>(&'a self, _request: ChatRequest) -> ChunkStream<'a, AIMessageChunk> {
+        self.next_answer(self.error_on_chunk)
+    }
+
+    /// The next response whole. As in LangChain, only a streamed answer
+    /// fails at [`error_on_chunk`](FakeListChatModel::error_on_chunk): an
+    /// invoked model nobody listens to answers in one piece.
+    fn generate<'a>(&'a self, _request: ChatRequest) -> BoxFuture<'a, Result<AIMessageChunk>> {
+        let chunks = self.next_answer(None);
+        Box::pin(async move { Ok(crate::runnable::collect(chunks).await?.unwrap_or_default()) })
+    }
+}
+
+impl FakeListChatModel {
+    /// The next response as a chunk per character, failing before chunk
+    /// `fail_at`.
+    fn next_answer(&self, fail_at: Option<usize>) -> ChunkStream<'static, AIMessageChunk> {
         if self.responses.is_empty() {
             return Box::pin(futures::stream::iter([Err(Error::new(
                 ErrorKind::InvalidInput,
@@ -255,7 +272,6 @@ impl ChatModel for FakeListChatModel {
         let i = self.next.fetch_add(1, Ordering::Relaxed) % self.responses.len();
         let chars: Vec<char> = self.responses[i].chars().collect();
         let n = chars.len();
-        let fail_at = self.error_on_chunk;
         Box::pin(futures::stream::iter((0..n).map_while(move |k| {
             if fail_at == Some(k) {
                 return Some(Err(Error::from_source(

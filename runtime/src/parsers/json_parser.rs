@@ -36,9 +36,10 @@ use crate::runnable::{impl_pipe_operator, ChunkStream, RunType, Runnable};
 pub struct JsonOutputParser;
 
 impl JsonOutputParser {
-    /// The same parser yielding JSON Patch operations (from the previous
+    /// The same parser streaming JSON Patch operations (from the previous
     /// value to the new one) instead of whole values: LangChain's
-    /// `JsonOutputParser(diff=True)`.
+    /// `JsonOutputParser(diff=True)`. Invoked, it still gives the parsed
+    /// value.
     pub fn diff(self) -> JsonPatchOutputParser {
         JsonPatchOutputParser
     }
@@ -106,17 +107,32 @@ impl Runnable for JsonOutputParser {
     }
 }
 
-/// [`JsonOutputParser`] yielding JSON Patch operations: made by
-/// [`JsonOutputParser::diff`]. Each chunk is the list of operations that
-/// turns the previous value into the new one; they add up (concatenate) to
-/// the whole document's patch.
+/// [`JsonOutputParser`] streaming JSON Patch operations: made by
+/// [`JsonOutputParser::diff`]. Each streamed chunk is a JSON array of the
+/// operations that turn the previous value into the new one; they add up
+/// (concatenate) to the whole document's patch, which is the stream's end
+/// output. Invoked, it gives the parsed value itself, as LangChain's does
+/// (a patch needs a previous value, and an invoked parser has none).
+///
+/// ```
+/// use futures::TryStreamExt;
+/// use runwright::{JsonOutputParser, ModelOutput, RunnableExt};
+/// use serde_json::json;
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let parser = JsonOutputParser.diff();
+/// let text = r#"{"a": 1}"#;
+/// assert_eq!(parser.invoke(ModelOutput::from(text)).await.unwrap(), json!({"a": 1}));
+/// let patches: Vec<_> = parser.stream(ModelOutput::from(text)).try_collect().await.unwrap();
+/// assert_eq!(patches, [json!([{"op": "replace", "path": "", "value": {"a": 1}}])]);
+/// # }
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 #[must_use = "a runnable does nothing until invoked or streamed"]
 pub struct JsonPatchOutputParser;
 
 impl Runnable for JsonPatchOutputParser {
     type Input = ModelOutput;
-    type Output = Vec<Json>;
+    type Output = Json;
 
     fn name(&self) -> Cow<'_, str> {
         "JsonOutputParser".into()
@@ -126,17 +142,15 @@ impl Runnable for JsonPatchOutputParser {
         RunType::Parser
     }
 
-    fn invoke_body<'a>(&'a self, input: ModelOutput) -> BoxFuture<'a, Result<Vec<Json>>> {
-        Box::pin(std::future::ready(
-            parse_whole(&input.text()).map(|v| patch_ops(&Json::Null, &v.to_json())),
-        ))
+    fn invoke_body<'a>(&'a self, input: ModelOutput) -> BoxFuture<'a, Result<Json>> {
+        Box::pin(std::future::ready(parse_whole(&input.text()).map(|v| v.to_json())))
     }
 
     fn transforms_input(&self) -> bool {
         true
     }
 
-    fn transform_body<'a>(&'a self, input: ChunkStream<'a, ModelOutput>) -> ChunkStream<'a, Vec<Json>> {
+    fn transform_body<'a>(&'a self, input: ChunkStream<'a, ModelOutput>) -> ChunkStream<'a, Json> {
         let mut previous = Json::Null;
         Box::pin(partial_values(input).map(move |value| {
             let value = value?.to_json();
@@ -147,7 +161,8 @@ impl Runnable for JsonPatchOutputParser {
     }
 }
 
-fn patch_ops(from: &Json, to: &Json) -> Vec<Json> {
+/// The operations from `from` to `to`, as a JSON array.
+fn patch_ops(from: &Json, to: &Json) -> Json {
     json_patch::diff(from, to)
         .0
         .into_iter()

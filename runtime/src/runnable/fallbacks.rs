@@ -7,15 +7,21 @@ use futures::StreamExt;
 
 use super::run::{self, RunStream, Source};
 use super::{impl_pipe_operator, BoxRunnable, ChunkStream, Runnable};
-use crate::context::CallOpts;
+use crate::context::{CallOpts, RunContext};
 use crate::error::{Error, Result};
-use crate::value::Data;
+use crate::events::{EventData, EventPhase};
+use crate::value::{Data, Payload};
 
 /// A runnable that, when it fails, tries its fallbacks in order (LangChain's
 /// `RunnableWithFallbacks`). If all fail, the first error is returned.
 /// When streaming, a runnable that fails before its first chunk hands over to
 /// the next; one that fails after yielding chunks ends the stream with its
 /// error (the chunks are already out).
+///
+/// Its events are LangChain's: a start with the input and an end with the
+/// output of the runnable that answered, each attempt a child run (a failed
+/// one starts and never ends), and no `on_chain_stream` of its own except as
+/// the root of `stream_events` (the chunks show as the answering runnable's).
 ///
 /// ```
 /// use runwright::{Error, Lambda, RunnableExt};
@@ -62,6 +68,12 @@ impl<I: Data, O: Data> Runnable for WithFallbacks<I, O> {
         "RunnableWithFallbacks".into()
     }
 
+    /// LangChain's `RunnableWithFallbacks` streams without reporting its
+    /// chunks; only an event stream's root run shows them (see `stream_body`).
+    fn emits_own_chunks(&self) -> bool {
+        true
+    }
+
     fn invoke_body<'a>(&'a self, input: I) -> BoxFuture<'a, Result<O>> {
         Box::pin(async move {
             let mut first_error: Option<Error> = None;
@@ -87,8 +99,15 @@ impl<I: Data, O: Data> Runnable for WithFallbacks<I, O> {
                         first_error.get_or_insert(e);
                     }
                     Some(Ok(first)) => {
-                        let rest: ChunkStream<'a, O> = Box::pin(futures::stream::iter([Ok(first)]).chain(s));
-                        return rest;
+                        let rest = futures::stream::iter([Ok(first)]).chain(s);
+                        return match RunContext::current().filter(|c| c.roots_its_stream()) {
+                            Some(ctx) => Box::pin(rest.inspect(move |chunk| {
+                                if let Ok(chunk) = chunk {
+                                    ctx.emit(EventPhase::Stream, EventData::with_chunk(Payload::new(chunk.clone())));
+                                }
+                            })) as ChunkStream<'a, O>,
+                            None => Box::pin(rest),
+                        };
                     }
                     None => return Box::pin(futures::stream::empty()) as ChunkStream<'a, O>,
                 }

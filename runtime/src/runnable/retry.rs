@@ -109,7 +109,11 @@ impl Default for RetryPolicy {
 
 /// A runnable that runs again when it fails (LangChain's `RunnableRetry`).
 /// Each attempt is a child run; attempts after the first are tagged
-/// `retry:attempt:N`. A stream is retried only while it has yielded nothing.
+/// `retry:attempt:N`. A stream is retried only while it has yielded nothing:
+/// unlike LangChain, which never retries a stream, a stream that fails
+/// before its first chunk runs again (its consumer has seen nothing yet),
+/// and one that fails later ends with its error (see ARCHITECTURE.md,
+/// "Where runwright deliberately differs").
 #[derive(Debug)]
 #[must_use = "a runnable does nothing until invoked or streamed"]
 pub struct Retry<R> {

@@ -23,14 +23,126 @@ struct Deliberate {
     check: fn(expected: &[Value], got: &[Value]),
 }
 
-const DELIBERATE: &[Deliberate] = &[Deliberate {
-    file: "d08_graph_supersteps",
-    case: "fan_out.astream_events",
-    why: "what nodes write with the stream writer is also an on_custom_event named `custom`; \
-          the ends of a step's concurrent tasks follow their completion (LangGraph's round-robin \
-          order for nodes that finish at once is not reproduced)",
-    check: writer_items_as_custom_events,
-}];
+const DELIBERATE: &[Deliberate] = &[
+    Deliberate {
+        file: "d06_retry",
+        case: "flaky.astream_events",
+        why: "Retry retries a stream that fails before its first chunk (LangChain streams without retrying)",
+        check: check_retried_stream_events,
+    },
+    Deliberate {
+        file: "d06_retry",
+        case: "flaky.astream",
+        why: "Retry retries a stream that fails before its first chunk (LangChain streams without retrying)",
+        check: check_retried_stream,
+    },
+    Deliberate {
+        file: "d06_retry",
+        case: "flaky_in_sequence.astream_events",
+        why: "Retry retries a stream that fails before its first chunk (LangChain streams without retrying)",
+        check: check_retried_stream_in_sequence,
+    },
+    Deliberate {
+        file: "d08_graph_supersteps",
+        case: "fan_out.astream_events",
+        why: "what nodes write with the stream writer is also an on_custom_event named `custom`; \
+              the ends of a step's concurrent tasks follow their completion (LangGraph's round-robin \
+              order for nodes that finish at once is not reproduced)",
+        check: writer_items_as_custom_events,
+    },
+];
+
+/// The records of a case after its call record, one line each: an event as
+/// `run event name tags parents data`, anything else as `kind value`.
+fn lines(records: &[Value]) -> Vec<String> {
+    records[1..]
+        .iter()
+        .map(|r| {
+            let v = &r["value"];
+            if r["kind"] == "event" {
+                let s = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
+                format!(
+                    "{} {} {} {} {} {}",
+                    s("run_id"),
+                    s("event"),
+                    s("name"),
+                    v["tags"],
+                    v["parent_ids"],
+                    v["data"]
+                )
+            } else {
+                format!("{} {}", r["kind"].as_str().unwrap_or_default(), v)
+            }
+        })
+        .collect()
+}
+
+const ATTEMPT_1_FAILED: &str = r#"error {"type":"ValueError","message":"attempt 1 failed"}"#;
+
+/// LangChain streams the retried runnable without retrying: its one run
+/// fails on attempt 1. runwright's `Retry` is a run of its own (named after
+/// the runnable, showing the input) with each attempt a child, tagged
+/// `retry:attempt:N` from the second on, as LangChain's invoked retries
+/// are; the failed attempt starts and never ends, the second gives 40.
+fn check_retried_stream_events(expected: &[Value], got: &[Value]) {
+    assert_eq!(
+        lines(expected),
+        [r#"run-0 on_chain_start flaky [] [] {"input":4}"#, ATTEMPT_1_FAILED]
+    );
+    assert_eq!(
+        lines(got),
+        [
+            r#"run-0 on_chain_start flaky [] [] {"input":4}"#,
+            r#"run-1 on_chain_start flaky [] ["run-0"] {}"#,
+            r#"run-2 on_chain_start flaky ["retry:attempt:2"] ["run-0"] {}"#,
+            r#"run-2 on_chain_stream flaky ["retry:attempt:2"] ["run-0"] {"chunk":40}"#,
+            r#"run-0 on_chain_stream flaky [] [] {"chunk":40}"#,
+            r#"run-2 on_chain_end flaky ["retry:attempt:2"] ["run-0"] {"output":40,"input":4}"#,
+            r#"run-0 on_chain_end flaky [] [] {"output":40}"#,
+        ]
+    );
+}
+
+/// LangChain's stream fails on attempt 1; runwright's retried stream gives
+/// the second attempt's output.
+fn check_retried_stream(expected: &[Value], got: &[Value]) {
+    assert_eq!(lines(expected), [ATTEMPT_1_FAILED]);
+    assert_eq!(lines(got), ["chunk 40"]);
+}
+
+/// In a sequence LangChain streams the retried lambda as a transform (it
+/// starts with the first input chunk) and fails on attempt 1. runwright's
+/// `Retry` needs the whole input to run it again, so it starts with its
+/// input once `plus_one` ended (as the steps that are not transforms do);
+/// its attempts are children as above, and the sequence gives 50. Up to
+/// `plus_one`'s chunk both are the same.
+fn check_retried_stream_in_sequence(expected: &[Value], got: &[Value]) {
+    let (exp, got) = (lines(expected), lines(got));
+    assert_eq!(exp[..3], got[..3], "the same until plus_one's chunk");
+    assert_eq!(
+        exp[3..],
+        [
+            r#"run-2 on_chain_start flaky ["seq:step:2"] ["run-0"] {}"#,
+            r#"run-1 on_chain_end plus_one ["seq:step:1"] ["run-0"] {"output":5,"input":4}"#,
+            ATTEMPT_1_FAILED,
+        ]
+    );
+    assert_eq!(
+        got[3..],
+        [
+            r#"run-1 on_chain_end plus_one ["seq:step:1"] ["run-0"] {"output":5,"input":4}"#,
+            r#"run-2 on_chain_start flaky ["seq:step:2"] ["run-0"] {"input":5}"#,
+            r#"run-3 on_chain_start flaky [] ["run-0","run-2"] {}"#,
+            r#"run-4 on_chain_start flaky ["retry:attempt:2"] ["run-0","run-2"] {}"#,
+            r#"run-4 on_chain_stream flaky ["retry:attempt:2"] ["run-0","run-2"] {"chunk":50}"#,
+            r#"run-2 on_chain_stream flaky ["seq:step:2"] ["run-0"] {"chunk":50}"#,
+            r#"run-0 on_chain_stream RunnableSequence [] [] {"chunk":50}"#,
+            r#"run-4 on_chain_end flaky ["retry:attempt:2"] ["run-0","run-2"] {"output":50,"input":5}"#,
+            r#"run-2 on_chain_end flaky ["seq:step:2"] ["run-0"] {"output":50,"input":5}"#,
+            r#"run-0 on_chain_end RunnableSequence [] [] {"output":50}"#,
+        ]
+    );
+}
 
 /// The stream writer's items show as `on_custom_event`s named `custom`, each
 /// from the run that wrote it. Without them the records are LangChain's in
