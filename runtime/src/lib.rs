@@ -24,6 +24,76 @@
 //! assert_eq!(*names.last().unwrap(), "on_chain_end");
 //! # Ok(()) }
 //! ```
+//!
+//! # Sync code that calls runnables
+//!
+//! A sync body (a [`Lambda::from_fn`], a sync [`tool`] or [`chain_fn`], or
+//! any function they call) runs another step with
+//! [`invoke_blocking`](RunnableExt::invoke_blocking), or streams it with
+//! [`stream_blocking`](RunnableExt::stream_blocking) (an iterator of
+//! chunks); [`block_on`] waits the same way for any other future (a
+//! `batch`, an `invoke_with`). This is the one way to do it: it works at any
+//! depth, on multi-thread and current-thread tokio runtimes, under a
+//! `stream_events` however slowly its events are read, and outside any
+//! runtime, and the runs it starts nest under the calling run as awaited
+//! ones do. `futures::executor::block_on` panics when nested, and tokio's
+//! `Handle::block_on` panics on a runtime's thread.
+//!
+//! ```
+//! use runwright::{Lambda, RunnableExt};
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> runwright::Result<()> {
+//! let reverse = Lambda::from_fn(|s: String| Ok(s.chars().rev().collect::<String>())).named("reverse");
+//! let shout = Lambda::from_fn(move |s: String| {
+//!     let mut out = String::new();
+//!     for chunk in reverse.stream_blocking(s) {
+//!         out.push_str(&chunk?.to_uppercase());
+//!     }
+//!     Ok(out)
+//! })
+//! .named("shout");
+//! let twice = Lambda::from_fn(move |s: String| Ok(shout.invoke_blocking(s)?.repeat(2)));
+//! assert_eq!(twice.invoke("abc".into()).await?, "CBACBA");
+//! # Ok(()) }
+//! ```
+//!
+//! How a call waits:
+//!
+//! - On a **multi-thread** runtime, the thread hands its worker's other
+//!   tasks to another thread (`tokio::task::block_in_place`) and drives the
+//!   work itself with the runtime's handle: timers, I/O and spawned tasks
+//!   stay on your runtime. Nested calls do the same on the same thread.
+//! - On a **current-thread** runtime, the runtime's one thread is the one
+//!   waiting, so nothing of that runtime can run. The work is polled on that
+//!   thread by a small loop that parks it between wake-ups, inside a helper
+//!   runtime (one worker thread, `runwright-blocking`, started on first use):
+//!   its worker drives the timers and I/O the work registers and runs the
+//!   tasks it spawns. Outside any runtime, calls wait the same way.
+//!
+//! Limits:
+//!
+//! - A call holds its thread until the work is done. A body that calls
+//!   nothing pays nothing for this (no thread hop, no allocation), but a
+//!   body that waits long belongs in [`Lambda::blocking`], which runs it on
+//!   tokio's blocking pool (where it may use these calls too).
+//! - On a current-thread runtime, the work must not wait for that runtime:
+//!   for a task spawned on it before the call, a channel such a task feeds,
+//!   or I/O bound to it (a connection pooled by an HTTP client that was used
+//!   on it). Those wait until the body returns, a deadlock if the work waits
+//!   for them. What the work starts itself (timers, tasks, connections)
+//!   runs on the helper runtime. A thread of a current-thread runtime that
+//!   entered a multi-thread runtime's handle is refused by tokio (its
+//!   `block_in_place` panics there).
+//! - Events: the reader of a `stream_events` drives the run, so it cannot
+//!   read while a body waits beneath it. Events of the work beneath a
+//!   waiting call are therefore queued without the usual bound (256) until
+//!   the call returns; a long stream read with `stream_blocking` keeps its
+//!   events in memory. Read it from async code to keep memory bounded.
+//! - Cancellation: dropping the event stream, or the task that drives the
+//!   run, takes effect when the waiting body returns, since the thread that
+//!   would drop it is the waiting one. When the event stream is dropped from
+//!   elsewhere (the body runs in a spawned task), the waiting call ends at
+//!   once with [`ErrorKind::Cancelled`] and drops the work beneath it.
 
 #![warn(missing_docs)]
 #![warn(missing_debug_implementations)]
@@ -46,7 +116,9 @@ pub mod value;
 
 pub use config::RunConfig;
 pub use context::dispatch_custom_event;
-pub use context::{spawn, spawn_blocking, stream_writer, InCurrentRun, RunContext, RunTask, StreamWriter};
+pub use context::{
+    block_on, spawn, spawn_blocking, stream_writer, BlockingStream, InCurrentRun, RunContext, RunTask, StreamWriter,
+};
 pub use error::{Error, ErrorKind, Result};
 pub use events::{EventData, EventFilter, EventPhase, EventTags, StreamEvent};
 pub use messages::{

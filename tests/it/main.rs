@@ -22,6 +22,7 @@ mod runtime_no_listener;
 mod runtime_propagation;
 mod runtime_stream_log;
 mod runtime_streaming_rules;
+mod runtime_sync_calls;
 mod tools_input;
 mod tools_schema;
 mod tools_streaming;

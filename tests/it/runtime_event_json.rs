@@ -45,7 +45,7 @@ async fn async_lambda_invoking_a_runnable_matches_the_reference_trace() {
 
 fn sync_reverse_and_double(word: String) -> runwright::Result<String> {
     let reverse = Lambda::from_fn(reverse_word);
-    Ok(futures::executor::block_on(reverse.invoke(word))?.repeat(2))
+    Ok(reverse.invoke_blocking(word)?.repeat(2))
 }
 
 #[tokio::test]

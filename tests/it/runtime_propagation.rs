@@ -58,7 +58,7 @@ async fn runnable_invoked_inside_an_async_lambda_nests_under_it() {
 async fn runnable_invoked_inside_a_sync_lambda_nests_under_it() {
     let s = seen();
     let inner = recorder(&s);
-    let outer = Lambda::from_fn(move |x: String| futures::executor::block_on(inner.invoke(x))).named("outer");
+    let outer = Lambda::from_fn(move |x: String| inner.invoke_blocking(x)).named("outer");
     let events = events_of(outer.stream_events("abc".into())).await;
     assert_eq!(tree(&events), NESTED);
     assert_eq!(*s.lock().expect("lock"), [(1, true)]);
@@ -68,7 +68,7 @@ async fn runnable_invoked_inside_a_sync_lambda_nests_under_it() {
 async fn runnable_invoked_inside_a_blocking_lambda_nests_under_it() {
     let s = seen();
     let inner = recorder(&s);
-    let outer = Lambda::blocking(move |x: String| futures::executor::block_on(inner.invoke(x))).named("outer");
+    let outer = Lambda::blocking(move |x: String| inner.invoke_blocking(x)).named("outer");
     let events = events_of(outer.stream_events("abc".into())).await;
     assert_eq!(tree(&events), NESTED);
     assert_eq!(*s.lock().expect("lock"), [(1, true)]);
@@ -94,7 +94,7 @@ async fn runnable_invoked_inside_runwright_spawn_blocking_nests_under_the_spawne
     let inner = recorder(&s);
     let outer = Lambda::from_async(move |x: String| {
         let inner = inner.clone();
-        async move { runwright::spawn_blocking(move || futures::executor::block_on(inner.invoke(x))).await? }
+        async move { runwright::spawn_blocking(move || inner.invoke_blocking(x)).await? }
     })
     .named("outer");
     let events = events_of(outer.stream_events("abc".into())).await;
@@ -129,7 +129,7 @@ async fn runnables_three_levels_deep_list_every_ancestor() {
         async move { runwright::spawn(async move { leaf.invoke(x).await }).await? }
     })
     .named("lower");
-    let middle = Lambda::from_fn(move |x: String| futures::executor::block_on(lower.invoke(x))).named("middle");
+    let middle = Lambda::from_fn(move |x: String| lower.invoke_blocking(x)).named("middle");
     let outer = Lambda::from_async(move |x: String| {
         let middle = middle.clone();
         async move { middle.invoke(x).await }

@@ -44,10 +44,10 @@ async fn spawning_summarization_tool(long_text: String) -> runwright::Result<Str
     runwright::spawn(summarize(long_text)).await?
 }
 
-/// Summarizes from sync code, blocking on the chain.
+/// Summarizes from sync code, waiting for the chain.
 #[tool]
 fn sync_summarization_tool(long_text: String) -> runwright::Result<String> {
-    futures::executor::block_on(summarize(long_text))
+    runwright::block_on(summarize(long_text))?
 }
 
 /// Summarizes with an explicit config built from its context (extra tag).

@@ -11,6 +11,7 @@
 //! with plain `tokio::spawn` starts outside any run; use [`spawn`],
 //! [`spawn_blocking`] or [`InCurrentRun::in_current_run`] to carry it along.
 
+mod blocking;
 mod emit;
 mod extensions;
 mod scope;
@@ -27,6 +28,7 @@ use crate::events::sink::EventSink;
 use crate::events::{EventTags, RunInfo, RunType, StepTag};
 use crate::value::Map;
 
+pub use blocking::{block_on, BlockingStream};
 pub use emit::dispatch_custom_event;
 pub(crate) use extensions::Extensions;
 pub use scope::InCurrentRun;

@@ -1,6 +1,12 @@
 //! The queue between the runs that produce events and the stream that yields
 //! them. Bounded: a producer finding it full waits until the consumer drains
 //! it (see [`EventSink::poll_capacity`]), so a slow consumer slows the run.
+//!
+//! Except beneath a blocking call (`runwright::block_on` and the `*_blocking`
+//! calls of a sync body): the consumer may be the very thread that waits
+//! there, so while one is open ([`EventSink::open_bridge`]) producers never
+//! wait for room, and the blocking call learns of a consumer that went away
+//! ([`EventSink::poll_closed`]).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -32,6 +38,9 @@ struct State {
     /// inline: producers polled with it need no wake-up registration.
     driving: Option<Waker>,
     producers: Vec<Waker>,
+    /// Blocking calls waiting beneath this sink, to be woken when it closes:
+    /// (their key, their waker).
+    closers: Vec<(u64, Waker)>,
     peak: usize,
 }
 
@@ -48,6 +57,9 @@ pub(crate) struct EventSink {
     /// Producers wait for room (their wakers are in the state).
     blocked: AtomicBool,
     closed: AtomicBool,
+    /// Blocking calls now waiting beneath this sink: while there is one,
+    /// producers never wait for room (see [`open_bridge`](Self::open_bridge)).
+    bridges: AtomicUsize,
     /// The consumer is waiting on the run it drives: producers hand over
     /// once [`drive_limit`](Self::drive_limit) events wait.
     hungry: AtomicBool,
@@ -70,6 +82,7 @@ impl EventSink {
             yielded: AtomicUsize::new(0),
             blocked: AtomicBool::new(false),
             closed: AtomicBool::new(false),
+            bridges: AtomicUsize::new(0),
             hungry: AtomicBool::new(false),
             drive_limit: AtomicUsize::new(1),
             filter,
@@ -206,11 +219,14 @@ impl EventSink {
         } else {
             HIGH_WATER
         };
-        if self.waiting() < limit || self.closed.load(Ordering::Relaxed) {
+        // Checked only once the queue is full: the bridge count is not
+        // read on the way of an event that finds room.
+        if self.waiting() < limit || self.closed.load(Ordering::Relaxed) || self.bridges.load(Ordering::Acquire) > 0 {
             return Poll::Ready(());
         }
         let mut st = self.state.lock();
-        if self.waiting() < limit {
+        // Again under the lock that `open_bridge` takes to wake producers.
+        if self.waiting() < limit || self.bridges.load(Ordering::Acquire) > 0 {
             return Poll::Ready(());
         }
         // Polled inline by the consumer: it polls the run again itself.
@@ -228,19 +244,85 @@ impl EventSink {
         Poll::Pending
     }
 
-    /// The consumer is gone: drop what is queued, never block producers again.
+    /// The consumer is gone: drop what is queued, never block producers
+    /// again, and tell the blocking calls waiting beneath.
     pub(crate) fn close(&self) {
-        self.closed.store(true, Ordering::Relaxed);
-        let producers = {
+        self.closed.store(true, Ordering::Release);
+        let (producers, closers) = {
             let mut st = self.state.lock();
             st.queue.clear();
             self.yielded
                 .store(self.pushed.load(Ordering::Relaxed), Ordering::Relaxed);
             self.blocked.store(false, Ordering::Relaxed);
+            (std::mem::take(&mut st.producers), std::mem::take(&mut st.closers))
+        };
+        for w in producers {
+            w.wake();
+        }
+        for (_, w) in closers {
+            w.wake();
+        }
+    }
+
+    /// A blocking call starts waiting beneath this sink. Until the matching
+    /// [`close_bridge`](Self::close_bridge), producers here and in the
+    /// enclosing sinks never wait for room: the consumer may be the thread
+    /// that waits in the call, which cannot drain anything before the call
+    /// returns. Paused producers are woken, in case the call waits on them.
+    pub(crate) fn open_bridge(&self) {
+        self.bridges.fetch_add(1, Ordering::AcqRel);
+        let producers = {
+            let mut st = self.state.lock();
+            self.blocked.store(false, Ordering::Relaxed);
             std::mem::take(&mut st.producers)
         };
         for w in producers {
             w.wake();
+        }
+        if let Some(outer) = &self.outer {
+            outer.open_bridge();
+        }
+    }
+
+    /// The blocking call opened by [`open_bridge`](Self::open_bridge) has
+    /// returned, and no longer waits to be told of a close (`key`).
+    pub(crate) fn close_bridge(&self, key: u64) {
+        self.bridges.fetch_sub(1, Ordering::AcqRel);
+        {
+            let mut st = self.state.lock();
+            st.closers.retain(|(k, _)| *k != key);
+        }
+        if let Some(outer) = &self.outer {
+            outer.close_bridge(key);
+        }
+    }
+
+    /// Whether this sink or an enclosing one is closed (its consumer is gone).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire) || self.outer.as_ref().is_some_and(|o| o.is_closed())
+    }
+
+    /// Ready once this sink or an enclosing one is closed (its consumer is
+    /// gone); otherwise registers the blocking call `key` to be woken then.
+    pub(crate) fn poll_closed(&self, key: u64, cx: &mut Context<'_>) -> Poll<()> {
+        if self.closed.load(Ordering::Acquire) {
+            return Poll::Ready(());
+        }
+        {
+            let mut st = self.state.lock();
+            // Checked again under the lock `close` takes: no close is missed.
+            if self.closed.load(Ordering::Acquire) {
+                return Poll::Ready(());
+            }
+            match st.closers.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, w)) if w.will_wake(cx.waker()) => {}
+                Some((_, w)) => w.clone_from(cx.waker()),
+                None => st.closers.push((key, cx.waker().clone())),
+            }
+        }
+        match &self.outer {
+            Some(outer) => outer.poll_closed(key, cx),
+            None => Poll::Pending,
         }
     }
 

@@ -9,7 +9,7 @@ use super::sequence::{First, Sequence};
 use super::{BoxRunnable, Retry, RetryPolicy, Runnable, WithConfig, WithFallbacks};
 use super::{EventStream, LogOptions, LogStream};
 use crate::config::RunConfig;
-use crate::context::CallOpts;
+use crate::context::{block_on, BlockingStream, CallOpts};
 use crate::error::Result;
 use crate::events::EventFilter;
 
@@ -32,6 +32,64 @@ pub trait RunnableExt: Runnable {
         config: RunConfig,
     ) -> impl Future<Output = Result<Self::Output>> + Send + '_ {
         run::invoke(self, input, CallOpts::config(config))
+    }
+
+    /// Runs the step on one input from sync code, waiting for the output:
+    /// how a sync body (a [`Lambda::from_fn`](crate::Lambda::from_fn), a
+    /// sync `#[tool]` or `#[chain_fn]`, or any function they call) runs
+    /// another step. The run nests under the calling run, as an awaited
+    /// `invoke` would, and its events reach the same listeners.
+    ///
+    /// It works at any depth (a sync body calling a step whose sync body
+    /// calls another), on multi-thread and current-thread tokio runtimes,
+    /// under a `stream_events` however slow its reader, and outside any
+    /// runtime. It blocks the calling thread: in async code, use
+    /// [`invoke`](Self::invoke)`.await`. A body that calls nothing pays
+    /// nothing for it. How it waits on each runtime, and its limits: [the
+    /// crate docs](crate#sync-code-that-calls-runnables), and
+    /// [`block_on`](crate::block_on), which it is made of.
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use runwright::{Lambda, RunnableExt};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let reverse = Lambda::from_fn(|s: String| Ok(s.chars().rev().collect::<String>())).named("reverse");
+    /// let twice = Lambda::from_fn(move |s: String| Ok(reverse.invoke_blocking(s)?.repeat(2))).named("twice");
+    /// assert_eq!(twice.invoke("ab".into()).await.unwrap(), "baba");
+    ///
+    /// // The inner run nests under the outer one.
+    /// let events: Vec<_> = twice.stream_events("ab".into()).try_collect().await.unwrap();
+    /// let reverse_start = events.iter().find(|e| e.name() == "reverse").unwrap();
+    /// assert_eq!(reverse_start.parent_ids(), [events[0].run_id()]);
+    /// # }
+    /// ```
+    fn invoke_blocking(&self, input: Self::Input) -> Result<Self::Output> {
+        block_on(self.invoke(input)).and_then(|out| out)
+    }
+
+    /// Streams the step's output from sync code: an iterator whose `next`
+    /// waits for the next chunk. The sync counterpart of
+    /// [`stream`](Self::stream), as [`invoke_blocking`](Self::invoke_blocking)
+    /// is of `invoke`: the run nests under the calling run, and works
+    /// wherever `invoke_blocking` does. The step runs only as far as the
+    /// chunks read; dropping the iterator cancels the rest.
+    ///
+    /// ```
+    /// use runwright::{GenericFakeChatModel, Lambda, RunnableExt};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let model = GenericFakeChatModel::new(["hello there"]);
+    /// let step = Lambda::from_fn(move |question: String| {
+    ///     let mut tokens = Vec::new();
+    ///     for chunk in model.stream_blocking(question.into()) {
+    ///         tokens.push(chunk?.text().into_owned());
+    ///     }
+    ///     Ok(tokens)
+    /// });
+    /// assert_eq!(step.invoke("hi".into()).await.unwrap(), ["hello", " ", "there"]);
+    /// # }
+    /// ```
+    fn stream_blocking(&self, input: Self::Input) -> BlockingStream<RunStream<'_, Self>> {
+        BlockingStream::new(self.stream(input))
     }
 
     /// Runs the step on many inputs, at most `config.max_concurrency` at a

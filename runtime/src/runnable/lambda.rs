@@ -100,8 +100,14 @@ impl<I, O> Clone for Lambda<I, O> {
 }
 
 impl<I: Data, O: Data> Lambda<I, O> {
-    /// A sync function, run inline (keep it quick; see
-    /// [`blocking`](Lambda::blocking) for slow work).
+    /// A sync function, run inline on the thread that polls the run (keep
+    /// it quick; see [`blocking`](Lambda::blocking) for slow work).
+    ///
+    /// It may run other steps with
+    /// [`invoke_blocking`](crate::RunnableExt::invoke_blocking) and
+    /// [`stream_blocking`](crate::RunnableExt::stream_blocking); they nest
+    /// under its run ([the crate docs](crate#sync-code-that-calls-runnables)).
+    /// A function that calls none pays nothing for that.
     pub fn from_fn<F>(f: F) -> Self
     where
         F: Fn(I) -> Result<O> + Send + Sync + 'static,
@@ -112,8 +118,23 @@ impl<I: Data, O: Data> Lambda<I, O> {
         }
     }
 
-    /// A sync function that blocks (I/O, heavy computation): it runs on
-    /// tokio's blocking pool, still inside the run.
+    /// A sync function that blocks (I/O, heavy computation, a long wait on
+    /// other steps through
+    /// [`invoke_blocking`](crate::RunnableExt::invoke_blocking)): it runs on
+    /// tokio's blocking pool, still inside the run, so that the runtime's
+    /// threads stay free meanwhile. Running it needs a tokio runtime.
+    ///
+    /// ```
+    /// use runwright::{Lambda, RunnableExt};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let lookup = Lambda::from_fn(|id: u32| Ok(format!("user {id}")));
+    /// let slow = Lambda::blocking(move |id: u32| {
+    ///     std::thread::sleep(std::time::Duration::from_millis(1)); // blocking I/O
+    ///     lookup.invoke_blocking(id)
+    /// });
+    /// assert_eq!(slow.invoke(7).await.unwrap(), "user 7");
+    /// # }
+    /// ```
     pub fn blocking<F>(f: F) -> Self
     where
         F: Fn(I) -> Result<O> + Send + Sync + 'static,

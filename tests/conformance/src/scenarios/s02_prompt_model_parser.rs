@@ -1,7 +1,5 @@
 //! 02: prompt | chat model | StrOutputParser, streamed, with events, invoked.
 
-use futures::StreamExt;
-
 use runwright::prompts::ChatPromptTemplate;
 use runwright::{GenericFakeChatModel, Map, RunnableExt, StrOutputParser};
 
@@ -29,14 +27,14 @@ pub(crate) async fn run() -> Records {
     calls.start(&mut out, case);
     chunks(&mut out, case, &joke_chain(), parrot()).await;
 
-    // LangChain's sync `stream`: the same stream, consumed from blocking
-    // code on another thread.
+    // LangChain's sync `stream`: the same stream, read from blocking code
+    // on another thread.
     let case = "stream_sync";
     calls.start(&mut out, case);
     let items = tokio::task::spawn_blocking(|| {
         let chain = joke_chain();
-        futures::executor::block_on(chain.stream(parrot()).collect::<Vec<_>>())
-            .into_iter()
+        chain
+            .stream_blocking(parrot())
             .map(|r| r.map(|c| to_json(&c)))
             .collect::<Vec<_>>()
     })

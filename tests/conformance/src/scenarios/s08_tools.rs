@@ -39,19 +39,19 @@ fn config_of(ctx: &RunContext) -> RunConfig {
 /// Reverses a word (sync, no context parameter).
 #[tool]
 fn bad_tool(word: String) -> runwright::Result<String> {
-    futures::executor::block_on(REVERSE_WORD.invoke(word))
+    REVERSE_WORD.invoke_blocking(word)
 }
 
 /// Reverses a word, passing its run's tags and metadata on.
 #[tool]
 fn correct_tool(word: String, ctx: &RunContext) -> runwright::Result<String> {
-    futures::executor::block_on(REVERSE_WORD.invoke_with(word, config_of(ctx)))
+    runwright::block_on(REVERSE_WORD.invoke_with(word, config_of(ctx)))?
 }
 
 /// Reverses a word with an explicit config made from its context.
 #[tool]
 fn config_tool(word: String, ctx: Arc<RunContext>) -> runwright::Result<String> {
-    futures::executor::block_on(REVERSE_WORD.invoke_with(word, config_of(&ctx)))
+    runwright::block_on(REVERSE_WORD.invoke_with(word, config_of(&ctx)))?
 }
 
 const SUMMARY: &str = "Bees defy aviation laws and fly anyway.";

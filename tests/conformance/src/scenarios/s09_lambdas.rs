@@ -24,9 +24,9 @@ async fn reverse_and_double_chain(word: String) -> runwright::Result<String> {
 }
 
 fn sync_reverse_and_double(word: String) -> runwright::Result<String> {
-    // A sync function calling a runnable: it blocks on it, and the call still
+    // A sync function calling a runnable: it waits for it, and the call still
     // nests under this lambda's run.
-    Ok(futures::executor::block_on(REVERSE_WORD.invoke(word))?.repeat(2))
+    Ok(REVERSE_WORD.invoke_blocking(word)?.repeat(2))
 }
 
 pub(crate) async fn run() -> Records {
