@@ -29,12 +29,9 @@ pub(crate) async fn run() -> Records {
 
     let case = "retriever_with_config.astream_events";
     let call = calls.start(&mut out, case);
-    let named = RETRIEVER.clone().with_config(
-        RunConfig::new()
-            .run_name("Docs")
-            .tags(["kb"])
-            .metadata("source", "mem"),
-    );
+    let named = RETRIEVER
+        .clone()
+        .with_config(RunConfig::new().run_name("Docs").tags(["kb"]).metadata("source", "mem"));
     events(&mut out, case, &call, &named, "spicy".into()).await;
 
     let case = "retriever_in_lambda.astream_events";

@@ -3,8 +3,7 @@
 use runwright::prompts::ChatPromptTemplate;
 use runwright::tools::ToolInput;
 use runwright::{
-    tool, Error, ErrorKind, FakeListChatModel, LanguageModelInput, Lambda, Map, Parallel, RunnableExt,
-    StrOutputParser,
+    tool, Error, ErrorKind, FakeListChatModel, Lambda, LanguageModelInput, Map, Parallel, RunnableExt, StrOutputParser,
 };
 
 use super::Calls;
@@ -84,6 +83,13 @@ pub(crate) async fn run() -> Records {
 
     let case = "map_in_sequence_in_tool.astream_events";
     let call = calls.start(&mut out, case);
-    events(&mut out, case, &call, &mapper_tool, ToolInput::from(call["input"].clone())).await;
+    events(
+        &mut out,
+        case,
+        &call,
+        &mapper_tool,
+        ToolInput::from(call["input"].clone()),
+    )
+    .await;
     out
 }

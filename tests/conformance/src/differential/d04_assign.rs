@@ -1,6 +1,6 @@
 //! d04_assign: see `differential/scenarios.py`, function `d04`.
 
-use runwright::{Assign, FakeListChatModel, LanguageModelInput, Lambda, Map, StrOutputParser};
+use runwright::{Assign, FakeListChatModel, Lambda, LanguageModelInput, Map, StrOutputParser};
 
 use super::Calls;
 use crate::record::Records;
