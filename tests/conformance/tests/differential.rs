@@ -179,7 +179,7 @@ fn canonical_per_run(records: &[Value]) -> Vec<Value> {
         p
     };
     let mut order: Vec<&str> = runs.iter().map(|(r, _, _)| r.as_str()).collect();
-    order.sort_by(|a, b| path(a).cmp(&path(b)));
+    order.sort_by_key(|a| path(a));
     let rename: std::collections::HashMap<String, String> = order
         .iter()
         .enumerate()
