@@ -17,6 +17,9 @@ struct Event<'a> {
     /// Ancestors, root first.
     parents: Vec<&'a str>,
     stream: bool,
+    /// The key of a stream event's chunk when it is an object of one key (a
+    /// map's `{key: chunk}`, as the map and its ancestors forward it).
+    chunk_key: Option<&'a str>,
 }
 
 struct Run<'a> {
@@ -49,6 +52,11 @@ fn event_of(v: &Value) -> Event<'_> {
         run: v["run_id"].as_str(),
         parents,
         stream: v["event"].as_str().is_some_and(|e| e.ends_with("_stream")),
+        chunk_key: v["data"]["chunk"]
+            .as_object()
+            .filter(|m| m.len() == 1)
+            .and_then(|m| m.keys().next())
+            .map(String::as_str),
     }
 }
 
@@ -194,7 +202,11 @@ pub(crate) fn canonical_order(events: &[Value]) -> (Vec<usize>, Vec<MapKeys>) {
                 .then_with(|| ra.input.cmp(&rb.input))
                 .then_with(|| ra.first.cmp(&rb.first))
         });
-        deinterleave(&mut order, &evs, g.parent, &members);
+        let keys: Vec<Option<&str>> = members
+            .iter()
+            .map(|m| runs[m].tag.and_then(|t| t.strip_prefix("map:key:")))
+            .collect();
+        deinterleave(&mut order, &evs, g.parent, &members, &keys);
         if g.kind == GroupKind::Map {
             map_keys.push(MapKeys {
                 keys: members
@@ -222,8 +234,18 @@ fn flush_cluster<'a>(groups: &mut Vec<Group<'a>>, parent: Option<&'a str>, clust
 
 /// Rewrites the stretch of `order` where `members` ran: each member's
 /// subtree as one block in the given order, the parent's and ancestors'
-/// stream events with the block they follow, everything else after.
-fn deinterleave(order: &mut Vec<usize>, evs: &[Event<'_>], parent: Option<&str>, members: &[&str]) {
+/// stream events with the block of the branch whose key their chunk
+/// carries (`keys`: each member's map key), or else with the block they
+/// follow, everything else after. (A map holds a branch's item until it is
+/// handed out, and does not poll that branch meanwhile, so nothing of the
+/// branch comes between its chunk and the map's forwarding of it.)
+fn deinterleave(
+    order: &mut Vec<usize>,
+    evs: &[Event<'_>],
+    parent: Option<&str>,
+    members: &[&str],
+    keys: &[Option<&str>],
+) {
     let member_of = |i: usize| -> Option<usize> {
         let e = &evs[i];
         members.iter().position(|m| e.run == Some(*m) || e.parents.contains(m))
@@ -255,7 +277,8 @@ fn deinterleave(order: &mut Vec<usize>, evs: &[Event<'_>], parent: Option<&str>,
             blocks[m].push(i);
             last = m;
         } else if evs[i].stream && evs[i].run.is_some_and(|r| owners.contains(r)) {
-            blocks[last].push(i);
+            let by_key = evs[i].chunk_key.and_then(|k| keys.iter().position(|x| *x == Some(k)));
+            blocks[by_key.unwrap_or(last)].push(i);
         } else {
             rest.push(i);
         }

@@ -312,9 +312,61 @@ async fn retriever_start_and_end_have_the_layout_of_every_start_and_end() {
         (keys(&end), keys(&end["data"])),
         (keys(&chain_end), keys(&chain_end["data"]))
     );
-    assert_eq!(start["data"]["input"], "where did harrison work?");
+    assert_eq!(start["data"]["input"], json!({"query": "where did harrison work?"}));
     assert_eq!(
         end["data"]["output"],
         json!([{"type": "Document", "page_content": "harrison worked at kensho", "metadata": {}}])
     );
+}
+
+/// A retriever that names itself, for the `ls_retriever_name` rule.
+struct RetrieverOfNotes;
+
+impl runwright::Retriever for RetrieverOfNotes {
+    fn name(&self) -> &str {
+        "RetrieverOfNotes"
+    }
+
+    async fn retrieve(&self, query: String) -> runwright::Result<Vec<Document>> {
+        Ok(vec![Document::new(query)])
+    }
+}
+runwright::impl_retriever_runnable!(RetrieverOfNotes);
+
+#[tokio::test]
+async fn retriever_runs_show_a_query_and_their_ls_name() {
+    let kb = InMemoryRetriever::new([Document::new("harrison worked at kensho")]);
+
+    // As the root: the start carries the call's input as given (rule 1).
+    let named = kb
+        .clone()
+        .with_config(RunConfig::new().run_name("Docs").metadata("source", "mem"));
+    let events = events_of(named.stream_events("kensho".into())).await;
+    let start = one(&events, "Docs", EventPhase::Start).to_json();
+    assert_eq!(start["data"]["input"], "kensho");
+    // Derived from the retriever's own name, not the run name; it wins over
+    // the config's metadata, which it keeps.
+    assert_eq!(
+        start["metadata"],
+        json!({"ls_retriever_name": "inmemory", "source": "mem"})
+    );
+
+    // As a child: `{"query": ...}` at start and end, typed for Rust consumers.
+    let chain = Lambda::from_fn(|q: String| Ok(q)) | kb | Lambda::from_fn(|d: Vec<Document>| Ok(d.len()));
+    let events = events_of(chain.stream_events("kensho".into())).await;
+    let start = one(&events, "InMemoryRetriever", EventPhase::Start);
+    let query = start
+        .data
+        .input
+        .as_ref()
+        .and_then(|p| p.downcast_ref::<runwright::retrievers::RetrieverQuery>());
+    assert_eq!(query.map(|q| q.query.as_str()), Some("kensho"));
+    let end = one(&events, "InMemoryRetriever", EventPhase::End).to_json();
+    assert_eq!(end["data"]["input"], json!({"query": "kensho"}));
+    assert_eq!(end["metadata"], json!({"ls_retriever_name": "inmemory"}));
+
+    // A leading `Retriever` goes instead of a trailing one.
+    let events = events_of(RetrieverOfNotes.stream_events("x".into())).await;
+    let start = one(&events, "RetrieverOfNotes", EventPhase::Start).to_json();
+    assert_eq!(start["metadata"], json!({"ls_retriever_name": "ofnotes"}));
 }

@@ -446,3 +446,147 @@ async fn runs_are_named_like_langchain() {
     let out: Vec<Map> = chain.stream("x".into()).try_collect().await.expect("streams");
     assert_eq!(out.last().and_then(|m| m.get("n")), Some(&json!(3)));
 }
+
+fn two_models() -> Parallel<runwright::LanguageModelInput> {
+    Parallel::new()
+        .branch("a", runwright::FakeListChatModel::new(["ab"]))
+        .branch("b", runwright::FakeListChatModel::new(["xyz"]))
+}
+
+#[tokio::test]
+async fn parallel_branches_all_start_before_any_streams() {
+    let par = two_models();
+    let events = events_of(par.stream_events("go".into())).await;
+    let n = names(&events);
+    let last_start = n.iter().rposition(|e| e == "on_chat_model_start:FakeListChatModel");
+    let first_stream = n.iter().position(|e| e.ends_with("_stream:FakeListChatModel"));
+    assert!(last_start < first_stream, "{n:?}");
+    // Branches move on by one chunk per round, in the order chunks came.
+    let chunks: Vec<String> = chunks_of(&events, "RunnableParallel<a,b>")
+        .iter()
+        .map(|c| {
+            let (k, v) = c.as_object().and_then(|m| m.iter().next()).expect("one key");
+            format!("{k}{}", v["content"].as_str().unwrap_or_default())
+        })
+        .collect();
+    assert_eq!(chunks, ["aa", "bx", "ab", "by", "bz"]);
+}
+
+#[tokio::test]
+async fn parallel_gives_its_chunks_in_the_same_order_with_and_without_a_listener() {
+    let par = two_models();
+    let plain: Vec<Json> = par
+        .stream("go".into())
+        .map(|c| serde_json::to_value(c.expect("a chunk")).expect("json"))
+        .map(|mut c| {
+            // Message ids name the run; compare the rest.
+            for v in c.as_object_mut().into_iter().flat_map(|m| m.values_mut()) {
+                v.as_object_mut().map(|m| m.remove("id"));
+            }
+            c
+        })
+        .collect()
+        .await;
+    let events = events_of(par.stream_events("go".into())).await;
+    let mut watched = chunks_of(&events, "RunnableParallel<a,b>");
+    for c in &mut watched {
+        for v in c.as_object_mut().into_iter().flat_map(|m| m.values_mut()) {
+            v.as_object_mut().map(|m| m.remove("id"));
+        }
+    }
+    assert_eq!(plain, watched);
+}
+
+#[tokio::test]
+async fn invoked_parallel_starts_every_branch_before_running_any() {
+    let par = Parallel::new()
+        .branch("upper", Lambda::from_fn(|s: String| Ok(s.to_uppercase())).named("up"))
+        .branch("size", Lambda::from_fn(|s: String| Ok(s.len())).named("len"));
+    let outer = Lambda::from_async(move |s: String| {
+        let par = par.clone();
+        async move { par.invoke(s).await }
+    })
+    .named("outer");
+    let events = events_of(outer.stream_events("abc".into())).await;
+    assert_eq!(
+        names(&events),
+        [
+            "on_chain_start:outer",
+            "on_chain_start:RunnableParallel<upper,size>",
+            "on_chain_start:up",
+            "on_chain_start:len",
+            "on_chain_end:up",
+            "on_chain_end:len",
+            "on_chain_end:RunnableParallel<upper,size>",
+            "on_chain_stream:outer",
+            "on_chain_end:outer",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_failing_branch_fails_the_map_in_its_turn() {
+    let par = Parallel::new()
+        .branch("ok", runwright::FakeListChatModel::new(["abc"]))
+        .branch(
+            "bad",
+            Lambda::from_async(|_: runwright::LanguageModelInput| async {
+                Err::<String, _>(runwright::Error::msg("branch failed"))
+            }),
+        );
+    let out = drain(par.stream_events("go".into())).await;
+    assert_eq!(
+        out.error.map(|e| e.message().to_owned()).as_deref(),
+        Some("branch failed")
+    );
+    // As in LangChain: the model took its next step in the round the error
+    // came in; the map handed on only what came before; nothing ended.
+    let tokens: Vec<Json> = out
+        .events
+        .iter()
+        .filter(|e| e.event() == "on_chat_model_stream")
+        .map(|e| data(e)["chunk"]["content"].clone())
+        .collect();
+    assert_eq!(tokens, [json!("a"), json!("b")]);
+    assert_eq!(chunks_of(&out.events, "RunnableParallel<ok,bad>").len(), 1);
+    assert!(
+        out.events.iter().all(|e| e.phase != EventPhase::End),
+        "{:?}",
+        names(&out.events)
+    );
+}
+
+#[tokio::test]
+async fn assign_mapper_starts_before_the_step_upstream_ends() {
+    async fn to_dict(x: String) -> runwright::Result<Map> {
+        let mut m = Map::new();
+        m.insert("text".into(), x.into());
+        Ok(m)
+    }
+    let chain = runwright::FakeListChatModel::new(["hi there"])
+        | runwright::StrOutputParser
+        | Lambda::from_async(to_dict).named("to_dict")
+        | Assign::new().key(
+            "size",
+            Lambda::from_fn(|m: Map| Ok(m["text"].as_str().map_or(0, str::len))),
+        );
+    let events = events_of(chain.stream_events("go".into())).await;
+    let n = names(&events);
+    let at = |name: &str| {
+        n.iter()
+            .position(|e| e == name)
+            .unwrap_or_else(|| panic!("no {name} in {n:?}"))
+    };
+    let mapper_start = at("on_chain_start:RunnableParallel<size>");
+    assert!(at("on_chain_stream:RunnableAssign<size>") < mapper_start);
+    assert!(mapper_start < at("on_chain_end:to_dict"));
+    // The mapper is the assign's child, with no step tag of its own.
+    let mapper = one(&events, "RunnableParallel<size>", EventPhase::Start);
+    assert_eq!(mapper.tags().iter().count(), 0);
+    assert_eq!(
+        mapper.parent_ids().last(),
+        Some(&one(&events, "RunnableAssign<size>", EventPhase::Start).run_id())
+    );
+    let out: Vec<Json> = chunks_of(&events, "RunnableAssign<size>");
+    assert_eq!(out, [json!({"text": "hi there"}), json!({"size": 8})]);
+}

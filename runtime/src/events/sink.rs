@@ -72,6 +72,18 @@ pub(crate) struct EventSink {
     filter: EventFilter,
     /// The sink of an enclosing `stream_events`, which sees these events too.
     outer: Option<Arc<EventSink>>,
+    /// Rounds of a parallel's branches in progress ([`round`](Self::round)):
+    /// producers do not pause inside one.
+    rounds: AtomicUsize,
+}
+
+/// A parallel's round in progress; ends when dropped.
+pub(crate) struct Round<'a>(&'a EventSink);
+
+impl Drop for Round<'_> {
+    fn drop(&mut self) {
+        self.0.rounds.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl EventSink {
@@ -87,7 +99,18 @@ impl EventSink {
             drive_limit: AtomicUsize::new(1),
             filter,
             outer,
+            rounds: AtomicUsize::new(0),
         }
+    }
+
+    /// Starts a round of a parallel's branches: until the guard is dropped,
+    /// [`poll_capacity`](Self::poll_capacity) does not pause producers, so
+    /// which branches have an item at the end of a round does not depend on
+    /// when the consumer takes events (a round queues a few events per
+    /// branch at most). The parallel checks for room before a round.
+    pub(crate) fn round(&self) -> Round<'_> {
+        self.rounds.fetch_add(1, Ordering::Relaxed);
+        Round(self)
     }
 
     /// Whether this sink or an enclosing one keeps events of such a run.
@@ -209,6 +232,9 @@ impl EventSink {
     /// first events come out at once; the next poll resumes the run where it
     /// stopped).
     pub(crate) fn poll_capacity(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.rounds.load(Ordering::Relaxed) > 0 {
+            return Poll::Ready(());
+        }
         if let Some(outer) = &self.outer {
             if outer.poll_capacity(cx).is_pending() {
                 return Poll::Pending;

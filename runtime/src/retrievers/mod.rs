@@ -1,6 +1,7 @@
 //! Retrievers: steps that find [`Document`]s for a query.
 
 mod memory;
+mod run_info;
 
 use std::future::Future;
 
@@ -10,6 +11,9 @@ use crate::error::Result;
 use crate::value::{Chunk, Map};
 
 pub use memory::InMemoryRetriever;
+#[doc(hidden)]
+pub use run_info::RetrieverMetadata;
+pub use run_info::RetrieverQuery;
 
 /// A piece of text with metadata, as retrievers return it.
 ///
@@ -90,7 +94,10 @@ pub trait Retriever: Send + Sync {
 }
 
 /// Implements [`Runnable`](crate::Runnable) for a type implementing
-/// [`Retriever`]: input a query `String`, output `Vec<Document>`.
+/// [`Retriever`]: input a query `String`, output `Vec<Document>`. Its runs
+/// show their input as [`RetrieverQuery`] (`{"query": ...}`) and carry the
+/// metadata `ls_retriever_name` (the name lower-cased, without `Retriever`),
+/// as LangChain's retrievers do.
 #[macro_export]
 macro_rules! impl_retriever_runnable {
     ($t:ty) => {
@@ -104,6 +111,15 @@ macro_rules! impl_retriever_runnable {
 
             fn run_type(&self) -> $crate::RunType {
                 $crate::RunType::Retriever
+            }
+
+            fn own_metadata(&self) -> ::std::option::Option<&$crate::Map> {
+                static META: $crate::retrievers::RetrieverMetadata = $crate::retrievers::RetrieverMetadata::new();
+                ::std::option::Option::Some(META.get($crate::Retriever::name(self)))
+            }
+
+            fn input_payload(&self, input: &::std::string::String) -> $crate::Payload {
+                $crate::Payload::new($crate::retrievers::RetrieverQuery { query: input.clone() })
             }
 
             fn invoke_body<'a>(

@@ -1,10 +1,12 @@
 //! [`Assign`]: adds keys computed from the input map to it.
 
 use std::borrow::Cow;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use futures::future::BoxFuture;
-use futures::StreamExt;
+use futures::{Stream, StreamExt};
 
 use super::run::{self, RunStream, Source};
 use super::tee::tee;
@@ -99,19 +101,63 @@ impl Runnable for Assign {
 
     fn transform_body<'a>(&'a self, input: ChunkStream<'a, Map>) -> ChunkStream<'a, Map> {
         let mut copies = tee(input, 2);
-        let for_map = copies.pop().map(|c| Box::pin(c) as ChunkStream<'a, Map>);
-        let for_passthrough = copies.pop();
-        let added = for_map.map(|m| RunStream::new(&self.mapper, Source::Stream(m), CallOpts::default()));
-        let head = futures::stream::iter(for_passthrough).flatten().filter_map(move |c| {
-            std::future::ready(match c {
-                Ok(c) => {
-                    let c = self.without_assigned(c);
-                    (!c.is_empty()).then_some(Ok(c))
+        let (Some(for_map), Some(for_passthrough)) = (copies.pop(), copies.pop()) else {
+            return Box::pin(futures::stream::empty());
+        };
+        let mapper = RunStream::new(&self.mapper, Source::Stream(Box::pin(for_map)), CallOpts::default());
+        Box::pin(AssignStream {
+            assign: self,
+            passthrough: Some(Box::pin(for_passthrough)),
+            handed_on: false,
+            mapper,
+            first: None,
+        })
+    }
+}
+
+/// A streaming assign, as LangChain's `RunnableAssign._atransform`: the
+/// input's own keys as they come, then the new keys. The mapper runs
+/// alongside from the first chunk handed on (LangChain's task for its first
+/// chunk runs once the assign first yields), so it starts before the step
+/// upstream ends; its first item waits until the input's keys are through.
+struct AssignStream<'a> {
+    assign: &'a Assign,
+    passthrough: Option<ChunkStream<'a, Map>>,
+    /// Whether a passthrough chunk was handed on yet.
+    handed_on: bool,
+    mapper: RunStream<'a, Parallel<Map>>,
+    /// The mapper's first item, once it came (`Some(None)`: it ended).
+    first: Option<Option<Result<Map>>>,
+}
+
+impl Stream for AssignStream<'_> {
+    type Item = Result<Map>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Map>>> {
+        let this = &mut *self;
+        while let Some(passthrough) = this.passthrough.as_mut() {
+            if this.handed_on && this.first.is_none() {
+                if let Poll::Ready(item) = this.mapper.poll_next_unpin(cx) {
+                    this.first = Some(item);
                 }
-                Err(e) => Some(Err(e)),
-            })
-        });
-        Box::pin(head.chain(futures::stream::iter(added).flatten()))
+            }
+            match passthrough.as_mut().poll_next(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Ok(chunk))) => {
+                    let chunk = this.assign.without_assigned(chunk);
+                    if !chunk.is_empty() {
+                        this.handed_on = true;
+                        return Poll::Ready(Some(Ok(chunk)));
+                    }
+                }
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
+                Poll::Ready(None) => this.passthrough = None,
+            }
+        }
+        match this.first.take() {
+            Some(item) => Poll::Ready(item),
+            None => this.mapper.poll_next_unpin(cx),
+        }
     }
 }
 

@@ -1,26 +1,53 @@
 //! [`Parallel`]: named branches run concurrently on the same input.
 
 use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use futures::future::BoxFuture;
-use futures::stream::{FuturesUnordered, SelectAll};
-use futures::{StreamExt, TryStreamExt};
+use futures::stream::FuturesUnordered;
+use futures::{Stream, StreamExt};
 use serde::Serialize;
 use serde_json::Value as Json;
 
 use super::run::{self, RunStream, Source};
 use super::tee::tee;
 use super::{impl_pipe_operator, ChunkStream, Runnable};
-use crate::context::CallOpts;
+use crate::context::{current, CallOpts};
 use crate::error::Result;
+use crate::events::sink::EventSink;
 use crate::events::StepTag;
 use crate::value::{Data, Map};
 
 /// One branch, seen through its JSON output.
 trait Branch<I>: Send + Sync {
+    /// Starts the branch now, runs it in the returned future.
     fn invoke<'a>(&'a self, input: I, opts: CallOpts) -> BoxFuture<'a, Result<Json>>;
-    fn stream<'a>(&'a self, input: Source<'a, I>, opts: CallOpts) -> ChunkStream<'a, Json>;
+    fn stream<'a>(&'a self, input: Source<'a, I>, opts: CallOpts) -> Box<dyn BranchRun + 'a>;
+}
+
+/// A branch's run as a stream of JSON chunks, which can be advanced up to
+/// its start alone ([`RunStream::poll_start`]).
+trait BranchRun: Stream<Item = Result<Json>> + Send + Unpin {
+    fn poll_start(&mut self, cx: &mut Context<'_>) -> Poll<()>;
+}
+
+struct JsonRun<'a, R: Runnable>(RunStream<'a, R>);
+
+impl<R: Runnable> Stream for JsonRun<'_, R> {
+    type Item = Result<Json>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Json>>> {
+        self.0.poll_next_unpin(cx).map(|item| item.map(|r| r.and_then(to_json)))
+    }
+}
+
+impl<R: Runnable> BranchRun for JsonRun<'_, R> {
+    fn poll_start(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        self.0.poll_start(cx)
+    }
 }
 
 fn to_json<T: Serialize>(v: T) -> Result<Json> {
@@ -28,12 +55,15 @@ fn to_json<T: Serialize>(v: T) -> Result<Json> {
 }
 
 impl<R: Runnable> Branch<R::Input> for R {
+    /// Starts the branch's run at once (its start event is out when this
+    /// returns); the future runs it.
     fn invoke<'a>(&'a self, input: R::Input, opts: CallOpts) -> BoxFuture<'a, Result<Json>> {
-        Box::pin(async move { to_json(run::invoke(self, input, opts).await?) })
+        let started = run::start(self, input, opts);
+        Box::pin(async move { to_json(started.finish().await?) })
     }
 
-    fn stream<'a>(&'a self, input: Source<'a, R::Input>, opts: CallOpts) -> ChunkStream<'a, Json> {
-        Box::pin(RunStream::new(self, input, opts).and_then(|c| std::future::ready(to_json(c))))
+    fn stream<'a>(&'a self, input: Source<'a, R::Input>, opts: CallOpts) -> Box<dyn BranchRun + 'a> {
+        Box::new(JsonRun(RunStream::new(self, input, opts)))
     }
 }
 
@@ -107,17 +137,111 @@ impl<I: Data> Parallel<I> {
         self.branches.iter().map(|(k, _)| &**k)
     }
 
-    fn merge<'a>(&'a self, streams: Vec<ChunkStream<'a, Json>>) -> ChunkStream<'a, Map> {
-        let mut all = SelectAll::new();
-        for ((key, _), s) in self.branches.iter().zip(streams) {
-            let key = key.clone();
-            all.push(s.map_ok(move |chunk| {
-                let mut m = Map::new();
-                m.insert(key.to_string(), chunk);
-                m
-            }));
+    fn merge<'a>(&'a self, streams: Vec<Box<dyn BranchRun + 'a>>) -> ChunkStream<'a, Map> {
+        let slots: Vec<Slot<'a>> = self
+            .branches
+            .iter()
+            .zip(streams)
+            .map(|((key, _), s)| Slot {
+                key: key.clone(),
+                stream: Some(s),
+                started: false,
+                item: None,
+            })
+            .collect();
+        let ready = VecDeque::with_capacity(slots.len());
+        // Made inside the parallel's run: its sink, if anyone listens.
+        let sink = current().and_then(|c| c.sink().cloned());
+        Box::pin(Merge { slots, ready, sink })
+    }
+}
+
+/// One branch of a [`Merge`]: its stream (until it ends) and the item it
+/// gave that waits to be handed out.
+struct Slot<'a> {
+    key: Arc<str>,
+    stream: Option<Box<dyn BranchRun + 'a>>,
+    started: bool,
+    item: Option<Result<Json>>,
+}
+
+/// The branches' streams merged in rounds, as LangChain's parallel does
+/// with `asyncio.wait(FIRST_COMPLETED)`. A round first starts every branch
+/// that can start (so all branches start before any streams), then polls
+/// every started branch whose last item was handed out for its next one;
+/// items are handed out in the order they came, one per poll. So each
+/// branch moves on by one item per round, and a failing branch's error comes
+/// out in its turn. Producers do not pause inside a round
+/// ([`EventSink::round`]), so the order does not depend on the consumer's
+/// pace and is the same with and without a listener.
+struct Merge<'a> {
+    slots: Vec<Slot<'a>>,
+    /// The slots holding an item, in the order the items came.
+    ready: VecDeque<usize>,
+    sink: Option<Arc<EventSink>>,
+}
+
+/// One round of a [`Merge`]; whether a branch is still open.
+fn round(slots: &mut [Slot<'_>], ready: &mut VecDeque<usize>, cx: &mut Context<'_>) -> bool {
+    let mut open = false;
+    for slot in slots.iter_mut() {
+        if let (false, Some(stream)) = (slot.started, slot.stream.as_mut()) {
+            slot.started = stream.poll_start(cx).is_ready();
         }
-        Box::pin(all)
+    }
+    for (i, slot) in slots.iter_mut().enumerate() {
+        let Some(stream) = slot.stream.as_mut() else {
+            continue;
+        };
+        if slot.item.is_none() && slot.started {
+            match stream.poll_next_unpin(cx) {
+                Poll::Ready(Some(item)) => {
+                    slot.item = Some(item);
+                    ready.push_back(i);
+                }
+                Poll::Ready(None) => {
+                    slot.stream = None;
+                    continue;
+                }
+                Poll::Pending => {}
+            }
+        }
+        open = true;
+    }
+    open
+}
+
+impl Stream for Merge<'_> {
+    type Item = Result<Map>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Map>>> {
+        let this = &mut *self;
+        let open = match &this.sink {
+            Some(sink) => {
+                if sink.poll_capacity(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                let _round = sink.round();
+                round(&mut this.slots, &mut this.ready, cx)
+            }
+            None => round(&mut this.slots, &mut this.ready, cx),
+        };
+        if let Some(i) = this.ready.pop_front() {
+            let slot = &mut this.slots[i];
+            let item = slot.item.take().map(|item| {
+                item.map(|chunk| {
+                    let mut m = Map::new();
+                    m.insert(slot.key.to_string(), chunk);
+                    m
+                })
+            });
+            return Poll::Ready(item);
+        }
+        if open {
+            Poll::Pending
+        } else {
+            Poll::Ready(None)
+        }
     }
 }
 
@@ -130,15 +254,16 @@ impl<I: Data> Runnable for Parallel<I> {
     }
 
     fn invoke_body<'a>(&'a self, input: I) -> BoxFuture<'a, Result<Map>> {
-        let mut running: FuturesUnordered<_> = self
-            .branches
-            .iter()
-            .map(|(key, b)| {
-                let fut = b.invoke(input.clone(), CallOpts::step(StepTag::Map(key.clone())));
-                async move { (key, fut.await) }
-            })
-            .collect();
         Box::pin(async move {
+            // Every branch starts (its start event out) before any runs.
+            let mut running: FuturesUnordered<_> = self
+                .branches
+                .iter()
+                .map(|(key, b)| {
+                    let fut = b.invoke(input.clone(), CallOpts::step(StepTag::Map(key.clone())));
+                    async move { (key, fut.await) }
+                })
+                .collect();
             let mut out = Map::new();
             while let Some((key, res)) = running.next().await {
                 out.insert(key.to_string(), res?);

@@ -66,6 +66,14 @@ fn tool_call_id_of<R: Runnable + ?Sized>(r: &R, ctx: &RunContext, input: &R::Inp
 
 /// Invokes `r` on `input` as a run of its own beneath the current run.
 pub(crate) async fn invoke<R: Runnable + ?Sized>(r: &R, input: R::Input, opts: CallOpts) -> Result<R::Output> {
+    start(r, input, opts).finish().await
+}
+
+/// Starts `r` on `input` beneath the current run *now*: makes its context
+/// and emits its start event; [`Started::finish`] runs the body. A parallel
+/// starts all its branches this way before running any, as LangChain's
+/// `asyncio.gather` does.
+pub(crate) fn start<R: Runnable + ?Sized>(r: &R, input: R::Input, opts: CallOpts) -> Started<'_, R> {
     let ctx = start_ctx(r, current().as_ref(), opts);
     let input_payload = if ctx.is_listening() {
         let p = r.input_payload(&input);
@@ -75,23 +83,54 @@ pub(crate) async fn invoke<R: Runnable + ?Sized>(r: &R, input: R::Input, opts: C
         None
     };
     let tool_call_id = tool_call_id_of(r, &ctx, &input);
-    let slot = Some(ctx.clone());
-    let body = enter(&slot, || r.invoke_body(input));
-    match Scoped::new(slot, body).await {
-        Ok(out) => {
-            if ctx.is_listening() {
-                ctx.emit(
-                    EventPhase::End,
-                    EventData {
-                        input: input_payload,
-                        output: Some(r.output_payload(&out)),
-                        ..Default::default()
-                    },
-                );
+    Started {
+        r,
+        ctx,
+        input,
+        input_payload,
+        tool_call_id,
+    }
+}
+
+/// A run whose start event is out; [`finish`](Started::finish) runs its body
+/// and ends it.
+pub(crate) struct Started<'r, R: Runnable + ?Sized> {
+    r: &'r R,
+    ctx: Arc<RunContext>,
+    input: R::Input,
+    input_payload: Option<Payload>,
+    tool_call_id: Option<String>,
+}
+
+impl<'r, R: Runnable + ?Sized> Started<'r, R> {
+    /// Runs the body inside the run's context, then emits the end (or a
+    /// tool's error) event.
+    pub(crate) async fn finish(self) -> Result<R::Output> {
+        let Started {
+            r,
+            ctx,
+            input,
+            input_payload,
+            tool_call_id,
+        } = self;
+        let slot = Some(ctx.clone());
+        let body = enter(&slot, || r.invoke_body(input));
+        match Scoped::new(slot, body).await {
+            Ok(out) => {
+                if ctx.is_listening() {
+                    ctx.emit(
+                        EventPhase::End,
+                        EventData {
+                            input: input_payload,
+                            output: Some(r.output_payload(&out)),
+                            ..Default::default()
+                        },
+                    );
+                }
+                Ok(out)
             }
-            Ok(out)
+            Err(e) => Err(fail(r, &ctx, e, input_payload, tool_call_id)),
         }
-        Err(e) => Err(fail(r, &ctx, e, input_payload, tool_call_id)),
     }
 }
 
@@ -125,6 +164,8 @@ enum State<'a, I, O> {
     Running(ChunkStream<'a, O>),
     /// The run has ended; yielding its output in pieces, outside the run.
     Replay(std::vec::IntoIter<O>),
+    /// The input stream failed before the run started: the error to hand on.
+    Failed(Option<Error>),
     Done,
 }
 
@@ -288,50 +329,49 @@ impl<'a, R: Runnable + ?Sized> RunStream<'a, R> {
     }
 }
 
-impl<R: Runnable + ?Sized> Stream for RunStream<'_, R> {
-    type Item = Result<R::Output>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
+impl<R: Runnable + ?Sized> RunStream<'_, R> {
+    /// Advances the run up to its start without polling its body: Ready
+    /// once it runs (its start event out), has ended, or has an input error
+    /// to hand on; Pending while its streamed input has not come far enough
+    /// (the first chunk for a step that transforms, all of it otherwise).
+    pub(crate) fn poll_start(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         loop {
-            match &mut this.state {
-                State::Running(_) => return this.poll_body(cx),
-                State::Replay(pieces) => return Poll::Ready(pieces.next().map(Ok)),
-                State::Done => return Poll::Ready(None),
+            match &mut self.state {
+                State::Running(_) | State::Replay(_) | State::Failed(_) | State::Done => return Poll::Ready(()),
                 State::Idle(source) => match source.take() {
-                    Some(Source::Value(input)) if this.runnable.transforms_input() => {
+                    Some(Source::Value(input)) if self.runnable.transforms_input() => {
                         // As in LangChain, a transforming step always streams
                         // from an input stream, even when handed one value: its
                         // start shows no input, its end shows the input.
                         let once: ChunkStream<'_, R::Input> = Box::pin(futures::stream::iter([Ok(input)]));
-                        this.state = State::Idle(Some(Source::Stream(once)));
+                        self.state = State::Idle(Some(Source::Stream(once)));
                     }
                     Some(Source::Value(input)) => {
-                        let ctx = this.start(Some(&input));
-                        this.run_body(ctx, move |r| r.stream_body(input));
+                        let ctx = self.start(Some(&input));
+                        self.run_body(ctx, move |r| r.stream_body(input));
                     }
-                    Some(Source::Stream(input)) if !this.runnable.transforms_input() => {
-                        this.state = State::Collecting { input, acc: None };
+                    Some(Source::Stream(input)) if !self.runnable.transforms_input() => {
+                        self.state = State::Collecting { input, acc: None };
                     }
                     Some(Source::Stream(mut input)) => {
                         // A transforming step starts once its first input
                         // chunk is there, so the step feeding it starts first.
                         let first = match input.as_mut().poll_next(cx) {
                             Poll::Pending => {
-                                this.state = State::Idle(Some(Source::Stream(input)));
+                                self.state = State::Idle(Some(Source::Stream(input)));
                                 return Poll::Pending;
                             }
                             Poll::Ready(Some(Err(e))) => {
-                                this.state = State::Done;
-                                return Poll::Ready(Some(Err(e)));
+                                self.state = State::Failed(Some(e));
+                                return Poll::Ready(());
                             }
                             Poll::Ready(first) => first.and_then(|r| r.ok()),
                         };
-                        let ctx = this.start(None);
+                        let ctx = self.start(None);
                         let head = futures::stream::iter(first.map(Ok));
                         let rest: ChunkStream<'_, R::Input> = if ctx.is_listening() {
                             let tap = Arc::new(Mutex::new(None::<R::Input>));
-                            this.input = InputRecord::Tapped(tap.clone());
+                            self.input = InputRecord::Tapped(tap.clone());
                             Box::pin(head.chain(input).inspect(move |c| {
                                 if let Ok(c) = c {
                                     let mut t = tap.lock();
@@ -344,9 +384,9 @@ impl<R: Runnable + ?Sized> Stream for RunStream<'_, R> {
                         } else {
                             Box::pin(head.chain(input))
                         };
-                        this.run_body(ctx, move |r| r.transform_body(rest));
+                        self.run_body(ctx, move |r| r.transform_body(rest));
                     }
-                    None => this.state = State::Done,
+                    None => self.state = State::Done,
                 },
                 State::Collecting { input, acc } => match input.as_mut().poll_next(cx) {
                     Poll::Pending => return Poll::Pending,
@@ -355,16 +395,37 @@ impl<R: Runnable + ?Sized> Stream for RunStream<'_, R> {
                         None => *acc = Some(chunk),
                     },
                     Poll::Ready(Some(Err(e))) => {
-                        this.state = State::Done;
-                        return Poll::Ready(Some(Err(e)));
+                        self.state = State::Failed(Some(e));
+                        return Poll::Ready(());
                     }
                     Poll::Ready(None) => match acc.take() {
                         // Nothing came in: like LangChain, the step never runs.
-                        None => this.state = State::Done,
-                        Some(input) => this.state = State::Idle(Some(Source::Value(input))),
+                        None => self.state = State::Done,
+                        Some(input) => self.state = State::Idle(Some(Source::Value(input))),
                     },
                 },
             }
+        }
+    }
+}
+
+impl<R: Runnable + ?Sized> Stream for RunStream<'_, R> {
+    type Item = Result<R::Output>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        if this.poll_start(cx).is_pending() {
+            return Poll::Pending;
+        }
+        match &mut this.state {
+            State::Running(_) => this.poll_body(cx),
+            State::Replay(pieces) => Poll::Ready(pieces.next().map(Ok)),
+            State::Failed(e) => {
+                let e = e.take();
+                this.state = State::Done;
+                Poll::Ready(e.map(Err))
+            }
+            _ => Poll::Ready(None),
         }
     }
 }

@@ -64,6 +64,10 @@ JOKE = "Why did the parrot talk? Because it could!"
 #     between branches is dropped.
 #  3. Chunk records are stably sorted by their sorted top-level keys.
 #  4. Every object's keys are sorted (branch completion order is dropped).
+#     Run labels no event names (the `lc_run--run-N` ids of chunks in a
+#     case without events) are numbered after those, in their order of
+#     first appearance once sorted, which is how the run happened to number
+#     them otherwise.
 #  5. One `info` record keeps the order fact that does hold: before any
 #     direct child of a parallel streams, all its direct children started
 #     (`{"branches_start_before_streaming": bool}`, over the original order).
@@ -125,6 +129,8 @@ def canonical_per_run(records: list[dict]) -> list[dict]:
         return (2, 0, 0, "")
 
     out = sorted(rest, key=rank)
+    for label in re.findall(r"run-\d+", json.dumps([r["value"] for r in out])):
+        rename.setdefault(label, f"run-{len(rename)}")
     out = [{"case": r["case"], "kind": r["kind"], "value": sort_keys(relabel(r["value"]))} for r in out]
     call = {**call, "value": {**call["value"], "compare": "per_run"}}
     info = {"case": call["case"], "kind": "info", "value": {"branches_start_before_streaming": fact}}
