@@ -89,3 +89,25 @@ pub(crate) fn calls(n: u32) -> Vec<(String, Value)> {
         .map(|r| (r["case"].as_str().unwrap_or_default().to_owned(), r["value"].clone()))
         .collect()
 }
+
+/// Parses JSON Lines records; panics naming the line (for tests).
+pub fn parse_records(text: &str) -> Vec<Value> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .enumerate()
+        .map(|(i, l)| serde_json::from_str(l).unwrap_or_else(|e| panic!("line {}: {e}: {l}", i + 1)))
+        .collect()
+}
+
+/// Drops `lc_versions` (version-specific) wherever it stands: in events'
+/// metadata and in the metadata of LangGraph's message tuples.
+pub fn strip_versions(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            m.remove("lc_versions");
+            m.values_mut().for_each(strip_versions);
+        }
+        Value::Array(a) => a.iter_mut().for_each(strip_versions),
+        _ => {}
+    }
+}

@@ -7,6 +7,7 @@
 
 use std::process::Command;
 
+use runwright_conformance::{parse_records, strip_versions};
 use serde_json::Value;
 
 /// Cases whose LangChain output runwright deliberately does not reproduce,
@@ -38,27 +39,6 @@ const DELIBERATE: &[(&str, &str, &str)] = &[
         "propagation never breaks: a chain invoked with the tool's explicit config nests under the tool",
     ),
 ];
-
-fn parse(text: &str) -> Vec<Value> {
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .enumerate()
-        .map(|(i, l)| serde_json::from_str(l).unwrap_or_else(|e| panic!("line {}: {e}: {l}", i + 1)))
-        .collect()
-}
-
-/// Drops `lc_versions` (version-specific) wherever it stands: in events'
-/// metadata and in the metadata of LangGraph's message tuples.
-fn strip_versions(v: &mut Value) {
-    match v {
-        Value::Object(m) => {
-            m.remove("lc_versions");
-            m.values_mut().for_each(strip_versions);
-        }
-        Value::Array(a) => a.iter_mut().for_each(strip_versions),
-        _ => {}
-    }
-}
 
 fn run_runner(n: &str) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_runwright-conformance"))
@@ -159,8 +139,8 @@ fn compare_file(stem: &str) {
         "runner failed on {n}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let mut expected = parse(&expected_text);
-    let mut got = parse(&String::from_utf8_lossy(&out.stdout));
+    let mut expected = parse_records(&expected_text);
+    let mut got = parse_records(&String::from_utf8_lossy(&out.stdout));
     expected.iter_mut().for_each(strip_versions);
     got.iter_mut().for_each(strip_versions);
 
@@ -224,7 +204,7 @@ conformance! {
 fn held_out_scenarios_produce_every_case_in_order() {
     let calls = std::fs::read_to_string(format!("{}/reference/heldout-calls.jsonl", env!("CARGO_MANIFEST_DIR")))
         .expect("held-out call records");
-    let calls = parse(&calls);
+    let calls = parse_records(&calls);
     for n in ["04", "06", "07", "11", "13", "14"] {
         let want: Vec<&Value> = calls
             .iter()
@@ -236,7 +216,7 @@ fn held_out_scenarios_produce_every_case_in_order() {
             "runner failed on {n}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let got = parse(&String::from_utf8_lossy(&out.stdout));
+        let got = parse_records(&String::from_utf8_lossy(&out.stdout));
         let got_calls: Vec<&Value> = got.iter().filter(|r| r["kind"] == "call").collect();
         assert_eq!(got_calls.len(), want.len(), "scenario {n}: one call record per case");
         for (g, w) in got_calls.iter().zip(want) {
@@ -307,14 +287,14 @@ fn graph_stream_modes_match_langgraph() {
         env!("CARGO_MANIFEST_DIR")
     ))
     .expect("reference file");
-    let mut expected = parse(&text);
+    let mut expected = parse_records(&text);
     let out = run_runner("12");
     assert!(
         out.status.success(),
         "runner failed on 12: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let mut got = parse(&String::from_utf8_lossy(&out.stdout));
+    let mut got = parse_records(&String::from_utf8_lossy(&out.stdout));
     expected.iter_mut().for_each(strip_versions);
     got.iter_mut().for_each(strip_versions);
 

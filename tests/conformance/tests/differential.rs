@@ -10,6 +10,7 @@
 
 use std::process::Command;
 
+use runwright_conformance::{parse_records, strip_versions};
 use serde_json::{json, Map, Value};
 
 /// A case whose LangChain records runwright deliberately does not reproduce.
@@ -277,26 +278,6 @@ fn chunk_through_pipeline_before_mapper_start(expected: &[Value], got: &[Value])
     assert!(at < end_of_upstream, "the mapper starts before the step upstream ends");
 }
 
-fn parse(text: &str) -> Vec<Value> {
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .enumerate()
-        .map(|(i, l)| serde_json::from_str(l).unwrap_or_else(|e| panic!("line {}: {e}: {l}", i + 1)))
-        .collect()
-}
-
-/// Drops `lc_versions` (version-specific) wherever it stands.
-fn strip_versions(v: &mut Value) {
-    match v {
-        Value::Object(m) => {
-            m.remove("lc_versions");
-            m.values_mut().for_each(strip_versions);
-        }
-        Value::Array(a) => a.iter_mut().for_each(strip_versions),
-        _ => {}
-    }
-}
-
 fn str_list(v: &Value) -> Vec<String> {
     v.as_array()
         .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
@@ -504,8 +485,8 @@ fn compare_file(stem: &str) {
         "runner failed on {stem}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let mut expected = parse(text);
-    let mut got = parse(&String::from_utf8_lossy(&out.stdout));
+    let mut expected = parse_records(text);
+    let mut got = parse_records(&String::from_utf8_lossy(&out.stdout));
     expected.iter_mut().for_each(strip_versions);
     got.iter_mut().for_each(strip_versions);
     assert_eq!(
@@ -594,7 +575,7 @@ fn canonical_form_is_that_of_the_recorder() {
     // The reference files hold per_run cases already in canonical form, so
     // putting one in canonical form again must change nothing.
     for (stem, text) in runwright_conformance::DIFFERENTIAL_FILES {
-        let records = parse(text);
+        let records = parse_records(text);
         for case in case_names(&records) {
             let recs: Vec<Value> = records.iter().filter(|r| r["case"] == case.as_str()).cloned().collect();
             if recs[0]["value"]["compare"] != "per_run" {

@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 
 use runwright::{FakeListChatModel, Lambda, RunConfig, RunnableExt, WithConfig};
 
-use super::Calls;
+use super::calls_of;
 use crate::record::Records;
 use crate::scenarios::common::events;
 
@@ -74,7 +74,7 @@ async fn outer(x: String) -> runwright::Result<String> {
 }
 
 pub(crate) async fn run() -> Records {
-    let calls = Calls::of("d01_config_inheritance");
+    let calls = calls_of("d01_config_inheritance");
     let mut out = Records::default();
 
     let parent_r = || {

@@ -4,7 +4,7 @@ use std::sync::LazyLock;
 
 use runwright::{Document, InMemoryRetriever, Lambda, RunConfig, RunnableExt};
 
-use super::Calls;
+use super::calls_of;
 use crate::record::Records;
 use crate::scenarios::common::{chunks, events};
 
@@ -20,7 +20,7 @@ async fn lookup(q: String) -> runwright::Result<usize> {
 }
 
 pub(crate) async fn run() -> Records {
-    let calls = Calls::of("d02_retrievers");
+    let calls = calls_of("d02_retrievers");
     let mut out = Records::default();
 
     let case = "retriever.astream_events";

@@ -1,27 +1,15 @@
 //! d03_parallel: see `differential/scenarios.py`, function `d03`.
 
+use crate::scenarios::common::ValueError;
 use runwright::prompts::ChatPromptTemplate;
 use runwright::tools::ToolInput;
 use runwright::{
     tool, Error, ErrorKind, FakeListChatModel, Lambda, LanguageModelInput, Map, Parallel, RunnableExt, StrOutputParser,
 };
 
-use super::Calls;
+use super::calls_of;
 use crate::record::Records;
 use crate::scenarios::common::{chunks, events};
-
-/// What Python's `ValueError` is to the reference: its name shows in the
-/// error record.
-#[derive(Debug)]
-struct ValueError(String);
-
-impl std::fmt::Display for ValueError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for ValueError {}
 
 async fn fail(x: LanguageModelInput) -> runwright::Result<String> {
     Err(Error::from_source(
@@ -52,7 +40,7 @@ async fn mapper_tool(text: String) -> runwright::Result<String> {
 }
 
 pub(crate) async fn run() -> Records {
-    let calls = Calls::of("d03_parallel");
+    let calls = calls_of("d03_parallel");
     let mut out = Records::default();
     let go = || LanguageModelInput::Text("go".into());
 

@@ -2,7 +2,7 @@
 
 use runwright::{Assign, FakeListChatModel, Lambda, LanguageModelInput, Map, StrOutputParser};
 
-use super::Calls;
+use super::calls_of;
 use crate::record::Records;
 use crate::scenarios::common::{chunks, events, output};
 
@@ -36,7 +36,7 @@ fn after_stream() -> impl runwright::Runnable<Input = LanguageModelInput, Output
 }
 
 pub(crate) async fn run() -> Records {
-    let calls = Calls::of("d04_assign");
+    let calls = calls_of("d04_assign");
     let mut out = Records::default();
     let go = || LanguageModelInput::Text("go".into());
     let q = || {

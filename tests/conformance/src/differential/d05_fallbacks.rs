@@ -3,7 +3,7 @@
 use runwright::prompts::ChatPromptTemplate;
 use runwright::{FakeListChatModel, Map, Runnable, RunnableExt, StrOutputParser};
 
-use super::Calls;
+use super::calls_of;
 use crate::record::Records;
 use crate::scenarios::common::{chunks, events, output};
 
@@ -28,7 +28,7 @@ fn topic() -> Map {
 }
 
 pub(crate) async fn run() -> Records {
-    let calls = Calls::of("d05_fallbacks");
+    let calls = calls_of("d05_fallbacks");
     let mut out = Records::default();
 
     let case = "primary_ok.astream_events";

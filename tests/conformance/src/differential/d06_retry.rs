@@ -1,26 +1,15 @@
 //! d06_retry: see `differential/scenarios.py`, function `d06`.
 
+use crate::scenarios::common::ValueError;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use runwright::{Error, ErrorKind, Lambda, RetryPolicy, Runnable, RunnableExt};
 
-use super::Calls;
+use super::calls_of;
 use crate::record::Records;
 use crate::scenarios::common::{chunks, events, output};
-
-/// What Python's `ValueError` is to the reference.
-#[derive(Debug)]
-struct ValueError(String);
-
-impl std::fmt::Display for ValueError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for ValueError {}
 
 /// `flaky` (fails on its first attempt, then gives `x * 10`) with a retry
 /// policy of three attempts, no jitter; a fresh attempt counter each time.
@@ -53,7 +42,7 @@ fn in_sequence() -> impl Runnable<Input = i64, Output = i64> {
 }
 
 pub(crate) async fn run() -> Records {
-    let calls = Calls::of("d06_retry");
+    let calls = calls_of("d06_retry");
     let mut out = Records::default();
 
     let case = "flaky.ainvoke";

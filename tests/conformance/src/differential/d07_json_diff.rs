@@ -2,7 +2,7 @@
 
 use runwright::{FakeListChatModel, JsonOutputParser, ModelOutput, Runnable};
 
-use super::Calls;
+use super::calls_of;
 use crate::record::Records;
 use crate::scenarios::common::{chunks, events, output};
 
@@ -13,7 +13,7 @@ fn chain() -> impl Runnable<Input = runwright::LanguageModelInput, Output = serd
 }
 
 pub(crate) async fn run() -> Records {
-    let calls = Calls::of("d07_json_diff");
+    let calls = calls_of("d07_json_diff");
     let mut out = Records::default();
 
     let case = "chain.ainvoke";

@@ -6,7 +6,7 @@ use serde_json::json;
 use runwright::graph::{CompiledGraph, Reducer, StateGraph, END, START};
 use runwright::{FakeListChatModel, Lambda, RunConfig, RunnableExt};
 
-use super::Calls;
+use super::calls_of;
 use crate::record::Records;
 use crate::scenarios::common::events;
 use crate::scenarios::s12_graph::graph_chunks;
@@ -170,7 +170,7 @@ fn chat_input() -> ChatState {
 }
 
 pub(crate) async fn run() -> Records {
-    let calls = Calls::of("d08_graph_supersteps");
+    let calls = calls_of("d08_graph_supersteps");
     let mut out = Records::default();
     for case in [
         "fan_out.updates",

@@ -4,6 +4,7 @@
 //! errors at each depth; a failing tool inside a lambda; a stream dropped by
 //! its consumer; a custom event in a tagged child under `include_tags`.
 
+use crate::scenarios::common::ValueError;
 use std::sync::LazyLock;
 
 use futures::StreamExt;
@@ -15,22 +16,9 @@ use runwright::{
     dispatch_custom_event, tool, Error, ErrorKind, FakeListChatModel, Lambda, Map, RunnableExt, StrOutputParser,
 };
 
-use super::Calls;
+use super::calls_of;
 use crate::record::Records;
 use crate::scenarios::common::{events, to_json};
-
-/// What Python's `ValueError` is to the reference: the error's type name
-/// shows in the records.
-#[derive(Debug)]
-struct ValueError(String);
-
-impl std::fmt::Display for ValueError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for ValueError {}
 
 fn value_error(message: String) -> Error {
     Error::from_source(ErrorKind::Step, ValueError(message))
@@ -109,7 +97,7 @@ async fn emit(x: String) -> runwright::Result<String> {
 }
 
 pub(crate) async fn run() -> Records {
-    let calls = Calls::of("d09_nesting_errors_filters");
+    let calls = calls_of("d09_nesting_errors_filters");
     let mut out = Records::default();
 
     for case in [

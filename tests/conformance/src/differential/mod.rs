@@ -13,9 +13,8 @@ mod d07_json_diff;
 mod d08_graph_supersteps;
 mod d09_nesting_errors_filters;
 
-use serde_json::Value;
-
-use crate::record::{Record, Records};
+use crate::record::Record;
+use crate::scenarios::common::Calls;
 
 /// The reference files: `(stem, text)`.
 pub const FILES: &[(&str, &str)] = &[
@@ -58,37 +57,13 @@ pub const FILES: &[(&str, &str)] = &[
 ];
 
 /// The call records of reference file `stem`, by case name.
-pub(crate) struct Calls {
-    calls: Vec<(String, Value)>,
-}
-
-impl Calls {
-    pub(crate) fn of(stem: &str) -> Self {
-        let text = FILES
-            .iter()
-            .find(|(s, _)| *s == stem)
-            .map(|(_, t)| *t)
-            .unwrap_or_else(|| panic!("no differential reference file {stem}"));
-        let calls = text
-            .lines()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .filter(|r| r["kind"] == "call")
-            .map(|r| (r["case"].as_str().unwrap_or_default().to_owned(), r["value"].clone()))
-            .collect();
-        Calls { calls }
-    }
-
-    /// Starts a case: pushes its call record, returns the call value.
-    pub(crate) fn start(&self, out: &mut Records, case: &str) -> Value {
-        let call = self
-            .calls
-            .iter()
-            .find(|(c, _)| c == case)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_else(|| panic!("no call record for case {case}"));
-        out.push(case, "call", call.clone());
-        call
-    }
+pub(crate) fn calls_of(stem: &str) -> Calls {
+    let text = FILES
+        .iter()
+        .find(|(s, _)| *s == stem)
+        .map(|(_, t)| *t)
+        .unwrap_or_else(|| panic!("no differential reference file {stem}"));
+    Calls::in_text(text)
 }
 
 /// Runs the scenarios of reference file `stem` (or its `dNN` prefix).

@@ -17,6 +17,17 @@ impl Calls {
         Calls { calls: calls(n) }
     }
 
+    /// The call records of a JSON Lines text, in order.
+    pub(crate) fn in_text(text: &str) -> Self {
+        let calls = text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|r| r["kind"] == "call")
+            .map(|r| (r["case"].as_str().unwrap_or_default().to_owned(), r["value"].clone()))
+            .collect();
+        Calls { calls }
+    }
+
     /// Starts a case: pushes its call record, returns the call value.
     pub(crate) fn start(&self, out: &mut Records, case: &str) -> Value {
         let call = self
@@ -114,3 +125,16 @@ pub(crate) async fn output<R: Runnable + ?Sized>(out: &mut Records, case: &str, 
 pub(crate) fn to_json<T: Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or_else(|e| json!({"type": "SerializationError", "message": e.to_string()}))
 }
+
+/// What Python's `ValueError` is to the references: its type name shows in
+/// error records and tool error events.
+#[derive(Debug)]
+pub(crate) struct ValueError(pub(crate) String);
+
+impl std::fmt::Display for ValueError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ValueError {}

@@ -9,6 +9,7 @@
 //! either way, where LangChain makes them new roots (a deliberate
 //! difference, checked in `tests/compare.rs`).
 
+use super::common::ValueError;
 use std::sync::{Arc, LazyLock};
 
 use runwright::prompts::ChatPromptTemplate;
@@ -81,19 +82,6 @@ async fn special_summarization_tool(long_text: String) -> runwright::Result<Stri
 async fn special_summarization_tool_with_config(long_text: String, ctx: Arc<RunContext>) -> runwright::Result<String> {
     summarize(long_text, config_of(&ctx)).await
 }
-
-/// What Python's `ValueError` is to the reference: the error's type name
-/// shows in the events.
-#[derive(Debug)]
-struct ValueError(String);
-
-impl std::fmt::Display for ValueError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for ValueError {}
 
 /// Fails on every word.
 #[tool]
