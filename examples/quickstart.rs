@@ -1,14 +1,18 @@
 //! cargo run --example quickstart
 //!
-//! A `prompt | model | parser` chain streaming its tokens to the terminal,
+//! A `prompt | model | parser` chain streaming its answer to the terminal,
 //! then a model calling a `#[tool]`, and the run tree of that call.
 //!
 //! By default the model is replayed from a cassette recorded from a real
-//! local model (Gemma 3 270M behind llama.cpp's OpenAI-compatible server):
-//! offline, no API key. `--live` (or a set `OPENAI_BASE_URL` /
-//! `OPENAI_API_KEY`) talks to a real endpoint instead; `--record` talks to
-//! it and records the cassette again (see scripts/local-llm/ to start the
-//! local server).
+//! local model (SmolLM2 135M Instruct behind llama.cpp's OpenAI-compatible
+//! server): offline, no API key, whatever the environment holds. Only the
+//! command line goes live:
+//!
+//! * `--live` calls an OpenAI-compatible endpoint: `OPENAI_BASE_URL`
+//!   (default `http://127.0.0.1:8080/v1`, the server that
+//!   `LLM_MODEL=smollm2 bash scripts/local-llm/setup.sh` starts),
+//!   `OPENAI_API_KEY` and `OPENAI_MODEL` (default `smollm2-135m-instruct`);
+//! * `--record` does the same and records the cassette again.
 
 use std::sync::Arc;
 
@@ -20,9 +24,11 @@ use runwright::models::ChatModel;
 use runwright::prompts::ChatPromptTemplate;
 use runwright::tools::ToolInput;
 use runwright::{tool, ChatOpenAI, Lambda, Map, RunnableExt, StrOutputParser};
-use runwright_recorder::{cli, RecordMode, Recorder, Trace};
+use runwright_recorder::{cli, Playback, RecordMode, Recorder, Trace};
 
 const CASSETTE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/cassettes/quickstart.jsonl");
+/// The model name the local server answers to (scripts/local-llm/setup.sh).
+const LOCAL_MODEL: &str = "smollm2-135m-instruct";
 
 /// Get the current weather for a city.
 ///
@@ -32,8 +38,8 @@ fn get_weather(city: String) -> String {
     format!("It is sunny and 21 degrees in {city}.")
 }
 
-/// A few examples of the tool being called, so that even a small base model
-/// answers with a call.
+/// A few examples of the tool being called: without them a 135M model
+/// answers in prose about the weather instead of calling the tool.
 fn weather_question(city: &str) -> Vec<Message> {
     let call = |id: &str, c: &str| {
         Message::Ai(
@@ -50,14 +56,15 @@ fn weather_question(city: &str) -> Vec<Message> {
     ]
 }
 
+/// The live model. The environment is read only here, once the command
+/// line has asked for a live run.
 fn live_model() -> ChatOpenAI {
-    let base = std::env::var("OPENAI_BASE_URL").unwrap_or_else(|_| "http://127.0.0.1:8080/v1".into());
-    let key = std::env::var("OPENAI_API_KEY").unwrap_or_else(|_| "sk-local-unused".into());
-    ChatOpenAI::new("gemma-3-270m")
-        .base_url(base)
-        .api_key(key)
+    let var = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
+    ChatOpenAI::new(var("OPENAI_MODEL", LOCAL_MODEL))
+        .base_url(var("OPENAI_BASE_URL", "http://127.0.0.1:8080/v1"))
+        .api_key(var("OPENAI_API_KEY", "sk-local-unused"))
         .temperature(0.0)
-        .max_tokens(40)
+        .max_tokens(60)
 }
 
 async fn run<M: ChatModel + 'static>(model: M) -> runwright::Result<()> {
@@ -98,19 +105,30 @@ async fn run<M: ChatModel + 'static>(model: M) -> runwright::Result<()> {
     Ok(())
 }
 
+/// The whole example, for the arguments it was given (without the program
+/// name). tests/it/quickstart.rs runs it too.
+pub async fn quickstart<I>(args: I) -> runwright::Result<()>
+where
+    I: IntoIterator,
+    I::Item: AsRef<str>,
+{
+    match Playback::from_args(args)? {
+        Playback::Record => {
+            println!("-- recording examples/cassettes/quickstart.jsonl");
+            run(Recorder::new(live_model(), CASSETTE)?.with_mode(RecordMode::All)).await
+        }
+        Playback::Live => {
+            println!("-- calling the live model (nothing recorded)");
+            run(live_model()).await
+        }
+        Playback::Replay => {
+            println!("-- replaying examples/cassettes/quickstart.jsonl (offline; --live calls the model)");
+            run(Recorder::replay(CASSETTE)?).await
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> runwright::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let record = args.iter().any(|a| a == "--record");
-    let live = record
-        || args.iter().any(|a| a == "--live")
-        || std::env::var_os("OPENAI_BASE_URL").is_some()
-        || std::env::var_os("OPENAI_API_KEY").is_some();
-    if record {
-        run(Recorder::new(live_model(), CASSETTE)?.with_mode(RecordMode::All)).await
-    } else if live {
-        run(live_model()).await
-    } else {
-        run(Recorder::replay(CASSETTE)?).await
-    }
+    quickstart(std::env::args().skip(1)).await
 }

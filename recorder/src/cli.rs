@@ -72,6 +72,33 @@ fn quoted(s: &str) -> String {
     clip(&q)
 }
 
+/// A value on one line: a message as its quoted text, a string quoted,
+/// anything else as compact JSON.
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => quoted(s),
+        Value::Object(m) if m.contains_key("type") && m.contains_key("content") => {
+            chunk_text(v).map(|t| quoted(&t)).unwrap_or_else(|| clip(&v.to_string()))
+        }
+        _ => clip(&v.to_string()),
+    }
+}
+
+/// The tool calls of a chat model's output message: `get_weather({"city":"Paris"})`.
+fn tool_calls_of(output: &Value) -> Vec<String> {
+    let Some(calls) = output.get("tool_calls").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    calls
+        .iter()
+        .map(|c| {
+            let name = c["name"].as_str().unwrap_or("?");
+            let args = c.get("args").map(Value::to_string).unwrap_or_default();
+            format!("tool call {}", clip(&format!("{name}({args})")))
+        })
+        .collect()
+}
+
 fn runs_of(trace: &Trace) -> (Vec<RunView>, Vec<usize>) {
     let mut runs: Vec<RunView> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
@@ -116,7 +143,13 @@ fn runs_of(trace: &Trace) -> (Vec<RunView>, Vec<usize>) {
                 .map(str::to_owned);
         }
         r.start_ms = r.start_ms.or(at);
-        if event.ends_with("_stream") {
+        if event.ends_with("_start") {
+            if r.kind == "tool" {
+                if let Some(input) = ev["data"].get("input") {
+                    r.notes.push(format!("input {}", value_text(input)));
+                }
+            }
+        } else if event.ends_with("_stream") {
             match ev["data"].get("chunk").and_then(chunk_text) {
                 Some(t) => {
                     r.text.push_str(&t);
@@ -126,6 +159,13 @@ fn runs_of(trace: &Trace) -> (Vec<RunView>, Vec<usize>) {
             }
         } else if event.ends_with("_end") {
             r.end_ms = at;
+            if let Some(output) = ev["data"].get("output") {
+                match r.kind.as_str() {
+                    "chat_model" => r.notes.extend(tool_calls_of(output)),
+                    "tool" => r.notes.push(format!("output {}", value_text(output))),
+                    _ => {}
+                }
+            }
         } else if event.ends_with("_error") {
             r.end_ms = at;
             let e = &ev["data"]["error"];
@@ -158,21 +198,28 @@ fn draw(out: &mut String, runs: &[RunView], i: usize, prefix: &str, branch: &str
     let _ = writeln!(out, "{line}");
     let inner = format!("{prefix}{pad}");
     let detail_pad = if r.children.is_empty() { "  " } else { "│ " };
-    if r.text_chunks > 0 {
+    // Chunks that carried no text (a model streaming a tool call's
+    // arguments) are counted, not shown as an empty string.
+    let (text_chunks, other_chunks) = if r.text.is_empty() {
+        (0, r.text_chunks + r.other_chunks)
+    } else {
+        (r.text_chunks, r.other_chunks)
+    };
+    if text_chunks > 0 {
         let _ = writeln!(
             out,
             "{inner}{detail_pad}streamed {} ({} chunk{})",
             quoted(&r.text),
-            r.text_chunks,
-            if r.text_chunks == 1 { "" } else { "s" }
+            text_chunks,
+            if text_chunks == 1 { "" } else { "s" }
         );
     }
-    if r.other_chunks > 0 {
+    if other_chunks > 0 {
         let _ = writeln!(
             out,
             "{inner}{detail_pad}streamed {} chunk{}",
-            r.other_chunks,
-            if r.other_chunks == 1 { "" } else { "s" }
+            other_chunks,
+            if other_chunks == 1 { "" } else { "s" }
         );
     }
     for n in &r.notes {
@@ -193,7 +240,8 @@ fn draw(out: &mut String, runs: &[RunView], i: usize, prefix: &str, branch: &str
 
 /// The run tree of a trace, as `runwright trace show` prints it: each run's
 /// name, kind, id and step tag, its duration when the trace is timed, the
-/// text it streamed, its custom events and errors.
+/// text it streamed, the tool calls a chat model answered with, a tool's
+/// input and output, its custom events and errors.
 ///
 /// ```
 /// use runwright::{Lambda, RunnableExt};

