@@ -77,9 +77,9 @@ fn quoted(s: &str) -> String {
 fn value_text(v: &Value) -> String {
     match v {
         Value::String(s) => quoted(s),
-        Value::Object(m) if m.contains_key("type") && m.contains_key("content") => {
-            chunk_text(v).map(|t| quoted(&t)).unwrap_or_else(|| clip(&v.to_string()))
-        }
+        Value::Object(m) if m.contains_key("type") && m.contains_key("content") => chunk_text(v)
+            .map(|t| quoted(&t))
+            .unwrap_or_else(|| clip(&v.to_string())),
         _ => clip(&v.to_string()),
     }
 }

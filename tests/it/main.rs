@@ -11,6 +11,7 @@ mod graph_engine;
 mod graph_seeds;
 mod llm_primitives;
 mod macros_chain;
+mod quickstart;
 mod runtime_backpressure;
 mod runtime_batch;
 mod runtime_cancellation;
