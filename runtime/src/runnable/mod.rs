@@ -1,6 +1,7 @@
 //! The [`Runnable`] trait and its combinators.
 
 mod assign;
+pub(crate) mod backoff;
 mod boxed;
 mod chain_fn;
 mod event_stream;
