@@ -11,6 +11,7 @@ mod generator;
 mod lambda;
 mod log_stream;
 pub(crate) mod macro_support;
+mod owned;
 mod parallel;
 mod passthrough;
 mod retry;
