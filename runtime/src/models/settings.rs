@@ -158,7 +158,7 @@ macro_rules! provider_builder {
 
             /// Sends every request through `client`: your proxies,
             /// certificate authorities, connection pool and default headers
-            /// (see [`http_client_builder`]($crate::models::http_client_builder)
+            /// (see [`http_client_builder`](crate::models::http_client_builder)
             /// for one set up as the default is). Its own timeouts apply, so
             /// [`connect_timeout`](Self::connect_timeout) no longer does; the
             /// first-byte and idle timeouts and the retries still do.
