@@ -25,6 +25,44 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Streams that outlive their scope
+//!
+//! [`stream`](RunnableExt::stream), [`stream_events`](RunnableExt::stream_events)
+//! and [`stream_log`](RunnableExt::stream_log) borrow the runnable. A web
+//! handler that returns a stream, or a task spawned to forward one, needs a
+//! `'static` stream instead: [`stream_owned`](RunnableExt::stream_owned),
+//! [`stream_events_owned`](RunnableExt::stream_events_owned) and
+//! [`stream_log_owned`](RunnableExt::stream_log_owned) take the runnable in
+//! an `Arc` (a [`BoxRunnable`] has them too) and return `Send + 'static`
+//! streams that hold it. They are the borrowed streams in all else: the run
+//! nests under the run current where the stream is made, and dropping the
+//! stream (a client that hangs up) cancels the work beneath.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use futures::{Stream, StreamExt};
+//! use runwright::{Lambda, RunnableExt, StreamEvent};
+//!
+//! // A handler: build the chain, return only its events.
+//! fn handle(question: String) -> impl Stream<Item = runwright::Result<StreamEvent>> + Send + 'static {
+//!     let chain = Lambda::from_fn(|s: String| Ok(s.to_uppercase())) | Lambda::from_fn(|s: String| Ok(format!("{s}!")));
+//!     Arc::new(chain).stream_events_owned(question)
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! let mut events = handle("hey".into());
+//! let served = tokio::spawn(async move {
+//!     let mut count = 0;
+//!     while let Some(event) = events.next().await {
+//!         event.unwrap(); // send it to the client here
+//!         count += 1;
+//!     }
+//!     count
+//! });
+//! assert!(served.await.unwrap() > 0);
+//! # }
+//! ```
+//!
 //! # Sync code that calls runnables
 //!
 //! A sync body (a [`Lambda::from_fn`], a sync [`tool`] or [`chain_fn`], or

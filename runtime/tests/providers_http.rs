@@ -520,3 +520,86 @@ async fn typed_tools_bound_with_bind_tools_are_sent_in_each_providers_format() {
     assert_eq!(requests[0].body["tools"], json!([spec.to_openai()]));
     assert_eq!(requests[1].body["tools"], json!([spec.to_anthropic()]));
 }
+
+/// A client of the user's own, whose mark is a default header.
+fn own_client() -> runwright::models::reqwest::Client {
+    use runwright::models::reqwest::header::{HeaderMap, HeaderValue};
+    let mut defaults = HeaderMap::new();
+    defaults.insert("x-own-client", HeaderValue::from_static("yes"));
+    runwright::models::http_client_builder()
+        .unwrap()
+        .default_headers(defaults)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn openai_sends_through_the_given_client_with_the_extra_headers() {
+    let server = FaultServer::start([Reply::sse(fixture("openai-chat-stream.sse"))]).await;
+    let mut more = runwright::models::reqwest::header::HeaderMap::new();
+    more.insert("x-title", "Runwright test".parse().unwrap());
+    let model = openai(&server)
+        .http_client(own_client())
+        // A setting that used to rebuild the client must keep the user's.
+        .connect_timeout(Duration::from_secs(3))
+        .header("api-key", "azure-key")
+        .unwrap()
+        .header("HTTP-Referer", "https://example.com")
+        .unwrap()
+        .headers(more);
+    let (_, error) = run(&model).await;
+    assert!(error.is_none(), "{error:?}");
+    let r = &server.requests()[0];
+    assert_eq!(r.headers["x-own-client"], "yes");
+    assert_eq!(r.headers["api-key"], "azure-key");
+    assert_eq!(r.headers["http-referer"], "https://example.com");
+    assert_eq!(r.headers["x-title"], "Runwright test");
+    assert_eq!(r.headers["authorization"], "Bearer sk-test-key");
+    assert!(!format!("{model:?}").contains("azure-key"));
+}
+
+#[tokio::test]
+async fn anthropic_sends_through_the_given_client_with_the_extra_headers() {
+    let server = FaultServer::start([Reply::sse(fixture("anthropic-messages-stream.sse"))]).await;
+    let model = anthropic(&server)
+        .http_client(own_client())
+        .header("anthropic-beta", "tools-2024-05-16")
+        .unwrap()
+        .header("anthropic-version", "2024-01-01")
+        .unwrap();
+    let (_, error) = run(&model.max_tokens(20)).await;
+    assert!(error.is_none(), "{error:?}");
+    let r = &server.requests()[0];
+    assert_eq!(r.headers["x-own-client"], "yes");
+    assert_eq!(r.headers["anthropic-beta"], "tools-2024-05-16");
+    // The user's value replaces the provider's own.
+    let versions: Vec<_> = r.headers.get_all("anthropic-version").iter().collect();
+    assert_eq!(versions, ["2024-01-01"]);
+    assert_eq!(r.headers["x-api-key"], "sk-ant-test-key");
+}
+
+#[tokio::test]
+async fn retries_go_through_the_given_client_too() {
+    let server = FaultServer::start([
+        Reply::json(503, json!({"error": {"message": "busy"}})),
+        Reply::sse(fixture("openai-chat-stream.sse")),
+    ])
+    .await;
+    let model = openai(&server).http_client(own_client()).max_retries(1);
+    let (_, error) = run(&model).await;
+    assert!(error.is_none(), "{error:?}");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    assert!(requests.iter().all(|r| r.headers["x-own-client"] == "yes"));
+}
+
+#[test]
+fn a_header_http_cannot_carry_is_an_error_naming_it() {
+    for (name, value) in [("Bad Header", "v"), ("X-Title", "one\ntwo")] {
+        let e = ChatOpenAI::new("m").header(name, value).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Usage);
+        assert!(e.to_string().contains(name), "{e}");
+        let e = ChatAnthropic::new("m").header(name, value).unwrap_err();
+        assert!(e.to_string().contains(name), "{e}");
+    }
+}

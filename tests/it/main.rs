@@ -20,6 +20,7 @@ mod runtime_errors;
 mod runtime_event_json;
 mod runtime_filters;
 mod runtime_no_listener;
+mod runtime_owned_streams;
 mod runtime_propagation;
 mod runtime_stream_log;
 mod runtime_streaming_rules;

@@ -19,6 +19,7 @@ use tokio::time::Instant;
 
 use super::provider_error::{chain, snippet, ErrorWithoutUrl, ProviderError};
 use crate::error::{Error, ErrorKind, Result};
+use crate::runnable::backoff::{Attempt, Backoff};
 
 /// An API key. It is sent in a request header and shown nowhere else: its
 /// `Debug` output is redacted, and it has no `Display` and no `Serialize`.
@@ -87,21 +88,27 @@ pub(crate) enum AuthHeader {
     XApiKey,
 }
 
-/// Where and how a provider is reached: base URL, key, timeouts, retries,
-/// and the HTTP client (built on first use, shared by clones).
+/// Where and how a provider is reached: base URL, key, extra headers,
+/// timeouts, retries, and the HTTP client (the user's, or one built on
+/// first use and shared by clones).
 #[derive(Clone, Debug)]
 pub(crate) struct Transport {
     pub(crate) provider: &'static str,
     pub(crate) base_url: String,
     pub(crate) api_key: Option<ApiKey>,
     pub(crate) auth: AuthHeader,
+    /// Sent with every request, after (so over) the provider's own headers.
+    /// Their values are marked sensitive: an `api-key` set here shows in no
+    /// `Debug` output, as an [`ApiKey`] does not.
+    extra_headers: HeaderMap,
     pub(crate) connect_timeout: Duration,
     pub(crate) first_byte_timeout: Duration,
     pub(crate) idle_timeout: Duration,
     pub(crate) max_retries: u32,
-    pub(crate) retry_initial: Duration,
-    pub(crate) retry_max: Duration,
+    pub(crate) backoff: Backoff,
     client: Arc<OnceLock<Result<reqwest::Client>>>,
+    /// Set by [`Transport::use_client`]: then `client` is never rebuilt.
+    user_client: bool,
 }
 
 impl Transport {
@@ -114,27 +121,65 @@ impl Transport {
             base_url,
             api_key,
             auth,
+            extra_headers: HeaderMap::new(),
             connect_timeout: Duration::from_secs(10),
             first_byte_timeout: Duration::from_secs(120),
             idle_timeout: Duration::from_secs(60),
             max_retries: 2,
-            retry_initial: Duration::from_millis(500),
-            retry_max: Duration::from_secs(8),
+            backoff: Backoff {
+                initial: Duration::from_millis(500),
+                max: Duration::from_secs(8),
+                jitter: true,
+            },
             client: Arc::default(),
+            user_client: false,
         }
     }
 
-    /// Forgets the HTTP client, so the next request builds one with the
-    /// current settings.
+    /// Forgets the HTTP client built from the settings, so the next request
+    /// builds one with the current ones. A client the user gave stays.
     pub(crate) fn settings_changed(&mut self) {
-        self.client = Arc::default();
+        if !self.user_client {
+            self.client = Arc::default();
+        }
+    }
+
+    /// Sends every request through `client` from now on.
+    pub(crate) fn use_client(&mut self, client: reqwest::Client) {
+        self.client = Arc::new(OnceLock::from(Ok(client)));
+        self.user_client = true;
+    }
+
+    /// Adds a header to every request; a name or value HTTP does not allow
+    /// is an [`ErrorKind::Usage`] error naming the header.
+    pub(crate) fn add_header(&mut self, name: &str, value: &str) -> Result<()> {
+        let header = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| Error::new(ErrorKind::Usage, format!("`{name}` is not a valid HTTP header name")))?;
+        let value = HeaderValue::from_str(value).map_err(|_| {
+            Error::new(
+                ErrorKind::Usage,
+                format!("the value of the HTTP header `{name}` contains characters a header cannot carry"),
+            )
+        })?;
+        self.add_headers(HeaderMap::from_iter([(header, value)]));
+        Ok(())
+    }
+
+    /// Adds headers to every request, each replacing any earlier one of its
+    /// name.
+    pub(crate) fn add_headers(&mut self, headers: HeaderMap) {
+        replace_all(&mut self.extra_headers, &headers);
+        for value in self.extra_headers.values_mut() {
+            value.set_sensitive(true);
+        }
     }
 
     fn client(&self) -> Result<reqwest::Client> {
         self.client.get_or_init(|| build_client(self.connect_timeout)).clone()
     }
 
-    /// The headers every request carries: the key, and `extra`.
+    /// The headers every request carries: the provider's `extra`, the key,
+    /// and the user's headers (which win over the others).
     pub(crate) fn headers(&self, extra: &[(&'static str, &'static str)]) -> Result<HeaderMap> {
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -148,20 +193,8 @@ impl Transport {
                 AuthHeader::XApiKey => headers.insert(HeaderName::from_static("x-api-key"), key.header_value("")?),
             };
         }
+        replace_all(&mut headers, &self.extra_headers);
         Ok(headers)
-    }
-
-    /// The delay before retry number `retry` (1 for the first): exponential
-    /// from `retry_initial`, plus up to a quarter of random jitter, capped
-    /// at `retry_max`.
-    fn backoff(&self, retry: u32) -> Duration {
-        let exp = self
-            .retry_initial
-            .saturating_mul(1u32 << retry.saturating_sub(1).min(20));
-        let base = exp.min(self.retry_max);
-        // Up to a quarter more, from the bits of a fresh uuid (as `RetryPolicy` does).
-        let r = (uuid::Uuid::new_v4().as_u128() % 1000) as u32;
-        (base + base / 4 * r / 1000).min(self.retry_max)
     }
 
     /// POSTs `body` to `path` and returns the response once its head says
@@ -171,43 +204,40 @@ impl Transport {
         let endpoint = endpoint_of(&url);
         let client = self.client()?;
         let body = Bytes::from(serde_json::to_vec(body)?);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
+        let (url, endpoint, client, headers, body) = (&url, &endpoint, &client, &headers, &body);
+        let attempt = |attempt: u32| async move {
             let deadline = Instant::now() + self.first_byte_timeout;
-            let request = client.post(&url).headers(headers.clone()).body(body.clone());
+            let request = client.post(url).headers(headers.clone()).body(body.clone());
             let (failure, retry_after) = match tokio::time::timeout_at(deadline, request.send()).await {
                 Ok(Ok(response)) if response.status().is_success() => {
-                    match self.check_event_stream(response, &endpoint).await {
-                        Ok(response) => {
-                            return Ok(OpenStream {
-                                response,
-                                first_byte_deadline: deadline,
-                                idle_timeout: self.idle_timeout,
-                                provider: self.provider,
-                                endpoint,
-                            })
-                        }
-                        Err(e) => return Err(e.with_attempts(attempt).into_error()),
-                    }
+                    return match self.check_event_stream(response, endpoint).await {
+                        Ok(response) => Attempt::Done(OpenStream {
+                            response,
+                            first_byte_deadline: deadline,
+                            idle_timeout: self.idle_timeout,
+                            provider: self.provider,
+                            endpoint: endpoint.clone(),
+                        }),
+                        Err(e) => Attempt::Fail(e.with_attempts(attempt)),
+                    };
                 }
                 Ok(Ok(response)) => {
                     let status = response.status().as_u16();
                     let retry_after = retry_after(response.headers());
                     let body = read_limited(response, self.idle_timeout).await;
                     (
-                        ProviderError::from_http(self.provider, &endpoint, status, &body),
+                        ProviderError::from_http(self.provider, endpoint, status, &body),
                         retry_after,
                     )
                 }
                 Ok(Err(e)) => (
-                    ProviderError::from_transport(self.provider, &endpoint, &e, self.connect_timeout),
+                    ProviderError::from_transport(self.provider, endpoint, &e, self.connect_timeout),
                     None,
                 ),
                 Err(_) => (
                     ProviderError::new(
                         self.provider,
-                        &endpoint,
+                        endpoint,
                         ErrorKind::Timeout,
                         format!(
                             "no response from {endpoint} within {:?} (first-byte timeout)",
@@ -219,18 +249,16 @@ impl Transport {
             };
             let mut failure = failure.with_attempts(attempt);
             failure.retry_after = retry_after;
-            if !failure.retryable() || attempt > self.max_retries {
-                return Err(failure.into_error());
+            if failure.retryable() {
+                Attempt::Retry(failure, retry_after)
+            } else {
+                Attempt::Fail(failure)
             }
-            let delay = match retry_after {
-                // Waiting less than the server asked would only earn another
-                // 429; waiting longer than the cap is not what the user wants.
-                Some(d) if d > self.retry_max => return Err(failure.into_error()),
-                Some(d) => d,
-                None => self.backoff(attempt),
-            };
-            tokio::time::sleep(delay).await;
-        }
+        };
+        self.backoff
+            .run(self.max_retries.saturating_add(1), attempt)
+            .await
+            .map_err(ProviderError::into_error)
     }
 
     /// A 2xx answer that is not an event stream (a JSON error body, or a
@@ -272,10 +300,44 @@ impl Transport {
     }
 }
 
-/// The reqwest client: HTTP/1.1, rustls with ring and the platform's root
-/// certificates, no overall timeout (streams last as long as they last;
-/// the first-byte and idle timeouts bound them instead).
-fn build_client(connect_timeout: Duration) -> Result<reqwest::Client> {
+/// Puts the headers of `from` into `into`, each name's values replacing
+/// the ones `into` had.
+fn replace_all(into: &mut HeaderMap, from: &HeaderMap) {
+    for name in from.keys() {
+        into.remove(name);
+        for value in from.get_all(name) {
+            into.append(name.clone(), value.clone());
+        }
+    }
+}
+
+/// A [`reqwest::ClientBuilder`] set up as the providers' own client is:
+/// rustls with the `ring` provider and the platform's root certificates,
+/// HTTP/1.1, no overall timeout (a stream lasts as long as it lasts; the
+/// providers' first-byte and idle timeouts bound it). Add what you need
+/// (a proxy, default headers, a connect timeout), build it and give it to
+/// a provider's `http_client`.
+///
+/// runwright's reqwest brings no rustls crypto provider of its own (the
+/// default one is a long C build), so a bare `reqwest::Client::builder()`
+/// finds none unless your program installs one
+/// (`rustls::crypto::ring::default_provider().install_default()`) or
+/// depends on reqwest with its default features. For your own certificate
+/// authorities, build a `rustls::ClientConfig` and hand it to
+/// [`tls_backend_preconfigured`](reqwest::ClientBuilder::tls_backend_preconfigured),
+/// which replaces the TLS set up here.
+///
+/// ```no_run
+/// use runwright::models::{http_client_builder, reqwest, ChatOpenAI};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = http_client_builder()?
+///     .proxy(reqwest::Proxy::https("http://proxy.internal:3128")?)
+///     .build()?;
+/// let model = ChatOpenAI::new("gpt-4o-mini").http_client(client);
+/// # let _ = model; Ok(()) }
+/// ```
+pub fn http_client_builder() -> Result<reqwest::ClientBuilder> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
@@ -291,9 +353,13 @@ fn build_client(connect_timeout: Duration) -> Result<reqwest::Client> {
             .with_root_certificates(rustls::RootCertStore::empty())
             .with_no_client_auth(),
     };
-    reqwest::Client::builder()
+    Ok(reqwest::Client::builder().tls_backend_preconfigured(tls))
+}
+
+/// The client a provider builds when none is given.
+fn build_client(connect_timeout: Duration) -> Result<reqwest::Client> {
+    http_client_builder()?
         .connect_timeout(connect_timeout)
-        .tls_backend_preconfigured(tls)
         .build()
         .map_err(|e| Error::new(ErrorKind::Usage, format!("HTTP client setup failed: {}", chain(&e))))
 }
@@ -442,17 +508,17 @@ mod tests {
     #[test]
     fn backoff_doubles_with_jitter_up_to_the_cap() {
         let mut t = Transport::new("openai", "http://x".into(), None, AuthHeader::Bearer);
-        t.retry_initial = Duration::from_millis(100);
-        t.retry_max = Duration::from_millis(300);
+        t.backoff.initial = Duration::from_millis(100);
+        t.backoff.max = Duration::from_millis(300);
         for _ in 0..50 {
-            let first = t.backoff(1);
+            let first = t.backoff.delay(1);
             assert!(
                 first >= Duration::from_millis(100) && first <= Duration::from_millis(125),
                 "{first:?}"
             );
-            let second = t.backoff(2);
+            let second = t.backoff.delay(2);
             assert!(second >= Duration::from_millis(200) && second <= Duration::from_millis(250));
-            assert_eq!(t.backoff(3), Duration::from_millis(300));
+            assert_eq!(t.backoff.delay(3), Duration::from_millis(300));
         }
     }
 
@@ -473,5 +539,25 @@ mod tests {
         let h = t.headers(&[]).unwrap();
         assert!(h["authorization"].is_sensitive());
         assert!(!format!("{h:?}").contains("sentinel"));
+    }
+
+    #[test]
+    fn extra_headers_win_are_redacted_and_bad_ones_are_named() {
+        let mut t = Transport::new("anthropic", "http://x".into(), None, AuthHeader::XApiKey);
+        t.add_header("anthropic-version", "2099-01-01").unwrap();
+        t.add_header("api-key", "azure-sentinel").unwrap();
+        let h = t.headers(&[("anthropic-version", "2023-06-01")]).unwrap();
+        assert_eq!(
+            h.get_all("anthropic-version").iter().collect::<Vec<_>>(),
+            ["2099-01-01"]
+        );
+        assert_eq!(h["api-key"], "azure-sentinel");
+        assert!(!format!("{t:?}").contains("azure-sentinel"));
+
+        let e = t.add_header("Bad Name", "v").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Usage);
+        assert!(e.to_string().contains("`Bad Name`"), "{e}");
+        let e = t.add_header("X-Title", "two\nlines").unwrap_err();
+        assert!(e.to_string().contains("`X-Title`"), "{e}");
     }
 }

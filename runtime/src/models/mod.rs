@@ -40,13 +40,17 @@ use crate::value::{Map, Payload};
 pub use anthropic::ChatAnthropic;
 pub use bind::WithTools;
 pub use fake::{FakeListChatModel, FakeListChatModelError, FakeToolCallingChatModel, GenericFakeChatModel};
-pub use http::ApiKey;
+pub use http::{http_client_builder, ApiKey};
 pub use input::LanguageModelInput;
 #[doc(hidden)]
 pub use llm::__llm;
 pub use llm::{FakeListLLM, FakeStreamingListLLM, Llm};
 pub use openai::ChatOpenAI;
 pub use provider_error::ProviderError;
+/// The reqwest the providers are built on, for naming its types in
+/// [`ChatOpenAI::http_client`] and [`ChatOpenAI::headers`] (and
+/// [`ChatAnthropic`]'s) without depending on a matching version yourself.
+pub use reqwest;
 pub use structured::{StructuredMethod, StructuredOutput, ToolChoice};
 
 /// What a chat model is asked: the conversation, the tools it may call, and

@@ -151,8 +151,64 @@ macro_rules! provider_builder {
             /// `retry-after-ms`) from the server replaces the backoff; one
             /// longer than `max` ends the retries with the error.
             pub fn retry_backoff(mut self, initial: std::time::Duration, max: std::time::Duration) -> Self {
-                self.transport.retry_initial = initial;
-                self.transport.retry_max = max;
+                self.transport.backoff.initial = initial;
+                self.transport.backoff.max = max;
+                self
+            }
+
+            /// Sends every request through `client`: your proxies,
+            /// certificate authorities, connection pool and default headers
+            /// (see [`http_client_builder`](crate::models::http_client_builder)
+            /// for one set up as the default is). Its own timeouts apply, so
+            /// [`connect_timeout`](Self::connect_timeout) no longer does; the
+            /// first-byte and idle timeouts and the retries still do.
+            ///
+            /// ```no_run
+            #[doc = concat!("use runwright::models::{http_client_builder, reqwest, ", stringify!($ty), "};")]
+            ///
+            /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+            /// let mut defaults = reqwest::header::HeaderMap::new();
+            /// defaults.insert("x-team", "search".parse()?);
+            /// let client = http_client_builder()?.default_headers(defaults).build()?;
+            #[doc = concat!("let model = ", stringify!($ty), "::new(\"some-model\").http_client(client);")]
+            /// # let _ = model; Ok(()) }
+            /// ```
+            pub fn http_client(mut self, client: $crate::models::reqwest::Client) -> Self {
+                self.transport.use_client(client);
+                self
+            }
+
+            /// Adds a header to every request (Azure's `api-key`,
+            /// OpenRouter's `HTTP-Referer` and `X-Title`, a gateway's
+            /// own). It replaces any earlier value of that name, the
+            /// provider's own headers included. Its value shows in no
+            /// `Debug` output.
+            ///
+            /// Fails with [`ErrorKind::Usage`](crate::ErrorKind::Usage),
+            /// naming the header, for a name or value HTTP does not allow.
+            ///
+            /// ```
+            #[doc = concat!("use runwright::models::", stringify!($ty), ";")]
+            ///
+            /// # fn main() -> runwright::Result<()> {
+            #[doc = concat!("let model = ", stringify!($ty), "::new(\"some-model\")")]
+            ///     .header("HTTP-Referer", "https://example.com")?
+            ///     .header("X-Title", "Example")?;
+            /// # let _ = model;
+            #[doc = concat!("let bad = ", stringify!($ty), "::new(\"some-model\").header(\"X-Title\", \"line\\nbreak\");")]
+            /// assert!(bad.unwrap_err().to_string().contains("X-Title"));
+            /// # Ok(()) }
+            /// ```
+            pub fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> $crate::Result<Self> {
+                self.transport.add_header(name.as_ref(), value.as_ref())?;
+                Ok(self)
+            }
+
+            /// Adds headers to every request, as [`header`](Self::header)
+            /// does for one (names and values of a `HeaderMap` are valid
+            /// already).
+            pub fn headers(mut self, headers: $crate::models::reqwest::header::HeaderMap) -> Self {
+                self.transport.add_headers(headers);
                 self
             }
 

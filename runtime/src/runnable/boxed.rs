@@ -4,10 +4,12 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
+use futures::Stream;
 
-use super::{impl_pipe_operator, ChunkStream, RunType, Runnable};
+use super::{impl_pipe_operator, owned, ChunkStream, LogOptions, RunLogPatch, RunType, Runnable};
 use crate::config::RunConfig;
 use crate::error::Result;
+use crate::events::{EventFilter, StreamEvent};
 use crate::value::Data;
 
 /// A runnable of any type with input `I` and output `O`, cheap to clone.
@@ -32,6 +34,49 @@ impl<I: Data, O: Data> BoxRunnable<I, O> {
     /// Erases `r`'s type.
     pub fn new<R: Runnable<Input = I, Output = O> + 'static>(r: R) -> Self {
         BoxRunnable(Arc::new(r))
+    }
+
+    /// [`RunnableExt::stream_owned`](crate::RunnableExt::stream_owned): a
+    /// `'static` stream of the output, sharing this box's runnable.
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use runwright::{Lambda, RunnableExt};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let step = Lambda::from_fn(|s: String| Ok(s.len())).boxed();
+    /// let lengths = step.stream_owned("four".into());
+    /// assert_eq!(tokio::spawn(lengths.try_collect::<Vec<_>>()).await.unwrap().unwrap(), [4]);
+    /// # }
+    /// ```
+    pub fn stream_owned(&self, input: I) -> impl Stream<Item = Result<O>> + Send + Unpin + 'static {
+        owned::stream(self.0.clone(), input)
+    }
+
+    /// [`RunnableExt::stream_events_owned`](crate::RunnableExt::stream_events_owned):
+    /// a `'static` event stream, sharing this box's runnable.
+    pub fn stream_events_owned(&self, input: I) -> impl Stream<Item = Result<StreamEvent>> + Send + Unpin + 'static {
+        owned::events(self.0.clone(), input, None, EventFilter::default())
+    }
+
+    /// [`RunnableExt::stream_events_owned_with`](crate::RunnableExt::stream_events_owned_with):
+    /// with a call-time config and a filter.
+    pub fn stream_events_owned_with(
+        &self,
+        input: I,
+        config: RunConfig,
+        filter: EventFilter,
+    ) -> impl Stream<Item = Result<StreamEvent>> + Send + Unpin + 'static {
+        owned::events(self.0.clone(), input, Some(config), filter)
+    }
+
+    /// [`RunnableExt::stream_log_owned`](crate::RunnableExt::stream_log_owned):
+    /// a `'static` log stream, sharing this box's runnable.
+    pub fn stream_log_owned(
+        &self,
+        input: I,
+        options: LogOptions,
+    ) -> impl Stream<Item = Result<RunLogPatch>> + Send + Unpin + 'static {
+        owned::log(self.0.clone(), input, options)
     }
 }
 

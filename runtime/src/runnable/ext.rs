@@ -1,17 +1,18 @@
 //! [`RunnableExt`]: what users call on any runnable.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use futures::{Stream, StreamExt, TryStreamExt};
 
 use super::run::{self, RunStream, Source};
 use super::sequence::{First, Sequence};
+use super::{owned, EventStream, LogOptions, LogStream, RunLogPatch};
 use super::{BoxRunnable, Retry, RetryPolicy, Runnable, WithConfig, WithFallbacks};
-use super::{EventStream, LogOptions, LogStream};
 use crate::config::RunConfig;
 use crate::context::{block_on, BlockingStream, CallOpts};
 use crate::error::Result;
-use crate::events::EventFilter;
+use crate::events::{EventFilter, StreamEvent};
 
 /// The calls every [`Runnable`] gets: invoke, batch, stream, transform,
 /// stream_events, stream_log, and the builders (`pipe`, `with_config`,
@@ -145,6 +146,125 @@ pub trait RunnableExt: Runnable {
     /// `astream_log`).
     fn stream_log(&self, input: Self::Input, options: LogOptions) -> LogStream<'_> {
         LogStream::new(self, input, options)
+    }
+
+    /// [`stream`](Self::stream) from a shared step, as a `'static` stream:
+    /// one that can be returned from a web handler or moved into a spawned
+    /// task, outliving the scope that made it. The stream holds the `Arc`.
+    ///
+    /// It is the borrowed stream in all else: the run nests under the run
+    /// current at this call (not where the stream is polled), nothing runs
+    /// until it is polled, and dropping it cancels the work beneath. A
+    /// [`BoxRunnable`] has the same method, without the `Arc`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use futures::StreamExt;
+    /// use runwright::{GenericFakeChatModel, RunnableExt};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let model = Arc::new(GenericFakeChatModel::new(["hello there"]));
+    /// let mut chunks = model.stream_owned("hi".into());
+    /// let text = tokio::spawn(async move {
+    ///     let mut text = String::new();
+    ///     while let Some(chunk) = chunks.next().await {
+    ///         text += &chunk.unwrap().text();
+    ///     }
+    ///     text
+    /// });
+    /// assert_eq!(text.await.unwrap(), "hello there");
+    /// # }
+    /// ```
+    fn stream_owned(
+        self: Arc<Self>,
+        input: Self::Input,
+    ) -> impl Stream<Item = Result<Self::Output>> + Send + Unpin + 'static
+    where
+        Self: 'static,
+    {
+        owned::stream(self, input)
+    }
+
+    /// [`stream_events`](Self::stream_events) from a shared step, as a
+    /// `'static` stream, for web handlers and spawned tasks; otherwise as
+    /// [`stream_owned`](Self::stream_owned) is to `stream`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use futures::{Stream, StreamExt};
+    /// use runwright::{Lambda, RunnableExt, StreamEvent};
+    ///
+    /// // What a web handler does: build (or look up) the chain, return
+    /// // only the events.
+    /// fn events_for(question: String) -> impl Stream<Item = runwright::Result<StreamEvent>> + Send + 'static {
+    ///     let chain = Arc::new(Lambda::from_fn(|q: String| Ok(q.to_uppercase())).named("shout"));
+    ///     chain.stream_events_owned(question)
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let mut events = events_for("hi".into());
+    /// let names = tokio::spawn(async move {
+    ///     let mut names = Vec::new();
+    ///     while let Some(event) = events.next().await {
+    ///         names.push(event.unwrap().event());
+    ///     }
+    ///     names
+    /// });
+    /// assert_eq!(names.await.unwrap(), ["on_chain_start", "on_chain_stream", "on_chain_end"]);
+    /// # }
+    /// ```
+    fn stream_events_owned(
+        self: Arc<Self>,
+        input: Self::Input,
+    ) -> impl Stream<Item = Result<StreamEvent>> + Send + Unpin + 'static
+    where
+        Self: 'static,
+    {
+        owned::events(self, input, None, EventFilter::default())
+    }
+
+    /// [`stream_events_with`](Self::stream_events_with) as a `'static`
+    /// stream: [`stream_events_owned`](Self::stream_events_owned) with a
+    /// call-time config and a filter.
+    fn stream_events_owned_with(
+        self: Arc<Self>,
+        input: Self::Input,
+        config: RunConfig,
+        filter: EventFilter,
+    ) -> impl Stream<Item = Result<StreamEvent>> + Send + Unpin + 'static
+    where
+        Self: 'static,
+    {
+        owned::events(self, input, Some(config), filter)
+    }
+
+    /// [`stream_log`](Self::stream_log) from a shared step, as a `'static`
+    /// stream; otherwise as [`stream_owned`](Self::stream_owned) is to
+    /// `stream`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use futures::TryStreamExt;
+    /// use runwright::{Lambda, LogOptions, RunnableExt};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let step = Arc::new(Lambda::from_fn(|n: i64| Ok(n * 2)));
+    /// let patches = step.stream_log_owned(21, LogOptions::default());
+    /// let patches: Vec<_> = tokio::spawn(patches.try_collect()).await.unwrap().unwrap();
+    /// let mut state = serde_json::Value::Null;
+    /// for patch in &patches {
+    ///     patch.apply_to(&mut state).unwrap();
+    /// }
+    /// assert_eq!(state["final_output"], 42);
+    /// # }
+    /// ```
+    fn stream_log_owned(
+        self: Arc<Self>,
+        input: Self::Input,
+        options: LogOptions,
+    ) -> impl Stream<Item = Result<RunLogPatch>> + Send + Unpin + 'static
+    where
+        Self: 'static,
+    {
+        owned::log(self, input, options)
     }
 
     /// Binds a config to this step: its run name, tags and metadata apply to

@@ -1,6 +1,7 @@
 //! The [`Runnable`] trait and its combinators.
 
 mod assign;
+pub(crate) mod backoff;
 mod boxed;
 mod chain_fn;
 mod event_stream;
@@ -10,6 +11,7 @@ mod generator;
 mod lambda;
 mod log_stream;
 pub(crate) mod macro_support;
+mod owned;
 mod parallel;
 mod passthrough;
 mod retry;

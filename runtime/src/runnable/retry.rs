@@ -7,6 +7,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use futures::StreamExt;
 
+use super::backoff::{Attempt, Backoff};
 use super::run::{self, RunStream, Source};
 use super::{impl_pipe_operator, ChunkStream, Runnable};
 use crate::context::CallOpts;
@@ -27,9 +28,7 @@ type RetryIf = Arc<dyn Fn(&Error) -> bool + Send + Sync>;
 #[derive(Clone)]
 pub struct RetryPolicy {
     max_attempts: u32,
-    initial_delay: Duration,
-    max_delay: Duration,
-    jitter: bool,
+    backoff: Backoff,
     retry_if: Option<RetryIf>,
 }
 
@@ -39,9 +38,9 @@ impl std::fmt::Debug for RetryPolicy {
         let retry_if = if self.retry_if.is_some() { "Some(<fn>)" } else { "None" };
         f.debug_struct("RetryPolicy")
             .field("max_attempts", &self.max_attempts)
-            .field("initial_delay", &self.initial_delay)
-            .field("max_delay", &self.max_delay)
-            .field("jitter", &self.jitter)
+            .field("initial_delay", &self.backoff.initial)
+            .field("max_delay", &self.backoff.max)
+            .field("jitter", &self.backoff.jitter)
             .field("retry_if", &format_args!("{retry_if}"))
             .finish()
     }
@@ -54,25 +53,28 @@ impl RetryPolicy {
     pub fn new(max_attempts: u32) -> Self {
         RetryPolicy {
             max_attempts: max_attempts.max(1),
-            initial_delay: Duration::from_millis(100),
-            max_delay: Duration::from_secs(10),
-            jitter: true,
+            backoff: Backoff {
+                initial: Duration::from_millis(100),
+                max: Duration::from_secs(10),
+                jitter: true,
+            },
             retry_if: None,
         }
     }
 
-    /// Sets the first delay and the cap of the exponential backoff.
+    /// Sets the first delay and the cap of the exponential backoff (jitter
+    /// included: no delay is longer than `max`).
     #[must_use]
     pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
-        self.initial_delay = initial;
-        self.max_delay = max;
+        self.backoff.initial = initial;
+        self.backoff.max = max;
         self
     }
 
     /// Turns jitter (a random part of each delay) on or off.
     #[must_use]
     pub fn jitter(mut self, on: bool) -> Self {
-        self.jitter = on;
+        self.backoff.jitter = on;
         self
     }
 
@@ -83,20 +85,12 @@ impl RetryPolicy {
         self
     }
 
-    fn should_retry(&self, attempt: u32, e: &Error) -> bool {
-        attempt < self.max_attempts && self.retry_if.as_ref().is_none_or(|f| f(e))
-    }
-
-    /// The delay before attempt `attempt + 1`.
-    fn delay(&self, attempt: u32) -> Duration {
-        let exp = self.initial_delay.saturating_mul(1u32 << (attempt - 1).min(20));
-        let d = exp.min(self.max_delay);
-        if self.jitter && !d.is_zero() {
-            // Up to a quarter of the delay, from the bits of a fresh uuid.
-            let r = uuid::Uuid::new_v4().as_u128() as u64 % 1000;
-            d + d / 4 * r as u32 / 1000
+    /// How a failed attempt ends: retried, or final.
+    fn on_error<T>(&self, e: Error) -> Attempt<T, Error> {
+        if self.retry_if.as_ref().is_none_or(|f| f(&e)) {
+            Attempt::Retry(e, None)
         } else {
-            d
+            Attempt::Fail(e)
         }
     }
 }
@@ -145,35 +139,40 @@ impl<R: Runnable> Runnable for Retry<R> {
 
     fn invoke_body<'a>(&'a self, input: R::Input) -> BoxFuture<'a, Result<R::Output>> {
         Box::pin(async move {
-            let mut attempt = 1;
-            loop {
-                match run::invoke(&self.inner, input.clone(), Self::opts(attempt)).await {
-                    Ok(out) => return Ok(out),
-                    Err(e) if self.policy.should_retry(attempt, &e) => {
-                        tokio::time::sleep(self.policy.delay(attempt)).await;
-                        attempt += 1;
+            let input = &input;
+            self.policy
+                .backoff
+                .run(self.policy.max_attempts, |attempt| async move {
+                    match run::invoke(&self.inner, input.clone(), Self::opts(attempt)).await {
+                        Ok(out) => Attempt::Done(out),
+                        Err(e) => self.policy.on_error(e),
                     }
-                    Err(e) => return Err(e),
-                }
-            }
+                })
+                .await
         })
     }
 
     fn stream_body<'a>(&'a self, input: R::Input) -> ChunkStream<'a, R::Output> {
         let chosen = async move {
-            let mut attempt = 1;
-            loop {
-                let mut s = RunStream::new(&self.inner, Source::Value(input.clone()), Self::opts(attempt));
-                match s.next().await {
-                    Some(Err(e)) if self.policy.should_retry(attempt, &e) => {
-                        drop(s);
-                        tokio::time::sleep(self.policy.delay(attempt)).await;
-                        attempt += 1;
+            let input = &input;
+            let first = self
+                .policy
+                .backoff
+                .run(self.policy.max_attempts, |attempt| async move {
+                    // A failed attempt's stream is dropped here, before the
+                    // backoff's sleep.
+                    let mut s = RunStream::new(&self.inner, Source::Value(input.clone()), Self::opts(attempt));
+                    match s.next().await {
+                        Some(Err(e)) => self.policy.on_error(e),
+                        Some(Ok(first)) => Attempt::Done(Some((first, s))),
+                        None => Attempt::Done(None),
                     }
-                    Some(Err(e)) => return Box::pin(futures::stream::iter([Err(e)])) as ChunkStream<'a, R::Output>,
-                    Some(Ok(first)) => return Box::pin(futures::stream::iter([Ok(first)]).chain(s)),
-                    None => return Box::pin(futures::stream::empty()),
-                }
+                })
+                .await;
+            match first {
+                Err(e) => Box::pin(futures::stream::iter([Err(e)])) as ChunkStream<'a, R::Output>,
+                Ok(Some((first, s))) => Box::pin(futures::stream::iter([Ok(first)]).chain(s)),
+                Ok(None) => Box::pin(futures::stream::empty()),
             }
         };
         Box::pin(futures::stream::once(chosen).flatten())
