@@ -133,6 +133,7 @@
 //!   elsewhere (the body runs in a spawned task), the waiting call ends at
 //!   once with [`ErrorKind::Cancelled`] and drops the work beneath it.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 #![warn(missing_debug_implementations)]
 #![deny(clippy::undocumented_unsafe_blocks)]
@@ -163,9 +164,15 @@ pub use messages::{
     AIMessage, AIMessageChunk, ChunkPosition, Content, HumanMessage, InvalidToolCall, Message, SystemMessage, ToolCall,
     ToolCallChunk, ToolMessage, ToolStatus, UsageMetadata,
 };
+#[cfg(feature = "anthropic")]
+#[cfg_attr(docsrs, doc(cfg(feature = "anthropic")))]
+pub use models::ChatAnthropic;
+#[cfg(feature = "openai")]
+#[cfg_attr(docsrs, doc(cfg(feature = "openai")))]
+pub use models::ChatOpenAI;
 pub use models::{
-    ChatAnthropic, ChatModel, ChatOpenAI, FakeListChatModel, FakeListLLM, FakeStreamingListLLM,
-    FakeToolCallingChatModel, GenericFakeChatModel, LanguageModelInput,
+    ChatModel, FakeListChatModel, FakeListLLM, FakeStreamingListLLM, FakeToolCallingChatModel, GenericFakeChatModel,
+    LanguageModelInput,
 };
 pub use parsers::{JsonOutputParser, ModelOutput, StrOutputParser};
 pub use prompts::{ChatPromptTemplate, MessageTemplate, MessagesPlaceholder, PromptTemplate, PromptValue};

@@ -9,9 +9,8 @@ use serde_json::{json, Value as Json};
 use sse_stream::Sse;
 
 use super::http::{ApiKey, AuthHeader, Transport};
-use super::openai::content_json;
 use super::provider_error::{provider_error, ProviderError};
-use super::settings::{provider_builder, Settings};
+use super::settings::{content_json, provider_builder, Settings};
 use super::sse::{check_complete, delta_chunk, event_json, last_chunk, post_and_parse, EventParser};
 use super::structured::{anthropic_tool, schema_tool, StructuredOutput, ToolChoice};
 use super::{ChatModel, ChatRequest, ModelProfile};

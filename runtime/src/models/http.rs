@@ -83,8 +83,10 @@ impl From<String> for ApiKey {
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum AuthHeader {
     /// `Authorization: Bearer <key>` (OpenAI).
+    #[cfg(feature = "openai")]
     Bearer,
     /// `x-api-key: <key>` (Anthropic).
+    #[cfg(feature = "anthropic")]
     XApiKey,
 }
 
@@ -189,7 +191,9 @@ impl Transport {
         }
         if let Some(key) = &self.api_key {
             match self.auth {
+                #[cfg(feature = "openai")]
                 AuthHeader::Bearer => headers.insert(reqwest::header::AUTHORIZATION, key.header_value("Bearer ")?),
+                #[cfg(feature = "anthropic")]
                 AuthHeader::XApiKey => headers.insert(HeaderName::from_static("x-api-key"), key.header_value("")?),
             };
         }
@@ -476,7 +480,8 @@ fn endpoint_of(url: &str) -> String {
     }
 }
 
-#[cfg(test)]
+// The transport as OpenAI uses it: run with the `openai` feature.
+#[cfg(all(test, feature = "openai"))]
 mod tests {
     use super::*;
 

@@ -7,20 +7,28 @@
 //! `chat_model` run, reports each chunk as `on_chat_model_stream`, and, when
 //! invoked under a listener, still streams so the listener sees the tokens.
 //!
-//! Two providers speak HTTP: [`ChatOpenAI`] (OpenAI's chat completions, and
-//! any server that speaks them: llama.cpp, vLLM, Ollama) and
-//! [`ChatAnthropic`] (Anthropic's messages API).
+//! Two providers speak HTTP: `ChatOpenAI` (OpenAI's chat completions, and
+//! any server that speaks them: llama.cpp, vLLM, Ollama; feature `openai`)
+//! and `ChatAnthropic` (Anthropic's messages API; feature `anthropic`). Both
+//! features are on by default; without them the crate has no HTTP stack.
 
+#[cfg(feature = "anthropic")]
 mod anthropic;
 mod bind;
 mod fake;
+#[cfg(any(feature = "openai", feature = "anthropic"))]
 mod http;
 mod input;
 mod llm;
+#[cfg(feature = "openai")]
 mod openai;
+#[cfg(any(feature = "openai", feature = "anthropic"))]
 mod provider_error;
+#[cfg(any(feature = "openai", feature = "anthropic"))]
 mod settings;
+#[cfg(any(feature = "openai", feature = "anthropic"))]
 mod sse;
+#[cfg(any(feature = "openai", feature = "anthropic"))]
 pub(crate) mod structured;
 
 use std::borrow::Cow;
@@ -37,20 +45,32 @@ use crate::messages::{AIMessageChunk, Message};
 use crate::runnable::{ChunkStream, RunType, Runnable};
 use crate::value::{Map, Payload};
 
+#[cfg(feature = "anthropic")]
+#[cfg_attr(docsrs, doc(cfg(feature = "anthropic")))]
 pub use anthropic::ChatAnthropic;
 pub use bind::WithTools;
 pub use fake::{FakeListChatModel, FakeListChatModelError, FakeToolCallingChatModel, GenericFakeChatModel};
+#[cfg(any(feature = "openai", feature = "anthropic"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "openai", feature = "anthropic"))))]
 pub use http::{http_client_builder, ApiKey};
 pub use input::LanguageModelInput;
 #[doc(hidden)]
 pub use llm::__llm;
 pub use llm::{FakeListLLM, FakeStreamingListLLM, Llm};
+#[cfg(feature = "openai")]
+#[cfg_attr(docsrs, doc(cfg(feature = "openai")))]
 pub use openai::ChatOpenAI;
+#[cfg(any(feature = "openai", feature = "anthropic"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "openai", feature = "anthropic"))))]
 pub use provider_error::ProviderError;
 /// The reqwest the providers are built on, for naming its types in
-/// [`ChatOpenAI::http_client`] and [`ChatOpenAI::headers`] (and
-/// [`ChatAnthropic`]'s) without depending on a matching version yourself.
+/// `ChatOpenAI::http_client` and `ChatOpenAI::headers` (and
+/// `ChatAnthropic`'s) without depending on a matching version yourself.
+#[cfg(any(feature = "openai", feature = "anthropic"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "openai", feature = "anthropic"))))]
 pub use reqwest;
+#[cfg(any(feature = "openai", feature = "anthropic"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "openai", feature = "anthropic"))))]
 pub use structured::{StructuredMethod, StructuredOutput, ToolChoice};
 
 /// What a chat model is asked: the conversation, the tools it may call, and

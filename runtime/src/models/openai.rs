@@ -8,7 +8,7 @@ use sse_stream::Sse;
 
 use super::http::{ApiKey, AuthHeader, Transport};
 use super::provider_error::ProviderError;
-use super::settings::{provider_builder, Settings};
+use super::settings::{content_json, provider_builder, Settings};
 use super::sse::{check_complete, delta_chunk, event_json, last_chunk, post_and_parse, EventParser};
 use super::structured::{schema_tool, StructuredMethod, StructuredOutput, ToolChoice};
 use super::{ChatModel, ChatRequest, ModelProfile};
@@ -242,28 +242,6 @@ fn assistant_json(content: &Content, calls: &[ToolCall]) -> Json {
         m["tool_calls"] = calls.into();
     }
     m
-}
-
-/// Content as a string, or as content parts (strings become text parts;
-/// the `index` that merged chunks carry is dropped).
-pub(crate) fn content_json(content: &Content) -> Json {
-    match content {
-        Content::Text(s) => s.clone().into(),
-        Content::Blocks(blocks) => blocks
-            .iter()
-            .map(|b| match b {
-                Json::String(s) => json!({"type": "text", "text": s}),
-                Json::Object(o) => Json::Object(
-                    o.iter()
-                        .filter(|(k, _)| *k != "index")
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect(),
-                ),
-                other => other.clone(),
-            })
-            .collect::<Vec<_>>()
-            .into(),
-    }
 }
 
 /// Reads a chat-completions event stream: `data:` lines with

@@ -1,10 +1,12 @@
 //! The settings both HTTP providers have (model, sampling, tools), their
-//! run metadata, and the builder methods they share.
+//! run metadata, the builder methods they share, and message content as
+//! both send it.
 
-use serde_json::Value as Json;
+use serde_json::{json, Value as Json};
 
 use super::structured::ToolChoice;
 use super::ModelProfile;
+use crate::messages::Content;
 use crate::value::Map;
 
 /// What a provider sends besides the conversation.
@@ -249,3 +251,25 @@ macro_rules! provider_builder {
 }
 
 pub(crate) use provider_builder;
+
+/// Content as a string, or as content parts (strings become text parts;
+/// the `index` that merged chunks carry is dropped).
+pub(crate) fn content_json(content: &Content) -> Json {
+    match content {
+        Content::Text(s) => s.clone().into(),
+        Content::Blocks(blocks) => blocks
+            .iter()
+            .map(|b| match b {
+                Json::String(s) => json!({"type": "text", "text": s}),
+                Json::Object(o) => Json::Object(
+                    o.iter()
+                        .filter(|(k, _)| *k != "index")
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                ),
+                other => other.clone(),
+            })
+            .collect::<Vec<_>>()
+            .into(),
+    }
+}

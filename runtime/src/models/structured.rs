@@ -33,6 +33,7 @@ pub enum ToolChoice {
 
 impl ToolChoice {
     /// OpenAI's `tool_choice`.
+    #[cfg(feature = "openai")]
     pub(crate) fn to_openai(&self) -> Json {
         match self {
             ToolChoice::Auto => json!("auto"),
@@ -43,6 +44,7 @@ impl ToolChoice {
     }
 
     /// Anthropic's `tool_choice`.
+    #[cfg(feature = "anthropic")]
     pub(crate) fn to_anthropic(&self) -> Json {
         match self {
             ToolChoice::Auto => json!({"type": "auto"}),
@@ -105,6 +107,7 @@ pub(crate) fn openai_tool(tool: Json) -> Result<Json> {
 }
 
 /// An OpenAI-format tool as Anthropic's `{"name", "description", "input_schema"}`.
+#[cfg(feature = "anthropic")]
 pub(crate) fn anthropic_tool(tool: &Json) -> Json {
     match tool.get("function") {
         Some(f) => {
@@ -180,7 +183,8 @@ pub enum StructuredMethod {
 enum Reading {
     /// The arguments of the call of this tool.
     ToolCall(String),
-    /// The text, as JSON.
+    /// The text, as JSON (OpenAI's JSON mode and structured outputs).
+    #[cfg(feature = "openai")]
     Json,
 }
 
@@ -211,6 +215,7 @@ impl<M, T> StructuredOutput<M, T> {
         }
     }
 
+    #[cfg(feature = "openai")]
     pub(crate) fn by_json(model: M) -> Self {
         StructuredOutput {
             model,
@@ -273,6 +278,7 @@ fn read<T: DeserializeOwned>(reading: &Reading, message: &AIMessageChunk) -> Res
                 ))
             })
         }
+        #[cfg(feature = "openai")]
         Reading::Json => {
             let text = message.text();
             let trimmed = strip_fences(text.trim());
@@ -287,6 +293,7 @@ fn read<T: DeserializeOwned>(reading: &Reading, message: &AIMessageChunk) -> Res
 
 /// The inside of a Markdown code fence (```` ```json ... ``` ````), if the
 /// text is one.
+#[cfg(feature = "openai")]
 fn strip_fences(text: &str) -> &str {
     let Some(rest) = text.strip_prefix("```") else {
         return text;
@@ -317,7 +324,8 @@ where
 
 crate::runnable::impl_pipe_operator!([M, T] StructuredOutput<M, T>);
 
-#[cfg(test)]
+// Both providers' formats side by side: run with the default features.
+#[cfg(all(test, feature = "openai", feature = "anthropic"))]
 mod tests {
     use super::*;
     use crate::messages::ToolCall;

@@ -274,7 +274,7 @@ fn bench_document(target: usize) -> (String, usize) {
         records.push(format!(
             r#"{{"id": {i}, "name": "item-{i:05}", "tags": ["alpha", "beta"], "value": {}, "active": {}}}"#,
             3 * i,
-            i % 2 == 0
+            i.is_multiple_of(2)
         ));
         doc = format!(r#"{{"items": [{}]}}"#, records.join(", "));
     }
