@@ -536,6 +536,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "openai")]
     fn api_key_is_redacted_everywhere_it_could_show() {
         let key = ApiKey::new("sk-sentinel-123");
         assert!(!format!("{key:?}").contains("sentinel"));
@@ -547,6 +548,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "anthropic")]
     fn extra_headers_win_are_redacted_and_bad_ones_are_named() {
         let mut t = Transport::new("anthropic", "http://x".into(), None, AuthHeader::XApiKey);
         t.add_header("anthropic-version", "2099-01-01").unwrap();
