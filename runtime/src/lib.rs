@@ -132,6 +132,41 @@
 //!   would drop it is the waiting one. When the event stream is dropped from
 //!   elsewhere (the body runs in a spawned task), the waiting call ends at
 //!   once with [`ErrorKind::Cancelled`] and drops the work beneath it.
+//!
+//! # Tracing and OpenTelemetry
+//!
+//! With the cargo feature **`tracing`** (off by default), every run is a
+//! [`tracing`](https://docs.rs/tracing) span: target `runwright`, level
+//! INFO, span name `run`, with `otel.name` set to the run's name. Its parent
+//! is the parent run's span (a root run's, the span current where it
+//! starts), so any subscriber sees the run tree, runs nested in lambdas,
+//! tools and [`spawn`]ed tasks included, for a plain `invoke` as for a
+//! `stream_events`. The span is entered while the run's body is polled, so
+//! what the body logs or traces nests under its run. Fields:
+//!
+//! - every run: `runwright.run.type` (`chain`, `chat_model`, `tool`, ...) and
+//!   `runwright.run.id` (the id its events carry);
+//! - chat and text-completion models, with OpenTelemetry's GenAI semantic
+//!   conventions: `gen_ai.operation.name` (`chat`, `text_completion`),
+//!   `gen_ai.request.model` and `gen_ai.provider.name` / `gen_ai.system` (the
+//!   model's `ls_model_name` and `ls_provider` metadata),
+//!   `gen_ai.response.model`, `gen_ai.response.id`,
+//!   `gen_ai.response.finish_reasons` (the one reason, as a string),
+//!   `gen_ai.usage.input_tokens`, `gen_ai.usage.output_tokens`;
+//! - tools: `gen_ai.operation.name = "execute_tool"`, `gen_ai.tool.name`,
+//!   `gen_ai.tool.call.id` (when the input is a model's tool call);
+//! - a failed run: `error.type`, `otel.status_code = "ERROR"`,
+//!   `otel.status_description`, and an `exception` event with
+//!   `exception.type` and `exception.message`.
+//!
+//! `RunContext::tracing_span` gives a run's span to record more. To export
+//! to OpenTelemetry, install `tracing-opentelemetry`'s layer; the
+//! repository's `examples/otel_export.rs` sends the spans over OTLP.
+//!
+//! Cost: without the feature, nothing is compiled in. With it and no
+//! subscriber interested in `runwright` at INFO, starting a run checks the
+//! span's callsite (a cached atomic load) and the run holds no span; names
+//! and ids are built only for runs that are traced or listened to.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]

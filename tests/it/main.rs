@@ -28,3 +28,4 @@ mod runtime_sync_calls;
 mod tools_input;
 mod tools_schema;
 mod tools_streaming;
+mod tracing_otel;

@@ -16,6 +16,7 @@ mod emit;
 mod extensions;
 mod scope;
 mod spawn;
+mod trace;
 mod writer;
 
 use std::fmt;
@@ -153,6 +154,9 @@ pub struct RunContext {
     recursion_limit: Option<usize>,
     children: Option<ChildDefaults>,
     extensions: Extensions,
+    /// The run's `tracing` span, when a subscriber wants it (`context/trace.rs`).
+    #[cfg(feature = "tracing")]
+    span: Option<tracing::Span>,
 }
 
 struct Empty {
@@ -310,14 +314,21 @@ impl RunContext {
             Some(s) => Some(s),
             None => parent.and_then(|p| p.sink.clone()),
         };
+        #[cfg(feature = "tracing")]
+        let span = trace::run_span(parent);
+        #[cfg(feature = "tracing")]
+        let traced = span.is_some();
+        #[cfg(not(feature = "tracing"))]
+        let traced = false;
         let name = call
             .and_then(|c| c.run_name.as_deref())
             .or_else(|| bound.and_then(|c| c.run_name.as_deref()))
             .map(Arc::from)
             .unwrap_or_else(|| {
-                // Names are only shown in events and errors; skip building one
-                // when nobody listens (errors ask the runnable again).
-                if sink.is_some() {
+                // Names are only shown in events, spans and errors; skip
+                // building one when nobody listens (errors ask the runnable
+                // again).
+                if sink.is_some() || traced {
                     name()
                 } else {
                     e.name.clone()
@@ -379,7 +390,7 @@ impl RunContext {
             .and_then(|c| c.recursion_limit)
             .or_else(|| bound.and_then(|c| c.recursion_limit))
             .or_else(|| parent.and_then(|p| p.recursion_limit));
-        Arc::new(RunContext {
+        let ctx = Arc::new(RunContext {
             parent: parent.cloned(),
             run_id: OnceLock::new(),
             parent_ids: OnceLock::new(),
@@ -395,7 +406,13 @@ impl RunContext {
             recursion_limit,
             children: opts.children,
             extensions: opts.extensions,
-        })
+            #[cfg(feature = "tracing")]
+            span,
+        });
+        if traced {
+            ctx.describe_span(own_metadata);
+        }
+        ctx
     }
 
     /// This run's id.

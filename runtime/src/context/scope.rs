@@ -49,6 +49,10 @@ pub(crate) fn enter<R>(slot: &Option<Arc<RunContext>>, f: impl FnOnce() -> R) ->
     }
     let ptr = slot.as_ref().map_or(std::ptr::null(), Arc::as_ptr);
     let _restore = Restore(CURRENT.with(|c| c.replace(ptr)));
+    // The run's span is entered with its context (and left before it), so
+    // what the body traces nests under the run.
+    #[cfg(feature = "tracing")]
+    let _span = slot.as_ref().and_then(|c| c.span.as_ref()).map(tracing::Span::enter);
     f()
 }
 

@@ -41,7 +41,7 @@ use serde_json::json;
 use crate::context::{current, RunContext};
 use crate::error::Result;
 use crate::events::{EventData, EventPhase};
-use crate::messages::{AIMessageChunk, Message};
+use crate::messages::{AIMessageChunk, Message, UsageMetadata};
 use crate::runnable::{ChunkStream, RunType, Runnable};
 use crate::value::{Map, Payload};
 
@@ -282,8 +282,18 @@ fn tokens<'a>(
     id_suffix: &'a str,
 ) -> ChunkStream<'a, AIMessageChunk> {
     let id = ctx.as_ref().map(|c| format!("lc_run--{}{id_suffix}", c.run_id()));
+    // The token counts so far, for the run's span (chunks' counts add up).
+    let mut usage: Option<UsageMetadata> = None;
     Box::pin(chunks.map(move |chunk| {
         let mut chunk = chunk?;
+        if let Some(ctx) = ctx.as_ref().filter(|c| c.is_traced()) {
+            if let Some(u) = &chunk.usage_metadata {
+                let total = usage.get_or_insert_with(|| UsageMetadata::new(0, 0));
+                total.input_tokens += u.input_tokens;
+                total.output_tokens += u.output_tokens;
+            }
+            ctx.trace_model_answer(&chunk, usage.as_ref());
+        }
         if chunk.id.is_none() {
             chunk.id.clone_from(&id);
         }
@@ -337,6 +347,9 @@ impl<M: ChatModel> Runnable for M {
                 return Ok(message);
             }
             let mut message = self.generate(request).await?;
+            if let Some(ctx) = ctx.as_ref().filter(|c| c.is_traced()) {
+                ctx.trace_model_answer(&message, message.usage_metadata.as_deref());
+            }
             if message.id.is_none() {
                 message.id = ctx.map(|c| format!("lc_run--{}-0", c.run_id()));
             }

@@ -40,6 +40,7 @@ fn fail<R: Runnable + ?Sized>(
             ctx.shared_name().clone()
         }
     });
+    ctx.trace_error(&e);
     if ctx.run_type() == RunType::Tool {
         ctx.emit(
             EventPhase::Error,
@@ -54,11 +55,14 @@ fn fail<R: Runnable + ?Sized>(
     e
 }
 
-/// The id of the model's tool call a tool run answers, for its error event.
-/// Asked only of tool runs, and only when someone listens.
+/// The id of the model's tool call a tool run answers, for its error event
+/// and its span. Asked only of tool runs, and only when someone listens or
+/// traces.
 fn tool_call_id_of<R: Runnable + ?Sized>(r: &R, ctx: &RunContext, input: &R::Input) -> Option<String> {
-    if ctx.run_type() == RunType::Tool && ctx.is_listening() {
-        r.tool_call_id(input)
+    if ctx.run_type() == RunType::Tool && (ctx.is_listening() || ctx.is_traced()) {
+        let id = r.tool_call_id(input);
+        ctx.trace_tool_call(id.as_deref());
+        id
     } else {
         None
     }
@@ -230,9 +234,9 @@ impl<'a, R: Runnable + ?Sized> RunStream<'a, R> {
             if let Some(p) = &p {
                 self.input = InputRecord::Known(p.clone());
             }
-            self.tool_call_id = input.and_then(|i| tool_call_id_of(self.runnable, &ctx, i));
             ctx.emit(EventPhase::Start, EventData::with_input(p));
         }
+        self.tool_call_id = input.and_then(|i| tool_call_id_of(self.runnable, &ctx, i));
         self.ctx = Some(ctx.clone());
         ctx
     }
@@ -254,6 +258,8 @@ impl<'a, R: Runnable + ?Sized> RunStream<'a, R> {
 
     fn finish(&mut self, ctx: &Arc<RunContext>) {
         self.state = State::Done;
+        // The run is over: its context (and span) need not outlive it.
+        self.ctx = None;
         if ctx.is_listening() {
             let data = EventData {
                 input: self.input_payload(),
@@ -317,6 +323,7 @@ impl<'a, R: Runnable + ?Sized> RunStream<'a, R> {
             }
             Some(Err(e)) => {
                 self.state = State::Done;
+                self.ctx = None;
                 let input = self.input_payload();
                 let tool_call_id = self.tool_call_id.take();
                 Poll::Ready(Some(Err(fail(self.runnable, ctx, e, input, tool_call_id))))
