@@ -24,6 +24,7 @@ assert_absent() {
 check runwright --no-default-features
 check runwright --no-default-features --features openai
 check runwright --no-default-features --features anthropic
+check runwright --no-default-features --features tracing
 assert_absent 'reqwest|rustls|ring|hyper' -p runwright --no-default-features
 
 check runwright-recorder --no-default-features
