@@ -51,8 +51,12 @@ pub(crate) fn enter<R>(slot: &Option<Arc<RunContext>>, f: impl FnOnce() -> R) ->
     let _restore = Restore(CURRENT.with(|c| c.replace(ptr)));
     // The run's span is entered with its context (and left before it), so
     // what the body traces nests under the run.
+    // Without a span the path is the one without the feature.
     #[cfg(feature = "tracing")]
-    let _span = slot.as_ref().and_then(|c| c.span.as_ref()).map(tracing::Span::enter);
+    if let Some(span) = slot.as_ref().and_then(|c| c.span.as_ref()) {
+        let _entered = span.enter();
+        return f();
+    }
     f()
 }
 
