@@ -188,8 +188,7 @@
 //! ```
 //!
 //! Enums that will gain variants ([`ErrorKind`], [`Message`],
-//! [`PromptValue`], [`ChunkPosition`](messages::ChunkPosition),
-//! [`ToolStatus`](messages::ToolStatus), [`RunType`](events::RunType),
+//! [`PromptValue`], [`ChunkPosition`], [`ToolStatus`], [`RunType`],
 //! [`EventPhase`], [`StreamMode`](graph::StreamMode), ...) are
 //! `#[non_exhaustive]` too: a `match` on them needs a `_` arm.
 
