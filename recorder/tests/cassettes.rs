@@ -87,7 +87,13 @@ async fn usage_and_tool_call_chunks_survive_the_file() {
         .with_mode(RecordMode::Once);
     // Chunks without an id get their run's, which differs between runs.
     let without_ids = |chunks: Vec<AIMessageChunk>| -> Vec<AIMessageChunk> {
-        chunks.into_iter().map(|c| AIMessageChunk { id: None, ..c }).collect()
+        chunks
+            .into_iter()
+            .map(|mut c| {
+                c.id = None;
+                c
+            })
+            .collect()
     };
     let got = without_ids(live.stream("q".into()).try_collect().await.unwrap());
     let replay = Recorder::replay(&path).unwrap();

@@ -167,6 +167,30 @@
 //! subscriber interested in `runwright` at INFO, starting a run checks the
 //! span's callsite (a cached atomic load) and the run holds no span; names
 //! and ids are built only for runs that are traced or listened to.
+//!
+//! # Types that will grow
+//!
+//! The structs that mirror LangChain's types ([`AIMessage`],
+//! [`AIMessageChunk`], [`HumanMessage`], [`SystemMessage`], [`ToolMessage`],
+//! [`ToolCall`], [`ToolCallChunk`], [`InvalidToolCall`], [`UsageMetadata`],
+//! [`Document`]) are `#[non_exhaustive]`: LangChain adds fields to them, and
+//! so will runwright without a breaking release. Their fields stay public to
+//! read and to set, but outside this crate they are built with their
+//! constructors and `with_*` methods, not with struct literals:
+//!
+//! ```
+//! use runwright::{AIMessage, ToolCall, UsageMetadata};
+//! let m = AIMessage::new("")
+//!     .with_id("run-1")
+//!     .with_tool_calls(vec![ToolCall::new("search", serde_json::json!({"q": "rust"})).with_id("call_1")])
+//!     .with_usage(UsageMetadata::new(12, 3));
+//! assert_eq!(m.usage_metadata.unwrap().total_tokens, 15);
+//! ```
+//!
+//! Enums that will gain variants ([`ErrorKind`], [`Message`],
+//! [`PromptValue`], [`ChunkPosition`], [`ToolStatus`], [`RunType`],
+//! [`EventPhase`], [`StreamMode`](graph::StreamMode), ...) are
+//! `#[non_exhaustive]` too: a `match` on them needs a `_` arm.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]

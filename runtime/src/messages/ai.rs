@@ -16,6 +16,7 @@ use crate::value::{Chunk, Map};
 /// Where a chunk stands in its stream. Only the last one is marked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum ChunkPosition {
     /// The stream's last chunk (`"last"`).
     Last,
@@ -37,6 +38,7 @@ pub enum ChunkPosition {
 /// );
 /// ```
 #[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
 pub struct AIMessage {
     /// What the model said.
     pub content: Content,
@@ -156,6 +158,7 @@ impl From<String> for AIMessage {
 /// assert_eq!(m.tool_calls[0].args["place"], "bed");
 /// ```
 #[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
 pub struct AIMessageChunk {
     /// What the model said so far.
     pub content: Content,

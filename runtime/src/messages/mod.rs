@@ -177,6 +177,7 @@ impl Chunk for Content {
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum Message {
     /// A system message.
     System(SystemMessage),

@@ -21,6 +21,7 @@ macro_rules! plain_message {
         /// );
         /// ```
         #[derive(Clone, Debug, Default, PartialEq)]
+        #[non_exhaustive]
         pub struct $name {
             /// What the message says.
             pub content: Content,

@@ -8,6 +8,7 @@ use super::{message_basics, serialize_common, Content, LazyMap};
 /// Whether a tool call succeeded.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum ToolStatus {
     /// The tool ran (`"success"`).
     #[default]
@@ -34,6 +35,7 @@ pub enum ToolStatus {
 /// );
 /// ```
 #[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
 pub struct ToolMessage {
     /// The tool's output, as text or content blocks.
     pub content: Content,

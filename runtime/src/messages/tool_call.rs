@@ -22,6 +22,7 @@ use crate::value::{Chunk, Map};
 /// );
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[non_exhaustive]
 pub struct ToolCall {
     /// The tool's name.
     pub name: String,
@@ -76,6 +77,7 @@ impl Chunk for ToolCall {}
 ///
 /// JSON: `{"name", "args", "id", "index", "type": "tool_call_chunk"}`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
 pub struct ToolCallChunk {
     /// The tool's name (usually only in the first piece).
     #[serde(default)]
@@ -140,6 +142,7 @@ impl Chunk for ToolCallChunk {}
 ///
 /// JSON: `{"name", "args", "id", "error", "type": "invalid_tool_call"}`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
 pub struct InvalidToolCall {
     /// The tool's name, if known.
     #[serde(default)]
@@ -153,6 +156,18 @@ pub struct InvalidToolCall {
     /// What was wrong, if known.
     #[serde(default)]
     pub error: Option<String>,
+}
+
+impl InvalidToolCall {
+    /// A call whose arguments (`args`, the raw text) did not parse.
+    pub fn new(name: Option<&str>, args: Option<&str>, id: Option<&str>, error: Option<&str>) -> Self {
+        InvalidToolCall {
+            name: name.map(str::to_owned),
+            args: args.map(str::to_owned),
+            id: id.map(str::to_owned),
+            error: error.map(str::to_owned),
+        }
+    }
 }
 
 impl Serialize for InvalidToolCall {

@@ -15,6 +15,7 @@ use crate::value::{Chunk, Map};
 /// assert_eq!((usage.input_tokens, usage.output_tokens, usage.total_tokens), (10, 5, 15));
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct UsageMetadata {
     /// Input (prompt) tokens.
     #[serde(default)]

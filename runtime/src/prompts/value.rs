@@ -24,6 +24,7 @@ use crate::value::Chunk;
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
+#[non_exhaustive]
 pub enum PromptValue {
     /// Messages, from a chat prompt template (LangChain's `ChatPromptValue`).
     #[serde(rename = "ChatPromptValue")]

@@ -28,6 +28,7 @@ pub use run_info::RetrieverQuery;
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename = "Document")]
+#[non_exhaustive]
 pub struct Document {
     /// The text.
     pub page_content: String,

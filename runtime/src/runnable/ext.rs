@@ -22,11 +22,37 @@ use crate::events::{EventFilter, StreamEvent};
 /// current on the calling task.
 pub trait RunnableExt: Runnable {
     /// Runs the step on one input.
+    ///
+    /// ```
+    /// use runwright::{GenericFakeChatModel, Lambda, RunnableExt};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> runwright::Result<()> {
+    /// let add_one = Lambda::from_fn(|n: i64| Ok(n + 1));
+    /// assert_eq!(add_one.invoke(41).await?, 42);
+    ///
+    /// // A chat model takes a string (or messages, or a prompt value).
+    /// let model = GenericFakeChatModel::new(["hello there"]);
+    /// assert_eq!(model.invoke("hi".into()).await?.text(), "hello there");
+    /// # Ok(()) }
+    /// ```
     fn invoke(&self, input: Self::Input) -> impl Future<Output = Result<Self::Output>> + Send + '_ {
         run::invoke(self, input, CallOpts::implicit())
     }
 
     /// Runs the step on one input with a call-time config.
+    /// The config's name, tags and metadata apply to this run and are
+    /// inherited by the runs beneath it.
+    ///
+    /// ```
+    /// use runwright::{Lambda, RunConfig, RunContext, RunnableExt};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> runwright::Result<()> {
+    /// let greet = Lambda::from_fn(|name: String| {
+    ///     let run = RunContext::current().expect("a body runs inside its run");
+    ///     Ok(format!("{} {name}", run.metadata()["greeting"].as_str().unwrap_or("hello")))
+    /// });
+    /// let config = RunConfig::new().metadata("greeting", "bonjour");
+    /// assert_eq!(greet.invoke_with("Ada".into(), config).await?, "bonjour Ada");
+    /// # Ok(()) }
+    /// ```
     fn invoke_with(
         &self,
         input: Self::Input,
@@ -96,6 +122,20 @@ pub trait RunnableExt: Runnable {
     /// Runs the step on many inputs, at most `config.max_concurrency` at a
     /// time (all at once when unset); results come in input order, each
     /// input a root run of its own.
+    ///
+    /// ```
+    /// use runwright::{Lambda, RunConfig, RunnableExt};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let half = Lambda::from_fn(|n: i64| {
+    ///     if n % 2 == 0 { Ok(n / 2) } else { Err(runwright::Error::msg(format!("{n} is odd"))) }
+    /// });
+    /// let results = half.batch(vec![4, 7, 10], RunConfig::new().max_concurrency(2)).await;
+    /// // One result per input, in input order; a failure fails only its own input.
+    /// assert_eq!(results[0].as_ref().unwrap(), &2);
+    /// assert_eq!(results[1].as_ref().unwrap_err().message(), "7 is odd");
+    /// assert_eq!(results[2].as_ref().unwrap(), &5);
+    /// # }
+    /// ```
     fn batch(
         &self,
         inputs: Vec<Self::Input>,
@@ -109,16 +149,53 @@ pub trait RunnableExt: Runnable {
     }
 
     /// Streams the step's output for one input, chunk by chunk.
+    /// Nothing runs until the stream is polled; dropping it cancels the run.
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use runwright::{GenericFakeChatModel, RunnableExt};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> runwright::Result<()> {
+    /// let model = GenericFakeChatModel::new(["hello there"]);
+    /// let chunks: Vec<_> = model.stream("hi".into()).try_collect().await?;
+    /// let tokens: Vec<_> = chunks.iter().map(|c| c.text().into_owned()).collect();
+    /// assert_eq!(tokens, ["hello", " ", "there"]);
+    /// # Ok(()) }
+    /// ```
     fn stream(&self, input: Self::Input) -> RunStream<'_, Self> {
         RunStream::new(self, Source::Value(input), CallOpts::implicit())
     }
 
     /// [`stream`](Self::stream) with a call-time config.
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use runwright::{Lambda, RunConfig, RunContext, RunnableExt};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> runwright::Result<()> {
+    /// let whoami = Lambda::from_fn(|_: String| Ok(RunContext::current().unwrap().name().to_owned()));
+    /// let out: Vec<String> = whoami.stream_with("".into(), RunConfig::new().run_name("me")).try_collect().await?;
+    /// assert_eq!(out, ["me"]);
+    /// # Ok(()) }
+    /// ```
     fn stream_with(&self, input: Self::Input, config: RunConfig) -> RunStream<'_, Self> {
         RunStream::new(self, Source::Value(input), CallOpts::config(config))
     }
 
     /// Streams the step's output for a streamed input.
+    /// A step that can work on pieces (a parser, a model, a
+    /// [`Generator`](crate::runnable::Generator)) starts before the input
+    /// ends; any other step first adds the pieces up into one input.
+    ///
+    /// ```
+    /// use futures::{stream, TryStreamExt};
+    /// use runwright::{Lambda, RunnableExt};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> runwright::Result<()> {
+    /// let shout = Lambda::from_fn(|s: String| Ok(s.to_uppercase()));
+    /// // Strings add up by concatenation: the lambda sees "hello".
+    /// let pieces = stream::iter(["hel", "lo"].map(|s| Ok(s.to_owned())));
+    /// let out: Vec<String> = shout.transform(pieces).try_collect().await?;
+    /// assert_eq!(out, ["HELLO"]);
+    /// # Ok(()) }
+    /// ```
     fn transform<'a, S>(&'a self, input: S) -> RunStream<'a, Self>
     where
         S: Stream<Item = Result<Self::Input>> + Send + 'a,
@@ -131,19 +208,72 @@ pub trait RunnableExt: Runnable {
     }
 
     /// Streams the events of the whole run tree (LangChain's
-    /// `astream_events` v2).
+    /// `astream_events` v2): each run's start, its streamed chunks and its
+    /// end, in order, for the root and every run beneath it.
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use runwright::{GenericFakeChatModel, Lambda, RunnableExt};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> runwright::Result<()> {
+    /// let chain = Lambda::from_fn(|q: String| Ok(format!("Q: {q}"))).named("prompt")
+    ///     | GenericFakeChatModel::new(["hi there"]);
+    /// let events: Vec<_> = chain.stream_events("hello".into()).try_collect().await?;
+    /// let tokens: Vec<String> = events
+    ///     .iter()
+    ///     .filter(|e| e.event() == "on_chat_model_stream")
+    ///     .map(|e| e.to_json()["data"]["chunk"]["content"].as_str().unwrap().to_owned())
+    ///     .collect();
+    /// assert_eq!(tokens, ["hi", " ", "there"]);
+    /// assert_eq!(events[0].event(), "on_chain_start");
+    /// assert_eq!(events.last().unwrap().event(), "on_chain_end");
+    /// # Ok(()) }
+    /// ```
     fn stream_events(&self, input: Self::Input) -> EventStream<'_> {
         EventStream::new(self, input, None, EventFilter::default())
     }
 
     /// [`stream_events`](Self::stream_events) with a call-time config and a
     /// filter.
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use runwright::{EventFilter, GenericFakeChatModel, Lambda, RunConfig, RunnableExt};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> runwright::Result<()> {
+    /// let chain = Lambda::from_fn(|q: String| Ok(format!("Q: {q}"))) | GenericFakeChatModel::new(["hi"]);
+    /// // Only the model's events; every event carries the call's tags.
+    /// let filter = EventFilter::new().include_types(["chat_model"]);
+    /// let config = RunConfig::new().tag("web");
+    /// let events: Vec<_> = chain.stream_events_with("hello".into(), config, filter).try_collect().await?;
+    /// let kinds: Vec<_> = events.iter().map(|e| e.event()).collect();
+    /// assert_eq!(kinds, ["on_chat_model_start", "on_chat_model_stream", "on_chat_model_end"]);
+    /// assert!(events.iter().all(|e| e.tags().contains("web")));
+    /// # Ok(()) }
+    /// ```
     fn stream_events_with(&self, input: Self::Input, config: RunConfig, filter: EventFilter) -> EventStream<'_> {
         EventStream::new(self, input, Some(config), filter)
     }
 
     /// Streams the run as JSON Patch operations on a run state (LangChain's
     /// `astream_log`).
+    ///
+    /// Applied in order, the patches build the run's state (LangChain's
+    /// `RunLog`): `streamed_output`, `final_output` and a `logs` entry per
+    /// run beneath the root.
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use runwright::{Lambda, LogOptions, RunnableExt};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> runwright::Result<()> {
+    /// let chain = Lambda::from_fn(|n: i64| Ok(n + 1)).named("inc") | Lambda::from_fn(|n: i64| Ok(n * 2));
+    /// let patches: Vec<_> = chain.stream_log(20, LogOptions::default()).try_collect().await?;
+    /// let mut state = serde_json::Value::Null;
+    /// for patch in &patches {
+    ///     patch.apply_to(&mut state).unwrap();
+    /// }
+    /// assert_eq!(state["final_output"], 42);
+    /// assert_eq!(state["logs"]["inc"]["final_output"]["output"], 21);
+    /// # Ok(()) }
+    /// ```
     fn stream_log(&self, input: Self::Input, options: LogOptions) -> LogStream<'_> {
         LogStream::new(self, input, options)
     }
@@ -225,6 +355,23 @@ pub trait RunnableExt: Runnable {
     /// [`stream_events_with`](Self::stream_events_with) as a `'static`
     /// stream: [`stream_events_owned`](Self::stream_events_owned) with a
     /// call-time config and a filter.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use futures::TryStreamExt;
+    /// use runwright::{EventFilter, Lambda, RunConfig, RunnableExt};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let step = Arc::new(Lambda::from_fn(|q: String| Ok(q.to_uppercase())));
+    /// let events = step.stream_events_owned_with(
+    ///     "hi".into(),
+    ///     RunConfig::new().run_name("shout"),
+    ///     EventFilter::new().include_names(["shout"]),
+    /// );
+    /// let events: Vec<_> = tokio::spawn(events.try_collect()).await.unwrap().unwrap();
+    /// assert!(events.iter().all(|e| e.name() == "shout"));
+    /// assert_eq!(events.len(), 3);
+    /// # }
+    /// ```
     fn stream_events_owned_with(
         self: Arc<Self>,
         input: Self::Input,
@@ -276,6 +423,21 @@ pub trait RunnableExt: Runnable {
     /// passed, the step's bound metadata wins over the inherited values and
     /// its tags come after the inherited ones; run as a step of a sequence,
     /// map or other combinator, the parent's values win.
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use runwright::{Lambda, RunConfig, RunnableExt};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> runwright::Result<()> {
+    /// let step = Lambda::from_fn(|s: String| Ok(s.to_uppercase()))
+    ///     .with_config(RunConfig::new().run_name("shout").tag("loud").metadata("version", 2));
+    /// assert_eq!(step.invoke("hi".into()).await?, "HI");
+    ///
+    /// let events: Vec<_> = step.stream_events("hi".into()).try_collect().await?;
+    /// assert_eq!(events[0].name(), "shout");
+    /// assert!(events[0].tags().contains("loud"));
+    /// assert_eq!(events[0].metadata()["version"], 2);
+    /// # Ok(()) }
+    /// ```
     fn with_config(self, config: RunConfig) -> WithConfig<Self>
     where
         Self: Sized,
@@ -284,6 +446,21 @@ pub trait RunnableExt: Runnable {
     }
 
     /// Feeds this step's output into `next`: a [`Sequence`].
+    /// The crate's runnable types also take `a | b`, LangChain's spelling.
+    ///
+    /// ```
+    /// use runwright::{GenericFakeChatModel, Lambda, RunnableExt, StrOutputParser};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> runwright::Result<()> {
+    /// let prompt = Lambda::from_fn(|topic: String| Ok(format!("Tell me about {topic}")));
+    /// let chain = prompt.pipe(GenericFakeChatModel::new(["Rust is fast"])).pipe(StrOutputParser);
+    /// assert_eq!(chain.invoke("rust".into()).await?, "Rust is fast");
+    ///
+    /// // The same with `|`.
+    /// let inc = Lambda::from_fn(|n: i64| Ok(n + 1));
+    /// let double = Lambda::from_fn(|n: i64| Ok(n * 2));
+    /// assert_eq!((inc | double).invoke(20).await?, 42);
+    /// # Ok(()) }
+    /// ```
     fn pipe<B>(self, next: B) -> Sequence<(First<Self>, B)>
     where
         Self: Sized,
@@ -294,6 +471,24 @@ pub trait RunnableExt: Runnable {
     }
 
     /// Erases the step's type.
+    /// Useful to keep steps of different types in one collection, to name a
+    /// chain's type in a struct field or a function's signature, or to share
+    /// a step (a [`BoxRunnable`] is a cheap-to-clone `Arc`).
+    ///
+    /// ```
+    /// use runwright::{BoxRunnable, Lambda, RunnableExt};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> runwright::Result<()> {
+    /// let steps: Vec<BoxRunnable<i64, i64>> = vec![
+    ///     Lambda::from_fn(|n: i64| Ok(n + 1)).boxed(),
+    ///     (Lambda::from_fn(|n: i64| Ok(n * 2)) | Lambda::from_fn(|n: i64| Ok(n - 1))).boxed(),
+    /// ];
+    /// let mut outs = Vec::new();
+    /// for step in &steps {
+    ///     outs.push(step.invoke(10).await?);
+    /// }
+    /// assert_eq!(outs, [11, 19]);
+    /// # Ok(()) }
+    /// ```
     fn boxed(self) -> BoxRunnable<Self::Input, Self::Output>
     where
         Self: Sized + 'static,
@@ -302,6 +497,19 @@ pub trait RunnableExt: Runnable {
     }
 
     /// Tries `fallbacks` in order when this step fails.
+    /// The first one to succeed gives the output; when all fail, the error
+    /// is this step's.
+    ///
+    /// ```
+    /// use runwright::{GenericFakeChatModel, Lambda, LanguageModelInput, RunnableExt};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> runwright::Result<()> {
+    /// let down = Lambda::from_fn(|_: LanguageModelInput| -> runwright::Result<runwright::AIMessageChunk> {
+    ///     Err(runwright::Error::msg("provider down"))
+    /// });
+    /// let model = down.with_fallbacks([GenericFakeChatModel::new(["from the backup"]).boxed()]);
+    /// assert_eq!(model.invoke("hi".into()).await?.text(), "from the backup");
+    /// # Ok(()) }
+    /// ```
     fn with_fallbacks<I>(self, fallbacks: I) -> WithFallbacks<Self::Input, Self::Output>
     where
         Self: Sized + 'static,
@@ -311,6 +519,26 @@ pub trait RunnableExt: Runnable {
     }
 
     /// Retries this step on failure, as `policy` says.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU32, Ordering};
+    /// use std::time::Duration;
+    /// use runwright::{Lambda, RetryPolicy, RunnableExt};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> runwright::Result<()> {
+    /// let calls = AtomicU32::new(0);
+    /// let flaky = Lambda::from_fn(move |s: String| {
+    ///     // Fails twice, then works.
+    ///     if calls.fetch_add(1, Ordering::SeqCst) < 2 {
+    ///         return Err(runwright::Error::new(runwright::ErrorKind::Connection, "reset"));
+    ///     }
+    ///     Ok(s)
+    /// });
+    /// let policy = RetryPolicy::new(3)
+    ///     .backoff(Duration::from_millis(1), Duration::from_millis(5))
+    ///     .retry_if(|e| e.kind() == runwright::ErrorKind::Connection);
+    /// assert_eq!(flaky.with_retry(policy).invoke("ok".into()).await?, "ok");
+    /// # Ok(()) }
+    /// ```
     fn with_retry(self, policy: RetryPolicy) -> Retry<Self>
     where
         Self: Sized,

@@ -181,7 +181,19 @@ impl<I: Data, O: Data> Lambda<I, O> {
         }
     }
 
-    /// Renames the step.
+    /// Renames the step: the name its events, its run tree entry and its
+    /// errors show (a closure's default name is `RunnableLambda`, as in
+    /// LangChain).
+    ///
+    /// ```
+    /// use futures::TryStreamExt;
+    /// use runwright::{Lambda, RunnableExt};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> runwright::Result<()> {
+    /// let step = Lambda::from_fn(|s: String| Ok(s.len())).named("length");
+    /// let events: Vec<_> = step.stream_events("abc".into()).try_collect().await?;
+    /// assert!(events.iter().all(|e| e.name() == "length"));
+    /// # Ok(()) }
+    /// ```
     pub fn named(mut self, name: impl Into<Arc<str>>) -> Self {
         self.name = name.into();
         self
