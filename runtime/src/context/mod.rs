@@ -314,8 +314,14 @@ impl RunContext {
             Some(s) => Some(s),
             None => parent.and_then(|p| p.sink.clone()),
         };
+        // One relaxed load while no subscriber was ever set, global or
+        // scoped: the common case of the feature on and nobody tracing.
         #[cfg(feature = "tracing")]
-        let span = trace::run_span(parent);
+        let span = if tracing::dispatcher::has_been_set() {
+            trace::run_span(parent)
+        } else {
+            None
+        };
         #[cfg(feature = "tracing")]
         let traced = span.is_some();
         #[cfg(not(feature = "tracing"))]

@@ -40,6 +40,7 @@ pub(crate) fn current() -> Option<Arc<RunContext>> {
 /// Runs `f` with `slot` as the current context, then puts the previous one
 /// back, also when `f` panics. Nothing is cloned: `slot` stays borrowed, and
 /// so alive, while it is current.
+#[inline(always)]
 pub(crate) fn enter<R>(slot: &Option<Arc<RunContext>>, f: impl FnOnce() -> R) -> R {
     struct Restore(*const RunContext);
     impl Drop for Restore {

@@ -29,13 +29,7 @@ mod on {
 
     /// The span of a new run beneath `parent`, or `None` when no subscriber
     /// wants it. The fields are filled in by [`RunContext::describe_span`].
-    #[inline]
     pub(in crate::context) fn run_span(parent: Option<&Arc<RunContext>>) -> Option<Span> {
-        // One relaxed load while no subscriber was ever set, global or
-        // scoped: the common case of the feature on and nobody tracing.
-        if !tracing::dispatcher::has_been_set() {
-            return None;
-        }
         let span = tracing::span!(
             target: "runwright",
             parent: parent_id(parent),
