@@ -10,7 +10,7 @@ mod record;
 mod scenarios;
 
 pub use differential::FILES as DIFFERENTIAL_FILES;
-pub use record::{parse_records, strip_versions, Record, Records};
+pub use record::{case_names, parse_records, strip_versions, Record, Records};
 
 /// The scenario numbers this runner implements.
 pub const IMPLEMENTED: &[u32] = &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];

@@ -111,3 +111,15 @@ pub fn strip_versions(v: &mut Value) {
         _ => {}
     }
 }
+
+/// The case names of `records`, in the order they first appear.
+pub fn case_names(records: &[Value]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for r in records {
+        let c = r["case"].as_str().unwrap_or_default();
+        if names.last().map(String::as_str) != Some(c) {
+            names.push(c.to_owned());
+        }
+    }
+    names
+}

@@ -7,7 +7,7 @@
 
 use std::process::Command;
 
-use runwright_conformance::{parse_records, strip_versions};
+use runwright_conformance::{case_names, parse_records, strip_versions};
 use serde_json::Value;
 
 /// Cases whose LangChain output runwright deliberately does not reproduce,
@@ -144,19 +144,13 @@ fn compare_file(stem: &str) {
     expected.iter_mut().for_each(strip_versions);
     got.iter_mut().for_each(strip_versions);
 
-    let cases = |rs: &[Value]| {
-        let mut names: Vec<String> = Vec::new();
-        for r in rs {
-            let c = r["case"].as_str().unwrap_or_default().to_owned();
-            if names.last() != Some(&c) {
-                names.push(c);
-            }
-        }
-        names
-    };
-    assert_eq!(cases(&got), cases(&expected), "{stem}: case names and order differ");
+    assert_eq!(
+        case_names(&got),
+        case_names(&expected),
+        "{stem}: case names and order differ"
+    );
 
-    for case in cases(&expected) {
+    for case in case_names(&expected) {
         let exp: Vec<&Value> = expected.iter().filter(|r| r["case"] == case.as_str()).collect();
         let got_c: Vec<Value> = got.iter().filter(|r| r["case"] == case.as_str()).cloned().collect();
         if let Some((_, _, why)) = DELIBERATE.iter().find(|(f, c, _)| *f == stem && *c == case) {
@@ -315,17 +309,7 @@ fn graph_stream_modes_match_langgraph() {
     // of its run, which was seen before.
     got.retain(|r| r["value"]["event"] != "on_custom_event");
 
-    let cases: Vec<String> = {
-        let mut names: Vec<String> = Vec::new();
-        for r in &expected {
-            let c = r["case"].as_str().unwrap_or_default().to_owned();
-            if names.last() != Some(&c) {
-                names.push(c);
-            }
-        }
-        names
-    };
-    for case in cases {
+    for case in case_names(&expected) {
         let exp: Vec<&Value> = expected.iter().filter(|r| r["case"] == case.as_str()).collect();
         let got_c: Vec<&Value> = got.iter().filter(|r| r["case"] == case.as_str()).collect();
         assert_eq!(got_c.first(), exp.first(), "{case}: call record");

@@ -10,7 +10,7 @@
 
 use std::process::Command;
 
-use runwright_conformance::{parse_records, strip_versions};
+use runwright_conformance::{case_names, parse_records, strip_versions};
 use serde_json::{json, Map, Value};
 
 /// A case whose LangChain records runwright deliberately does not reproduce.
@@ -455,17 +455,6 @@ fn canonical_per_run(records: &[Value]) -> Vec<Value> {
     ));
     out.push(json!({"case": case, "kind": "info", "value": {"branches_start_before_streaming": branches_first}}));
     out
-}
-
-fn case_names(rs: &[Value]) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    for r in rs {
-        let c = r["case"].as_str().unwrap_or_default().to_owned();
-        if names.last() != Some(&c) {
-            names.push(c);
-        }
-    }
-    names
 }
 
 /// Compares one reference file; every differing case is reported, not only
