@@ -238,6 +238,26 @@ async fn a_failing_run_records_its_error_on_its_span_and_its_parents() {
     assert_eq!(attr(named(&spans, "fine"), "error.type"), None);
 }
 
+/// A body's own spans nest under its run's, made before or after an
+/// `.await` (the span is entered on every poll), invoked or streamed.
+#[tokio::test]
+async fn spans_a_body_makes_nest_under_its_run_across_awaits() {
+    let busy = Lambda::from_async(|s: String| async move {
+        tracing::info_span!("before").in_scope(|| ());
+        tokio::task::yield_now().await;
+        tracing::info_span!("after").in_scope(|| ());
+        Ok(s.len())
+    })
+    .named("busy");
+    let (out, spans) = exported(|| busy.invoke("four".into())).await;
+    assert_eq!(out.unwrap(), 4);
+    assert_eq!(tree(&spans), ["busy", "  before", "  after"]);
+
+    let (out, spans) = exported(|| busy.stream("four".into()).try_collect::<Vec<_>>()).await;
+    assert_eq!(out.unwrap(), [4]);
+    assert_eq!(tree(&spans), ["busy", "  before", "  after"]);
+}
+
 #[tokio::test]
 async fn a_root_run_nests_under_the_span_current_where_it_starts() {
     let step = Lambda::from_fn(|s: String| Ok(s)).named("step");

@@ -33,7 +33,7 @@ pub use blocking::{block_on, BlockingStream};
 pub use emit::dispatch_custom_event;
 pub(crate) use extensions::Extensions;
 pub use scope::InCurrentRun;
-pub(crate) use scope::{current, enter, Scoped};
+pub(crate) use scope::{current, enter, enter_run, InRun, Scoped};
 pub use spawn::{spawn, spawn_blocking, RunTask};
 pub use writer::{stream_writer, StreamWriter};
 pub(crate) use writer::{ItemSink, Writer};
@@ -156,7 +156,7 @@ pub struct RunContext {
     extensions: Extensions,
     /// The run's `tracing` span, when a subscriber wants it (`context/trace.rs`).
     #[cfg(feature = "tracing")]
-    span: Option<tracing::Span>,
+    span: trace::SpanSlot,
 }
 
 struct Empty {
@@ -320,7 +320,7 @@ impl RunContext {
         let span = if tracing::dispatcher::has_been_set() {
             trace::run_span(parent)
         } else {
-            None
+            trace::SpanSlot::NONE
         };
         #[cfg(feature = "tracing")]
         let traced = span.is_some();

@@ -6,7 +6,7 @@ use std::task::{Context, Poll};
 
 use tokio::task::JoinHandle;
 
-use super::scope::{current, enter, InCurrentRun};
+use super::scope::{current, enter_run, InCurrentRun};
 use crate::error::{Error, ErrorKind, Result};
 
 /// A task started by [`spawn`] or [`spawn_blocking`].
@@ -103,6 +103,6 @@ where
 {
     let ctx = current();
     RunTask {
-        handle: Some(tokio::task::spawn_blocking(move || enter(&ctx, f))),
+        handle: Some(tokio::task::spawn_blocking(move || enter_run(&ctx, f))),
     }
 }

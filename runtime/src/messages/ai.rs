@@ -192,9 +192,20 @@ pub struct AIMessageChunk {
 impl AIMessageChunk {
     /// A chunk with this content.
     pub fn new(content: impl Into<Content>) -> Self {
+        // Every field by hand: `..Default::default()` would make a default
+        // content only to drop it, on the per-chunk path of every model.
         AIMessageChunk {
             content: content.into(),
-            ..Default::default()
+            name: None,
+            id: None,
+            additional_kwargs: LazyMap::default(),
+            response_metadata: LazyMap::default(),
+            tool_calls: Vec::new(),
+            invalid_tool_calls: Vec::new(),
+            usage_metadata: None,
+            tool_call_chunks: Vec::new(),
+            chunk_position: None,
+            whole: false,
         }
     }
 

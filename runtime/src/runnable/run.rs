@@ -13,7 +13,7 @@ use futures::{Stream, StreamExt};
 use parking_lot::Mutex;
 
 use super::{ChunkStream, RunType, Runnable};
-use crate::context::{current, enter, CallOpts, RunContext, Scoped};
+use crate::context::{current, enter, enter_run, CallOpts, InRun, RunContext};
 use crate::error::{Error, Result};
 use crate::events::{EventData, EventPhase};
 use crate::value::{Chunk, Payload};
@@ -118,8 +118,8 @@ impl<'r, R: Runnable + ?Sized> Started<'r, R> {
             tool_call_id,
         } = self;
         let slot = Some(ctx.clone());
-        let body = enter(&slot, || r.invoke_body(input));
-        match Scoped::new(slot, body).await {
+        let body = ctx.in_span(enter_run(&slot, || r.invoke_body(input)));
+        match InRun::body(slot, body).await {
             Ok(out) => {
                 if ctx.is_listening() {
                     ctx.emit(
@@ -244,8 +244,11 @@ impl<'a, R: Runnable + ?Sized> RunStream<'a, R> {
     fn run_body(&mut self, ctx: Arc<RunContext>, make: impl FnOnce(&'a R) -> ChunkStream<'a, R::Output>) {
         let r = self.runnable;
         let slot = Some(ctx);
-        let body = enter(&slot, || make(r));
-        self.state = State::Running(body);
+        let body = enter_run(&slot, || make(r));
+        self.state = State::Running(match &slot {
+            Some(ctx) => ctx.in_span_stream(body),
+            None => body,
+        });
     }
 
     fn input_payload(&mut self) -> Option<Payload> {
