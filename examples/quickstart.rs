@@ -24,7 +24,7 @@ use runwright::models::ChatModel;
 use runwright::prompts::ChatPromptTemplate;
 use runwright::tools::ToolInput;
 use runwright::{tool, ChatOpenAI, Lambda, Map, RunnableExt, StrOutputParser};
-use runwright_recorder::{cli, Playback, RecordMode, Recorder, Trace};
+use runwright_recorder::{view, Playback, RecordMode, Recorder, Trace};
 
 const CASSETTE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/cassettes/quickstart.jsonl");
 /// The model name the local server answers to (scripts/local-llm/setup.sh).
@@ -101,7 +101,7 @@ async fn run<M: ChatModel + 'static>(model: M) -> runwright::Result<()> {
     if let Some(e) = trace.error() {
         return Err(runwright::Error::msg(format!("the weather bot failed: {e:?}")));
     }
-    println!("{}", cli::show(&trace));
+    println!("{}", view::show(&trace));
     Ok(())
 }
 

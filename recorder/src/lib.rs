@@ -64,9 +64,12 @@
 //! [`Cassette`] file, or replays it from there without the model (and
 //! without the network). It is a [`ChatModel`](runwright::ChatModel) itself,
 //! so it drops into any chain in place of the model. The record modes are
-//! vcrpy's ([`RecordMode`]); secrets are never written ([`Redactions`]); a
-//! request with no recorded answer is an error that shows the request and
-//! its difference from the nearest recorded one.
+//! vcrpy's ([`RecordMode`]), chosen by `RUNWRIGHT_RECORD` ([`RECORD_ENV`])
+//! over the code's default ([`Recorder::with_default_mode`]); secrets are
+//! never written ([`Redactions`]); a request with no recorded answer is an
+//! error that shows the request, its difference from the nearest recorded
+//! one, where the record mode came from and how to record it. Each recorded
+//! answer plays once unless [`Recorder::allow_repeats`] says otherwise.
 //!
 //! A program that ships its cassette (an example, a demo) replays it by
 //! default and calls the live model only when its command line says so
@@ -91,21 +94,33 @@
 //!
 //! # Snapshots
 //!
-//! [`assert_events_snapshot!`] snapshots an event stream with insta: the
-//! trace's event lines (without the header, which names the runwright
-//! version). Review with `cargo insta review`. Under CI (the `CI` variable
-//! set, as insta detects it) insta writes no snapshot files: a new or
-//! changed snapshot fails the test, as long as `INSTA_UPDATE` is left unset
-//! (or `no`).
+//! [`assert_events_snapshot!`] snapshots an event stream with insta. By
+//! default it keeps the run tree ([`view::tree`]): runs, inputs, outputs and
+//! streamed text, each value once, so a changed word is one changed line;
+//! `raw:` keeps the trace's event lines instead (without the header, which
+//! names the runwright version). Review new and changed snapshots with
+//! `cargo insta review`, after `cargo install cargo-insta` once. Under CI
+//! (the `CI` variable set, as insta detects it) insta writes no snapshot
+//! files: a new or changed snapshot fails the test, as long as
+//! `INSTA_UPDATE` is left unset (or `no`).
+//!
+//! # Reading traces
+//!
+//! [`view`] turns a trace into text: [`view::show`] is what `runwright
+//! trace show FILE` prints (run ids, durations, clipped values),
+//! [`view::tree`] what snapshots keep, [`view::diff`] what `runwright trace
+//! diff A B` prints (the runs whose outputs or streamed text differ first,
+//! then the events). The command itself: `cargo install runwright-recorder
+//! --features cli`, then `runwright trace show FILE`.
 //!
 //! # Features
 //!
 //! * `snapshot` (default): `assert_events_snapshot!`, and the insta it uses.
 //!   Without it the crate does not depend on insta.
-//! * `cli`: the `runwright` command (`trace show`, `trace diff`) and the
-//!   `cli` module that formats what it prints. It brings clap, so it is off
-//!   by default: `cargo install runwright-recorder --features cli`, or in
-//!   this workspace `cargo run -p runwright-recorder --features cli -- trace
+//! * `cli`: the `runwright` command (`trace show`, `trace diff`), which
+//!   prints what [`view`] formats. It brings clap, so it is off by
+//!   default: `cargo install runwright-recorder --features cli`, or in this
+//!   workspace `cargo run -p runwright-recorder --features cli -- trace
 //!   show FILE`.
 // Without the `snapshot` feature, the docs' links to `assert_events_snapshot!`
 // have nothing to point to; the default build still checks every link.
@@ -116,8 +131,6 @@
 
 mod canonical;
 mod cassette;
-#[cfg(feature = "cli")]
-pub mod cli;
 mod files;
 pub mod normalize;
 mod playback;
@@ -126,6 +139,7 @@ mod redact;
 #[cfg(feature = "snapshot")]
 mod snapshot;
 mod trace;
+pub mod view;
 
 pub use cassette::{
     normalize_request, Cassette, CassetteHeader, Interaction, RecordedChunk, RecordedError, CASSETTE_FORMAT,

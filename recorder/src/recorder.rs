@@ -19,8 +19,10 @@ use crate::cassette::{normalize_request_secrets, Cassette, Interaction, Recorded
 use crate::files::{format_error, write_atomic};
 use crate::redact::Redactions;
 
-/// The environment variable that chooses the record mode when the code does
-/// not: `none`, `once`, `new_episodes` or `all`.
+/// The environment variable that chooses the record mode: `none`, `once`,
+/// `new_episodes` or `all`. It overrides the code's default
+/// ([`Recorder::with_default_mode`]), not a mode the code forces
+/// ([`Recorder::with_mode`]).
 pub const RECORD_ENV: &str = "RUNWRIGHT_RECORD";
 
 /// When a [`Recorder`] calls the live model and records, and when it
@@ -106,6 +108,50 @@ impl fmt::Display for RecordMode {
     }
 }
 
+/// Where a [`Recorder`]'s record mode came from: what a request with no
+/// recorded answer says, so the reader knows what to change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ModeSource {
+    /// [`RECORD_ENV`].
+    Env,
+    /// [`Recorder::with_mode`], which the variable does not override.
+    Code,
+    /// [`Recorder::with_default_mode`], the variable being unset.
+    CodeDefault,
+    /// The default under CI (the `CI` variable set).
+    Ci,
+    /// The default elsewhere.
+    Default,
+    /// [`Recorder::replay`]: no live model.
+    ReplayOnly,
+}
+
+impl ModeSource {
+    fn of_env() -> ModeSource {
+        let set = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        if set(RECORD_ENV).is_some() {
+            ModeSource::Env
+        } else if set("CI").is_some_and(|c| !matches!(c.trim(), "0" | "false")) {
+            ModeSource::Ci
+        } else {
+            ModeSource::Default
+        }
+    }
+
+    fn describe(self, mode: RecordMode) -> String {
+        match self {
+            ModeSource::Env => format!("from {RECORD_ENV}={mode}"),
+            ModeSource::Code => {
+                format!("set in code by with_mode(RecordMode::{mode:?}), which {RECORD_ENV} does not override")
+            }
+            ModeSource::CodeDefault => format!("set in code by with_default_mode; {RECORD_ENV} is not set"),
+            ModeSource::Ci => format!("the default under CI, as the CI variable is set and {RECORD_ENV} is not"),
+            ModeSource::Default => format!("the default, as {RECORD_ENV} is not set"),
+            ModeSource::ReplayOnly => "Recorder::replay has no live model".into(),
+        }
+    }
+}
+
 /// How fast a replay streams its chunks. Paced replays sleep on tokio's
 /// timer, so they need a tokio runtime.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -130,6 +176,23 @@ impl Pacing {
         };
         (ms > 0).then(|| Duration::from_secs_f64(ms as f64 * factor / 1000.0))
     }
+}
+
+/// The words of a text (runs of letters and digits), for telling apart
+/// requests equally close by lines.
+fn word_set(text: &str) -> std::collections::HashSet<&str> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// How much two word sets share: |A ∩ B| / |A ∪ B|.
+fn overlap(a: &std::collections::HashSet<&str>, b: &std::collections::HashSet<&str>) -> f64 {
+    let union = a.union(b).count();
+    if union == 0 {
+        return 1.0;
+    }
+    a.intersection(b).count() as f64 / union as f64
 }
 
 /// The model of a replay-only [`Recorder`]: there is none (no value of this
@@ -164,6 +227,14 @@ struct State {
 /// chain, with `bind_tools`, inside a tool. Its runs have the model's name
 /// and metadata, so a replayed run's events are the recorded run's events.
 ///
+/// The record mode is [`RECORD_ENV`]'s when that is set, else the one
+/// [`with_default_mode`](Self::with_default_mode) gives, else `none` under
+/// CI and `once` elsewhere; [`with_mode`](Self::with_mode) forces one over
+/// the variable. A request with no recorded answer says which of these set
+/// the mode and what to change. Each recorded answer plays once, in order;
+/// [`allow_repeats`](Self::allow_repeats) lets the same request have the
+/// same answer again.
+///
 /// ```
 /// use runwright::{GenericFakeChatModel, RunnableExt};
 /// use runwright_recorder::{RecordMode, Recorder};
@@ -172,7 +243,8 @@ struct State {
 /// # let dir = std::env::temp_dir().join(format!("rw-doc-{}", std::process::id()));
 /// let path = dir.join("hello.jsonl");
 /// // Recording: the live model answers, the cassette keeps the answer.
-/// let live = Recorder::new(GenericFakeChatModel::new(["hello there"]), &path)?.with_mode(RecordMode::Once);
+/// let live = Recorder::new(GenericFakeChatModel::new(["hello there"]), &path)?
+///     .with_default_mode(RecordMode::Once);
 /// assert_eq!(live.invoke("hi".into()).await?.text(), "hello there");
 ///
 /// // Replaying: no model at all.
@@ -192,6 +264,9 @@ pub struct Recorder<M = Offline> {
     replay_params: Map,
     path: PathBuf,
     mode: RecordMode,
+    mode_source: ModeSource,
+    /// Whether a recorded answer may play again for the same request.
+    repeats: bool,
     redactions: Redactions,
     pacing: Pacing,
     state: Mutex<State>,
@@ -238,6 +313,8 @@ impl<M: ChatModel> Recorder<M> {
             replay_params: Map::new(),
             path,
             mode,
+            mode_source: ModeSource::of_env(),
+            repeats: false,
             redactions: Redactions::default(),
             pacing: Pacing::Instant,
             state: Mutex::new(State {
@@ -247,7 +324,7 @@ impl<M: ChatModel> Recorder<M> {
                 fault: None,
             }),
         };
-        Ok(recorder.with_mode(mode))
+        Ok(recorder.set_mode(mode))
     }
 
     /// The live model, if there is one.
@@ -283,6 +360,8 @@ impl Recorder<Offline> {
             replay_params,
             path,
             mode: RecordMode::None,
+            mode_source: ModeSource::ReplayOnly,
+            repeats: false,
             redactions: Redactions::default(),
             pacing: Pacing::Instant,
             state: Mutex::new(State {
@@ -296,11 +375,45 @@ impl Recorder<Offline> {
 }
 
 impl<M: ChatModel> Recorder<M> {
-    /// Sets the record mode (over the environment's). With
+    /// Sets the record mode, whatever [`RECORD_ENV`] says: for code that
+    /// must record (a `--record` flag) or must not. For a project default
+    /// that the variable can change, use
+    /// [`with_default_mode`](Self::with_default_mode). With
     /// [`RecordMode::All`] the recorded calls are forgotten at once (the
     /// file keeps them until the first new call is written).
     #[must_use]
-    pub fn with_mode(mut self, mode: RecordMode) -> Self {
+    pub fn with_mode(self, mode: RecordMode) -> Self {
+        let mut r = self.set_mode(mode);
+        r.mode_source = ModeSource::Code;
+        r
+    }
+
+    /// Sets the record mode used while [`RECORD_ENV`] is unset (it takes
+    /// the place of the CI and local defaults); `RUNWRIGHT_RECORD=new_episodes`
+    /// still records what is missing. What tests should use.
+    ///
+    /// ```
+    /// use runwright::GenericFakeChatModel;
+    /// use runwright_recorder::{RecordMode, Recorder};
+    /// # let dir = std::env::temp_dir().join(format!("rw-doc-default-mode-{}", std::process::id()));
+    /// let model = Recorder::new(GenericFakeChatModel::new(["hi"]), dir.join("c.jsonl"))?
+    ///     .with_default_mode(RecordMode::None);
+    /// if std::env::var_os("RUNWRIGHT_RECORD").is_none() {
+    ///     assert_eq!(model.mode(), RecordMode::None);
+    /// }
+    /// # Ok::<(), runwright::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_default_mode(self, mode: RecordMode) -> Self {
+        if self.mode_source == ModeSource::Env {
+            return self;
+        }
+        let mut r = self.set_mode(mode);
+        r.mode_source = ModeSource::CodeDefault;
+        r
+    }
+
+    fn set_mode(mut self, mode: RecordMode) -> Self {
         self.mode = mode;
         if mode == RecordMode::All {
             let st = self.state.get_mut();
@@ -322,6 +435,18 @@ impl<M: ChatModel> Recorder<M> {
     #[must_use]
     pub fn with_pacing(mut self, pacing: Pacing) -> Self {
         self.pacing = pacing;
+        self
+    }
+
+    /// Lets a recorded answer play again when the same request comes again
+    /// and every recording of it has played: for code that asks the same
+    /// thing several times (a retry, a loop) where one recording will do.
+    /// Off by default: each recorded answer plays once, in order, so two
+    /// identical requests with different recorded answers replay as they
+    /// were recorded.
+    #[must_use]
+    pub fn allow_repeats(mut self, allow: bool) -> Self {
+        self.repeats = allow;
         self
     }
 
@@ -352,7 +477,10 @@ impl<M: ChatModel> Recorder<M> {
         let mut st = self.state.lock();
         if self.mode != RecordMode::All {
             let st = &mut *st;
-            let found = (0..st.played.len()).find(|&i| !st.played[i] && st.cassette.interactions()[i].request == *key);
+            let same = |i: &usize| st.cassette.interactions()[*i].request == *key;
+            let found = (0..st.played.len()).filter(same).find(|&i| !st.played[i]);
+            // With repeats allowed, the last recording of it plays again.
+            let found = found.or_else(|| self.repeats.then(|| (0..st.played.len()).rfind(same)).flatten());
             if let Some(i) = found {
                 st.played[i] = true;
                 return Ok(Some(st.cassette.interactions()[i].clone()));
@@ -372,12 +500,15 @@ impl<M: ChatModel> Recorder<M> {
     /// The error for a request with no answer: the request, and its diff
     /// from the nearest recorded one.
     fn miss(&self, st: &State, key: &Value) -> Error {
+        let source = self.mode_source.describe(self.mode);
         let why = if self.model.is_none() {
             "this recorder replays only: it has no live model".to_string()
         } else {
             match self.mode {
-                RecordMode::Once => "record mode once: the cassette exists, so new requests are not recorded".into(),
-                _ => format!("record mode {}: replay only", self.mode),
+                RecordMode::Once => {
+                    format!("record mode once ({source}): the cassette exists, so new requests are not recorded")
+                }
+                _ => format!("record mode {} ({source}): replay only", self.mode),
             }
         };
         let request = pretty(key);
@@ -386,15 +517,19 @@ impl<M: ChatModel> Recorder<M> {
             self.path.display()
         );
         let interactions = st.cassette.interactions();
+        // The most similar by lines; on a tie, the one sharing the most
+        // words with the request; then the first.
+        let words = word_set(&request);
         let nearest = interactions
             .iter()
             .enumerate()
             .map(|(i, it)| {
                 let text = pretty(&it.request);
                 let ratio = TextDiff::from_lines(&text, &request).ratio();
-                (i, text, ratio)
+                let overlap = overlap(&word_set(&text), &words);
+                (i, text, ratio, overlap)
             })
-            .max_by(|a, b| a.2.total_cmp(&b.2));
+            .max_by(|a, b| a.2.total_cmp(&b.2).then(a.3.total_cmp(&b.3)).then(b.0.cmp(&a.0)));
         let line = |i: usize| {
             st.cassette
                 .line_of(i)
@@ -402,11 +537,12 @@ impl<M: ChatModel> Recorder<M> {
                 .unwrap_or_default()
         };
         match nearest {
-            Some((i, text, _)) if text == request => msg.push_str(&format!(
-                "interaction {i}{} has this request, but it was replayed already: each recorded answer plays once\n",
+            Some((i, text, ..)) if text == request => msg.push_str(&format!(
+                "interaction {i}{} has this request, but it was replayed already: each recorded answer plays \
+                 once, unless the recorder allows repeats (Recorder::allow_repeats)\n",
                 line(i)
             )),
-            Some((i, text, _)) => {
+            Some((i, text, ..)) => {
                 let diff = TextDiff::from_lines(&text, &request);
                 let diff = diff
                     .unified_diff()
@@ -420,15 +556,18 @@ impl<M: ChatModel> Recorder<M> {
             }
             None => msg.push_str("the cassette has no recorded requests\n"),
         }
-        if self.model.is_some() {
-            msg.push_str(&format!(
-                "to record it, run with {RECORD_ENV}=new_episodes (add to the cassette) or {RECORD_ENV}=all (re-record it)"
-            ));
-        } else {
-            msg.push_str(&format!(
+        msg.push_str(&match (self.model.is_some(), self.mode_source) {
+            (false, _) => format!(
                 "to record it, wrap the live model in Recorder::new and run with {RECORD_ENV}=new_episodes"
-            ));
-        }
+            ),
+            (true, ModeSource::Code) => format!(
+                "to record it, change the with_mode call to RecordMode::NewEpisodes, or make it \
+                 with_default_mode so that {RECORD_ENV}=new_episodes can"
+            ),
+            (true, _) => format!(
+                "to record it, run with {RECORD_ENV}=new_episodes (add to the cassette) or {RECORD_ENV}=all (re-record it)"
+            ),
+        });
         Error::new(ErrorKind::InvalidInput, msg)
     }
 

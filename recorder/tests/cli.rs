@@ -101,6 +101,9 @@ async fn trace_show_prints_tool_calls_with_arguments_and_results() {
     // The model streamed no text: its chunks are counted, not quoted as "".
     assert!(!shown.contains("streamed \"\""), "{shown}");
     insta::assert_snapshot!("show_tools", shown);
+    // The snapshot form: the tool's output is the bot's, shown once, at the
+    // tool; the model's answer is its tool call.
+    insta::assert_snapshot!("tree_tools", runwright_recorder::view::tree(&trace));
 }
 
 #[tokio::test]

@@ -48,8 +48,82 @@ async fn a_replay_miss_shows_the_request_and_a_diff_from_the_nearest() {
         .unwrap()
         .with_mode(RecordMode::None);
     let msg = live.invoke("bye".into()).await.unwrap_err().message().to_owned();
-    assert!(msg.contains("(record mode none: replay only)"), "{msg}");
-    assert!(msg.ends_with("to record it, run with RUNWRIGHT_RECORD=new_episodes (add to the cassette) or RUNWRIGHT_RECORD=all (re-record it)"), "{msg}");
+    // The mode was forced in code: the message says so, and what to change.
+    assert!(
+        msg.contains("(record mode none (set in code by with_mode(RecordMode::None), which RUNWRIGHT_RECORD does not override): replay only)"),
+        "{msg}"
+    );
+    assert!(
+        msg.ends_with("to record it, change the with_mode call to RecordMode::NewEpisodes, or make it with_default_mode so that RUNWRIGHT_RECORD=new_episodes can"),
+        "{msg}"
+    );
+}
+
+#[tokio::test]
+async fn a_repeated_request_plays_once_unless_repeats_are_allowed() {
+    let path = recorded_cassette("repeats");
+    let replay = Recorder::replay(&path).unwrap();
+    assert_eq!(replay.invoke("hi there".into()).await.unwrap().text(), "hello world");
+    let msg = replay.invoke("hi there".into()).await.unwrap_err().message().to_owned();
+    assert!(
+        msg.contains("interaction 0, line 2 has this request, but it was replayed already: each recorded answer plays once, unless the recorder allows repeats (Recorder::allow_repeats)"),
+        "{msg}"
+    );
+
+    let replay = Recorder::replay(&path).unwrap().allow_repeats(true);
+    for _ in 0..3 {
+        assert_eq!(replay.invoke("hi there".into()).await.unwrap().text(), "hello world");
+    }
+    assert_eq!(replay.invoke("how are you".into()).await.unwrap().text(), "fine thanks");
+    // Repeats never answer a request nobody recorded.
+    assert!(replay.invoke("hi there!".into()).await.is_err());
+}
+
+#[tokio::test]
+async fn two_recordings_of_one_request_play_in_order_then_the_last_repeats() {
+    let dir = scratch("repeats-order");
+    let path = dir.join("chat.jsonl");
+    let r = Recorder::new(GenericFakeChatModel::new(["first", "second"]), &path)
+        .unwrap()
+        .with_mode(RecordMode::Once);
+    r.invoke("same".into()).await.unwrap();
+    r.invoke("same".into()).await.unwrap();
+    let replay = Recorder::replay(&path).unwrap().allow_repeats(true);
+    let mut got = Vec::new();
+    for _ in 0..3 {
+        let answer = replay.invoke("same".into()).await.unwrap();
+        got.push(answer.text().to_string());
+    }
+    assert_eq!(got, ["first", "second", "second"]);
+}
+
+/// Two recorded requests equally close to the missed one by lines: the one
+/// sharing more words with it is the nearest.
+#[tokio::test]
+async fn the_nearest_recorded_request_breaks_line_ties_by_shared_words() {
+    let dir = scratch("nearest-tie");
+    let path = dir.join("chat.jsonl");
+    let r = Recorder::new(GenericFakeChatModel::new(["a", "b"]), &path)
+        .unwrap()
+        .with_mode(RecordMode::Once);
+    r.invoke("the weather in Paris today".into()).await.unwrap();
+    r.invoke("what is the weather like in Rome".into()).await.unwrap();
+    let replay = Recorder::replay(&path).unwrap();
+    // One line differs from each recorded request (the content line).
+    let msg = replay
+        .invoke("what is the weather like in Paris".into())
+        .await
+        .unwrap_err()
+        .message()
+        .to_owned();
+    assert!(msg.contains("nearest recorded request: interaction 1,"), "{msg}");
+    let msg = replay
+        .invoke("the weather in Paris tomorrow".into())
+        .await
+        .unwrap_err()
+        .message()
+        .to_owned();
+    assert!(msg.contains("nearest recorded request: interaction 0,"), "{msg}");
 }
 
 #[test]

@@ -23,7 +23,7 @@ fn dotted<'a>(input: ChunkStream<'a, String>) -> ChunkStream<'a, String> {
 #[tokio::test]
 async fn each_chunk_travels_the_whole_pipeline_and_steps_start_lazily() {
     let chain = letters("source", 3).pipe(upper()) | Generator::new(dotted);
-    assert_events_snapshot!(chain.stream_events("go".into()));
+    assert_events_snapshot!(raw: chain.stream_events("go".into()));
 }
 
 #[tokio::test]

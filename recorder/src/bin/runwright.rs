@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use runwright_recorder::{cli, Trace};
+use runwright_recorder::{view, Trace};
 
 #[derive(Parser)]
 #[command(name = "runwright", version, about = "Looks at runwright trace files")]
@@ -60,11 +60,11 @@ fn print(text: &str) -> ExitCode {
 
 fn run(command: TraceCommand) -> runwright::Result<ExitCode> {
     match command {
-        TraceCommand::Show { file } => Ok(print(&cli::show(&Trace::read(&file)?))),
+        TraceCommand::Show { file } => Ok(print(&view::show(&Trace::read(&file)?))),
         TraceCommand::Diff { a, b } => {
             let (ta, tb) = (Trace::read(&a)?, Trace::read(&b)?);
             let (na, nb) = (a.display().to_string(), b.display().to_string());
-            match cli::diff((&na, &ta), (&nb, &tb)) {
+            match view::diff((&na, &ta), (&nb, &tb)) {
                 None => Ok(print(&format!(
                     "{na} and {nb} hold the same {} events\n",
                     ta.events().len()

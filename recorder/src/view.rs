@@ -1,5 +1,7 @@
-//! What the `runwright` command prints: `trace show` ([`show`]) and
-//! `trace diff` ([`diff`]).
+//! Traces for people to read: the run tree `runwright trace show` prints
+//! ([`show`]), the run tree snapshots keep ([`tree`]), and what `runwright
+//! trace diff` prints ([`diff`]). Plain functions of a [`Trace`], with no
+//! command-line dependency: the `cli` feature only builds the command.
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -30,6 +32,10 @@ struct RunView {
     other_chunks: usize,
     notes: Vec<String>,
     children: Vec<usize>,
+    input: Option<Value>,
+    output: Option<Value>,
+    /// Custom events and the error, in full, for [`tree`].
+    events: Vec<String>,
 }
 
 /// `on_chat_model_start` -> `chat_model`.
@@ -65,6 +71,66 @@ fn clip(s: &str) -> String {
     let mut out: String = s.chars().take(MAX_TEXT).collect();
     out.push_str("...");
     out
+}
+
+/// A string as JSON, whole.
+fn full_quoted(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_default()
+}
+
+/// A message's role, from its type: `HumanMessage` -> `human`.
+fn role(kind: &str) -> String {
+    let base = kind.strip_suffix("Chunk").unwrap_or(kind);
+    let base = base.strip_suffix("Message").unwrap_or(base);
+    match base {
+        "AI" => "ai".into(),
+        "" => "message".into(),
+        other => other.to_ascii_lowercase(),
+    }
+}
+
+/// A value on one line, whole, for the run tree: a string quoted, a message
+/// as its quoted text (a model's answer reads as the text it streamed), a
+/// list of messages (a prompt's output, a model's input) as
+/// `[human "...", ai "..."]`, anything else as compact JSON.
+fn display(v: &Value) -> String {
+    fn message(m: &Value) -> String {
+        let text = chunk_text(m).unwrap_or_default();
+        let mut out = format!(
+            "{} {}",
+            role(m["type"].as_str().unwrap_or_default()),
+            full_quoted(&text)
+        );
+        for c in m.get("tool_calls").and_then(Value::as_array).into_iter().flatten() {
+            let args = c.get("args").map(Value::to_string).unwrap_or_default();
+            out.push_str(&format!(" +{}({args})", c["name"].as_str().unwrap_or("?")));
+        }
+        out
+    }
+    fn flat<'a>(list: &'a [Value], out: &mut Vec<&'a Value>) {
+        for m in list {
+            match m {
+                Value::Array(inner) => flat(inner, out),
+                m => out.push(m),
+            }
+        }
+    }
+    match v {
+        Value::String(s) => full_quoted(s),
+        Value::Object(m) if m.contains_key("type") && m.contains_key("content") => {
+            full_quoted(&chunk_text(v).unwrap_or_default())
+        }
+        Value::Object(m) if m.get("messages").is_some_and(Value::is_array) && m.len() <= 2 => {
+            let mut all = Vec::new();
+            flat(
+                m["messages"].as_array().map(Vec::as_slice).unwrap_or_default(),
+                &mut all,
+            );
+            let shown: Vec<String> = all.into_iter().map(message).collect();
+            format!("[{}]", shown.join(", "))
+        }
+        other => other.to_string(),
+    }
 }
 
 fn quoted(s: &str) -> String {
@@ -122,10 +188,10 @@ fn runs_of(trace: &Trace) -> (Vec<RunView>, Vec<usize>) {
         let event = ev["event"].as_str().unwrap_or_default();
         let at = ev.get("at_ms").and_then(Value::as_f64);
         if event == "on_custom_event" {
-            r.notes.push(format!(
-                "custom event {}",
-                quoted(ev["name"].as_str().unwrap_or_default())
-            ));
+            let name = ev["name"].as_str().unwrap_or_default();
+            r.notes.push(format!("custom event {}", quoted(name)));
+            r.events
+                .push(format!("custom event {} {}", full_quoted(name), ev["data"]));
             continue;
         }
         if r.kind.is_empty() {
@@ -143,6 +209,11 @@ fn runs_of(trace: &Trace) -> (Vec<RunView>, Vec<usize>) {
                 .map(str::to_owned);
         }
         r.start_ms = r.start_ms.or(at);
+        if let Some(input) = ev["data"].get("input") {
+            if r.input.is_none() {
+                r.input = Some(input.clone());
+            }
+        }
         if event.ends_with("_start") {
             if r.kind == "tool" {
                 if let Some(input) = ev["data"].get("input") {
@@ -159,6 +230,7 @@ fn runs_of(trace: &Trace) -> (Vec<RunView>, Vec<usize>) {
             }
         } else if event.ends_with("_end") {
             r.end_ms = at;
+            r.output = ev["data"].get("output").cloned();
             if let Some(output) = ev["data"].get("output") {
                 match r.kind.as_str() {
                     "chat_model" => r.notes.extend(tool_calls_of(output)),
@@ -169,6 +241,11 @@ fn runs_of(trace: &Trace) -> (Vec<RunView>, Vec<usize>) {
         } else if event.ends_with("_error") {
             r.end_ms = at;
             let e = &ev["data"]["error"];
+            r.events.push(format!(
+                "error: {}: {}",
+                e["type"].as_str().unwrap_or("Error"),
+                e["message"].as_str().unwrap_or_default()
+            ));
             r.notes.push(format!(
                 "error: {}: {}",
                 e["type"].as_str().unwrap_or("Error"),
@@ -245,13 +322,13 @@ fn draw(out: &mut String, runs: &[RunView], i: usize, prefix: &str, branch: &str
 ///
 /// ```
 /// use runwright::{Lambda, RunnableExt};
-/// use runwright_recorder::{cli, Trace};
+/// use runwright_recorder::{view, Trace};
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// let chain = Lambda::from_fn(|s: String| Ok(s.to_uppercase())).named("shout")
 ///     | Lambda::from_fn(|s: String| Ok(format!("{s}!"))).named("exclaim");
 /// let trace = Trace::record("shout", chain.stream_events("hi".into())).await;
-/// let shown = cli::show(&trace);
+/// let shown = view::show(&trace);
 /// assert!(shown.contains("├─ shout (chain) run-1 [seq:step:1]"), "{shown}");
 /// assert!(shown.contains("streamed \"HI!\" (1 chunk)"), "{shown}");
 /// # }
@@ -279,6 +356,244 @@ pub fn show(trace: &Trace) -> String {
             clip(e["message"].as_str().unwrap_or_default()),
             e["step"].as_str().map(|s| format!(" (in {s})")).unwrap_or_default()
         );
+    }
+    out
+}
+
+/// The run tree of a trace as [`assert_events_snapshot!`] keeps it by
+/// default: made to be read in a diff. Each run is a line, `name (kind)
+/// [step tag]`, under its parent; beneath it, what the run brought that is
+/// not already shown elsewhere in the tree:
+///
+/// * `input`: unless it is its parent's input or the output of the step
+///   before it (what a sequence hands on);
+/// * `output`: unless it is the run's own input or a child's output (what a
+///   sequence or a parser hands back), with the number of chunks it came in
+///   when it streamed; the streamed text on a line of its own when it is not
+///   the output;
+/// * a chat model's tool calls, custom events (name and data), errors.
+///
+/// Values are whole (never clipped), strings quoted, a model's message as
+/// its text, lists of messages as `[human "...", ai "..."]`. There are no
+/// run ids, metadata or times, and events are not in the order they came:
+/// [`Trace::events_jsonl`] has all of that. So the model's answer is one
+/// line, and one changed word in it is one changed line.
+///
+/// ```
+/// use runwright::prompts::ChatPromptTemplate;
+/// use runwright::{GenericFakeChatModel, RunnableExt, StrOutputParser};
+/// use runwright_recorder::{view, Trace};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let chain = ChatPromptTemplate::from_template("tell me a joke about {topic}").unwrap()
+///     | GenericFakeChatModel::new(["Why not?"])
+///     | StrOutputParser;
+/// let mut input = runwright::Map::new();
+/// input.insert("topic".into(), "parrots".into());
+/// let trace = Trace::record("joke", chain.stream_events(input)).await;
+/// assert_eq!(
+///     view::tree(&trace),
+///     r#"RunnableSequence (chain)
+/// │ input {"topic":"parrots"}
+/// ├─ ChatPromptTemplate (prompt) [seq:step:1]
+/// │    output [human "tell me a joke about parrots"]
+/// ├─ GenericFakeChatModel (chat_model) [seq:step:2]
+/// │    output "Why not?" (3 chunks)
+/// └─ StrOutputParser (parser) [seq:step:3]
+/// "#
+/// );
+/// # }
+/// ```
+///
+/// [`assert_events_snapshot!`]: crate::assert_events_snapshot
+pub fn tree(trace: &Trace) -> String {
+    let (runs, roots) = runs_of(trace);
+    let mut out = String::new();
+    for &r in &roots {
+        draw_tree(&mut out, &runs, r, None, "", "", "");
+    }
+    if let Some(e) = trace.error() {
+        let _ = writeln!(
+            out,
+            "failed: {}: {}{}",
+            e["type"].as_str().unwrap_or("Error"),
+            e["message"].as_str().unwrap_or_default(),
+            e["step"].as_str().map(|s| format!(" (in {s})")).unwrap_or_default()
+        );
+    }
+    out
+}
+
+/// The detail lines of one run in [`tree`]; `before` is the sibling run
+/// just before it.
+fn tree_details(runs: &[RunView], i: usize, parent: Option<usize>, before: Option<usize>) -> Vec<String> {
+    let r = &runs[i];
+    let shown = |v: &Option<Value>| v.as_ref().map(display);
+    let input = shown(&r.input);
+    let output = shown(&r.output);
+    let mut lines = Vec::new();
+    let handed =
+        parent.and_then(|p| shown(&runs[p].input)) == input || before.and_then(|b| shown(&runs[b].output)) == input;
+    if let Some(input) = &input {
+        if !handed {
+            lines.push(format!("input {input}"));
+        }
+    }
+    let text = (!r.text.is_empty()).then(|| full_quoted(&r.text));
+    let passed_on = passes_on(runs, i);
+    let tool_calls = if r.kind == "chat_model" {
+        r.output.as_ref().map(tool_calls_whole).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    match &output {
+        // A model's empty answer beside its tool calls says nothing.
+        Some(o) if !(passed_on || o == "\"\"" && !tool_calls.is_empty()) => {
+            let chunks = r.text_chunks + r.other_chunks;
+            if text.as_ref() == Some(o) {
+                lines.push(format!(
+                    "output {o} ({chunks} chunk{})",
+                    if chunks == 1 { "" } else { "s" }
+                ));
+            } else {
+                lines.push(format!("output {o}"));
+                if let Some(t) = &text {
+                    lines.push(format!(
+                        "streamed {t} ({} chunk{})",
+                        r.text_chunks,
+                        if r.text_chunks == 1 { "" } else { "s" }
+                    ));
+                }
+            }
+        }
+        _ => {}
+    }
+    lines.extend(tool_calls);
+    lines.extend(r.events.iter().cloned());
+    lines
+}
+
+/// Whether a run's output is what it was handed: its own input, or a
+/// child's output (a sequence's last step's, a parser's input text).
+fn passes_on(runs: &[RunView], i: usize) -> bool {
+    let r = &runs[i];
+    let shown = |v: &Option<Value>| v.as_ref().map(display);
+    let output = shown(&r.output);
+    output.is_some() && (output == shown(&r.input) || r.children.iter().any(|&c| shown(&runs[c].output) == output))
+}
+
+/// A chat model's tool calls, whole: `tool call get_weather({"city":"Paris"})`.
+fn tool_calls_whole(output: &Value) -> Vec<String> {
+    output
+        .get("tool_calls")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            let args = c.get("args").map(Value::to_string).unwrap_or_default();
+            format!("tool call {}({args})", c["name"].as_str().unwrap_or("?"))
+        })
+        .collect()
+}
+
+fn draw_tree(
+    out: &mut String,
+    runs: &[RunView],
+    i: usize,
+    parent: Option<usize>,
+    prefix: &str,
+    branch: &str,
+    pad: &str,
+) {
+    let r = &runs[i];
+    let mut line = format!("{prefix}{branch}{} ({})", r.name, r.kind);
+    if let Some(t) = &r.tag {
+        line.push_str(&format!(" [{t}]"));
+    }
+    let _ = writeln!(out, "{line}");
+    let inner = format!("{prefix}{pad}");
+    let detail_pad = if r.children.is_empty() { "  " } else { "│ " };
+    let before = parent.and_then(|p| {
+        let siblings = &runs[p].children;
+        let k = siblings.iter().position(|&c| c == i)?;
+        k.checked_sub(1).map(|k| siblings[k])
+    });
+    for d in tree_details(runs, i, parent, before) {
+        let _ = writeln!(out, "{inner}{detail_pad}{d}");
+    }
+    for (k, &c) in r.children.iter().enumerate() {
+        let last = k + 1 == r.children.len();
+        draw_tree(
+            out,
+            runs,
+            c,
+            Some(i),
+            &inner,
+            if last { "└─ " } else { "├─ " },
+            if last { "   " } else { "│  " },
+        );
+    }
+}
+
+/// The two sides of a difference between long texts: each clipped to a
+/// window around the first character where they differ.
+fn around_difference(a: &str, b: &str) -> (String, String) {
+    let (ca, cb): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let at = ca.iter().zip(&cb).take_while(|(x, y)| x == y).count();
+    let window = |c: &[char]| {
+        let start = at.saturating_sub(30);
+        let end = (at + 50).min(c.len());
+        let mut s: String = c[start..end].iter().collect();
+        if start > 0 {
+            s.insert_str(0, "...");
+        }
+        if end < c.len() {
+            s.push_str("...");
+        }
+        s
+    };
+    (window(&ca), window(&cb))
+}
+
+/// The runs whose output or streamed text differ between two traces, and
+/// the runs of one side only. Runs are matched by id: numbered in order of
+/// first appearance, the same program gives the same ids.
+fn run_differences(a: (&str, &Trace), b: (&str, &Trace)) -> Vec<String> {
+    let ((name_a, ta), (name_b, tb)) = (a, b);
+    let (ra, _) = runs_of(ta);
+    let (rb, _) = runs_of(tb);
+    let label = |r: &RunView| format!("{} {} ({})", r.id, r.name, r.kind);
+    let same = |x: &RunView, y: &RunView| x.id == y.id && x.name == y.name && x.kind == y.kind;
+    let shown = |v: &Option<Value>| v.as_ref().map(display).unwrap_or_else(|| "(none)".into());
+    let mut out = Vec::new();
+    for (i, x) in ra.iter().enumerate() {
+        let Some(j) = rb.iter().position(|y| same(x, y)) else {
+            out.push(format!("only in {name_a}: {}", label(x)));
+            continue;
+        };
+        let y = &rb[j];
+        let mut field = |what: &str, p: String, q: String| {
+            if p != q {
+                let (p, q) = around_difference(&p, &q);
+                out.push(format!("{}: {what} {p} / {q}", label(x)));
+            }
+        };
+        // As in the tree: an output passed on from a child or from the
+        // input is reported where it was made, not at every run it passed.
+        let (oa, ob) = (shown(&x.output), shown(&y.output));
+        if !(passes_on(&ra, i) && passes_on(&rb, j)) {
+            field("output", oa.clone(), ob.clone());
+        }
+        let (sa, sb) = (full_quoted(&x.text), full_quoted(&y.text));
+        let separate = |s: &str, o: &str, r: &RunView| !r.text.is_empty() && s != o;
+        if separate(&sa, &oa, x) || separate(&sb, &ob, y) {
+            field("streamed", sa, sb);
+        }
+    }
+    for y in &rb {
+        if !ra.iter().any(|x| same(x, y)) {
+            out.push(format!("only in {name_b}: {}", label(y)));
+        }
     }
     out
 }
@@ -420,23 +735,26 @@ impl Report {
     }
 }
 
-/// The first differences between two traces, as `runwright trace diff`
-/// prints them, or `None` when they hold the same events. Events are
-/// aligned by kind, name and run (so one missing event shows as one
+/// The differences between two traces, as `runwright trace diff` prints
+/// them, or `None` when they hold the same events. First the runs whose
+/// output or streamed text differ (each value clipped around where the two
+/// part), and the runs one side has and the other not; then the first
+/// differing events. Events are aligned by kind, name and run (so one missing event shows as one
 /// difference, not as every event after it); for two aligned events that
 /// differ, the differing fields are listed as `path: a / b`. Event times
 /// (`at_ms`) are ignored.
 ///
 /// ```
 /// use runwright::{Lambda, RunnableExt};
-/// use runwright_recorder::{cli, Trace};
+/// use runwright_recorder::{view, Trace};
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// let shout = Lambda::from_fn(|s: String| Ok(s.to_uppercase())).named("shout");
 /// let a = Trace::record("a", shout.stream_events("hi".into())).await;
 /// let b = Trace::record("a", shout.stream_events("ho".into())).await;
-/// assert!(cli::diff(("a.jsonl", &a), ("a.jsonl", &a)).is_none());
-/// let d = cli::diff(("a.jsonl", &a), ("b.jsonl", &b)).unwrap();
+/// assert!(view::diff(("a.jsonl", &a), ("a.jsonl", &a)).is_none());
+/// let d = view::diff(("a.jsonl", &a), ("b.jsonl", &b)).unwrap();
+/// assert!(d.contains("runs:\n  run-0 shout (chain): output \"HI\" / \"HO\"\n"), "{d}");
 /// assert!(d.contains("data.input: \"hi\" / \"ho\""), "{d}");
 /// # }
 /// ```
@@ -503,6 +821,14 @@ pub fn diff(a: (&str, &Trace), b: (&str, &Trace)) -> Option<String> {
     for l in &lines {
         out.push_str(l);
         out.push('\n');
+    }
+    let runs = run_differences(a, b);
+    if !runs.is_empty() {
+        out.push_str("runs:\n");
+        for r in &runs {
+            let _ = writeln!(out, "  {r}");
+        }
+        out.push_str("events:\n");
     }
     for d in &described {
         out.push_str(d);
