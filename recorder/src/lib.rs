@@ -104,6 +104,15 @@
 //! files: a new or changed snapshot fails the test, as long as
 //! `INSTA_UPDATE` is left unset (or `no`).
 //!
+//! # Trajectories
+//!
+//! [`trajectory`] extracts what a run did (model turns and their tool calls,
+//! tool runs, graph nodes) from its events or a trace file, and compares it
+//! with the expected trajectory in agentevals' modes (`strict`,
+//! `unordered`, `subset`, `superset`; tool arguments `exact`, `ignore`,
+//! `subset`, `superset`, per tool if need be). A mismatch shows the two side
+//! by side; [`assert_trajectory_snapshot!`] keeps one as a snapshot.
+//!
 //! # Reading traces
 //!
 //! [`view`] turns a trace into text: [`view::show`] is what `runwright
@@ -139,6 +148,7 @@ mod redact;
 #[cfg(feature = "snapshot")]
 mod snapshot;
 mod trace;
+pub mod trajectory;
 pub mod view;
 
 pub use cassette::{
