@@ -118,9 +118,12 @@
 //! [`view`] turns a trace into text: [`view::show`] is what `runwright
 //! trace show FILE` prints (run ids, durations, clipped values),
 //! [`view::tree`] what snapshots keep, [`view::diff`] what `runwright trace
-//! diff A B` prints (the runs whose outputs or streamed text differ first,
-//! then the events). The command itself: `cargo install runwright-recorder
-//! --features cli`, then `runwright trace show FILE`.
+//! diff A B` prints (the first divergence, the runs whose outputs or
+//! streamed text differ, then the events). [`Trace::replay`] gives a trace
+//! back as a live stream, paced as recorded (`runwright trace replay FILE`
+//! prints it as JSON Lines), to build a front end against a recorded run.
+//! The command itself: `cargo install runwright-recorder --features cli`,
+//! then `runwright trace show FILE`.
 //!
 //! # Features
 //!

@@ -168,13 +168,23 @@ pub enum Pacing {
 
 impl Pacing {
     fn delay(self, ms: u64) -> Option<Duration> {
+        self.delay_ms(ms as f64)
+    }
+
+    /// The wait for `ms` recorded milliseconds, if any.
+    pub(crate) fn delay_ms(self, ms: f64) -> Option<Duration> {
         let factor = match self {
             Pacing::Instant => return None,
             Pacing::Recorded => 1.0,
             Pacing::Scaled(f) if f.is_finite() && f > 0.0 => f,
             Pacing::Scaled(_) => return None,
         };
-        (ms > 0).then(|| Duration::from_secs_f64(ms as f64 * factor / 1000.0))
+        // A file's times can be anything: a wait too long to represent is none.
+        if ms > 0.0 {
+            Duration::try_from_secs_f64(ms * factor / 1000.0).ok()
+        } else {
+            None
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use futures::stream::BoxStream;
 use futures::{Stream, StreamExt};
 use runwright::{Error, Result, StreamEvent};
 use serde::{Deserialize, Serialize};
@@ -11,6 +12,7 @@ use serde_json::{json, Value};
 use crate::canonical::{canonical_order, sort_map_keys};
 use crate::files::{check_header, format_error, parse_lines, read_text, write_atomic};
 use crate::normalize::{normalize_events, versions_free};
+use crate::recorder::Pacing;
 
 /// The `format` of a trace file's header.
 pub const TRACE_FORMAT: &str = "runwright-trace";
@@ -193,6 +195,52 @@ impl Trace {
     /// snapshots.
     pub fn events_jsonl(&self) -> String {
         self.events.iter().map(line).collect()
+    }
+
+    /// The trace's lines back as a live stream, for building a front end
+    /// against a recorded run without running it: each event's JSON, then
+    /// the `{"error": ...}` line if the run failed. A timed trace
+    /// ([`Trace::record_timed`]) waits between events as recorded with
+    /// [`Pacing::Recorded`] (scaled with [`Pacing::Scaled`]); an untimed one,
+    /// or [`Pacing::Instant`], comes as fast as it is read. Paced streams
+    /// sleep on tokio's timer.
+    ///
+    /// ```
+    /// use futures::StreamExt;
+    /// use runwright::{Lambda, RunnableExt};
+    /// use runwright_recorder::{Pacing, Trace};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let shout = Lambda::from_fn(|s: String| Ok(s.to_uppercase())).named("shout");
+    /// let trace = Trace::record_timed("shout", shout.stream_events("hi".into())).await;
+    /// let events: Vec<_> = trace.replay(Pacing::Recorded).collect().await;
+    /// assert_eq!(events.len(), 3);
+    /// assert_eq!(events[0]["event"], "on_chain_start");
+    /// # }
+    /// ```
+    pub fn replay(&self, pacing: Pacing) -> BoxStream<'static, Value> {
+        let mut last = None;
+        let paced: Vec<(Option<std::time::Duration>, Value)> = self
+            .events
+            .iter()
+            .map(|e| {
+                let at = e.get("at_ms").and_then(Value::as_f64);
+                let wait = match (last, at) {
+                    (Some(l), Some(a)) if a > l => pacing.delay_ms(a - l),
+                    _ => None,
+                };
+                if at.is_some() {
+                    last = at;
+                }
+                (wait, e.clone())
+            })
+            .collect();
+        Box::pin(futures::stream::iter(paced).then(|(wait, e)| async move {
+            if let Some(d) = wait {
+                tokio::time::sleep(d).await;
+            }
+            e
+        }))
     }
 
     /// Writes the trace file atomically (temporary file, then rename).

@@ -635,66 +635,90 @@ fn short(v: Option<&Value>) -> String {
     }
 }
 
-/// The paths where two JSON values differ (`data.chunk.content`, `tags[0]`).
-fn field_diffs(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
-    if out.len() > MAX_FIELDS || a == b {
-        return;
-    }
-    let join = |k: &str| {
-        if path.is_empty() {
-            k.to_owned()
+/// A JSON pointer as a path to read: `/data/chunk/content` ->
+/// `data.chunk.content`, `/tags/0` -> `tags[0]`.
+fn readable_path(pointer: &str) -> String {
+    let mut out = String::new();
+    for part in pointer.split('/').skip(1) {
+        let part = part.replace("~1", "/").replace("~0", "~");
+        if !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()) {
+            out.push_str(&format!("[{part}]"));
         } else {
-            format!("{path}.{k}")
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&part);
         }
-    };
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            for (k, va) in x {
-                field_diffs_opt(Some(va), y.get(k), &join(k), out);
-            }
-            for (k, vb) in y {
-                if !x.contains_key(k) {
-                    field_diffs_opt(None, Some(vb), &join(k), out);
-                }
-            }
-            if out.is_empty() {
-                // Same keys and values, another order.
-                let ka: Vec<&String> = x.keys().collect();
-                let kb: Vec<&String> = y.keys().collect();
-                out.push(format!(
-                    "{}: keys in another order: {ka:?} / {kb:?}",
-                    if path.is_empty() { "(event)" } else { path }
-                ));
-            }
-        }
-        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
-            for (i, (va, vb)) in x.iter().zip(y).enumerate() {
-                field_diffs(va, vb, &format!("{path}[{i}]"), out);
-            }
-        }
-        _ => out.push(format!("{path}: {} / {}", short(Some(a)), short(Some(b)))),
+    }
+    if out.is_empty() {
+        "(event)".into()
+    } else {
+        out
     }
 }
 
-fn field_diffs_opt(a: Option<&Value>, b: Option<&Value>, path: &str, out: &mut Vec<String>) {
-    match (a, b) {
-        (Some(a), Some(b)) => field_diffs(a, b, path, out),
-        (a, b) => out.push(format!("{path}: {} / {}", short(a), short(b))),
+/// Where two events differ, from the JSON patch that turns one into the
+/// other (`data.chunk.content: "a" / "b"`): a changed value shows both
+/// sides, an added or removed one `(absent)` on the other.
+fn field_diffs(a: &Value, b: &Value) -> Vec<String> {
+    use json_patch::PatchOperation;
+    let patch = json_patch::diff(a, b);
+    let mut out: Vec<String> = patch
+        .iter()
+        .map(|op| match op {
+            PatchOperation::Replace(r) => {
+                let at = r.path.to_string();
+                format!(
+                    "{}: {} / {}",
+                    readable_path(&at),
+                    short(a.pointer(&at)),
+                    short(Some(&r.value))
+                )
+            }
+            PatchOperation::Add(r) => {
+                let at = r.path.to_string();
+                format!("{}: {} / {}", readable_path(&at), short(None), short(Some(&r.value)))
+            }
+            PatchOperation::Remove(r) => {
+                let at = r.path.to_string();
+                format!("{}: {} / {}", readable_path(&at), short(a.pointer(&at)), short(None))
+            }
+            other => format!("{other:?}"),
+        })
+        .collect();
+    if out.is_empty() {
+        // Equal as JSON, keys in another order.
+        if let (Value::Object(x), Value::Object(y)) = (a, b) {
+            let ka: Vec<&String> = x.keys().collect();
+            let kb: Vec<&String> = y.keys().collect();
+            out.push(format!("(event): keys in another order: {ka:?} / {kb:?}"));
+        }
     }
+    out
 }
 
 #[derive(Default)]
 struct Report {
     differences: usize,
     described: Vec<String>,
+    /// The earliest differing event of the first trace (or of the second,
+    /// for one only there): its index and description.
+    first: Option<(usize, String)>,
 }
 
 impl Report {
+    fn note_first(&mut self, i: usize, ev: &Value) {
+        if self.first.as_ref().is_none_or(|(k, _)| i < *k) {
+            self.first = Some((i, format!("event {i} (line {}), {}", i + 2, describe(ev))));
+        }
+    }
+
     fn differ(&mut self, i: usize, a: &Value, j: usize, b: &Value) {
         let (x, y) = (without_time(a), without_time(b));
         if x == y {
             return;
         }
+        self.note_first(i, a);
         self.differences += 1;
         if self.differences > MAX_DIFFERENCES {
             return;
@@ -709,8 +733,7 @@ impl Report {
         } else {
             d.push_str(&format!("\n  {}\n  {}\n", describe(&x), describe(&y)));
         }
-        let mut fields = Vec::new();
-        field_diffs(&x, &y, "", &mut fields);
+        let fields = field_diffs(&x, &y);
         for f in fields.iter().take(MAX_FIELDS) {
             d.push_str(&format!("  {f}\n"));
         }
@@ -723,6 +746,7 @@ impl Report {
     /// Events of one side with no counterpart on the other.
     fn only_all(&mut self, side: &str, events: &[Value], range: std::ops::Range<usize>) {
         for (i, ev) in range.clone().zip(&events[range]) {
+            self.note_first(i, ev);
             self.differences += 1;
             if self.differences <= MAX_DIFFERENCES {
                 self.described.push(format!(
@@ -741,8 +765,10 @@ impl Report {
 /// part), and the runs one side has and the other not; then the first
 /// differing events. Events are aligned by kind, name and run (so one missing event shows as one
 /// difference, not as every event after it); for two aligned events that
-/// differ, the differing fields are listed as `path: a / b`. Event times
-/// (`at_ms`) are ignored.
+/// differ, the differing fields (from the JSON patch between them) are
+/// listed as `path: a / b`. The first line after the header names the
+/// first event where the traces part, and its run. Event times (`at_ms`)
+/// are ignored.
 ///
 /// ```
 /// use runwright::{Lambda, RunnableExt};
@@ -809,7 +835,11 @@ pub fn diff(a: (&str, &Trace), b: (&str, &Trace)) -> Option<String> {
             }
         }
     }
-    let Report { differences, described } = report;
+    let Report {
+        differences,
+        described,
+        first,
+    } = report;
     if lines.is_empty() && differences == 0 {
         return None;
     }
@@ -821,6 +851,9 @@ pub fn diff(a: (&str, &Trace), b: (&str, &Trace)) -> Option<String> {
     for l in &lines {
         out.push_str(l);
         out.push('\n');
+    }
+    if let Some((_, first)) = &first {
+        let _ = writeln!(out, "first divergence: {first}");
     }
     let runs = run_differences(a, b);
     if !runs.is_empty() {
@@ -842,4 +875,32 @@ pub fn diff(a: (&str, &Trace), b: (&str, &Trace)) -> Option<String> {
         if differences == 1 { "s" } else { "" }
     ));
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn field_differences_read_as_paths_with_both_sides() {
+        let a = json!({"data": {"chunk": {"content": "talk"}}, "tags": ["x", "y"], "gone": 1});
+        let b = json!({"data": {"chunk": {"content": "sing"}}, "tags": ["x", "z"], "new/key": true});
+        let mut d = field_diffs(&a, &b);
+        d.sort();
+        assert_eq!(
+            d,
+            [
+                "data.chunk.content: \"talk\" / \"sing\"",
+                "gone: 1 / (absent)",
+                "new/key: (absent) / true",
+                "tags[1]: \"y\" / \"z\"",
+            ]
+        );
+        let (x, y) = (json!({"a": 1, "b": 2}), json!({"b": 2, "a": 1}));
+        assert_eq!(
+            field_diffs(&x, &y),
+            ["(event): keys in another order: [\"a\", \"b\"] / [\"b\", \"a\"]"]
+        );
+    }
 }

@@ -175,3 +175,25 @@ fn a_broken_file_is_reported_with_exit_status_2() {
         "runwright: broken.jsonl:1: invalid JSON: EOF while parsing an object at line 1 column 27\n"
     );
 }
+
+#[tokio::test]
+async fn trace_replay_prints_the_events_as_json_lines() {
+    let dir = scratch("cli-replay");
+    let trace = writing_trace("Why did the parrot talk?").await;
+    trace.write(dir.join("writing.jsonl")).unwrap();
+    let out = runwright(&dir, &["trace", "replay", "writing.jsonl", "--pace", "instant"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<serde_json::Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines, trace.events());
+
+    let out = runwright(&dir, &["trace", "replay", "writing.jsonl", "--pace", "fast"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("\"fast\" is not a pace: recorded, instant, or a positive factor (0.5)"),
+        "{err}"
+    );
+    let out = runwright(&dir, &["trace", "replay", "missing.jsonl"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.jsonl"));
+}

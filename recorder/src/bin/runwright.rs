@@ -18,7 +18,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use runwright_recorder::{view, Trace};
+use futures::StreamExt;
+use runwright_recorder::{view, Pacing, Trace};
 
 #[derive(Parser)]
 #[command(name = "runwright", version, about = "Looks at runwright trace files")]
@@ -41,6 +42,17 @@ enum TraceCommand {
         /// The trace file.
         file: PathBuf,
     },
+    /// Prints the trace's events as JSON Lines, as they came: waits between
+    /// them as recorded when the trace is timed. For building a front end
+    /// against a recorded run.
+    Replay {
+        /// The trace file.
+        file: PathBuf,
+        /// `recorded` (the default), `instant`, or a factor to scale the
+        /// recorded waits by (`0.5`: twice as fast).
+        #[arg(long, default_value = "recorded", value_parser = parse_pace)]
+        pace: Pacing,
+    },
     /// Prints the first differences between two traces (exit status 1 if any).
     Diff {
         /// The first trace file.
@@ -48,6 +60,37 @@ enum TraceCommand {
         /// The second trace file.
         b: PathBuf,
     },
+}
+
+fn parse_pace(s: &str) -> Result<Pacing, String> {
+    match s {
+        "recorded" => Ok(Pacing::Recorded),
+        "instant" => Ok(Pacing::Instant),
+        factor => match factor.parse::<f64>() {
+            Ok(f) if f.is_finite() && f > 0.0 => Ok(Pacing::Scaled(f)),
+            _ => Err(format!(
+                "{factor:?} is not a pace: recorded, instant, or a positive factor (0.5)"
+            )),
+        },
+    }
+}
+
+fn replay(trace: &Trace, pace: Pacing) -> runwright::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .map_err(|e| runwright::Error::new(runwright::ErrorKind::Usage, format!("no runtime: {e}")))?;
+    runtime.block_on(async {
+        let mut lines = trace.replay(pace);
+        let mut out = std::io::stdout().lock();
+        while let Some(line) = lines.next().await {
+            // A closed pipe (`| head`) ends the replay.
+            if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
+                return Ok(ExitCode::SUCCESS);
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 fn print(text: &str) -> ExitCode {
@@ -61,6 +104,7 @@ fn print(text: &str) -> ExitCode {
 fn run(command: TraceCommand) -> runwright::Result<ExitCode> {
     match command {
         TraceCommand::Show { file } => Ok(print(&view::show(&Trace::read(&file)?))),
+        TraceCommand::Replay { file, pace } => replay(&Trace::read(&file)?, pace),
         TraceCommand::Diff { a, b } => {
             let (ta, tb) = (Trace::read(&a)?, Trace::read(&b)?);
             let (na, nb) = (a.display().to_string(), b.display().to_string());
