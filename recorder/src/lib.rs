@@ -147,6 +147,7 @@ mod files;
 pub mod normalize;
 mod playback;
 mod recorder;
+mod recording;
 mod redact;
 #[cfg(feature = "snapshot")]
 mod snapshot;
@@ -160,6 +161,7 @@ pub use cassette::{
 };
 pub use playback::Playback;
 pub use recorder::{Offline, Pacing, RecordMode, Recorder, RECORD_ENV};
+pub use recording::{Recording, RECORDING_FORMAT, RECORDING_VERSION};
 pub use redact::Redactions;
 pub use trace::{Trace, TraceHeader, TRACE_FORMAT, TRACE_VERSION};
 

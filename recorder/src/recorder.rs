@@ -111,7 +111,7 @@ impl fmt::Display for RecordMode {
 /// Where a [`Recorder`]'s record mode came from: what a request with no
 /// recorded answer says, so the reader knows what to change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum ModeSource {
+pub(crate) enum ModeSource {
     /// [`RECORD_ENV`].
     Env,
     /// [`Recorder::with_mode`], which the variable does not override.
@@ -127,7 +127,7 @@ enum ModeSource {
 }
 
 impl ModeSource {
-    fn of_env() -> ModeSource {
+    pub(crate) fn of_env() -> ModeSource {
         let set = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
         if set(RECORD_ENV).is_some() {
             ModeSource::Env
@@ -138,7 +138,7 @@ impl ModeSource {
         }
     }
 
-    fn describe(self, mode: RecordMode) -> String {
+    pub(crate) fn describe(self, mode: RecordMode) -> String {
         match self {
             ModeSource::Env => format!("from {RECORD_ENV}={mode}"),
             ModeSource::Code => {
@@ -149,6 +149,19 @@ impl ModeSource {
             ModeSource::Default => format!("the default, as {RECORD_ENV} is not set"),
             ModeSource::ReplayOnly => "Recorder::replay has no live model".into(),
         }
+    }
+}
+
+/// How to record what was missed, given where the mode came from.
+pub(crate) fn record_advice(source: ModeSource, file: &str) -> String {
+    match source {
+        ModeSource::Code => format!(
+            "to record it, change the with_mode call to RecordMode::NewEpisodes, or make it \
+             with_default_mode so that {RECORD_ENV}=new_episodes can"
+        ),
+        _ => format!(
+            "to record it, run with {RECORD_ENV}=new_episodes (add to the {file}) or {RECORD_ENV}=all (re-record it)"
+        ),
     }
 }
 
@@ -566,17 +579,10 @@ impl<M: ChatModel> Recorder<M> {
             }
             None => msg.push_str("the cassette has no recorded requests\n"),
         }
-        msg.push_str(&match (self.model.is_some(), self.mode_source) {
-            (false, _) => format!(
-                "to record it, wrap the live model in Recorder::new and run with {RECORD_ENV}=new_episodes"
-            ),
-            (true, ModeSource::Code) => format!(
-                "to record it, change the with_mode call to RecordMode::NewEpisodes, or make it \
-                 with_default_mode so that {RECORD_ENV}=new_episodes can"
-            ),
-            (true, _) => format!(
-                "to record it, run with {RECORD_ENV}=new_episodes (add to the cassette) or {RECORD_ENV}=all (re-record it)"
-            ),
+        msg.push_str(&if self.model.is_some() {
+            record_advice(self.mode_source, "cassette")
+        } else {
+            format!("to record it, wrap the live model in Recorder::new and run with {RECORD_ENV}=new_episodes")
         });
         Error::new(ErrorKind::InvalidInput, msg)
     }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use serde_json::Value as Json;
 
+use crate::intercept::Interceptor;
 use crate::value::{Map, Payload};
 
 /// A stream writer installed with [`RunConfig::stream_writer`].
@@ -44,6 +45,7 @@ pub struct RunConfig {
     /// How deep a graph or recursive runnable may go.
     pub recursion_limit: Option<usize>,
     pub(crate) stream_writer: Option<WriterFn>,
+    pub(crate) interceptor: Option<Arc<dyn Interceptor>>,
 }
 
 impl std::fmt::Debug for RunConfig {
@@ -56,6 +58,7 @@ impl std::fmt::Debug for RunConfig {
             .field("max_concurrency", &self.max_concurrency)
             .field("recursion_limit", &self.recursion_limit)
             .field("stream_writer", &self.stream_writer.is_some())
+            .field("interceptor", &self.interceptor.is_some())
             .finish()
     }
 }
@@ -124,6 +127,15 @@ impl RunConfig {
         self
     }
 
+    /// Installs an interceptor: the chat models, LLMs, tools, retrievers and
+    /// side-effect steps that run beneath this run go through it (see
+    /// [`intercept`](crate::intercept)). What a recording session installs.
+    #[must_use]
+    pub fn intercept(mut self, interceptor: Arc<dyn Interceptor>) -> Self {
+        self.interceptor = Some(interceptor);
+        self
+    }
+
     /// `self` bound again with `over` (`.with_config(self).with_config(over)`):
     /// each setting `over` has replaces `self`'s whole, as LangChain's
     /// `RunnableBinding.with_config` updates its bound config (tags and
@@ -147,6 +159,9 @@ impl RunConfig {
         out.recursion_limit = over.recursion_limit.or(out.recursion_limit);
         if over.stream_writer.is_some() {
             out.stream_writer.clone_from(&over.stream_writer);
+        }
+        if over.interceptor.is_some() {
+            out.interceptor.clone_from(&over.interceptor);
         }
         out
     }
@@ -174,6 +189,9 @@ impl RunConfig {
         out.recursion_limit = over.recursion_limit.or(out.recursion_limit);
         if over.stream_writer.is_some() {
             out.stream_writer.clone_from(&over.stream_writer);
+        }
+        if over.interceptor.is_some() {
+            out.interceptor.clone_from(&over.interceptor);
         }
         out
     }

@@ -202,6 +202,7 @@ pub mod context;
 pub mod error;
 pub mod events;
 pub mod graph;
+pub mod intercept;
 pub mod messages;
 pub mod models;
 pub mod parsers;
@@ -238,8 +239,8 @@ pub use prompts::{ChatPromptTemplate, MessageTemplate, MessagesPlaceholder, Prom
 pub use retrievers::{Document, InMemoryRetriever, Retriever};
 pub use runnable::{
     passthrough, Assign, BoxRunnable, ChainFn, ChunkStream, EventStream, Generator, Lambda, LogOptions, LogStream,
-    Parallel, Passthrough, Retry, RetryPolicy, RunLogPatch, RunStream, RunType, Runnable, RunnableExt, Sequence, Steps,
-    WithConfig, WithFallbacks,
+    Parallel, Passthrough, Retry, RetryPolicy, RunLogPatch, RunStream, RunType, Runnable, RunnableExt, Sequence,
+    SideEffect, Steps, WithConfig, WithFallbacks,
 };
 pub use value::{Chunk, Data, Map, Payload};
 
@@ -330,6 +331,7 @@ pub mod __private {
     pub use crate::runnable::{ChainBody, ChainFn, Parallel};
     pub use crate::tools::{Tool, ToolArgs, ToolFn, ToolSpec};
     pub use futures::future::BoxFuture;
+    pub use serde_json::Value as Json;
     pub use std::sync::{Arc, OnceLock};
 
     /// Asserts at a tool argument's type that it can be one.
@@ -343,4 +345,45 @@ pub mod __private {
 
     /// Asserts at a function's input type that it is a usable input.
     pub fn assert_chain_input<T: crate::Data>() {}
+
+    /// A tool's value type, probed for `Deserialize` by `#[tool]`: a call
+    /// `(&ReplayProbe::<T>::new()).replay(v)` with both traits in scope
+    /// finds [`ReplayViaSerde`] when `T` implements it, else
+    /// [`ReplayFallback`] (the impl with an unmet bound is passed over).
+    pub struct ReplayProbe<T>(std::marker::PhantomData<T>);
+
+    impl<T> std::fmt::Debug for ReplayProbe<T> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("ReplayProbe")
+        }
+    }
+
+    impl<T> ReplayProbe<T> {
+        #[allow(clippy::new_without_default)]
+        pub fn new() -> Self {
+            ReplayProbe(std::marker::PhantomData)
+        }
+    }
+
+    /// A value type that can be made again from JSON.
+    pub trait ReplayViaSerde<T> {
+        fn replay(&self, recorded: serde_json::Value) -> Option<crate::Result<T>>;
+    }
+
+    impl<T: serde::de::DeserializeOwned> ReplayViaSerde<T> for ReplayProbe<T> {
+        fn replay(&self, recorded: serde_json::Value) -> Option<crate::Result<T>> {
+            Some(crate::intercept::replay_json("tool", recorded))
+        }
+    }
+
+    /// Any other value type: it cannot.
+    pub trait ReplayFallback<T> {
+        fn replay(&self, recorded: serde_json::Value) -> Option<crate::Result<T>>;
+    }
+
+    impl<T> ReplayFallback<T> for &ReplayProbe<T> {
+        fn replay(&self, _recorded: serde_json::Value) -> Option<crate::Result<T>> {
+            None
+        }
+    }
 }

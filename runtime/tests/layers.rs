@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 /// layer's. `lib.rs` stands above them all.
 const LAYERS: &[&[&str]] = &[
     &["error", "value", "python"],
-    &["messages"],
+    &["messages", "intercept"],
     &["config", "events"],
     &["context"],
     &["runnable"],

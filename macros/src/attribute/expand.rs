@@ -223,6 +223,15 @@ pub(crate) fn expand_tool(def: &ToolDef) -> TokenStream {
                     #result
                 })
             }
+
+            fn replay_output(
+                &self,
+                __rw_recorded: ::runwright::__private::Json,
+            ) -> ::core::option::Option<::core::result::Result<Self::Output, ::runwright::Error>> {
+                #[allow(unused_imports)]
+                use ::runwright::__private::{ReplayFallback as _, ReplayViaSerde as _};
+                (&::runwright::__private::ReplayProbe::<#out_ty>::new()).replay(__rw_recorded)
+            }
         }
     };
     let konst = constant(

@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::{current, RunContext};
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::{EventData, EventPhase, StreamEvent};
+use crate::intercept::CallItem;
 use crate::value::Payload;
 
 impl RunContext {
@@ -54,6 +55,16 @@ where
             format!("dispatch_custom_event(\"{name}\") called outside any run"),
         )
     })?;
-    ctx.emit_custom(Arc::from(name), Payload::new(data));
+    let payload = Payload::new(data);
+    if let Some(i) = ctx.interceptor() {
+        i.item(
+            ctx.run_id(),
+            CallItem::Custom {
+                name: name.to_owned(),
+                data: payload.to_json(),
+            },
+        );
+    }
+    ctx.emit_custom(Arc::from(name), payload);
     Ok(())
 }

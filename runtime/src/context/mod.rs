@@ -14,6 +14,7 @@
 mod blocking;
 mod emit;
 mod extensions;
+pub(crate) mod intercept;
 mod scope;
 mod spawn;
 mod trace;
@@ -154,6 +155,8 @@ pub struct RunContext {
     recursion_limit: Option<usize>,
     children: Option<ChildDefaults>,
     extensions: Extensions,
+    /// The interceptor installed above (or on) this run, if any.
+    intercept: Option<Arc<intercept::Installed>>,
     /// The run's `tracing` span, when a subscriber wants it (`context/trace.rs`).
     #[cfg(feature = "tracing")]
     span: trace::SpanSlot,
@@ -314,6 +317,11 @@ impl RunContext {
             Some(s) => Some(s),
             None => parent.and_then(|p| p.sink.clone()),
         };
+        let intercept = call
+            .and_then(|c| c.interceptor.clone())
+            .or_else(|| bound.and_then(|c| c.interceptor.clone()))
+            .map(|i| Arc::new(intercept::Installed(i)))
+            .or_else(|| parent.and_then(|p| p.intercept.clone()));
         // One relaxed load while no subscriber was ever set, global or
         // scoped: the common case of the feature on and nobody tracing.
         #[cfg(feature = "tracing")]
@@ -334,7 +342,7 @@ impl RunContext {
                 // Names are only shown in events, spans and errors; skip
                 // building one when nobody listens (errors ask the runnable
                 // again).
-                if sink.is_some() || traced {
+                if sink.is_some() || traced || intercept.is_some() {
                     name()
                 } else {
                     e.name.clone()
@@ -412,13 +420,37 @@ impl RunContext {
             recursion_limit,
             children: opts.children,
             extensions: opts.extensions,
+            intercept,
             #[cfg(feature = "tracing")]
             span,
         });
+        if let Some(i) = &ctx.intercept {
+            i.0.run_started(ctx.parent_ids());
+        }
         if traced {
             ctx.describe_span(own_metadata);
         }
         ctx
+    }
+
+    /// The interceptor installed above this run, if any.
+    #[inline]
+    pub(crate) fn interceptor(&self) -> Option<&Arc<dyn crate::intercept::Interceptor>> {
+        self.intercept.as_ref().map(|i| &i.0)
+    }
+
+    /// Where this run is in the run tree, for an interceptor: the names of
+    /// the runs from the root down to this one, each with its step tag.
+    pub(crate) fn path(&self) -> Vec<String> {
+        let mut path = match &self.parent {
+            Some(p) => p.path(),
+            None => Vec::new(),
+        };
+        path.push(match &self.step {
+            Some(step) => format!("{} [{}]", self.name, step),
+            None => self.name.to_string(),
+        });
+        path
     }
 
     /// This run's id.

@@ -11,6 +11,7 @@ use serde_json::Value as Json;
 
 use super::{current, RunContext};
 use crate::config::WriterFn;
+use crate::intercept::CallItem;
 use crate::value::Payload;
 
 /// Where [`stream_writer`] items go.
@@ -57,20 +58,28 @@ pub struct StreamWriter {
     /// gone away drops what it is sent.
     watched: Option<Arc<RunContext>>,
     listening: bool,
+    /// The run that wrote, when an interceptor (a recording) is installed
+    /// above it: it is told of every item.
+    intercepted: Option<Arc<RunContext>>,
 }
 
 impl StreamWriter {
     /// Pushes one item.
     pub fn write<T: serde::Serialize + Send + Sync + 'static>(&self, item: T) {
-        match (&self.writer, &self.watched) {
-            (None, None) => {}
+        match (&self.writer, &self.watched, &self.intercepted) {
+            (None, None, None) => {}
             // The hot path: straight into a feature's queue.
-            (Some(Writer::Sink(sink)), None) => match into_json(item) {
+            (Some(Writer::Sink(sink)), None, None) => match into_json(item) {
                 Ok(json) => sink.push_json(json),
                 Err(item) => sink.push_payload(Payload::new(item)),
             },
-            (writer, watched) => {
+            (writer, watched, intercepted) => {
                 let payload = Payload::new(item);
+                if let Some(ctx) = intercepted {
+                    if let Some(i) = ctx.interceptor() {
+                        i.item(ctx.run_id(), CallItem::Write(payload.to_json()));
+                    }
+                }
                 if let Some(ctx) = watched {
                     ctx.emit_custom(custom_name().clone(), payload.clone());
                 }
@@ -85,7 +94,7 @@ impl StreamWriter {
 
     /// Whether anyone receives the items.
     pub fn is_connected(&self) -> bool {
-        self.writer.is_some() || self.listening
+        self.writer.is_some() || self.listening || self.intercepted.is_some()
     }
 }
 
@@ -110,9 +119,11 @@ pub fn stream_writer() -> StreamWriter {
     // Build the custom events only for a listener that keeps them (a
     // graph's own stream-mode queue does not).
     let listening = ctx.as_ref().is_some_and(|c| c.is_listening());
+    let intercepted = ctx.as_ref().filter(|c| c.interceptor().is_some()).cloned();
     StreamWriter {
         writer: ctx.as_ref().and_then(|c| c.writer.clone()),
         watched: ctx.filter(|c| c.is_listening() && c.keeps_custom(custom_name())),
         listening,
+        intercepted,
     }
 }

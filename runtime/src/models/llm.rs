@@ -88,7 +88,7 @@ macro_rules! impl_llm_runnable {
                 &'a self,
                 input: $crate::LanguageModelInput,
             ) -> $crate::__private::BoxFuture<'a, $crate::Result<::std::string::String>> {
-                $crate::models::Llm::complete(self, input.to_text())
+                $crate::models::__llm::complete(self, input.to_text())
             }
 
             fn stream_body<'a>(
@@ -117,7 +117,11 @@ pub mod __llm {
 
     use super::Llm;
     use crate::context::current;
+    use futures::future::BoxFuture;
+
+    use crate::context::intercept;
     use crate::events::{EventData, EventPhase};
+    use crate::intercept::{replay_json, CallKind};
     use crate::models::LanguageModelInput;
     use crate::runnable::ChunkStream;
     use crate::value::Payload;
@@ -133,14 +137,37 @@ pub mod __llm {
         }))
     }
 
+    fn prompt_json(prompt: &String) -> serde_json::Value {
+        json!({ "prompt": prompt })
+    }
+
+    fn decode(v: serde_json::Value) -> crate::error::Result<String> {
+        replay_json("llm", v)
+    }
+
+    /// The completion, through the interceptor installed above (a
+    /// recording), if any.
+    pub fn complete<L: Llm + ?Sized>(llm: &L, prompt: String) -> BoxFuture<'_, crate::error::Result<String>> {
+        Box::pin(intercept::call_through(
+            CallKind::Llm,
+            prompt,
+            prompt_json,
+            move |prompt| llm.complete(prompt),
+            decode,
+            |chunks| Ok(chunks.concat()),
+        ))
+    }
+
     pub fn stream<'a, L: Llm + ?Sized>(llm: &'a L, input: LanguageModelInput) -> ChunkStream<'a, String> {
         let prompt = input.to_text();
         if llm.streams_after_run() {
-            return Box::pin(futures::stream::once(llm.complete(prompt)));
+            return Box::pin(futures::stream::once(complete(llm, prompt)));
         }
-        match llm.stream_complete(prompt.clone()) {
-            None => Box::pin(futures::stream::once(llm.complete(prompt))),
+        let streamed = llm.stream_complete(prompt.clone());
+        match streamed {
+            None => Box::pin(futures::stream::once(complete(llm, prompt))),
             Some(tokens) => {
+                let tokens = intercept::stream_through(CallKind::Llm, prompt, prompt_json, move |_| tokens, decode);
                 let ctx = current().filter(|c| c.is_listening());
                 Box::pin(tokens.map(move |t| {
                     let t = t?;

@@ -38,12 +38,14 @@ use futures::future::BoxFuture;
 use futures::StreamExt;
 use serde_json::json;
 
+use crate::context::intercept;
 use crate::context::{current, RunContext};
 use crate::error::Result;
 use crate::events::{EventData, EventPhase};
+use crate::intercept::{replay_json, CallKind};
 use crate::messages::{AIMessageChunk, Message, UsageMetadata};
 use crate::runnable::{ChunkStream, RunType, Runnable};
-use crate::value::{Map, Payload};
+use crate::value::{Chunk, Map, Payload};
 
 #[cfg(feature = "anthropic")]
 #[cfg_attr(docsrs, doc(cfg(feature = "anthropic")))]
@@ -304,6 +306,51 @@ fn tokens<'a>(
     }))
 }
 
+/// What an interceptor (a recording) sees of a model call: the request.
+fn request_json(request: &ChatRequest) -> serde_json::Value {
+    json!({
+        "messages": request.messages,
+        "tools": request.tools,
+        "params": request.params,
+    })
+}
+
+fn decode_chunk(v: serde_json::Value) -> Result<AIMessageChunk> {
+    replay_json("chat model", v)
+}
+
+/// The provider's stream, through the interceptor installed above, if any.
+fn provider_stream<M: ChatModel + ?Sized>(model: &M, request: ChatRequest) -> ChunkStream<'_, AIMessageChunk> {
+    intercept::stream_through(
+        CallKind::ChatModel,
+        request,
+        request_json,
+        move |request| model.stream_chat(request),
+        decode_chunk,
+    )
+}
+
+/// The provider's whole answer, through the interceptor installed above, if
+/// any (a call recorded streaming replays as its chunks added up).
+async fn provider_answer<M: ChatModel + ?Sized>(model: &M, request: ChatRequest) -> Result<AIMessageChunk> {
+    intercept::call_through(
+        CallKind::ChatModel,
+        request,
+        request_json,
+        move |request| model.generate(request),
+        decode_chunk,
+        |chunks| {
+            let mut all = chunks.into_iter();
+            let mut first = all.next().unwrap_or_default();
+            for c in all {
+                first.concat(c);
+            }
+            Ok(first)
+        },
+    )
+    .await
+}
+
 fn request_for<M: ChatModel + ?Sized>(model: &M, input: LanguageModelInput) -> ChatRequest {
     ChatRequest {
         messages: input.into_messages(),
@@ -341,12 +388,12 @@ impl<M: ChatModel> Runnable for M {
             // that message's id. Either way the answer is a whole message
             // (`whole`), as LangChain's invoked models return an `AIMessage`.
             if ctx.as_ref().is_some_and(|c| c.is_watched()) {
-                let chunks = tokens(ctx, self.stream_chat(request), "");
+                let chunks = tokens(ctx, provider_stream(self, request), "");
                 let mut message = crate::runnable::collect(chunks).await?.unwrap_or_default();
                 message.whole = true;
                 return Ok(message);
             }
-            let mut message = self.generate(request).await?;
+            let mut message = provider_answer(self, request).await?;
             if let Some(ctx) = ctx.as_ref().filter(|c| c.is_traced()) {
                 ctx.trace_model_answer(&message, message.usage_metadata.as_deref());
             }
@@ -360,6 +407,6 @@ impl<M: ChatModel> Runnable for M {
 
     fn stream_body<'a>(&'a self, input: LanguageModelInput) -> ChunkStream<'a, AIMessageChunk> {
         let request = request_for(self, input);
-        tokens(current(), self.stream_chat(request), "")
+        tokens(current(), provider_stream(self, request), "")
     }
 }

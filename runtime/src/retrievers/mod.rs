@@ -94,6 +94,21 @@ pub trait Retriever: Send + Sync {
     fn retrieve(&self, query: String) -> impl Future<Output = Result<Vec<Document>>> + Send;
 }
 
+/// The retriever's query, through the interceptor installed above (a
+/// recording), if any. What [`impl_retriever_runnable!`] expands to call.
+#[doc(hidden)]
+pub async fn __retrieve<R: Retriever + ?Sized>(retriever: &R, query: String) -> Result<Vec<Document>> {
+    crate::context::intercept::call_through(
+        crate::intercept::CallKind::Retriever,
+        query,
+        |q| serde_json::json!({ "query": q }),
+        move |q| retriever.retrieve(q),
+        |v| crate::intercept::replay_json(Retriever::name(retriever), v),
+        |chunks| Ok(chunks.into_iter().flatten().collect()),
+    )
+    .await
+}
+
 /// Implements [`Runnable`](crate::Runnable) for a type implementing
 /// [`Retriever`]: input a query `String`, output `Vec<Document>`. Its runs
 /// show their input as [`RetrieverQuery`] (`{"query": ...}`) and carry the
@@ -127,7 +142,7 @@ macro_rules! impl_retriever_runnable {
                 &'a self,
                 input: ::std::string::String,
             ) -> $crate::__private::BoxFuture<'a, $crate::Result<::std::vec::Vec<$crate::Document>>> {
-                ::std::boxed::Box::pin($crate::Retriever::retrieve(self, input))
+                ::std::boxed::Box::pin($crate::retrievers::__retrieve(self, input))
             }
         }
     };

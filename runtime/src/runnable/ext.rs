@@ -8,7 +8,7 @@ use futures::{Stream, StreamExt, TryStreamExt};
 use super::run::{self, RunStream, Source};
 use super::sequence::{First, Sequence};
 use super::{owned, EventStream, LogOptions, LogStream, RunLogPatch};
-use super::{BoxRunnable, Retry, RetryPolicy, Runnable, WithConfig, WithFallbacks};
+use super::{BoxRunnable, Retry, RetryPolicy, Runnable, SideEffect, WithConfig, WithFallbacks};
 use crate::config::RunConfig;
 use crate::context::{block_on, BlockingStream, CallOpts};
 use crate::error::Result;
@@ -443,6 +443,44 @@ pub trait RunnableExt: Runnable {
         Self: Sized,
     {
         WithConfig::new(self, config)
+    }
+
+    /// Marks this step as a side effect: under a recording (an
+    /// [`intercept`](crate::intercept)or installed above), its calls are
+    /// recorded, and replayed without running it, like a tool's. For code
+    /// that reaches the outside world in a plain lambda; its output must be
+    /// `Deserialize` to be replayed.
+    ///
+    /// ```
+    /// use runwright::{Lambda, RunnableExt};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> runwright::Result<()> {
+    /// let fetch = Lambda::from_fn(|id: u32| Ok(format!("order {id}"))).side_effect();
+    /// assert_eq!(fetch.invoke(7).await?, "order 7"); // with no recording, just runs
+    /// # Ok(()) }
+    /// ```
+    fn side_effect(self) -> SideEffect<Self>
+    where
+        Self: Sized,
+    {
+        SideEffect::new(self)
+    }
+
+    /// Keeps this step and everything beneath it out of any recording: its
+    /// models, tools and side effects always run live, also when a
+    /// recording above replays the rest.
+    ///
+    /// ```
+    /// use runwright::{Lambda, RunnableExt};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> runwright::Result<()> {
+    /// let now = Lambda::from_fn(|_: ()| Ok(1_700_000_000_u64)).side_effect().never_intercepted();
+    /// assert_eq!(now.invoke(()).await?, 1_700_000_000);
+    /// # Ok(()) }
+    /// ```
+    fn never_intercepted(self) -> WithConfig<Self>
+    where
+        Self: Sized,
+    {
+        WithConfig::new(self, RunConfig::new().intercept(super::side_effect::always_live()))
     }
 
     /// Feeds this step's output into `next`: a [`Sequence`].

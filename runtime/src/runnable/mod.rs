@@ -17,6 +17,7 @@ mod passthrough;
 mod retry;
 pub(crate) mod run;
 pub(crate) mod sequence;
+mod side_effect;
 mod tee;
 mod with_config;
 
@@ -45,6 +46,7 @@ pub use passthrough::{passthrough, Passthrough};
 pub use retry::{Retry, RetryPolicy};
 pub use run::{RunStream, Source};
 pub use sequence::{Sequence, Steps};
+pub use side_effect::SideEffect;
 pub use with_config::WithConfig;
 
 /// A stream of chunks, each a `Result`; the stream ends after an `Err`.

@@ -41,6 +41,8 @@ mod input;
 mod output;
 mod spec;
 
+use crate::context::intercept;
+use crate::intercept::{replay_json, CallKind};
 use std::borrow::Cow;
 
 use futures::future::BoxFuture;
@@ -101,6 +103,16 @@ pub trait ToolFn: Send + Sync + 'static {
     /// and call [`finish`](ToolArgs::finish) before doing anything, and fail
     /// with `finish`'s error if there is one.
     fn call<'a>(&'a self, args: ToolArgs<'a>) -> BoxFuture<'a, Result<Self::Output>>;
+
+    /// Makes the function's value again from its recorded JSON, for a
+    /// replay ([`intercept`](crate::intercept)) of a tool called with plain
+    /// arguments (a model's tool call replays as its message, whatever the
+    /// value's type). `#[tool]` functions whose value type implements
+    /// `Deserialize` give it; `None` (the default): it cannot be replayed.
+    fn replay_output(&self, recorded: Json) -> Option<Result<Self::Output>> {
+        let _ = recorded;
+        None
+    }
 }
 
 /// How a tool that handles its errors turns one into the text the model
@@ -269,39 +281,112 @@ impl<F: ToolFn> Runnable for Tool<F> {
     }
 
     fn invoke_body<'a>(&'a self, input: ToolInput) -> BoxFuture<'a, Result<Self::Output>> {
-        let (args, call_id) = self.arguments(input);
+        // The function is the tool's side effect: through the interceptor
+        // installed above (a recording), if any, recorded or replayed.
         Box::pin(async move {
-            let result = match args {
-                Ok(args) => {
-                    let args = ToolArgs::new(self.f.spec(), args)
-                        .with_call(call_id.clone(), crate::context::RunContext::current());
-                    self.f.call(args).await
-                }
-                Err(e) => Err(e),
-            };
-            let name = self.f.spec().name();
-            match (result, call_id) {
-                (Ok(value), None) => Ok(ToolOutput::Value(value)),
-                (Ok(value), Some(id)) => {
-                    let content = output::message_content(&value);
-                    Ok(ToolOutput::Message(ToolMessage::new(content, id).with_name(name)))
-                }
-                (Err(e), call_id) => {
-                    let Some(handler) = self.on_error else {
-                        return Err(e);
-                    };
-                    let text = handler(&e);
-                    Ok(match call_id {
-                        None => ToolOutput::Error(text),
-                        Some(id) => ToolOutput::Message(
-                            ToolMessage::new(text, id)
-                                .with_name(name)
-                                .with_status(ToolStatus::Error),
-                        ),
-                    })
-                }
-            }
+            let out = intercept::call_through(
+                CallKind::Tool,
+                input,
+                tool_input_json,
+                move |input| async move { self.run(input).await.map(Tagged) },
+                |v| self.untag(v),
+                |_| {
+                    Err(Error::new(
+                        ErrorKind::InvalidInput,
+                        "a tool's recorded call has no chunks",
+                    ))
+                },
+            )
+            .await?;
+            Ok(out.0)
         })
+    }
+}
+
+/// What an interceptor sees of a tool call: its arguments, or its text.
+fn tool_input_json(input: &ToolInput) -> Json {
+    match input {
+        ToolInput::Text(t) => Json::String(t.clone()),
+        ToolInput::Args(a) => a.clone(),
+        ToolInput::Call(c) => Json::Object(c.args.clone()),
+    }
+}
+
+/// A tool's output as it is recorded: tagged, so that a replay knows a
+/// model's tool call answer from a plain value or a handled error.
+struct Tagged<T>(ToolOutput<T>);
+
+impl<T: Serialize> Serialize for Tagged<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(1))?;
+        match &self.0 {
+            ToolOutput::Value(v) => m.serialize_entry("value", v)?,
+            ToolOutput::Error(e) => m.serialize_entry("handled_error", e)?,
+            ToolOutput::Message(msg) => m.serialize_entry("message", msg)?,
+        }
+        m.end()
+    }
+}
+
+impl<F: ToolFn> Tool<F> {
+    /// A recorded output, made again.
+    fn untag(&self, recorded: Json) -> Result<Tagged<F::Output>> {
+        let name = self.f.spec().name();
+        let bad = |why: String| Error::new(ErrorKind::InvalidInput, format!("tool `{name}`: {why}"));
+        let Json::Object(mut m) = recorded else {
+            return Err(bad("the recorded output is not a tagged object".into()));
+        };
+        if let Some(msg) = m.remove("message") {
+            return replay_json(name, msg).map(|m| Tagged(ToolOutput::Message(m)));
+        }
+        if let Some(Json::String(text)) = m.remove("handled_error") {
+            return Ok(Tagged(ToolOutput::Error(text)));
+        }
+        match m.remove("value") {
+            Some(v) => match self.f.replay_output(v) {
+                Some(out) => out.map(|v| Tagged(ToolOutput::Value(v))),
+                None => Err(bad(
+                    "its value type cannot be made from JSON, so a call with plain arguments cannot be replayed".into(),
+                )),
+            },
+            None => Err(bad("the recorded output has no value, message or handled error".into())),
+        }
+    }
+
+    /// Runs the function on `input` and makes its output.
+    async fn run(&self, input: ToolInput) -> Result<ToolOutput<F::Output>> {
+        let (args, call_id) = self.arguments(input);
+        let result = match args {
+            Ok(args) => {
+                let args = ToolArgs::new(self.f.spec(), args)
+                    .with_call(call_id.clone(), crate::context::RunContext::current());
+                self.f.call(args).await
+            }
+            Err(e) => Err(e),
+        };
+        let name = self.f.spec().name();
+        match (result, call_id) {
+            (Ok(value), None) => Ok(ToolOutput::Value(value)),
+            (Ok(value), Some(id)) => {
+                let content = output::message_content(&value);
+                Ok(ToolOutput::Message(ToolMessage::new(content, id).with_name(name)))
+            }
+            (Err(e), call_id) => {
+                let Some(handler) = self.on_error else {
+                    return Err(e);
+                };
+                let text = handler(&e);
+                Ok(match call_id {
+                    None => ToolOutput::Error(text),
+                    Some(id) => ToolOutput::Message(
+                        ToolMessage::new(text, id)
+                            .with_name(name)
+                            .with_status(ToolStatus::Error),
+                    ),
+                })
+            }
+        }
     }
 }
 
