@@ -83,6 +83,14 @@ async fn run<M: ChatModel + 'static>(model: M) -> runwright::Result<()> {
     println!();
 
     println!("-- a model calling a tool");
+    let trace = weather_trace(model).await?;
+    println!("{}", view::show(&trace));
+    Ok(())
+}
+
+/// The model calling the tool, recorded as a trace (tests/it/quickstart.rs
+/// also views it as the HTML page of `runwright trace view`).
+pub async fn weather_trace<M: ChatModel + 'static>(model: M) -> runwright::Result<Trace> {
     let with_tools = Arc::new(model.bind_tools(&[&get_weather]));
     let ask = Lambda::from_async(move |city: String| {
         let model = with_tools.clone();
@@ -101,8 +109,7 @@ async fn run<M: ChatModel + 'static>(model: M) -> runwright::Result<()> {
     if let Some(e) = trace.error() {
         return Err(runwright::Error::msg(format!("the weather bot failed: {e:?}")));
     }
-    println!("{}", view::show(&trace));
-    Ok(())
+    Ok(trace)
 }
 
 /// The whole example, for the arguments it was given (without the program

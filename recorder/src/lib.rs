@@ -125,12 +125,22 @@
 //! The command itself: `cargo install runwright-recorder --features cli`,
 //! then `runwright trace show FILE`.
 //!
+//! [`view::html`] is the run tree as one self-contained HTML page, what
+//! `runwright trace view FILE [-o OUT.html]` writes (by default beside the
+//! trace, as `FILE` with the extension `.html`): each run folds open and
+//! shut, with its kind, name, input, output, streamed text, a model's tool
+//! calls with their arguments, and errors marked; a timed trace gets a time
+//! axis and a bar per run; a search box keeps the runs that match. The page
+//! loads nothing (inline style and script, a content security policy that
+//! forbids any fetch), so it opens from `file://`, offline, and can be
+//! attached to a bug report or kept as a CI artifact.
+//!
 //! # Features
 //!
 //! * `snapshot` (default): `assert_events_snapshot!`, and the insta it uses.
 //!   Without it the crate does not depend on insta.
-//! * `cli`: the `runwright` command (`trace show`, `trace diff`), which
-//!   prints what [`view`] formats. It brings clap, so it is off by
+//! * `cli`: the `runwright` command (`trace show`, `trace diff`, `trace
+//!   view`), which prints or writes what [`view`] formats. It brings clap, so it is off by
 //!   default: `cargo install runwright-recorder --features cli`, or in this
 //!   workspace `cargo run -p runwright-recorder --features cli -- trace
 //!   show FILE`.

@@ -1,7 +1,8 @@
 //! Traces for people to read: the run tree `runwright trace show` prints
-//! ([`show`]), the run tree snapshots keep ([`tree`]), and what `runwright
-//! trace diff` prints ([`diff`]). Plain functions of a [`Trace`], with no
-//! command-line dependency: the `cli` feature only builds the command.
+//! ([`show`]), the run tree snapshots keep ([`tree`]), what `runwright
+//! trace diff` prints ([`diff`]), and the HTML page `runwright trace view`
+//! writes ([`html`]). Plain functions of a [`Trace`], with no command-line
+//! dependency: the `cli` feature only builds the command.
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -10,6 +11,9 @@ use serde_json::Value;
 use similar::{capture_diff_slices, Algorithm, DiffOp};
 
 use crate::Trace;
+
+mod html;
+pub use html::html;
 
 /// How many differing events `trace diff` describes before it summarizes.
 const MAX_DIFFERENCES: usize = 8;

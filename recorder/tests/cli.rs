@@ -1,5 +1,5 @@
-//! The `runwright` command: `trace show` and `trace diff`, run as a user
-//! runs them, their output kept as insta snapshots.
+//! The `runwright` command: `trace show`, `trace diff` and `trace view`,
+//! run as a user runs them, their output kept as insta snapshots.
 
 mod common;
 
@@ -196,4 +196,64 @@ async fn trace_replay_prints_the_events_as_json_lines() {
     let out = runwright(&dir, &["trace", "replay", "missing.jsonl"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.jsonl"));
+}
+
+#[tokio::test]
+async fn trace_view_writes_one_html_page() {
+    let dir = scratch("cli-view");
+    let trace = writing_trace("Why did the parrot <b>talk</b>?").await;
+    trace.write(dir.join("writing.jsonl")).unwrap();
+
+    // By default beside the trace, with the extension .html.
+    let out = runwright(&dir, &["trace", "view", "writing.jsonl"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(stdout(&out), "wrote writing.html\n");
+    let page = std::fs::read_to_string(dir.join("writing.html")).unwrap();
+    assert_eq!(page, runwright_recorder::view::html(&trace));
+    assert_eq!(page.matches(" data-run=\"").count(), 11);
+    assert!(page.contains("Why did the parrot &lt;b&gt;talk&lt;/b&gt;?"));
+    assert!(!page.contains("http://") && !page.contains("https://"));
+
+    // -o names the page.
+    std::fs::create_dir_all(dir.join("pages")).unwrap();
+    let out = runwright(&dir, &["trace", "view", "writing.jsonl", "-o", "pages/w.html"]);
+    assert!(out.status.success());
+    assert_eq!(stdout(&out), "wrote pages/w.html\n");
+    assert_eq!(std::fs::read_to_string(dir.join("pages/w.html")).unwrap(), page);
+
+    // --help says where the page goes without -o.
+    let help = stdout(&runwright(&dir, &["trace", "view", "--help"]));
+    assert!(help.contains("[default: FILE with the extension .html]"), "{help}");
+}
+
+#[test]
+fn trace_view_errors_name_the_file() {
+    let dir = scratch("cli-view-errors");
+    let out = runwright(&dir, &["trace", "view", "missing.jsonl"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("runwright: ") && stderr.contains("missing.jsonl"),
+        "{stderr}"
+    );
+    assert!(!dir.join("missing.html").exists());
+
+    let trace = Trace::from_json("empty", Vec::new());
+    trace.write(dir.join("t.jsonl")).unwrap();
+    let out = runwright(&dir, &["trace", "view", "t.jsonl", "-o", "no/such/folder/t.html"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("runwright: cannot write no/such/folder/t.html: "),
+        "{stderr}"
+    );
+
+    // A page would overwrite the trace itself.
+    std::fs::copy(dir.join("t.jsonl"), dir.join("t.html")).unwrap();
+    let out = runwright(&dir, &["trace", "view", "t.html"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "runwright: t.html is the trace itself: name another page with -o OUT.html\n"
+    );
 }

@@ -4,6 +4,8 @@
 
 use std::process::Command;
 
+use runwright_recorder::{view, Recorder};
+
 // The example's own code, so that the test runs exactly what the README's
 // command runs; its `main` is not called here.
 #[allow(dead_code)]
@@ -42,5 +44,21 @@ fn a_key_in_the_environment_does_not_go_live() {
         "output \"It is sunny and 21 degrees in Paris.\"",
     ] {
         assert!(stdout.contains(shown), "{shown:?} not in the output:\n{stdout}");
+    }
+}
+
+#[tokio::test]
+async fn the_quickstarts_trace_as_html_is_self_contained() {
+    // The trace the quickstart prints, replayed from its cassette.
+    let cassette = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/cassettes/quickstart.jsonl");
+    let trace = example::weather_trace(Recorder::replay(cassette).unwrap())
+        .await
+        .unwrap();
+    let page = view::html(&trace);
+    assert!(page.contains("<span class=\"tool-name\">get_weather</span>"), "{page}");
+    assert!(page.contains("It is sunny and 21 degrees in Paris."));
+    assert_eq!(page.matches(" data-run=\"").count(), 3);
+    for reference in ["http://", "https://"] {
+        assert!(!page.contains(reference), "the page refers to {reference}");
     }
 }

@@ -1,20 +1,21 @@
 //! `runwright`: looks at trace files.
 //!
 //! ```text
-//! runwright trace show FILE      the run tree: names, kinds, durations, streamed text
-//! runwright trace diff A B       the first differences between two traces
+//! runwright trace show FILE                 the run tree: names, kinds, durations, streamed text
+//! runwright trace diff A B                  the first differences between two traces
+//! runwright trace view FILE [-o OUT.html]   the run tree as one self-contained HTML page
 //! ```
 //!
 //! Exit status: 0 when all went well (and, for `diff`, the traces hold the
 //! same events), 1 when `diff` found differences, 2 on an error (a missing,
-//! corrupt or truncated file).
+//! corrupt or truncated file, an output file that cannot be written).
 //!
 //! Built with the crate's `cli` feature.
 
 #![forbid(unsafe_code)]
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -60,6 +61,28 @@ enum TraceCommand {
         /// The second trace file.
         b: PathBuf,
     },
+    /// Writes the run tree as one self-contained HTML page (no network, opens
+    /// from file://): kinds, names, time bars when recorded, inputs, outputs,
+    /// streamed text, tool calls, errors; folding and a search box.
+    View {
+        /// The trace file.
+        file: PathBuf,
+        /// The page to write [default: FILE with the extension .html].
+        #[arg(short, long, value_name = "OUT.html")]
+        output: Option<PathBuf>,
+    },
+}
+
+/// Where `trace view` writes: `-o`, else the trace's path with `.html`.
+fn page_path(file: &Path, output: Option<PathBuf>) -> runwright::Result<PathBuf> {
+    let out = output.unwrap_or_else(|| file.with_extension("html"));
+    if out == file {
+        return Err(runwright::Error::msg(format!(
+            "{} is the trace itself: name another page with -o OUT.html",
+            file.display()
+        )));
+    }
+    Ok(out)
 }
 
 fn parse_pace(s: &str) -> Result<Pacing, String> {
@@ -118,6 +141,13 @@ fn run(command: TraceCommand) -> runwright::Result<ExitCode> {
                     Ok(ExitCode::from(1))
                 }
             }
+        }
+        TraceCommand::View { file, output } => {
+            let trace = Trace::read(&file)?;
+            let out = page_path(&file, output)?;
+            std::fs::write(&out, view::html(&trace))
+                .map_err(|e| runwright::Error::msg(format!("cannot write {}: {e}", out.display())))?;
+            Ok(print(&format!("wrote {}\n", out.display())))
         }
     }
 }
