@@ -8,11 +8,17 @@
 //! [`python`](crate::python)), so a prompt reads exactly as LangChain's would.
 //!
 //! ```
-//! use runwright::{ChatPromptTemplate, RunnableExt};
+//! A prompt takes its variables as a [`Map`](crate::Map): [`map!`](crate::map)
+//! writes one, and [`invoke_json`](crate::RunnableExt::invoke_json) takes a
+//! JSON object (a `json!` value, a request's body) in its place.
+//!
+//! ```
+//! use runwright::{map, ChatPromptTemplate, RunnableExt};
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> runwright::Result<()> {
 //! let prompt = ChatPromptTemplate::from_template("tell me a joke about {topic}")?;
-//! let vars = serde_json::json!({"topic": "parrot"}).as_object().cloned().unwrap();
-//! let value = prompt.invoke(vars).await?;
+//! let value = prompt.invoke(map! { "topic": "parrot" }).await?;
+//! assert_eq!(value.to_string(), "Human: tell me a joke about parrot");
+//! let value = prompt.invoke_json(serde_json::json!({"topic": "parrot"})).await?;
 //! assert_eq!(value.to_string(), "Human: tell me a joke about parrot");
 //! # Ok(()) }
 //! ```

@@ -44,7 +44,7 @@ pub use parallel::Parallel;
 pub use passthrough::{passthrough, Passthrough};
 pub use retry::{Retry, RetryPolicy};
 pub use run::{RunStream, Source};
-pub use sequence::{Sequence, Steps};
+pub use sequence::{Feeds, Sequence, Steps};
 pub use with_config::WithConfig;
 
 /// A stream of chunks, each a `Result`; the stream ends after an `Err`.
@@ -206,7 +206,7 @@ macro_rules! impl_pipe_operator {
         where
             $t: $crate::Runnable,
             Next: $crate::Runnable,
-            <$t as $crate::Runnable>::Output: Into<Next::Input>,
+            <$t as $crate::Runnable>::Output: $crate::runnable::Feeds<Next::Input>,
         {
             type Output = $crate::runnable::Sequence<($crate::runnable::sequence::First<$t>, Next)>;
             fn bitor(self, next: Next) -> Self::Output {
