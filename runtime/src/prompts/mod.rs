@@ -7,7 +7,6 @@
 //! braces. Values are inserted as Python's `str()` would print them (see
 //! [`python`](crate::python)), so a prompt reads exactly as LangChain's would.
 //!
-//! ```
 //! A prompt takes its variables as a [`Map`](crate::Map): [`map!`](crate::map)
 //! writes one, and [`invoke_json`](crate::RunnableExt::invoke_json) takes a
 //! JSON object (a `json!` value, a request's body) in its place.
