@@ -238,9 +238,9 @@ pub use parsers::{JsonOutputParser, ModelOutput, StrOutputParser};
 pub use prompts::{ChatPromptTemplate, MessageTemplate, MessagesPlaceholder, PromptTemplate, PromptValue};
 pub use retrievers::{Document, InMemoryRetriever, Retriever};
 pub use runnable::{
-    passthrough, Assign, BoxRunnable, ChainFn, ChunkStream, EventStream, Generator, Lambda, LogOptions, LogStream,
-    Parallel, Passthrough, Retry, RetryPolicy, RunLogPatch, RunStream, RunType, Runnable, RunnableExt, Sequence,
-    SideEffect, Steps, WithConfig, WithFallbacks,
+    passthrough, Assign, BoxRunnable, ChainFn, ChunkStream, EventStream, Feeds, Generator, Lambda, LogOptions,
+    LogStream, Parallel, Passthrough, Retry, RetryPolicy, RunLogPatch, RunStream, RunType, Runnable, RunnableExt,
+    Sequence, SideEffect, Steps, WithConfig, WithFallbacks,
 };
 pub use value::{Chunk, Data, Map, Payload};
 
@@ -305,9 +305,11 @@ pub use runwright_macros::chain_fn;
 /// `fn(I) -> Result<O>` (sync or async), a closure (its body ends at the
 /// next `|`; `async` bodies make async steps), or a map literal
 /// `{ "key": step, ... }` (a [`Parallel`] whose branches all take the same
-/// input). Each step's output must convert into the next step's input; a
-/// mismatch is a compile error at those two steps. A closure takes the
-/// previous step's output as is.
+/// input). Each step's output must convert into the next step's input
+/// ([`Feeds`]); a mismatch is a compile error at those two steps, whatever
+/// their form. A closure whose parameter has no type (`|s| ...`) takes the
+/// previous step's output as is; one with a type (`|n: usize| ...`) takes
+/// that type, which the previous output must convert into, as for any step.
 ///
 /// ```
 /// use runwright::{chain, passthrough, Lambda, RunnableExt};
@@ -324,6 +326,36 @@ pub use runwright_macros::chain_fn;
 /// ```
 pub use runwright_macros::chain;
 
+/// A [`Map`] (a JSON object, what a prompt takes) from a literal, in
+/// `serde_json::json!`'s syntax without the outer braces: keys are strings,
+/// values are literals, nested `{...}`/`[...]` or any `Serialize`
+/// expression.
+///
+/// ```
+/// use runwright::{map, ChatPromptTemplate, GenericFakeChatModel, RunnableExt, StrOutputParser};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> runwright::Result<()> {
+/// let prompt = ChatPromptTemplate::from_messages([("human", "Tell me a joke about {topic}")])?;
+/// let chain = prompt | GenericFakeChatModel::new(["Why did the crab..."]) | StrOutputParser;
+/// assert_eq!(chain.invoke(map! { "topic": "crabs" }).await?, "Why did the crab...");
+///
+/// let n = 3;
+/// let vars = map! { "topic": "x", "count": n + 1, "tags": ["a", "b"] };
+/// assert_eq!(vars["count"], 4);
+/// # Ok(()) }
+/// ```
+///
+/// A JSON value known only at run time (a request's body) goes in with
+/// [`RunnableExt::invoke_json`], which says which step refused it and why.
+#[macro_export]
+macro_rules! map {
+    () => {
+        $crate::Map::new()
+    };
+    ($($entries:tt)+) => {
+        $crate::__private::json_object($crate::__private::json!({ $($entries)+ }))
+    };
+}
+
 /// Paths used by runwright's macros. Not a public API.
 #[doc(hidden)]
 pub mod __private {
@@ -331,8 +363,20 @@ pub mod __private {
     pub use crate::runnable::{ChainBody, ChainFn, Parallel};
     pub use crate::tools::{Tool, ToolArgs, ToolFn, ToolSpec};
     pub use futures::future::BoxFuture;
-    pub use serde_json::Value as Json;
+    pub use serde_json::json;
+    /// JSON, for `#[tool]`'s `replay_output`. An alias, not a re-export:
+    /// rustc would print `serde_json::Value` by a re-export's path.
+    pub type Json = serde_json::Value;
     pub use std::sync::{Arc, OnceLock};
+
+    /// The object `map!`'s `json!({...})` makes. A braced `json!` literal
+    /// is always an object; anything else would be a bug in `map!`.
+    pub fn json_object(value: serde_json::Value) -> crate::Map {
+        match value {
+            serde_json::Value::Object(m) => m,
+            other => unreachable!("`json!({{...}})` gave a non-object: {other}"),
+        }
+    }
 
     /// Asserts at a tool argument's type that it can be one.
     pub fn assert_tool_arg<T: crate::tools::ToolArg>() {}

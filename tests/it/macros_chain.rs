@@ -137,3 +137,43 @@ async fn a_map_can_start_a_chain() {
     let first = chain!({ "upper": shout, "same": passthrough() } | |m: Map| Ok(m["upper"].to_string()));
     assert_eq!(first.invoke("hi".into()).await.unwrap(), "\"HI\"");
 }
+
+#[tokio::test]
+async fn typed_closures_take_what_the_step_before_converts_into() {
+    // `String` converts into a prompt value, for a closure's typed parameter
+    // as between any two steps.
+    let chain = chain!(shout | |p: runwright::PromptValue| Ok(p.to_string()) | |s| Ok(format!("<{s}>")));
+    assert_eq!(chain.invoke("hi".into()).await.unwrap(), "<HI>");
+
+    // After a step, a map's branches (typed closures, generic steps) take
+    // its output as is.
+    let both = chain!(shout | { "answer": |q: String| Ok(q.len()), "asked": passthrough() });
+    let out: Map = both.invoke("question".into()).await.unwrap();
+    assert_eq!(out["answer"], 8);
+    assert_eq!(out["asked"], "QUESTION");
+}
+
+#[tokio::test]
+async fn a_prompt_chain_takes_a_map_literal_or_a_json_object() {
+    let prompt = ChatPromptTemplate::from_template("Tell me a joke about {topic}").unwrap();
+    let chain = prompt | GenericFakeChatModel::new(["Why did the crab..."]).repeating() | StrOutputParser;
+
+    assert_eq!(
+        chain.invoke(runwright::map! { "topic": "crabs" }).await.unwrap(),
+        "Why did the crab..."
+    );
+    assert_eq!(
+        chain.invoke_json(json!({"topic": "crabs"})).await.unwrap(),
+        "Why did the crab..."
+    );
+
+    let err = chain.invoke_json(json!(["crabs"])).await.unwrap_err();
+    assert_eq!(err.kind(), runwright::ErrorKind::InvalidInput);
+    assert!(
+        err.message()
+            .starts_with("step `RunnableSequence` takes `Map<String, Value>`"),
+        "{}",
+        err.message()
+    );
+    assert!(err.message().contains("expected a map"), "{}", err.message());
+}

@@ -15,6 +15,7 @@ mod quickstart;
 mod runtime_backpressure;
 mod runtime_batch;
 mod runtime_cancellation;
+mod runtime_clone;
 mod runtime_debug;
 mod runtime_errors;
 mod runtime_event_json;

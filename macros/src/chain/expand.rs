@@ -9,6 +9,8 @@
 use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 
+use syn::{ExprClosure, Pat, Type};
+
 use super::parse::{MapLit, Step, StepSpan};
 
 /// What the input of a sequence or a step is known to be.
@@ -17,8 +19,17 @@ enum Input<'a> {
     /// Whatever the steps say (the start of the whole chain).
     Free,
     /// What the map `__rw_map`-like binding named here takes: a branch of a
-    /// map literal.
-    LikeMap(&'a Ident),
+    /// map literal. With the span of the step before the map, when there is
+    /// one: its output is the map's input, and each branch is checked
+    /// against it.
+    LikeMap(&'a Ident, Option<StepSpan>),
+}
+
+/// Whether a closure says its parameter's type (`|n: i64| ...`, not `|n|`
+/// nor `|n: _|`): that type is then checked against what the step before
+/// gives, as any step's input is. A closure without one takes it as is.
+fn is_typed(c: &ExprClosure) -> bool {
+    matches!(c.inputs.first(), Some(Pat::Type(t)) if !matches!(*t.ty, Type::Infer(_)))
 }
 
 fn map_ident() -> Ident {
@@ -52,15 +63,7 @@ fn expand_sequence(steps: &[Step], input: Input<'_>) -> TokenStream {
 fn expand_single(step: &Step, input: Input<'_>) -> TokenStream {
     match (step, input) {
         (Step::Expr(e, s), _) => quote_spanned!(s.first=> ::runwright::__private::step(#e)),
-        (Step::Closure(c, is_async, _), Input::Free) => {
-            let f = if *is_async {
-                quote!(closure_async)
-            } else {
-                quote!(closure)
-            };
-            quote!(::runwright::__private::#f(#c))
-        }
-        (Step::Closure(c, is_async, _), Input::LikeMap(m)) => {
+        (Step::Closure(c, is_async, _), Input::LikeMap(m, prev)) if prev.is_none() || !is_typed(c) => {
             let f = if *is_async {
                 quote!(closure_async_like)
             } else {
@@ -68,8 +71,20 @@ fn expand_single(step: &Step, input: Input<'_>) -> TokenStream {
             };
             quote!(::runwright::__private::#f(&#m, #c))
         }
-        (Step::Map(m, _), Input::Free) => expand_map(m, quote!(::runwright::__private::Parallel::new())),
-        (Step::Map(m, _), Input::LikeMap(outer)) => expand_map(m, quote!(::runwright::__private::map_like(&#outer))),
+        // A typed closure after a step takes its own type: the joint is
+        // checked where the branch joins its map (`branch_fed`).
+        (Step::Closure(c, is_async, _), _) => {
+            let f = if *is_async {
+                quote!(closure_async)
+            } else {
+                quote!(closure)
+            };
+            quote!(::runwright::__private::#f(#c))
+        }
+        (Step::Map(m, _), Input::Free) => expand_map(m, quote!(::runwright::__private::Parallel::new()), None),
+        (Step::Map(m, _), Input::LikeMap(outer, prev)) => {
+            expand_map(m, quote!(::runwright::__private::map_like(&#outer)), prev)
+        }
     }
 }
 
@@ -106,12 +121,27 @@ fn expand_joint(prev: &Step, next: &Step) -> TokenStream {
             let args = parens_at(next_last, quote!(#seq, #step #step_args));
             quote!(let __rw_seq = #pipe #args;)
         }
+        Step::Closure(c, is_async, _) if is_typed(c) => {
+            let f = if *is_async {
+                quote!(pipe_async_typed)
+            } else {
+                quote!(pipe_fn_typed)
+            };
+            let pipe = quote_spanned!(prev_first=> ::runwright::__private::#f);
+            let seq = joint_span(prev_first, next_last, quote!(__rw_seq));
+            let args = parens_at(next_last, quote!(#seq, #c));
+            quote!(let __rw_seq = #pipe #args;)
+        }
         Step::Closure(c, is_async, _) => {
             let f = if *is_async { quote!(pipe_async) } else { quote!(pipe_fn) };
             quote!(let __rw_seq = ::runwright::__private::#f(__rw_seq, #c);)
         }
         Step::Map(m, _) => {
-            let map = expand_map(m, quote!(::runwright::__private::map_after(&__rw_seq)));
+            let map = expand_map(
+                m,
+                quote!(::runwright::__private::map_after(&__rw_seq)),
+                Some(prev.span()),
+            );
             let pipe = quote_spanned!(prev_first=> ::runwright::__private::pipe);
             let seq = joint_span(prev_first, next_last, quote!(__rw_seq));
             let args = parens_at(next_last, quote!(#seq, __rw_next));
@@ -123,28 +153,43 @@ fn expand_joint(prev: &Step, next: &Step) -> TokenStream {
     }
 }
 
-/// `{ "key": steps, ... }` on the empty map `base`.
-fn expand_map(m: &MapLit, base: TokenStream) -> TokenStream {
+/// `{ "key": steps, ... }` on the empty map `base`. After a step (`prev`),
+/// each branch is checked against that step's output, spanned from the step
+/// to the branch; a map that starts a chain takes what its branches take.
+fn expand_map(m: &MapLit, base: TokenStream, prev: Option<StepSpan>) -> TokenStream {
     let map = map_ident();
-    let stmts = m.entries.iter().map(|(key, steps)| match steps.as_slice() {
-        [Step::Expr(e, s)] => {
-            let branch = quote_spanned!(s.first=> ::runwright::__private::branch);
-            let args = parens_at(s.last, quote!(#map, #key, ::runwright::__private::step(#e)));
-            quote!(let #map = #branch #args;)
-        }
-        [Step::Closure(c, is_async, _)] => {
-            let f = if *is_async {
-                quote!(branch_async)
-            } else {
-                quote!(branch_fn)
-            };
-            quote!(let #map = ::runwright::__private::#f(#map, #key, #c);)
-        }
-        steps => {
-            let value = expand_sequence(steps, Input::LikeMap(&map));
-            quote! {
-                let __rw_branch = #value;
-                let #map = ::runwright::__private::branch(#map, #key, __rw_branch);
+    let stmts = m.entries.iter().map(|(key, steps)| {
+        let last = steps.last().map_or_else(|| key.span(), |s| s.span().last);
+        match (steps.as_slice(), prev) {
+            ([Step::Closure(c, is_async, _)], _) if prev.is_none() || !is_typed(c) => {
+                let f = if *is_async {
+                    quote!(branch_async)
+                } else {
+                    quote!(branch_fn)
+                };
+                quote!(let #map = ::runwright::__private::#f(#map, #key, #c);)
+            }
+            ([Step::Expr(e, s)], None) => {
+                let branch = quote_spanned!(s.first=> ::runwright::__private::branch);
+                let args = parens_at(s.last, quote!(#map, #key, ::runwright::__private::step(#e)));
+                quote!(let #map = #branch #args;)
+            }
+            (steps, None) => {
+                let value = expand_sequence(steps, Input::LikeMap(&map, None));
+                quote! {
+                    let __rw_branch = #value;
+                    let #map = ::runwright::__private::branch(#map, #key, __rw_branch);
+                }
+            }
+            (steps, Some(p)) => {
+                let value = expand_sequence(steps, Input::LikeMap(&map, Some(p)));
+                let branch = quote_spanned!(p.first=> ::runwright::__private::branch_fed);
+                let fed = joint_span(p.first, last, quote!(#map));
+                let args = parens_at(last, quote!(#fed, #key, __rw_branch));
+                quote! {
+                    let __rw_branch = #value;
+                    let #map = #branch #args;
+                }
             }
         }
     });
@@ -173,7 +218,11 @@ mod tests {
         assert!(out.contains("pipe_fn (__rw_seq , | s | Ok (s))"), "{out}");
         assert!(out.contains("map_after (& __rw_seq)"), "{out}");
         assert!(
-            out.contains("branch (__rw_map , \"k\" , :: runwright :: __private :: step (b))"),
+            out.contains("let __rw_branch = :: runwright :: __private :: step (b) ;"),
+            "{out}"
+        );
+        assert!(
+            out.contains("branch_fed (:: core :: convert :: identity (__rw_map) , \"k\" , __rw_branch)"),
             "{out}"
         );
         assert!(

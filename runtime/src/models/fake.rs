@@ -2,6 +2,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use parking_lot::Mutex;
@@ -54,7 +55,13 @@ fn content_chunks(message: &AIMessage) -> Vec<AIMessageChunk> {
 }
 
 fn exhausted(name: &str) -> Error {
-    Error::new(ErrorKind::Step, format!("{name} has no more messages to answer with"))
+    Error::new(
+        ErrorKind::Step,
+        format!(
+            "{name} has no more messages to answer with: it answers with each message once \
+             (`.repeating()` makes it start over after the last)"
+        ),
+    )
 }
 
 fn stream_of(chunks: Vec<AIMessageChunk>) -> ChunkStream<'static, AIMessageChunk> {
@@ -63,8 +70,17 @@ fn stream_of(chunks: Vec<AIMessageChunk>) -> ChunkStream<'static, AIMessageChunk
 
 /// Answers each call with the next of its messages, streamed with
 /// whitespace as separate chunks (LangChain's `GenericFakeChatModel`):
-/// `"hello world"` streams `"hello"`, `" "`, `"world"`. Fails once its
-/// messages run out.
+/// `"hello world"` streams `"hello"`, `" "`, `"world"`.
+///
+/// As LangChain's, it answers with each message once and then fails ("has
+/// no more messages"): a test sees a model called more often than it
+/// planned. A chain invoked again and again (a server, a benchmark, a
+/// closure called per request) wants [`repeating`](Self::repeating), which
+/// starts over after the last message. ([`FakeListChatModel`] always
+/// starts over, as LangChain's does.)
+///
+/// Clones share the list: a clone answers with the next message of the
+/// same list, as one model used in two places would.
 ///
 /// ```
 /// use futures::TryStreamExt;
@@ -76,11 +92,12 @@ fn stream_of(chunks: Vec<AIMessageChunk>) -> ChunkStream<'static, AIMessageChunk
 /// assert_eq!(texts, ["hello", " ", "world"]);
 /// # }
 /// ```
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 #[must_use = "a runnable does nothing until invoked or streamed"]
 pub struct GenericFakeChatModel {
     profile: ModelProfile,
-    messages: Mutex<VecDeque<AIMessage>>,
+    messages: Arc<Mutex<VecDeque<AIMessage>>>,
+    repeating: bool,
 }
 
 impl GenericFakeChatModel {
@@ -97,12 +114,37 @@ impl GenericFakeChatModel {
     pub fn from_messages(messages: impl IntoIterator<Item = AIMessage>) -> Self {
         GenericFakeChatModel {
             profile: ModelProfile::chat("GenericFakeChatModel"),
-            messages: Mutex::new(messages.into_iter().collect()),
+            messages: Arc::new(Mutex::new(messages.into_iter().collect())),
+            repeating: false,
         }
     }
 
+    /// Starts over after the last message instead of failing, so the model
+    /// (and a chain holding it) can be called any number of times.
+    ///
+    /// ```
+    /// use runwright::{GenericFakeChatModel, RunnableExt};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> runwright::Result<()> {
+    /// let model = GenericFakeChatModel::new(["one", "two"]).repeating();
+    /// let mut answers = Vec::new();
+    /// for _ in 0..3 {
+    ///     answers.push(model.invoke("hi".into()).await?.text().into_owned());
+    /// }
+    /// assert_eq!(answers, ["one", "two", "one"]);
+    /// # Ok(()) }
+    /// ```
+    pub fn repeating(mut self) -> Self {
+        self.repeating = true;
+        self
+    }
+
     fn next(&self) -> Option<AIMessage> {
-        self.messages.lock().pop_front()
+        let mut messages = self.messages.lock();
+        let next = messages.pop_front()?;
+        if self.repeating {
+            messages.push_back(next.clone());
+        }
+        Some(next)
     }
 }
 
@@ -123,14 +165,17 @@ impl ChatModel for GenericFakeChatModel {
 /// tool call of its message streams as one chunk carrying a tool-call chunk
 /// (the arguments as JSON text).
 ///
+/// Like [`GenericFakeChatModel`], it answers with each message once, then
+/// fails; [`repeating`](Self::repeating) makes it start over instead.
+///
 /// It records the tool definitions each request carried
 /// ([`tools_seen`](Self::tools_seen)), so a test can check what
 /// [`bind_tools`](super::ChatModel::bind_tools) sends.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 #[must_use = "a runnable does nothing until invoked or streamed"]
 pub struct FakeToolCallingChatModel {
     inner: GenericFakeChatModel,
-    tools_seen: Mutex<Vec<Vec<serde_json::Value>>>,
+    tools_seen: Arc<Mutex<Vec<Vec<serde_json::Value>>>>,
 }
 
 impl FakeToolCallingChatModel {
@@ -140,8 +185,14 @@ impl FakeToolCallingChatModel {
         inner.profile = ModelProfile::chat("FakeToolCallingChatModel");
         FakeToolCallingChatModel {
             inner,
-            tools_seen: Mutex::new(Vec::new()),
+            tools_seen: Arc::new(Mutex::new(Vec::new())),
         }
+    }
+
+    /// Starts over after the last message instead of failing.
+    pub fn repeating(mut self) -> Self {
+        self.inner.repeating = true;
+        self
     }
 
     /// The tool definitions of each request answered so far, in order.
@@ -199,6 +250,8 @@ impl std::error::Error for FakeListChatModelError {}
 
 /// Cycles through its responses, streaming one chunk per character
 /// (LangChain's `FakeListChatModel`); can be told to fail before chunk `k`.
+/// After the last response it starts over, as LangChain's does, so it can
+/// be called any number of times; clones share the position in the list.
 ///
 /// ```
 /// use futures::StreamExt;
@@ -210,12 +263,12 @@ impl std::error::Error for FakeListChatModelError {}
 /// assert!(items[3].is_err());
 /// # }
 /// ```
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 #[must_use = "a runnable does nothing until invoked or streamed"]
 pub struct FakeListChatModel {
     profile: ModelProfile,
-    responses: Vec<String>,
-    next: AtomicUsize,
+    responses: Arc<[String]>,
+    next: Arc<AtomicUsize>,
     error_on_chunk: Option<usize>,
 }
 
@@ -229,7 +282,7 @@ impl FakeListChatModel {
         FakeListChatModel {
             profile: ModelProfile::chat("FakeListChatModel"),
             responses: responses.into_iter().map(Into::into).collect(),
-            next: AtomicUsize::new(0),
+            next: Arc::new(AtomicUsize::new(0)),
             error_on_chunk: None,
         }
     }
@@ -333,6 +386,24 @@ mod tests {
             .unwrap()
             .unwrap_err();
         assert!(err.to_string().contains("no more messages"), "{err}");
+        assert!(err.to_string().contains("`.repeating()`"), "{err}");
+    }
+
+    #[test]
+    fn repeating_models_start_over_after_the_last_message() {
+        let texts =
+            |model: &dyn ChatModel| -> String { collect(model).iter().map(|c| c.text().into_owned()).collect() };
+        let model = GenericFakeChatModel::new(["a", "b"]).repeating();
+        let answers: Vec<String> = (0..5).map(|_| texts(&model)).collect();
+        assert_eq!(answers, ["a", "b", "a", "b", "a"]);
+
+        let call = ToolCall::new("weather", serde_json::json!({})).with_id("call-1");
+        let model =
+            FakeToolCallingChatModel::new([AIMessage::new("x").with_tool_calls(vec![call.clone()])]).repeating();
+        for _ in 0..3 {
+            let chunks = collect(&model);
+            assert_eq!(chunks.last().unwrap().tool_calls, std::slice::from_ref(&call));
+        }
     }
 
     #[test]

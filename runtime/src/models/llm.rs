@@ -1,6 +1,7 @@
 //! Text-completion models (LangChain's `LLM`s): the [`Llm`] trait and fakes.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
@@ -189,19 +190,20 @@ pub mod __llm {
     }
 }
 
-#[derive(Debug)]
+/// Clones share the position in the list, as one model used in two places.
+#[derive(Debug, Clone)]
 struct ListAnswers {
     profile: ModelProfile,
-    responses: Vec<String>,
-    next: AtomicUsize,
+    responses: Arc<[String]>,
+    next: Arc<AtomicUsize>,
 }
 
 impl ListAnswers {
     fn new(name: &str, responses: Vec<String>) -> Self {
         ListAnswers {
             profile: ModelProfile::llm(name),
-            responses,
-            next: AtomicUsize::new(0),
+            responses: responses.into(),
+            next: Arc::new(AtomicUsize::new(0)),
         }
     }
 
@@ -220,7 +222,10 @@ impl ListAnswers {
 macro_rules! list_llm {
     ($(#[$doc:meta])* $t:ident, $after_run:expr) => {
         $(#[$doc])*
-        #[derive(Debug)]
+        ///
+        /// Clones share the position in the list, as one model used in two
+        /// places would.
+        #[derive(Clone, Debug)]
         #[must_use = "a runnable does nothing until invoked or streamed"]
         pub struct $t(ListAnswers);
 

@@ -225,8 +225,7 @@ enum Part {
 /// [`PromptValue::Chat`].
 ///
 /// ```
-/// use runwright::{ChatPromptTemplate, Message, MessageTemplate, MessagesPlaceholder, PromptValue, RunnableExt};
-/// use serde_json::json;
+/// use runwright::{map, ChatPromptTemplate, Message, MessageTemplate, MessagesPlaceholder, PromptValue, RunnableExt};
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> runwright::Result<()> {
 /// let prompt = ChatPromptTemplate::from_messages([
 ///     MessageTemplate::system("You are {name}."),
@@ -235,8 +234,8 @@ enum Part {
 /// ])?;
 /// assert_eq!(prompt.input_variables(), ["history", "name", "question"]);
 ///
-/// let vars = json!({"name": "terse", "history": [["human", "hi"], ["ai", "hello"]], "question": "why?"});
-/// let value = prompt.invoke(vars.as_object().cloned().unwrap()).await?;
+/// let vars = map! {"name": "terse", "history": [["human", "hi"], ["ai", "hello"]], "question": "why?"};
+/// let value = prompt.invoke(vars).await?;
 /// assert_eq!(
 ///     value,
 ///     PromptValue::from(vec![

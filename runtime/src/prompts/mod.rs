@@ -7,12 +7,17 @@
 //! braces. Values are inserted as Python's `str()` would print them (see
 //! [`python`](crate::python)), so a prompt reads exactly as LangChain's would.
 //!
+//! A prompt takes its variables as a [`Map`](crate::Map): [`map!`](crate::map)
+//! writes one, and [`invoke_json`](crate::RunnableExt::invoke_json) takes a
+//! JSON object (a `json!` value, a request's body) in its place.
+//!
 //! ```
-//! use runwright::{ChatPromptTemplate, RunnableExt};
+//! use runwright::{map, ChatPromptTemplate, RunnableExt};
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> runwright::Result<()> {
 //! let prompt = ChatPromptTemplate::from_template("tell me a joke about {topic}")?;
-//! let vars = serde_json::json!({"topic": "parrot"}).as_object().cloned().unwrap();
-//! let value = prompt.invoke(vars).await?;
+//! let value = prompt.invoke(map! { "topic": "parrot" }).await?;
+//! assert_eq!(value.to_string(), "Human: tell me a joke about parrot");
+//! let value = prompt.invoke_json(serde_json::json!({"topic": "parrot"})).await?;
 //! assert_eq!(value.to_string(), "Human: tell me a joke about parrot");
 //! # Ok(()) }
 //! ```

@@ -19,12 +19,11 @@ use crate::value::Map;
 /// them (see [`python::py_str`](crate::python::py_str)).
 ///
 /// ```
-/// use runwright::{PromptTemplate, PromptValue, RunnableExt};
+/// use runwright::{map, PromptTemplate, PromptValue, RunnableExt};
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> runwright::Result<()> {
 /// let prompt = PromptTemplate::from_template("say {word} {{literally}}")?;
 /// assert_eq!(prompt.input_variables(), ["word"]);
-/// let vars = serde_json::json!({"word": "abc"}).as_object().cloned().unwrap();
-/// assert_eq!(prompt.invoke(vars).await?, PromptValue::from("say abc {literally}"));
+/// assert_eq!(prompt.invoke(map! { "word": "abc" }).await?, PromptValue::from("say abc {literally}"));
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug)]

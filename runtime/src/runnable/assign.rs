@@ -30,7 +30,7 @@ use crate::value::Map;
 /// assert_eq!(out["len"], 4);
 /// # }
 /// ```
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 #[must_use = "a runnable does nothing until invoked or streamed"]
 pub struct Assign {
     name: Arc<str>,

@@ -11,7 +11,7 @@ use super::{owned, EventStream, LogOptions, LogStream, RunLogPatch};
 use super::{BoxRunnable, Retry, RetryPolicy, Runnable, SideEffect, WithConfig, WithFallbacks};
 use crate::config::RunConfig;
 use crate::context::{block_on, BlockingStream, CallOpts};
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::events::{EventFilter, StreamEvent};
 
 /// The calls every [`Runnable`] gets: invoke, batch, stream, transform,
@@ -36,6 +36,51 @@ pub trait RunnableExt: Runnable {
     /// ```
     fn invoke(&self, input: Self::Input) -> impl Future<Output = Result<Self::Output>> + Send + '_ {
         run::invoke(self, input, CallOpts::implicit())
+    }
+
+    /// Runs the step on a JSON input: `input` is first converted into the
+    /// step's input type (as `serde_json::from_value` does), so a prompt
+    /// chain, which takes a [`Map`](crate::Map), accepts a `json!({...})`
+    /// object or a request's body. An input that does not convert (a string
+    /// where an object is taken, a missing field) fails with
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput), naming the
+    /// step and the type it takes, before the step's run starts.
+    ///
+    /// For a literal, [`map!`](crate::map) makes the `Map` itself, with no
+    /// conversion to fail.
+    ///
+    /// ```
+    /// use runwright::{ChatPromptTemplate, ErrorKind, GenericFakeChatModel, RunnableExt, StrOutputParser};
+    /// use serde_json::json;
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> runwright::Result<()> {
+    /// let prompt = ChatPromptTemplate::from_template("Tell me a joke about {topic}")?;
+    /// let chain = prompt | GenericFakeChatModel::new(["Why did the crab..."]) | StrOutputParser;
+    /// assert_eq!(chain.invoke_json(json!({"topic": "crabs"})).await?, "Why did the crab...");
+    ///
+    /// let err = chain.invoke_json(json!("crabs")).await.unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    /// assert_eq!(
+    ///     err.message(),
+    ///     "step `RunnableSequence` takes `Map<String, Value>`, and this JSON input does not convert into it: \
+    ///      invalid type: string \"crabs\", expected a map"
+    /// );
+    /// # Ok(()) }
+    /// ```
+    fn invoke_json(&self, input: serde_json::Value) -> impl Future<Output = Result<Self::Output>> + Send + '_
+    where
+        Self::Input: serde::de::DeserializeOwned,
+    {
+        let input = serde_json::from_value::<Self::Input>(input).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "step `{}` takes `{}`, and this JSON input does not convert into it: {e}",
+                    self.name(),
+                    short_type_name::<Self::Input>()
+                ),
+            )
+        });
+        async move { run::invoke(self, input?, CallOpts::implicit()).await }
     }
 
     /// Runs the step on one input with a call-time config.
@@ -503,7 +548,7 @@ pub trait RunnableExt: Runnable {
     where
         Self: Sized,
         B: Runnable,
-        Self::Output: Into<B::Input>,
+        Self::Output: super::Feeds<B::Input>,
     {
         Sequence::new(First(self)).pipe(next)
     }
@@ -586,3 +631,34 @@ pub trait RunnableExt: Runnable {
 }
 
 impl<R: Runnable + ?Sized> RunnableExt for R {}
+
+/// `T`'s name without module paths: `Map<String, Value>`, not
+/// `serde_json::map::Map<alloc::string::String, serde_json::value::Value>`.
+fn short_type_name<T: ?Sized>() -> String {
+    let full = std::any::type_name::<T>();
+    let mut out = String::with_capacity(full.len());
+    let mut segment = String::new();
+    for c in full.chars() {
+        if c.is_alphanumeric() || c == '_' || c == ':' {
+            segment.push(c);
+        } else {
+            out.push_str(segment.rsplit("::").next().unwrap_or(&segment));
+            segment.clear();
+            out.push(c);
+        }
+    }
+    out.push_str(segment.rsplit("::").next().unwrap_or(&segment));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_type_name;
+
+    #[test]
+    fn type_names_lose_their_paths() {
+        assert_eq!(short_type_name::<crate::value::Map>(), "Map<String, Value>");
+        assert_eq!(short_type_name::<Option<Vec<u8>>>(), "Option<Vec<u8>>");
+        assert_eq!(short_type_name::<(i64, String)>(), "(i64, String)");
+    }
+}

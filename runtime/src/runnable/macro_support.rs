@@ -1,14 +1,16 @@
 //! What the macros expand to, reached through `runwright::__private`.
 //!
 //! `chain!`: each step made a runnable ([`IntoStep`]), the steps put
-//! together one by one, and every joint checked ([`Fits`]) where the user
-//! wrote it. `#[tool]` and `#[chain_fn]`: a function's return value made a
+//! together one by one, and every joint checked ([`Feeds`]) where the user
+//! wrote it: a step, a closure whose parameter has a type ([`Feeds`]), a
+//! map literal's branch ([`BranchInput`]). A closure without a type takes
+//! what it is given as is. `#[tool]` and `#[chain_fn]`: a function's return value made a
 //! `Result` ([`IntoRunResult`]), its error a runwright [`Error`].
 
 use std::future::Future;
 use std::marker::PhantomData;
 
-use super::sequence::{First, Sequence, Steps};
+use super::sequence::{Feeds, First, Sequence, Steps};
 use super::{Lambda, Parallel, Runnable};
 use crate::error::{Error, ErrorKind, Result};
 use crate::value::Data;
@@ -111,33 +113,46 @@ pub fn step<M, T: IntoStep<M>>(t: T) -> T::Step {
     t.into_step()
 }
 
-/// One step's output fits the next step's input: it converts (`Into`).
-#[diagnostic::on_unimplemented(
-    message = "a step's output `{Self}` does not fit the next step's input `{In}`",
-    label = "`{Self}` does not convert into `{In}` here",
-    note = "in `chain!(a | b)`, `a`'s output must convert into `b`'s input (`impl From<{Self}> for {In}`); \
-            put a step between them that converts"
-)]
-pub trait Fits<In>: Into<In> {}
-
-// Not recommended: a failure then names `Fits` (the two step types) rather
-// than the `From` impl `Into` would need.
-#[diagnostic::do_not_recommend]
-impl<O: Into<In>, In> Fits<In> for O {}
-
 /// The first step of a `chain!`.
 pub fn start<A: Runnable>(a: A) -> Sequence<First<A>> {
     Sequence::new(First(a))
 }
 
-/// Appends a step; the joint is checked with [`Fits`].
+/// Appends a step; the joint is checked with [`Feeds`].
 pub fn pipe<S, B>(seq: Sequence<S>, next: B) -> Sequence<(S, B)>
 where
     S: Steps,
     B: Runnable,
-    S::Output: Fits<B::Input>,
+    S::Output: Feeds<B::Input>,
 {
     seq.pipe(next)
+}
+
+/// Appends a sync closure whose parameter has a type: the joint is checked
+/// with [`Feeds`], as for any step.
+pub fn pipe_fn_typed<S, F, I, O>(seq: Sequence<S>, f: F) -> Sequence<(S, Lambda<I, O>)>
+where
+    S: Steps,
+    I: Data,
+    O: Data,
+    F: Fn(I) -> Result<O> + Send + Sync + 'static,
+    S::Output: Feeds<I>,
+{
+    seq.pipe(Lambda::from_fn(f))
+}
+
+/// Appends an async closure whose parameter has a type: the joint is
+/// checked with [`Feeds`], as for any step.
+pub fn pipe_async_typed<S, F, Fut, I, O>(seq: Sequence<S>, f: F) -> Sequence<(S, Lambda<I, O>)>
+where
+    S: Steps,
+    I: Data,
+    O: Data,
+    F: Fn(I) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<O>> + Send + 'static,
+    S::Output: Feeds<I>,
+{
+    seq.pipe(Lambda::from_async(f))
 }
 
 /// Appends a sync closure, which takes the previous step's output as is.
@@ -191,6 +206,24 @@ pub fn map_like<I: Data>(_: &Parallel<I>) -> Parallel<I> {
 /// Adds a branch to a map literal.
 pub fn branch<I: Data, R: Runnable<Input = I> + 'static>(map: Parallel<I>, key: &'static str, r: R) -> Parallel<I> {
     map.branch(key, r)
+}
+
+/// The output of the step before a map literal is what a branch takes, as
+/// it is: no conversion (as `Parallel::branch`), so that a generic branch
+/// such as `passthrough()` infers its type from it.
+pub trait BranchInput<In>: Into<In> {}
+
+impl<T> BranchInput<T> for T {}
+
+/// Adds a branch to a map literal that follows a step: the map's input (the
+/// step's output) is checked with [`BranchInput`] against the branch's
+/// input, where the user wrote the two.
+pub fn branch_fed<I, R>(map: Parallel<I>, key: &'static str, r: R) -> Parallel<I>
+where
+    I: Data + BranchInput<R::Input>,
+    R: Runnable + 'static,
+{
+    map.branch_converting(key, r)
 }
 
 /// Adds a sync closure branch, which takes the map's input as is.

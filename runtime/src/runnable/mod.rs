@@ -45,7 +45,7 @@ pub use parallel::Parallel;
 pub use passthrough::{passthrough, Passthrough};
 pub use retry::{Retry, RetryPolicy};
 pub use run::{RunStream, Source};
-pub use sequence::{Sequence, Steps};
+pub use sequence::{Feeds, Sequence, Steps};
 pub use side_effect::SideEffect;
 pub use with_config::WithConfig;
 
@@ -208,7 +208,7 @@ macro_rules! impl_pipe_operator {
         where
             $t: $crate::Runnable,
             Next: $crate::Runnable,
-            <$t as $crate::Runnable>::Output: Into<Next::Input>,
+            <$t as $crate::Runnable>::Output: $crate::runnable::Feeds<Next::Input>,
         {
             type Output = $crate::runnable::Sequence<($crate::runnable::sequence::First<$t>, Next)>;
             fn bitor(self, next: Next) -> Self::Output {

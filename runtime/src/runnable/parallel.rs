@@ -2,13 +2,14 @@
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
-use futures::{Stream, StreamExt};
+use futures::{Stream, StreamExt, TryStreamExt};
 use serde::Serialize;
 use serde_json::Value as Json;
 
@@ -67,6 +68,32 @@ impl<R: Runnable> Branch<R::Input> for R {
     }
 }
 
+/// A branch whose runnable's input the map's input converts into. `chain!`
+/// adds its branches after a step so (with the identity conversion), to
+/// check the joint where the user wrote it.
+struct Converting<R, I> {
+    runnable: R,
+    input: PhantomData<fn(I)>,
+}
+
+impl<I, R> Branch<I> for Converting<R, I>
+where
+    I: Data + Into<R::Input>,
+    R: Runnable,
+{
+    fn invoke<'a>(&'a self, input: I, opts: CallOpts) -> BoxFuture<'a, Result<Json>> {
+        Branch::invoke(&self.runnable, input.into(), opts)
+    }
+
+    fn stream<'a>(&'a self, input: Source<'a, I>, opts: CallOpts) -> Box<dyn BranchRun + 'a> {
+        let input = match input {
+            Source::Value(v) => Source::Value(v.into()),
+            Source::Stream(s) => Source::Stream(Box::pin(s.map_ok(Into::into))),
+        };
+        Branch::stream(&self.runnable, input, opts)
+    }
+}
+
 /// Named branches that run concurrently on the same input (LangChain's
 /// `RunnableParallel`, a dict literal in a chain). The output is a JSON
 /// object with one key per branch, in the order the branches finished;
@@ -122,11 +149,30 @@ impl<I: Data> Parallel<I> {
     }
 
     /// Adds a branch under `key`. Its output must serialize to JSON.
-    pub fn branch<R>(mut self, key: impl Into<Arc<str>>, runnable: R) -> Self
+    pub fn branch<R>(self, key: impl Into<Arc<str>>, runnable: R) -> Self
     where
         R: Runnable<Input = I> + 'static,
     {
-        self.branches.push((key.into(), Arc::new(runnable)));
+        self.push(key.into(), Arc::new(runnable))
+    }
+
+    /// Adds a branch that takes what the map's input converts into. Not
+    /// public: `branch`'s exact input type is what lets `Parallel::new()`
+    /// infer its input from the first branch.
+    pub(crate) fn branch_converting<R>(self, key: impl Into<Arc<str>>, runnable: R) -> Self
+    where
+        R: Runnable + 'static,
+        I: Into<R::Input>,
+    {
+        let branch = Converting {
+            runnable,
+            input: PhantomData,
+        };
+        self.push(key.into(), Arc::new(branch))
+    }
+
+    fn push(mut self, key: Arc<str>, branch: Arc<dyn Branch<I>>) -> Self {
+        self.branches.push((key, branch));
         let keys: Vec<&str> = self.branches.iter().map(|(k, _)| &**k).collect();
         self.name = Arc::from(format!("RunnableParallel<{}>", keys.join(",")));
         self

@@ -108,7 +108,7 @@ impl Default for RetryPolicy {
 /// before its first chunk runs again (its consumer has seen nothing yet),
 /// and one that fails later ends with its error (see ARCHITECTURE.md,
 /// "Where runwright deliberately differs").
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 #[must_use = "a runnable does nothing until invoked or streamed"]
 pub struct Retry<R> {
     inner: R,

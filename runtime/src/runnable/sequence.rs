@@ -14,12 +14,40 @@ use crate::events::StepTag;
 use crate::value::Data;
 
 /// The first step of a [`Sequence`].
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct First<A>(pub(crate) A);
 
+/// A step's output feeds the next step's input: it converts into it
+/// (`Into`). `a | b`, [`pipe`](crate::RunnableExt::pipe) and `chain!` ask
+/// it of every joint, so that two steps that do not fit are reported as
+/// such, at the two steps, with both types named.
+///
+/// It holds for every `O: Into<In>`; implement `From<O> for In` to make
+/// your own types fit.
+///
+/// ```compile_fail
+/// use runwright::Lambda;
+/// let shout = Lambda::from_fn(|s: String| Ok(s.to_uppercase()));
+/// let halve = Lambda::from_fn(|n: i64| Ok(n / 2));
+/// // error: the output of this step (`String`) is not the input of the next step (`i64`)
+/// let _ = shout | halve;
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "the output of this step (`{Self}`) is not the input of the next step (`{In}`)",
+    label = "`{Self}` does not convert into `{In}`",
+    note = "each step's output must convert into the next step's input (`impl From<{Self}> for {In}`); \
+            put a step between them that converts"
+)]
+pub trait Feeds<In>: Into<In> {}
+
+// Not recommended: a failure then names `Feeds` (the two step types) rather
+// than the `From` impl `Into` would need, with a list of unrelated impls.
+#[diagnostic::do_not_recommend]
+impl<O: Into<In>, In> Feeds<In> for O {}
+
 /// The steps of a [`Sequence`], as a typed list: `(((First<A>, B), C), D)`.
-/// Each step's output must convert (`Into`) into the next step's input, which
-/// the compiler checks where the steps are put together.
+/// Each step's output must convert into the next step's input ([`Feeds`]),
+/// which the compiler checks where the steps are put together.
 pub trait Steps: Send + Sync {
     /// The first step's input.
     type Input: Data;
@@ -63,7 +91,7 @@ impl<S, B> Steps for (S, B)
 where
     S: Steps,
     B: Runnable,
-    S::Output: Into<B::Input>,
+    S::Output: Feeds<B::Input>,
 {
     type Input = S::Input;
     type Output = B::Output;
@@ -106,6 +134,7 @@ where
 /// # }
 /// ```
 #[must_use = "a sequence does nothing until it is invoked or streamed"]
+#[derive(Clone)]
 pub struct Sequence<S> {
     steps: S,
 }
@@ -133,7 +162,7 @@ impl<S: Steps> Sequence<S> {
     pub fn pipe<B>(self, next: B) -> Sequence<(S, B)>
     where
         B: Runnable,
-        S::Output: Into<B::Input>,
+        S::Output: Feeds<B::Input>,
     {
         Sequence {
             steps: (self.steps, next),
@@ -170,7 +199,7 @@ impl<S, B> BitOr<B> for Sequence<S>
 where
     S: Steps,
     B: Runnable,
-    S::Output: Into<B::Input>,
+    S::Output: Feeds<B::Input>,
 {
     type Output = Sequence<(S, B)>;
     fn bitor(self, next: B) -> Self::Output {
