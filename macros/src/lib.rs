@@ -1,5 +1,5 @@
 //! The procedural macros of [runwright](https://docs.rs/runwright):
-//! `#[tool]`, `#[chain_fn]` and `chain!`. Use them through `runwright`
+//! `#[tool]`, `#[tool_arg]`, `#[chain_fn]` and `chain!`. Use them through `runwright`
 //! (`runwright::tool`, ...), which documents them; the generated code
 //! refers to `::runwright` paths.
 //!
@@ -10,6 +10,8 @@
 //!   attribute's arguments), `parse.rs` and `docs.rs` (the function and its
 //!   doc comment), `check.rs` (the checks of the signature, a pass over what
 //!   was parsed), `expand.rs` (the generated constant and impl);
+//! - `tool_arg.rs`: `#[tool_arg]` (serde's and schemars' derives, reached
+//!   through runwright);
 //! - `chain/`: `chain!`: `parse.rs` (the tokens split into steps),
 //!   `expand.rs` (the pipeline);
 //! - `ctxt.rs`: the errors collected, and the item emitted with them.
@@ -23,6 +25,7 @@
 mod attribute;
 mod chain;
 mod ctxt;
+mod tool_arg;
 
 use proc_macro::TokenStream;
 use proc_macro2::TokenStream as TokenStream2;
@@ -34,6 +37,14 @@ use attribute::Kind;
 pub fn tool(args: TokenStream, item: TokenStream) -> TokenStream {
     let out = attribute::expand(args.into(), item.into(), Kind::Tool);
     debug_print("#[tool]", &out, true);
+    out.into()
+}
+
+/// Makes a struct or an enum a tool argument type. See `runwright::tool_arg`.
+#[proc_macro_attribute]
+pub fn tool_arg(args: TokenStream, item: TokenStream) -> TokenStream {
+    let out = tool_arg::expand(args.into(), item.into());
+    debug_print("#[tool_arg]", &out, true);
     out.into()
 }
 

@@ -276,6 +276,65 @@ pub use value::{Chunk, Data, Map, Payload};
 /// by their descriptions. See the [`tools`] module.
 pub use runwright_macros::tool;
 
+/// Makes a struct or an enum a type a [`tool`]'s argument (or a field of
+/// one) can have: derives serde's `Deserialize` and schemars' `JsonSchema`
+/// for it, through runwright, so a crate that depends on `runwright` alone
+/// can use it. Doc comments become the schema's descriptions, and
+/// `#[serde(...)]` and `#[schemars(...)]` attributes on the item and its
+/// fields work as with the derives themselves (`rename_all`, `default`,
+/// ...).
+///
+/// It is an attribute, not a derive, because a derive cannot add other
+/// derives; it adds `#[derive(Deserialize, JsonSchema)]` with both derives
+/// pointed at the copies of serde and schemars runwright depends on, and
+/// leaves the item as written. Derive `Serialize`, `Debug`, ... as usual
+/// next to it, but not `Deserialize` or `JsonSchema` (a compile error says
+/// so). The two traits are also what `with_structured_output` asks of a
+/// model's structured answer, so it serves there too.
+///
+/// Errors inside such an argument name the field's path, and a numeric
+/// string where a field is a number reads as that number (see
+/// [`ToolArgs`](tools::ToolArgs)):
+///
+/// ```
+/// use runwright::{tool, tool_arg, RunnableExt};
+/// use serde_json::json;
+///
+/// /// Where to send a parcel.
+/// #[tool_arg]
+/// struct Address {
+///     /// Street and number.
+///     street: String,
+///     /// Postal code, as written locally.
+///     zip: String,
+/// }
+///
+/// /// Ships a parcel.
+/// ///
+/// /// * `to` - the address
+/// /// * `kg` - the parcel's weight
+/// #[tool]
+/// fn ship(to: Address, kg: f64) -> String {
+///     format!("{kg} kg to {}, {}", to.street, to.zip)
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> runwright::Result<()> {
+/// let schema = ship.spec().parameters();
+/// assert_eq!(schema["properties"]["to"]["properties"]["zip"]["description"], "Postal code, as written locally.");
+///
+/// let out = ship.invoke(json!({"to": {"street": "1 Main St", "zip": "75001"}, "kg": "2.5"}).into()).await?;
+/// assert_eq!(out.into_value().as_deref(), Some("2.5 kg to 1 Main St, 75001"));
+///
+/// let err = ship.invoke(json!({"to": {"street": "1 Main St", "zip": 75001}, "kg": 2}).into()).await.unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "step `ship`: invalid arguments: argument `to.zip` (expected string): \
+///      invalid type: integer `75001`, expected a string"
+/// );
+/// # Ok(()) }
+/// ```
+pub use runwright_macros::tool_arg;
+
 /// Makes an `async fn` (or a sync one) taking one input a step named after
 /// it: a [`ChainFn`] constant (LangChain's `@chain`). Runnables it invokes
 /// nest under its run.
@@ -362,11 +421,14 @@ pub mod __private {
     pub use crate::runnable::macro_support::*;
     pub use crate::runnable::{ChainBody, ChainFn, Parallel};
     pub use crate::tools::{Tool, ToolArgs, ToolFn, ToolSpec};
+    // `#[tool_arg]`'s derives, and the `crate = "..."` paths they are given.
     pub use futures::future::BoxFuture;
     pub use serde_json::json;
     /// JSON, for `#[tool]`'s `replay_output`. An alias, not a re-export:
     /// rustc would print `serde_json::Value` by a re-export's path.
     pub type Json = serde_json::Value;
+    pub use schemars;
+    pub use serde;
     pub use std::sync::{Arc, OnceLock};
 
     /// The object `map!`'s `json!({...})` makes. A braced `json!` literal

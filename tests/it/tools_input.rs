@@ -51,7 +51,7 @@ async fn a_mistyped_argument_names_the_argument_and_the_expected_type() {
     let err = book_error(json!({"city": 5, "nights": 2})).await;
     assert_eq!(
         err.message(),
-        "invalid arguments for tool `book`: argument `city` (expected string): invalid type: integer `5`, expected a string"
+        "invalid arguments: argument `city` (expected string): invalid type: integer `5`, expected a string"
     );
     let err = book_error(json!({"city": "Paris", "nights": -1})).await;
     assert!(err.message().contains("argument `nights` (expected integer)"), "{err}");
@@ -62,7 +62,7 @@ async fn a_missing_argument_names_the_argument_and_the_expected_type() {
     let err = book_error(json!({"nights": 2})).await;
     assert_eq!(
         err.message(),
-        "invalid arguments for tool `book`: missing argument `city` (expected string)"
+        "invalid arguments: missing argument `city` (expected string)"
     );
 }
 
@@ -71,7 +71,7 @@ async fn an_unknown_argument_is_an_error_naming_it_and_the_arguments_taken() {
     let err = book_error(json!({"city": "Paris", "nights": 2, "notes": "late"})).await;
     assert_eq!(
         err.message(),
-        "invalid arguments for tool `book`: unknown argument `notes` (the tool takes `city` (string), \
+        "invalid arguments: unknown argument `notes` (the tool takes `city` (string), \
          `nights` (integer), `note` (string or null))"
     );
 }
@@ -81,8 +81,8 @@ async fn non_object_json_is_an_error_naming_the_expected_arguments() {
     let err = book_error(json!([1, 2])).await;
     assert_eq!(
         err.message(),
-        "tool `book` expects a JSON object of arguments (`city` (string), `nights` (integer), `note` (string or \
-         null)), got an array `[1,2]`"
+        "the arguments must be a JSON object (`city` (string), `nights` (integer), `note` (string or null)), \
+         got an array `[1,2]`"
     );
     let err = book_error(json!("Paris")).await;
     assert!(
@@ -97,9 +97,224 @@ async fn all_problems_are_reported_together() {
     let err = book_error(json!({"city": 5, "extra": true})).await;
     assert_eq!(
         err.message(),
-        "invalid arguments for tool `book`: argument `city` (expected string): invalid type: integer `5`, \
+        "invalid arguments: argument `city` (expected string): invalid type: integer `5`, \
          expected a string; missing argument `nights` (expected integer); unknown argument `extra` (the tool \
          takes `city` (string), `nights` (integer), `note` (string or null))"
+    );
+}
+
+#[tokio::test]
+async fn an_invalid_argument_error_names_the_tool_once() {
+    let err = book_error(json!({"city": 5, "nights": 2})).await;
+    let shown = err.to_string();
+    assert_eq!(
+        shown,
+        "step `book`: invalid arguments: argument `city` (expected string): invalid type: integer `5`, \
+         expected a string"
+    );
+    assert_eq!(shown.matches("book").count(), 1, "{shown}");
+    let err = book_error(json!([1])).await;
+    assert_eq!(err.to_string().matches("book").count(), 1, "{err}");
+}
+
+#[tokio::test]
+async fn null_instead_of_arguments_says_null_once() {
+    let err = book_error(json!(null)).await;
+    assert_eq!(
+        err.message(),
+        "the arguments must be a JSON object (`city` (string), `nights` (integer), `note` (string or null)), \
+         got null"
+    );
+}
+
+/// Where to deliver.
+#[runwright::tool_arg]
+struct Address {
+    street: String,
+    zip: String,
+    /// Where on the street, when it is not the door.
+    spot: Option<Spot>,
+}
+
+/// A place near a building.
+#[runwright::tool_arg]
+struct Spot {
+    floor: i32,
+    note: String,
+}
+
+/// A line of an order.
+#[runwright::tool_arg]
+struct Item {
+    name: String,
+    quantity: u32,
+    price: f64,
+}
+
+/// Delivers items.
+///
+/// * `address` - where
+/// * `items` - what
+#[tool]
+fn deliver(address: Address, items: Vec<Item>) -> String {
+    let spot = address
+        .spot
+        .map(|s| format!(", floor {} ({})", s.floor, s.note))
+        .unwrap_or_default();
+    let total: f64 = items.iter().map(|i| f64::from(i.quantity) * i.price).sum();
+    let names: Vec<&str> = items.iter().map(|i| i.name.as_str()).collect();
+    format!(
+        "{} for {total} to {}, {}{spot}",
+        names.join(" and "),
+        address.street,
+        address.zip
+    )
+}
+
+fn delivery(address: Json, items: Json) -> Json {
+    json!({"address": address, "items": items})
+}
+
+async fn deliver_error(args: Json) -> String {
+    let err = deliver.invoke(args.into()).await.expect_err("invalid arguments");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(err.step(), Some("deliver"));
+    err.message().to_owned()
+}
+
+#[tokio::test]
+async fn a_mistyped_field_is_named_by_its_path_inside_the_argument() {
+    let tea = json!([{"name": "tea", "quantity": 1, "price": 2.5}]);
+    let err = deliver_error(delivery(json!({"street": "1 Main St", "zip": 5}), tea.clone())).await;
+    assert_eq!(
+        err,
+        "invalid arguments: argument `address.zip` (expected string): invalid type: integer `5`, expected a string"
+    );
+
+    let address = json!({"street": "1 Main St", "zip": "75001", "spot": {"floor": "third", "note": "blue door"}});
+    let err = deliver_error(delivery(address, tea)).await;
+    assert_eq!(
+        err,
+        "invalid arguments: argument `address.spot.floor` (expected integer): invalid type: string \"third\", \
+         expected i32"
+    );
+}
+
+#[tokio::test]
+async fn a_mistyped_field_in_an_array_is_named_with_its_index() {
+    let address = json!({"street": "1 Main St", "zip": "75001"});
+    let items = json!([
+        {"name": "tea", "quantity": 1, "price": 2.5},
+        {"name": "jam", "quantity": 1, "price": 4},
+        {"name": ["bread"], "quantity": 1, "price": 3},
+    ]);
+    let err = deliver_error(delivery(address.clone(), items)).await;
+    assert_eq!(
+        err,
+        "invalid arguments: argument `items[2].name` (expected string): invalid type: sequence, expected a string"
+    );
+    let err = deliver_error(delivery(
+        address,
+        json!([{"name": "tea", "quantity": 1, "price": 2.5}, 7]),
+    ))
+    .await;
+    assert_eq!(
+        err,
+        "invalid arguments: argument `items[1]` (expected object): invalid type: integer `7`, expected struct Item"
+    );
+}
+
+#[tokio::test]
+async fn a_missing_field_is_named_inside_its_object() {
+    let err = deliver_error(delivery(json!({"street": "1 Main St"}), json!([]))).await;
+    assert_eq!(
+        err,
+        "invalid arguments: argument `address` (expected object): missing field `zip`"
+    );
+    let address = json!({"street": "1 Main St", "zip": "75001", "spot": {"floor": 3}});
+    let err = deliver_error(delivery(address, json!([]))).await;
+    assert_eq!(
+        err,
+        "invalid arguments: argument `address.spot` (expected object or null): missing field `note`"
+    );
+}
+
+#[tokio::test]
+async fn problems_in_several_arguments_are_each_named_by_path() {
+    let err = deliver_error(delivery(
+        json!({"street": null, "zip": "75001"}),
+        json!([{"name": "tea", "quantity": -1, "price": 1}]),
+    ))
+    .await;
+    assert_eq!(
+        err,
+        "invalid arguments: argument `address.street` (expected string): invalid type: null, expected a string; \
+         argument `items[0].quantity` (expected integer): invalid value: integer `-1`, expected u32"
+    );
+}
+
+/// Forecasts the temperature.
+///
+/// * `city` - where
+/// * `celsius` - today's temperature
+/// * `days` - how far ahead
+#[tool]
+fn forecast(city: String, celsius: f64, days: u8) -> String {
+    format!("{city}: {celsius} in {days} days")
+}
+
+#[tokio::test]
+async fn numeric_strings_are_read_as_numbers_where_the_schema_asks_for_one() {
+    let out = forecast
+        .invoke(json!({"city": "21", "celsius": "21.5", "days": " 3 "}).into())
+        .await
+        .unwrap();
+    assert_eq!(out.into_value().as_deref(), Some("21: 21.5 in 3 days"));
+    let out = forecast
+        .invoke(json!({"city": "Oslo", "celsius": "-4", "days": "2.0"}).into())
+        .await
+        .unwrap();
+    assert_eq!(out.into_value().as_deref(), Some("Oslo: -4 in 2 days"));
+
+    // Inside struct arguments too.
+    let address = json!({"street": "1 Main St", "zip": "75001", "spot": {"floor": "3", "note": "4"}});
+    let items = json!([{"name": "tea", "quantity": "2", "price": "2.25"}]);
+    let out = deliver.invoke(delivery(address, items).into()).await.unwrap();
+    assert_eq!(
+        out.into_value().as_deref(),
+        Some("tea for 4.5 to 1 Main St, 75001, floor 3 (4)")
+    );
+}
+
+#[tokio::test]
+async fn strings_that_spell_no_fitting_number_stay_errors() {
+    let err = forecast
+        .invoke(json!({"city": "Oslo", "celsius": "warm", "days": "2.5"}).into())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.message(),
+        "invalid arguments: argument `celsius` (expected number): invalid type: string \"warm\", expected f64; \
+         argument `days` (expected integer): invalid type: string \"2.5\", expected u8"
+    );
+    let err = forecast
+        .invoke(json!({"city": "Oslo", "celsius": "NaN", "days": "300"}).into())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.message(),
+        "invalid arguments: argument `celsius` (expected number): invalid type: string \"NaN\", expected f64; \
+         argument `days` (expected integer): invalid value: integer `300`, expected u8"
+    );
+}
+
+#[tokio::test]
+async fn events_show_the_arguments_as_given() {
+    let events = events_of(forecast.stream_events(json!({"city": "Oslo", "celsius": "1.5", "days": 1}).into())).await;
+    let start = one(&events, "forecast", EventPhase::Start);
+    assert_eq!(
+        data(start)["input"],
+        json!({"city": "Oslo", "celsius": "1.5", "days": 1})
     );
 }
 

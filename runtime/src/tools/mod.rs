@@ -8,8 +8,9 @@
 //! arguments against the schema, runs, and gives a [`ToolOutput`] (the
 //! value, or a [`ToolMessage`] answering the call).
 //!
-//! Write one with the `#[tool]` attribute on a function; its doc comment is
-//! the description, and its argument list describes the arguments:
+//! Write one with the [`#[tool]`](crate::tool) attribute on a function; its
+//! doc comment is the description, and its argument list describes the
+//! arguments:
 //!
 //! ```
 //! use runwright::{tool, RunnableExt};
@@ -31,6 +32,71 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Struct and enum arguments
+//!
+//! An argument can be any type that deserializes from JSON and has a JSON
+//! schema ([`ToolArg`]). For a struct or an enum of your own, put
+//! [`#[tool_arg]`](crate::tool_arg) on it: it derives serde's `Deserialize`
+//! and schemars' `JsonSchema` through runwright, so `runwright` is the only
+//! dependency you need. Its doc comments describe its fields to the model.
+//!
+//! ```
+//! use runwright::{tool, tool_arg, RunnableExt};
+//! use serde_json::json;
+//!
+//! /// A line of an order.
+//! #[tool_arg]
+//! struct Item {
+//!     /// What to order.
+//!     name: String,
+//!     quantity: u32,
+//! }
+//!
+//! /// How fast to ship.
+//! #[tool_arg]
+//! #[serde(rename_all = "lowercase")]
+//! enum Speed {
+//!     Standard,
+//!     Express,
+//! }
+//!
+//! /// Places an order.
+//! ///
+//! /// * `items` - what to order
+//! /// * `speed` - how fast to ship
+//! #[tool]
+//! fn order(items: Vec<Item>, speed: Speed) -> String {
+//!     let count: u32 = items.iter().map(|i| i.quantity).sum();
+//!     format!("{count} items, {}", if matches!(speed, Speed::Express) { "express" } else { "standard" })
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> runwright::Result<()> {
+//! let args = json!({"items": [{"name": "tea", "quantity": 2}], "speed": "express"});
+//! assert_eq!(order.invoke(args.into()).await?.into_value().as_deref(), Some("2 items, express"));
+//!
+//! // A problem inside an argument is named by its path.
+//! let args = json!({"items": [{"name": "tea", "quantity": 2}, {"name": 7, "quantity": 1}], "speed": "express"});
+//! let err = order.invoke(args.into()).await.unwrap_err();
+//! assert_eq!(
+//!     err.message(),
+//!     "invalid arguments: argument `items[1].name` (expected string): invalid type: integer `7`, expected a string"
+//! );
+//! # Ok(()) }
+//! ```
+//!
+//! # How arguments are read
+//!
+//! Every problem with the arguments is reported at once, before the tool's
+//! body runs, as an [`ErrorKind::InvalidInput`] error whose step is the
+//! tool; each names the argument or the field (`address.zip`,
+//! `items[2].name`) and the JSON type the schema gives it ([`ToolArgs`] has
+//! the rules). As in LangChain, whose tools validate with pydantic in its
+//! default (lax) mode, a string that spells a number is read as that number
+//! where the schema asks for one: `"21.5"` for an `f64`, `"3"` and `"3.0"`
+//! for an integer (but not `"3.5"`). Small models quote numbers often
+//! enough that refusing them would fail calls that LangChain accepts.
+//! Nothing else is coerced: not booleans, not numbers into strings.
+//!
 //! A tool needs no config parameter to make the runnables it calls show up
 //! in event streams: the run context is implicit, so everything a tool
 //! invokes nests under the tool's run, also in tasks started with
@@ -38,12 +104,14 @@
 
 mod args;
 mod input;
+mod lax;
 mod output;
 mod spec;
 
 use crate::context::intercept;
 use crate::intercept::{replay_json, CallKind};
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use serde::Serialize;
@@ -210,13 +278,12 @@ impl<F: ToolFn> Tool<F> {
             ToolInput::Call(call) => (Ok(call.args), call.id),
             ToolInput::Args(Json::Object(m)) => (Ok(m), None),
             ToolInput::Args(other) => {
-                let msg = format!(
-                    "tool `{}` expects a JSON object of arguments ({}), got {} `{other}`",
-                    spec.name(),
-                    spec.signature(),
-                    json_kind(&other)
-                );
-                (Err(Error::new(ErrorKind::InvalidInput, msg)), None)
+                let got = match &other {
+                    Json::Null => "null".to_owned(),
+                    other => format!("{} `{other}`", json_kind(other)),
+                };
+                let msg = format!("the arguments must be a JSON object ({}), got {got}", spec.signature(),);
+                (Err(self.input_error(msg)), None)
             }
             ToolInput::Text(text) => match spec.args() {
                 [only] => {
@@ -226,14 +293,20 @@ impl<F: ToolFn> Tool<F> {
                 }
                 _ => {
                     let msg = format!(
-                        "tool `{}` takes {}: a bare string fits only a tool with one argument",
-                        spec.name(),
+                        "a bare string fits only a tool with one argument; this one takes {}",
                         spec.signature()
                     );
-                    (Err(Error::new(ErrorKind::InvalidInput, msg)), None)
+                    (Err(self.input_error(msg)), None)
                 }
             },
         }
+    }
+
+    /// An error of the tool's input. Its message does not name the tool:
+    /// its step does, as `Display` shows (`step `book`: ...`).
+    fn input_error(&self, message: String) -> Error {
+        let name: Arc<str> = Arc::from(self.f.spec().name());
+        Error::new(ErrorKind::InvalidInput, message).in_step(|| name)
     }
 }
 

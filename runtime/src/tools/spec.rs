@@ -11,10 +11,12 @@ use crate::value::Map;
 /// A type a tool argument can have: one with a JSON schema (`schemars`'
 /// `JsonSchema`) that deserializes from JSON (`serde`'s `Deserialize`).
 ///
-/// Implemented for every such type; derive both for your own:
+/// Implemented for every such type. For your own, [`#[tool_arg]`](crate::tool_arg)
+/// derives both through runwright (no `serde` or `schemars` dependency
+/// needed):
 ///
 /// ```
-/// #[derive(serde::Deserialize, schemars::JsonSchema)]
+/// #[runwright::tool_arg]
 /// struct Address {
 ///     /// Street and number.
 ///     street: String,
@@ -23,10 +25,14 @@ use crate::value::Map;
 /// fn takes<T: runwright::tools::ToolArg>() {}
 /// takes::<Address>();
 /// ```
+///
+/// Deriving them yourself works too, with `serde` and `schemars` (1.x) as
+/// dependencies of your crate: `#[derive(serde::Deserialize,
+/// schemars::JsonSchema)]`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a tool argument: it has no JSON schema or does not deserialize",
     label = "this argument's type needs `schemars::JsonSchema` and `serde::Deserialize`",
-    note = "derive them: `#[derive(serde::Deserialize, schemars::JsonSchema)]`"
+    note = "put `#[runwright::tool_arg]` on the type: it derives both through runwright"
 )]
 pub trait ToolArg: JsonSchema + DeserializeOwned + Send + 'static {}
 
@@ -172,6 +178,69 @@ impl ToolSpec {
         })
     }
 
+    /// The schema of the argument `name`, as the model is told it.
+    pub(crate) fn arg_schema(&self, name: &str) -> Option<&Json> {
+        self.parameters.get("properties")?.get(name)
+    }
+
+    /// `schema`, or the definition it refers to (`{"$ref": "#/$defs/Node"}`:
+    /// a type that contains itself). A reference that leads nowhere stays
+    /// as it is (a schema with no type).
+    pub(crate) fn resolve<'s>(&'s self, schema: &'s Json) -> &'s Json {
+        let mut schema = schema;
+        // A definition may itself be a reference; a cycle of them is
+        // followed a bounded number of times.
+        for _ in 0..8 {
+            let target = schema
+                .get("$ref")
+                .and_then(Json::as_str)
+                .and_then(|r| r.strip_prefix("#/$defs/"))
+                .and_then(|name| self.parameters.get("$defs")?.get(name));
+            match target {
+                Some(t) => schema = t,
+                None => break,
+            }
+        }
+        schema
+    }
+
+    /// The schema of what `step` leads to inside a value `schema` describes:
+    /// an object's property (or its `additionalProperties`, a map's values),
+    /// an array's items (or a tuple's `prefixItems`), looked up through
+    /// references and through the alternatives of `anyOf`/`oneOf`/`allOf`
+    /// (the first that has it). `None` when the schema does not say.
+    pub(crate) fn child_schema<'s>(&'s self, schema: &'s Json, step: SchemaStep<'_>) -> Option<&'s Json> {
+        self.child_schema_within(schema, step, 0)
+    }
+
+    fn child_schema_within<'s>(&'s self, schema: &'s Json, step: SchemaStep<'_>, depth: u8) -> Option<&'s Json> {
+        // Alternatives nest only as deep as types do; the bound guards
+        // against a hand-written schema whose definitions refer to each
+        // other without end.
+        if depth > 32 {
+            return None;
+        }
+        let schema = self.resolve(schema);
+        let alternatives = ["anyOf", "oneOf", "allOf"]
+            .iter()
+            .filter_map(|k| schema.get(*k).and_then(Json::as_array))
+            .flatten();
+        let direct = match step {
+            SchemaStep::Key(key) => schema
+                .get("properties")
+                .and_then(|p| p.get(key))
+                .or_else(|| schema.get("additionalProperties").filter(|a| a.is_object())),
+            SchemaStep::Index(i) => schema
+                .get("prefixItems")
+                .and_then(|p| p.get(i))
+                .or_else(|| schema.get("items").filter(|a| a.is_object())),
+        };
+        direct.or_else(|| {
+            let mut alternatives = alternatives;
+            alternatives.find_map(|alt| self.child_schema_within(alt, step, depth + 1))
+        })
+    }
+
     /// `` `city` (string), `days` (integer or null) ``: the arguments, for
     /// error messages.
     pub(crate) fn signature(&self) -> String {
@@ -184,6 +253,13 @@ impl ToolSpec {
             .collect::<Vec<_>>()
             .join(", ")
     }
+}
+
+/// One step into a JSON value: an object's key or an array's index.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum SchemaStep<'a> {
+    Key(&'a str),
+    Index(usize),
 }
 
 /// Builds a [`ToolSpec`] one argument at a time.
