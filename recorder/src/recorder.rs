@@ -734,7 +734,7 @@ struct Failing {
     left: usize,
 }
 
-fn failing(file: File, after: usize) -> Box<dyn Write> {
+pub(crate) fn failing(file: File, after: usize) -> Box<dyn Write> {
     Box::new(Failing { file, left: after })
 }
 

@@ -49,7 +49,14 @@ struct State {
     in_flight: HashMap<Uuid, usize>,
     /// The secret values seen in each in-flight call's input.
     secrets: HashMap<usize, Vec<String>>,
+    /// Tests: writes fail after this many bytes.
+    #[cfg(test)]
+    fault: Option<usize>,
 }
+
+/// What a call is matched on: its kind, place and (normalized) input, made
+/// into one value by a [`Recording::match_on`] function.
+type KeyFn = Arc<dyn Fn(&str, &[String], &Value) -> Value + Send + Sync>;
 
 struct Inner {
     /// Itself, for the keepers of the calls it records.
@@ -58,6 +65,9 @@ struct Inner {
     mode: RecordMode,
     source: ModeSource,
     redactions: Redactions,
+    /// Input fields left out of matching (dotted paths).
+    ignored: Vec<String>,
+    key: Option<KeyFn>,
     state: Mutex<State>,
 }
 
@@ -155,12 +165,16 @@ impl Recording {
                 mode,
                 source: ModeSource::of_env(),
                 redactions: Redactions::default(),
+                ignored: Vec::new(),
+                key: None,
                 state: Mutex::new(State {
                     calls,
                     played,
                     existed,
                     in_flight: HashMap::new(),
                     secrets: HashMap::new(),
+                    #[cfg(test)]
+                    fault: None,
                 }),
             }),
         })
@@ -175,12 +189,16 @@ impl Recording {
                 mode: shared.mode,
                 source: shared.source,
                 redactions: shared.redactions.clone(),
+                ignored: shared.ignored.clone(),
+                key: shared.key.clone(),
                 state: Mutex::new(State {
                     calls: shared.state.lock().calls.clone(),
                     played: shared.state.lock().played.clone(),
                     existed: shared.state.lock().existed,
                     in_flight: HashMap::new(),
                     secrets: HashMap::new(),
+                    #[cfg(test)]
+                    fault: None,
                 }),
             },
         };
@@ -226,6 +244,45 @@ impl Recording {
     #[must_use]
     pub fn with_redactions(self, redactions: Redactions) -> Self {
         self.rebuilt(|i| i.redactions = redactions)
+    }
+
+    /// Leaves these input fields out of matching (dotted paths into the
+    /// normalized input: `params.temperature`, `messages.content`; a field
+    /// inside an array is left out of each element). They are still
+    /// written.
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir();
+    /// let recording = runwright_recorder::Recording::open(dir.join("never-written.jsonl"))?
+    ///     .ignoring(["params.temperature", "params.seed"]);
+    /// # Ok::<(), runwright::Error>(())
+    /// ```
+    #[must_use]
+    pub fn ignoring<S: Into<String>>(self, fields: impl IntoIterator<Item = S>) -> Self {
+        let fields: Vec<String> = fields.into_iter().map(Into::into).collect();
+        self.rebuilt(|i| i.ignored.extend(fields))
+    }
+
+    /// Matches calls on what `key` makes of a call's kind (`chat_model`,
+    /// `tool`, ...), place in the run tree and normalized input, instead of
+    /// all three as they are: two calls match when their keys are equal.
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir();
+    /// // Tools by name and arguments, wherever in the tree they run.
+    /// let recording = runwright_recorder::Recording::open(dir.join("never-written.jsonl"))?
+    ///     .match_on(|kind, path, input| serde_json::json!([kind, path.last(), input]));
+    /// # Ok::<(), runwright::Error>(())
+    /// ```
+    #[must_use]
+    pub fn match_on(self, key: impl Fn(&str, &[String], &Value) -> Value + Send + Sync + 'static) -> Self {
+        self.rebuilt(|i| i.key = Some(Arc::new(key)))
+    }
+
+    #[cfg(test)]
+    fn fail_writes_after(self, bytes: usize) -> Self {
+        self.inner.state.lock().fault = Some(bytes);
+        self
     }
 
     /// The config that installs this recording on a run: pass it to
@@ -425,7 +482,28 @@ impl Inner {
     }
 
     fn write(&self, st: &State) -> Result<()> {
-        write_atomic(&self.path, to_jsonl(&st.calls).as_bytes(), None)
+        let text = to_jsonl(&st.calls);
+        #[cfg(test)]
+        if let Some(n) = st.fault {
+            return write_atomic(
+                &self.path,
+                text.as_bytes(),
+                Some(&move |f| crate::recorder::failing(f, n)),
+            );
+        }
+        write_atomic(&self.path, text.as_bytes(), None)
+    }
+
+    /// What a call is matched on.
+    fn key(&self, kind: &str, path: &[String], input: &Value) -> Value {
+        let mut input = input.clone();
+        for field in &self.ignored {
+            remove_field(&mut input, &field.split('.').collect::<Vec<_>>());
+        }
+        match &self.key {
+            Some(key) => key(kind, path, &input),
+            None => json!([kind, path, input]),
+        }
     }
 
     fn miss(&self, st: &State, call: &Call<'_>, kind: &str, input: &Value) -> Error {
@@ -478,6 +556,25 @@ impl Inner {
     }
 }
 
+/// Removes the field at `path` (object keys; arrays are gone through).
+fn remove_field(v: &mut Value, path: &[&str]) {
+    match v {
+        Value::Array(items) => items.iter_mut().for_each(|i| remove_field(i, path)),
+        Value::Object(m) => match path {
+            [] => {}
+            [last] => {
+                m.shift_remove(*last);
+            }
+            [first, rest @ ..] => {
+                if let Some(inner) = m.get_mut(*first) {
+                    remove_field(inner, rest);
+                }
+            }
+        },
+        _ => {}
+    }
+}
+
 fn line_of(st: &State, i: usize) -> String {
     st.calls[i].line.map(|l| format!(", line {l}")).unwrap_or_default()
 }
@@ -489,9 +586,10 @@ impl Interceptor for Inner {
         let mut st = self.state.lock();
         if self.mode != RecordMode::All {
             let st = &mut *st;
+            let wanted = self.key(kind, call.path, &input);
             let found = (0..st.calls.len()).find(|&i| {
                 let c = &st.calls[i];
-                !st.played[i] && c.outcome.is_some() && c.kind == kind && c.path == call.path && c.input == input
+                !st.played[i] && c.outcome.is_some() && self.key(&c.kind, &c.path, &c.input) == wanted
             });
             if let Some(i) = found {
                 st.played[i] = true;
@@ -612,5 +710,89 @@ impl Drop for Keeper {
             st.in_flight.remove(&self.run_id);
             st.secrets.remove(&self.index);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use runwright::tools::ToolInput;
+    use runwright::{tool, RunnableExt};
+    use serde_json::json;
+
+    use super::*;
+
+    /// Echoes.
+    #[tool]
+    fn echo(text: String, seed: Option<u64>) -> String {
+        let _ = seed;
+        text
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("rw-recording-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    async fn call(r: &Recording, args: Value) -> Result<String> {
+        let out = echo.invoke_with(ToolInput::Args(args), r.config()).await?;
+        Ok(out.value().cloned().unwrap_or_default())
+    }
+
+    #[tokio::test]
+    async fn a_write_cut_off_midway_leaves_the_file_as_it_was() {
+        let dir = scratch("cut");
+        let path = dir.join("r.jsonl");
+        let r = Recording::open(&path).unwrap().with_mode(RecordMode::All);
+        call(&r, json!({"text": "one"})).await.unwrap();
+        let before = std::fs::read(&path).unwrap();
+
+        let r = Recording::open(&path)
+            .unwrap()
+            .with_mode(RecordMode::NewEpisodes)
+            .fail_writes_after(40);
+        let err = call(&r, json!({"text": "two"})).await.unwrap_err();
+        assert!(err.message().contains("simulated failure mid-write"), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), before, "the old recording is untouched");
+        let names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["r.jsonl"], "no temporary file is left behind");
+        assert_eq!(r.len(), 1, "memory matches the file");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[tokio::test]
+    async fn ignored_fields_and_custom_keys_decide_what_matches() {
+        let dir = scratch("match");
+        let path = dir.join("r.jsonl");
+        let r = Recording::open(&path).unwrap().with_mode(RecordMode::All);
+        call(&r, json!({"text": "hi", "seed": 1})).await.unwrap();
+
+        let strict = Recording::open(&path).unwrap().with_mode(RecordMode::None);
+        assert!(call(&strict, json!({"text": "hi", "seed": 2})).await.is_err());
+        let lax = Recording::open(&path)
+            .unwrap()
+            .with_mode(RecordMode::None)
+            .ignoring(["seed"]);
+        assert_eq!(call(&lax, json!({"text": "hi", "seed": 2})).await.unwrap(), "hi");
+        assert!(call(&lax, json!({"text": "ho", "seed": 1})).await.is_err());
+
+        // By name alone: any arguments get the recorded answer.
+        let by_name = Recording::open(&path)
+            .unwrap()
+            .with_mode(RecordMode::None)
+            .match_on(|kind, path, _| json!([kind, path.last()]));
+        assert_eq!(call(&by_name, json!({"text": "anything"})).await.unwrap(), "hi");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn fields_are_removed_through_arrays() {
+        let mut v = json!({"messages": [{"id": 1, "content": "a"}, {"id": 2, "content": "b"}], "id": 3});
+        remove_field(&mut v, &["messages", "id"]);
+        assert_eq!(v, json!({"messages": [{"content": "a"}, {"content": "b"}], "id": 3}));
     }
 }
