@@ -151,25 +151,6 @@ impl fmt::Display for Trajectory {
     }
 }
 
-/// The text of a message (its string content, or its text parts), or a
-/// string itself.
-fn text_of(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Object(m) => match m.get("content")? {
-            Value::String(s) => Some(s.clone()),
-            Value::Array(parts) => Some(
-                parts
-                    .iter()
-                    .filter_map(|p| p.as_str().or_else(|| p.get("text").and_then(Value::as_str)))
-                    .collect(),
-            ),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
 fn calls_of(message: &Value) -> Vec<Call> {
     message
         .get("tool_calls")
@@ -326,7 +307,7 @@ impl Trajectory {
                         // An LLM's output is a generation list; a chat
                         // model's a message.
                         let message = out.pointer("/generations/0/0/message").cloned().unwrap_or(out.clone());
-                        let text = text_of(&message)
+                        let text = crate::view::chunk_text(&message)
                             .or_else(|| {
                                 out.pointer("/generations/0/0/text")
                                     .and_then(Value::as_str)
@@ -353,7 +334,7 @@ impl Trajectory {
                         }
                         *result = data
                             .get("output")
-                            .map(|o| text_of(o).map(Value::String).unwrap_or(o.clone()));
+                            .map(|o| crate::view::chunk_text(o).map(Value::String).unwrap_or(o.clone()));
                         *done = true;
                     }
                 }

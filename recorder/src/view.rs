@@ -51,7 +51,7 @@ fn kind_of(event: &str) -> Option<&str> {
 }
 
 /// The text of a chunk: a string, or a message's text content.
-fn chunk_text(chunk: &Value) -> Option<String> {
+pub(crate) fn chunk_text(chunk: &Value) -> Option<String> {
     match chunk {
         Value::String(s) => Some(s.clone()),
         Value::Object(m) => match m.get("content")? {
