@@ -183,24 +183,27 @@ impl Recording {
     fn rebuilt(self, f: impl FnOnce(&mut Inner)) -> Recording {
         let mut inner = match Arc::try_unwrap(self.inner) {
             Ok(inner) => inner,
-            Err(shared) => Inner {
-                me: Weak::new(),
-                path: shared.path.clone(),
-                mode: shared.mode,
-                source: shared.source,
-                redactions: shared.redactions.clone(),
-                ignored: shared.ignored.clone(),
-                key: shared.key.clone(),
-                state: Mutex::new(State {
-                    calls: shared.state.lock().calls.clone(),
-                    played: shared.state.lock().played.clone(),
-                    existed: shared.state.lock().existed,
-                    in_flight: HashMap::new(),
-                    secrets: HashMap::new(),
-                    #[cfg(test)]
-                    fault: None,
-                }),
-            },
+            Err(shared) => {
+                let st = shared.state.lock();
+                Inner {
+                    me: Weak::new(),
+                    path: shared.path.clone(),
+                    mode: shared.mode,
+                    source: shared.source,
+                    redactions: shared.redactions.clone(),
+                    ignored: shared.ignored.clone(),
+                    key: shared.key.clone(),
+                    state: Mutex::new(State {
+                        calls: st.calls.clone(),
+                        played: st.played.clone(),
+                        existed: st.existed,
+                        in_flight: HashMap::new(),
+                        secrets: HashMap::new(),
+                        #[cfg(test)]
+                        fault: None,
+                    }),
+                }
+            }
         };
         f(&mut inner);
         if inner.mode == RecordMode::All {
@@ -494,7 +497,8 @@ impl Inner {
         write_atomic(&self.path, text.as_bytes(), None)
     }
 
-    /// What a call is matched on.
+    /// What a call is matched on, when `ignoring` or `match_on` changed it
+    /// (else the kind, place and input are compared as they are).
     fn key(&self, kind: &str, path: &[String], input: &Value) -> Value {
         let mut input = input.clone();
         for field in &self.ignored {
@@ -586,11 +590,14 @@ impl Interceptor for Inner {
         let mut st = self.state.lock();
         if self.mode != RecordMode::All {
             let st = &mut *st;
-            let wanted = self.key(kind, call.path, &input);
-            let found = (0..st.calls.len()).find(|&i| {
-                let c = &st.calls[i];
-                !st.played[i] && c.outcome.is_some() && self.key(&c.kind, &c.path, &c.input) == wanted
-            });
+            let plain = self.ignored.is_empty() && self.key.is_none();
+            let wanted = (!plain).then(|| self.key(kind, call.path, &input));
+            let same = |c: &RecordedCall| match &wanted {
+                None => c.kind == kind && c.path == call.path && c.input == input,
+                Some(w) => self.key(&c.kind, &c.path, &c.input) == *w,
+            };
+            let found =
+                (0..st.calls.len()).find(|&i| !st.played[i] && st.calls[i].outcome.is_some() && same(&st.calls[i]));
             if let Some(i) = found {
                 st.played[i] = true;
                 let c = &st.calls[i];

@@ -97,13 +97,13 @@ where
     }
 
     fn invoke_body<'a>(&'a self, input: R::Input) -> BoxFuture<'a, Result<R::Output>> {
-        let what = self.inner.name().into_owned();
         Box::pin(intercept::call_through(
             CallKind::SideEffect,
             input,
             |i| self.inner.input_payload(i).to_json(),
             move |i| self.inner.invoke_body(i),
-            move |v| replay_json(&what, v),
+            // Named only on a replay: no allocation on the common path.
+            move |v| replay_json(&self.inner.name(), v),
             |chunks| {
                 let mut all = chunks.into_iter();
                 let mut first = all
