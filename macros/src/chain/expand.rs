@@ -112,9 +112,29 @@ fn expand_joint(prev: &Step, next: &Step) -> TokenStream {
         first: next_first,
         last: next_last,
     } = next.span();
+    // After a map literal the joint's message names the map's output
+    // (`pipe_map`); a typed closure then becomes a step of its own.
+    let after_map = matches!(prev, Step::Map(..));
     match next {
+        Step::Closure(c, is_async, _) if after_map && is_typed(c) => {
+            let f = if *is_async {
+                quote!(closure_async)
+            } else {
+                quote!(closure)
+            };
+            let pipe = quote_spanned!(prev_first=> ::runwright::__private::pipe_map);
+            let seq = joint_span(prev_first, next_last, quote!(__rw_seq));
+            let closure = quote_spanned!(next_first=> ::runwright::__private::#f);
+            let closure_args = parens_at(next_last, c.to_token_stream());
+            let args = parens_at(next_last, quote!(#seq, #closure #closure_args));
+            quote!(let __rw_seq = #pipe #args;)
+        }
         Step::Expr(e, _) => {
-            let pipe = quote_spanned!(prev_first=> ::runwright::__private::pipe);
+            let pipe = if after_map {
+                quote_spanned!(prev_first=> ::runwright::__private::pipe_map)
+            } else {
+                quote_spanned!(prev_first=> ::runwright::__private::pipe)
+            };
             let seq = joint_span(prev_first, next_last, quote!(__rw_seq));
             let step = quote_spanned!(next_first=> ::runwright::__private::step);
             let step_args = parens_at(next_last, e.to_token_stream());
@@ -184,8 +204,8 @@ fn expand_map(m: &MapLit, base: TokenStream, prev: Option<StepSpan>) -> TokenStr
             (steps, Some(p)) => {
                 let value = expand_sequence(steps, Input::LikeMap(&map, Some(p)));
                 let branch = quote_spanned!(p.first=> ::runwright::__private::branch_fed);
-                let fed = joint_span(p.first, last, quote!(#map));
-                let args = parens_at(last, quote!(#fed, #key, __rw_branch));
+                let fed = joint_span(p.first, last, quote!(__rw_branch));
+                let args = parens_at(last, quote!(#map, #key, #fed));
                 quote! {
                     let __rw_branch = #value;
                     let #map = #branch #args;
@@ -222,7 +242,7 @@ mod tests {
             "{out}"
         );
         assert!(
-            out.contains("branch_fed (:: core :: convert :: identity (__rw_map) , \"k\" , __rw_branch)"),
+            out.contains("branch_fed (__rw_map , \"k\" , :: core :: convert :: identity (__rw_branch))"),
             "{out}"
         );
         assert!(

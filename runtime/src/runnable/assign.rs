@@ -161,4 +161,4 @@ impl Stream for AssignStream<'_> {
     }
 }
 
-impl_pipe_operator!([] Assign);
+impl_pipe_operator!([] Assign, map);

@@ -13,7 +13,7 @@ use std::marker::PhantomData;
 use super::sequence::{Feeds, First, Sequence, Steps};
 use super::{Lambda, Parallel, Runnable};
 use crate::error::{Error, ErrorKind, Result};
-use crate::value::Data;
+use crate::value::{Data, Map};
 
 /// A function's error as a runwright [`Error`]: kept as is when it is one,
 /// wrapped (its type's name shown in events) otherwise.
@@ -128,6 +128,30 @@ where
     seq.pipe(next)
 }
 
+/// What a map (a map literal, a [`Parallel`], an assign) gives, a JSON
+/// object ([`Map`]), converts into the next step's input. [`Feeds`] for such
+/// a joint: its message names the object `runwright::Map`, where rustc
+/// would print its type by the longest path it can reach it through.
+#[diagnostic::on_unimplemented(
+    message = "the output of this step (a JSON object, `runwright::Map`) is not the input of the next step (`{In}`)",
+    label = "`runwright::Map` does not convert into `{In}`",
+    note = "put a step between them that takes a `runwright::Map` (a closure `|m: runwright::Map| ...`)"
+)]
+pub trait MapFeeds<In>: Into<In> {}
+
+#[diagnostic::do_not_recommend]
+impl<O: Into<In>, In> MapFeeds<In> for O {}
+
+/// Appends a step after a map literal; the joint is checked with [`MapFeeds`].
+pub fn pipe_map<S, B>(seq: Sequence<S>, next: B) -> Sequence<(S, B)>
+where
+    S: Steps<Output = Map>,
+    B: Runnable,
+    S::Output: MapFeeds<B::Input>,
+{
+    seq.pipe(next)
+}
+
 /// Appends a sync closure whose parameter has a type: the joint is checked
 /// with [`Feeds`], as for any step.
 pub fn pipe_fn_typed<S, F, I, O>(seq: Sequence<S>, f: F) -> Sequence<(S, Lambda<I, O>)>
@@ -211,19 +235,39 @@ pub fn branch<I: Data, R: Runnable<Input = I> + 'static>(map: Parallel<I>, key: 
 /// The output of the step before a map literal is what a branch takes, as
 /// it is: no conversion (as `Parallel::branch`), so that a generic branch
 /// such as `passthrough()` infers its type from it.
+#[diagnostic::on_unimplemented(
+    message = "the output of this step (`{Self}`) is not the input of this branch (`{In}`)",
+    label = "the step gives `{Self}`, the branch takes `{In}`",
+    note = "each branch of a map literal takes the output of the step before the map, as it is; \
+            start the branch with a step that takes `{Self}`"
+)]
 pub trait BranchInput<In>: Into<In> {}
 
 impl<T> BranchInput<T> for T {}
 
+/// A runnable that can be a branch of a map literal whose input is `I`.
+///
+/// The check [`BranchInput`] sits in this impl rather than in
+/// [`branch_fed`]'s bounds: there the branch's input would be a projection
+/// on a type not yet inferred, and a mismatch would surface as that
+/// projection's `E0271`; here the runnable is known, its input a plain
+/// type, and a mismatch is [`BranchInput`]'s, with its message.
+pub trait BranchOf<I: Data>: Runnable + Sized + 'static {
+    /// Adds `self` to `map` under `key`.
+    fn join(self, map: Parallel<I>, key: &'static str) -> Parallel<I>;
+}
+
+impl<R: Runnable + 'static, I: Data + BranchInput<R::Input>> BranchOf<I> for R {
+    fn join(self, map: Parallel<I>, key: &'static str) -> Parallel<I> {
+        map.branch_converting(key, self)
+    }
+}
+
 /// Adds a branch to a map literal that follows a step: the map's input (the
 /// step's output) is checked with [`BranchInput`] against the branch's
 /// input, where the user wrote the two.
-pub fn branch_fed<I, R>(map: Parallel<I>, key: &'static str, r: R) -> Parallel<I>
-where
-    I: Data + BranchInput<R::Input>,
-    R: Runnable + 'static,
-{
-    map.branch_converting(key, r)
+pub fn branch_fed<I: Data, R: BranchOf<I>>(map: Parallel<I>, key: &'static str, r: R) -> Parallel<I> {
+    r.join(map, key)
 }
 
 /// Adds a sync closure branch, which takes the map's input as is.

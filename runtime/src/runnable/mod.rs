@@ -11,6 +11,7 @@ mod generator;
 mod lambda;
 mod log_stream;
 pub(crate) mod macro_support;
+pub(crate) use macro_support::MapFeeds;
 mod owned;
 mod parallel;
 mod passthrough;
@@ -202,13 +203,22 @@ pub(crate) async fn collect<T: Chunk>(mut input: ChunkStream<'_, T>) -> Result<O
 }
 
 /// `a | b` for the crate's runnable types: the same as `a.pipe(b)`.
+/// A runnable whose output is a [`Map`](crate::Map) (a map, an assign)
+/// names `MapFeeds` as the joint's check: its message names the map's type
+/// shortly.
 macro_rules! impl_pipe_operator {
     ([$($g:tt)*] $t:ty) => {
+        $crate::runnable::impl_pipe_operator!([$($g)*] $t, Feeds);
+    };
+    ([$($g:tt)*] $t:ty, map) => {
+        $crate::runnable::impl_pipe_operator!([$($g)*] $t, MapFeeds);
+    };
+    ([$($g:tt)*] $t:ty, $feeds:ident) => {
         impl<Next, $($g)*> ::std::ops::BitOr<Next> for $t
         where
             $t: $crate::Runnable,
             Next: $crate::Runnable,
-            <$t as $crate::Runnable>::Output: $crate::runnable::Feeds<Next::Input>,
+            <$t as $crate::Runnable>::Output: $crate::runnable::$feeds<Next::Input>,
         {
             type Output = $crate::runnable::Sequence<($crate::runnable::sequence::First<$t>, Next)>;
             fn bitor(self, next: Next) -> Self::Output {

@@ -348,4 +348,4 @@ impl<I: Data> Runnable for Parallel<I> {
     }
 }
 
-impl_pipe_operator!([I] Parallel<I>);
+impl_pipe_operator!([I] Parallel<I>, map);

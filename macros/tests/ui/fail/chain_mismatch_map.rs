@@ -13,4 +13,5 @@ fn main() {
     let _pipeline = runwright::chain!(shout | { "half": halve | halve });
     // Out of a map literal: its output is a JSON object.
     let _pipeline = runwright::chain!({ "loud": shout } | shout);
+    let _pipeline = runwright::chain!({ "loud": shout } | |n: i64| Ok(n / 2));
 }
