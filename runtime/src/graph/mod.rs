@@ -38,6 +38,7 @@
 // `prebuilt`.
 
 mod builder;
+pub mod checkpoint;
 mod mode;
 mod outlet;
 mod prebuilt;

@@ -1,0 +1,172 @@
+//! [`InMemorySaver`]: checkpoints in a map, for tests and one-process runs.
+
+use std::collections::BTreeMap;
+
+use futures::future::BoxFuture;
+use serde_json::Value as Json;
+
+use super::{
+    Checkpoint, CheckpointConfig, CheckpointMetadata, CheckpointTuple, Checkpointer, ListOptions, PendingWrite,
+};
+use crate::error::Result;
+
+/// One namespace of one thread: its checkpoints by id (ids sort in the
+/// order they were made), and the writes made after each.
+#[derive(Default)]
+struct Namespace {
+    checkpoints: BTreeMap<String, Saved>,
+}
+
+struct Saved {
+    checkpoint: Checkpoint,
+    metadata: CheckpointMetadata,
+    parent: Option<String>,
+    /// By (task id, index in the task's writes).
+    writes: BTreeMap<(String, usize), PendingWrite>,
+    /// The order writes arrived in, for [`CheckpointTuple::pending_writes`].
+    order: Vec<(String, usize)>,
+}
+
+/// Keeps checkpoints in memory (LangGraph's `InMemorySaver`): they last as
+/// long as the saver. Clones share nothing; share one through an `Arc`.
+#[derive(Default)]
+pub struct InMemorySaver {
+    /// By thread, then namespace.
+    threads: parking_lot::Mutex<BTreeMap<String, BTreeMap<String, Namespace>>>,
+}
+
+impl std::fmt::Debug for InMemorySaver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InMemorySaver")
+            .field("threads", &self.threads.lock().len())
+            .finish()
+    }
+}
+
+impl InMemorySaver {
+    /// An empty saver.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn tuple(config: &CheckpointConfig, id: &str, saved: &Saved) -> CheckpointTuple {
+        CheckpointTuple {
+            config: config.at(id),
+            checkpoint: saved.checkpoint.clone(),
+            metadata: saved.metadata.clone(),
+            parent_config: saved.parent.as_ref().map(|p| config.at(p.clone())),
+            pending_writes: saved
+                .order
+                .iter()
+                .filter_map(|k| saved.writes.get(k).cloned())
+                .collect(),
+        }
+    }
+}
+
+impl Checkpointer for InMemorySaver {
+    fn put<'a>(
+        &'a self,
+        config: &'a CheckpointConfig,
+        checkpoint: &'a Checkpoint,
+        metadata: &'a CheckpointMetadata,
+    ) -> BoxFuture<'a, Result<CheckpointConfig>> {
+        Box::pin(async move {
+            let mut threads = self.threads.lock();
+            let ns = threads
+                .entry(config.thread_id.clone())
+                .or_default()
+                .entry(config.checkpoint_ns.clone())
+                .or_default();
+            ns.checkpoints.entry(checkpoint.id.clone()).or_insert_with(|| Saved {
+                checkpoint: checkpoint.clone(),
+                metadata: metadata.clone(),
+                parent: config.checkpoint_id.clone(),
+                writes: BTreeMap::new(),
+                order: Vec::new(),
+            });
+            Ok(config.at(checkpoint.id.clone()))
+        })
+    }
+
+    fn put_writes<'a>(
+        &'a self,
+        config: &'a CheckpointConfig,
+        task_id: &'a str,
+        writes: &'a [(String, Json)],
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let id = super::require_id(config, "put_writes")?;
+            let mut threads = self.threads.lock();
+            let saved = threads
+                .get_mut(&config.thread_id)
+                .and_then(|t| t.get_mut(&config.checkpoint_ns))
+                .and_then(|ns| ns.checkpoints.get_mut(id))
+                .ok_or_else(|| super::no_checkpoint(config))?;
+            for (idx, (channel, value)) in writes.iter().enumerate() {
+                let key = (task_id.to_owned(), super::write_index(channel, idx));
+                let write = PendingWrite {
+                    task_id: task_id.to_owned(),
+                    channel: channel.clone(),
+                    value: value.clone(),
+                };
+                // The same write twice (a retried save) is kept once; a
+                // special channel's latest value replaces the earlier one.
+                if saved.writes.insert(key.clone(), write).is_none() {
+                    saved.order.push(key);
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn get_tuple<'a>(&'a self, config: &'a CheckpointConfig) -> BoxFuture<'a, Result<Option<CheckpointTuple>>> {
+        Box::pin(async move {
+            let threads = self.threads.lock();
+            let Some(ns) = threads
+                .get(&config.thread_id)
+                .and_then(|t| t.get(&config.checkpoint_ns))
+            else {
+                return Ok(None);
+            };
+            let found = match &config.checkpoint_id {
+                Some(id) => ns.checkpoints.get_key_value(id),
+                None => ns.checkpoints.iter().next_back(),
+            };
+            Ok(found.map(|(id, saved)| Self::tuple(config, id, saved)))
+        })
+    }
+
+    fn list<'a>(
+        &'a self,
+        config: &'a CheckpointConfig,
+        options: &'a ListOptions,
+    ) -> BoxFuture<'a, Result<Vec<CheckpointTuple>>> {
+        Box::pin(async move {
+            let threads = self.threads.lock();
+            let Some(ns) = threads
+                .get(&config.thread_id)
+                .and_then(|t| t.get(&config.checkpoint_ns))
+            else {
+                return Ok(Vec::new());
+            };
+            let limit = options.limit.unwrap_or(usize::MAX);
+            Ok(ns
+                .checkpoints
+                .iter()
+                .rev()
+                .filter(|(id, _)| options.before.as_ref().is_none_or(|b| id.as_str() < b.as_str()))
+                .filter(|(_, s)| options.matches(&s.metadata))
+                .take(limit)
+                .map(|(id, saved)| Self::tuple(config, id, saved))
+                .collect())
+        })
+    }
+
+    fn delete_thread<'a>(&'a self, thread_id: &'a str) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            self.threads.lock().remove(thread_id);
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,183 @@
+//! What every [`Checkpointer`] must do, as one suite each saver's tests run.
+
+use serde_json::json;
+
+use super::*;
+
+fn checkpoint(id: &str, x: i64) -> Checkpoint {
+    let mut channel_values = Map::new();
+    channel_values.insert("x".into(), json!(x));
+    Checkpoint {
+        v: CHECKPOINT_VERSION,
+        id: id.to_owned(),
+        ts: now_rfc3339(),
+        channel_values,
+        channel_versions: [("x".to_owned(), x as u64)].into(),
+        versions_seen: BTreeMap::new(),
+        updated_channels: vec!["x".into()],
+    }
+}
+
+/// Runs the suite on `saver`, which must hold nothing of threads `t-*`.
+pub(crate) async fn conformance(saver: &dyn Checkpointer) {
+    let thread = CheckpointConfig::thread("t-1");
+    assert!(
+        saver.get_tuple(&thread).await.unwrap().is_none(),
+        "an empty thread has no checkpoint"
+    );
+
+    // A chain of three checkpoints.
+    let ids: Vec<String> = (0..3).map(|_| new_checkpoint_id()).collect();
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "ids sort in the order they were made"
+    );
+    let mut parent = thread.clone();
+    for (step, id) in ids.iter().enumerate() {
+        let mut meta = CheckpointMetadata::new(CheckpointSource::Loop, step as i64 - 1);
+        meta.extra.insert("who".into(), json!(format!("step{step}")));
+        let cfg = saver.put(&parent, &checkpoint(id, step as i64), &meta).await.unwrap();
+        assert_eq!(cfg, thread.at(id.clone()), "put names the new checkpoint");
+        parent = cfg;
+    }
+    let latest = saver.get_tuple(&thread).await.unwrap().expect("latest");
+    assert_eq!(latest.checkpoint.id, ids[2]);
+    assert_eq!(latest.checkpoint.channel_values["x"], json!(2));
+    assert_eq!(latest.metadata.step, 1);
+    assert_eq!(latest.metadata.extra["who"], json!("step2"));
+    assert_eq!(latest.parent_config, Some(thread.at(ids[1].clone())));
+    let first = saver
+        .get_tuple(&thread.at(ids[0].clone()))
+        .await
+        .unwrap()
+        .expect("by id");
+    assert_eq!(first.parent_config, None);
+    assert_eq!(first.checkpoint, checkpoint(&ids[0], 0).with_ts(&first.checkpoint.ts));
+    assert!(saver
+        .get_tuple(&thread.at(new_checkpoint_id()))
+        .await
+        .unwrap()
+        .is_none());
+
+    // Writes: kept in order, once per task and index; special channels replaced.
+    let at = thread.at(ids[2].clone());
+    saver
+        .put_writes(
+            &at,
+            "task-b",
+            &[("x".into(), json!(5)), ("branch:to:b".into(), json!(null))],
+        )
+        .await
+        .unwrap();
+    saver
+        .put_writes(&at, "task-a", &[("x".into(), json!(7))])
+        .await
+        .unwrap();
+    saver
+        .put_writes(&at, "task-a", &[("x".into(), json!(7))])
+        .await
+        .unwrap();
+    saver
+        .put_writes(&at, "task-c", &[(INTERRUPT.into(), json!([1]))])
+        .await
+        .unwrap();
+    saver
+        .put_writes(&at, "task-c", &[(INTERRUPT.into(), json!([2]))])
+        .await
+        .unwrap();
+    let writes: Vec<(String, String, serde_json::Value)> = saver
+        .get_tuple(&thread)
+        .await
+        .unwrap()
+        .unwrap()
+        .pending_writes
+        .into_iter()
+        .map(|w| (w.task_id, w.channel, w.value))
+        .collect();
+    assert_eq!(
+        writes,
+        vec![
+            ("task-b".into(), "x".into(), json!(5)),
+            ("task-b".into(), "branch:to:b".into(), json!(null)),
+            ("task-a".into(), "x".into(), json!(7)),
+            ("task-c".into(), INTERRUPT.into(), json!([2])),
+        ]
+    );
+    assert!(
+        saver
+            .get_tuple(&thread.at(ids[1].clone()))
+            .await
+            .unwrap()
+            .unwrap()
+            .pending_writes
+            .is_empty(),
+        "writes belong to one checkpoint"
+    );
+    assert!(
+        saver.put_writes(&thread, "t", &[]).await.is_err(),
+        "put_writes needs a checkpoint id"
+    );
+
+    // List: newest first; before, limit, metadata filter.
+    let all = saver.list(&thread, &ListOptions::default()).await.unwrap();
+    let listed: Vec<&str> = all.iter().map(|t| t.checkpoint.id.as_str()).collect();
+    assert_eq!(listed, vec![&*ids[2], &*ids[1], &*ids[0]]);
+    let before = ListOptions {
+        before: Some(ids[2].clone()),
+        limit: Some(1),
+        ..Default::default()
+    };
+    let listed = saver.list(&thread, &before).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].checkpoint.id, ids[1]);
+    let mut filter = ListOptions::default();
+    filter.filter.insert("who".into(), json!("step0"));
+    let listed = saver.list(&thread, &filter).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].checkpoint.id, ids[0]);
+
+    // Namespaces and threads are apart; deleting a thread takes all its namespaces.
+    let sub = CheckpointConfig {
+        checkpoint_ns: "inner:1".into(),
+        ..thread.clone()
+    };
+    let sub_id = new_checkpoint_id();
+    saver
+        .put(
+            &sub,
+            &checkpoint(&sub_id, 9),
+            &CheckpointMetadata::new(CheckpointSource::Loop, 0),
+        )
+        .await
+        .unwrap();
+    assert_eq!(saver.get_tuple(&sub).await.unwrap().unwrap().checkpoint.id, sub_id);
+    assert_eq!(saver.get_tuple(&thread).await.unwrap().unwrap().checkpoint.id, ids[2]);
+    let other = CheckpointConfig::thread("t-2");
+    let other_id = new_checkpoint_id();
+    saver
+        .put(
+            &other,
+            &checkpoint(&other_id, 1),
+            &CheckpointMetadata::new(CheckpointSource::Input, -1),
+        )
+        .await
+        .unwrap();
+    saver.delete_thread("t-1").await.unwrap();
+    assert!(saver.get_tuple(&thread).await.unwrap().is_none());
+    assert!(saver.get_tuple(&sub).await.unwrap().is_none());
+    assert!(saver.list(&thread, &ListOptions::default()).await.unwrap().is_empty());
+    assert_eq!(saver.get_tuple(&other).await.unwrap().unwrap().checkpoint.id, other_id);
+    saver.delete_thread("t-2").await.unwrap();
+}
+
+impl Checkpoint {
+    fn with_ts(mut self, ts: &str) -> Self {
+        ts.clone_into(&mut self.ts);
+        self
+    }
+}
+
+#[tokio::test]
+async fn in_memory_saver_keeps_checkpoints_as_every_saver_must() {
+    conformance(&InMemorySaver::new()).await;
+}
