@@ -39,6 +39,12 @@ pub enum ErrorKind {
     /// A provider's answer broke its protocol (a malformed event, JSON that
     /// does not parse).
     Protocol,
+    /// A graph node (or a tool or model beneath it) called
+    /// [`interrupt`](crate::graph::interrupt): the run stops there, its
+    /// state saved, to be resumed with a [`Command`](crate::graph::Command).
+    /// Not a failure: retries, fallbacks and tool error handlers let it
+    /// through, and the graph ends its run without an error.
+    Interrupted,
 }
 
 impl ErrorKind {
@@ -56,6 +62,7 @@ impl ErrorKind {
             ErrorKind::Provider => "provider error",
             ErrorKind::Connection => "connection failed",
             ErrorKind::Protocol => "protocol error",
+            ErrorKind::Interrupted => "interrupted",
         }
     }
 }

@@ -15,6 +15,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value as Json;
 
+use super::checkpoint::Checkpointer;
+use super::durable::Durability;
 use super::pregel::{CompiledGraph, Inner, Join};
 use super::routing::{Branch, Exits, Targets};
 use super::{Reducer, END, START};
@@ -112,6 +114,8 @@ pub struct StateGraph<S> {
     joins: Vec<(Vec<String>, String)>,
     branches: Vec<Branch<S>>,
     remaining_steps: Option<String>,
+    checkpointer: Option<Arc<dyn Checkpointer>>,
+    durability: Durability,
     errors: Vec<String>,
     _state: PhantomData<fn() -> S>,
 }
@@ -149,6 +153,8 @@ where
             joins: Vec::new(),
             branches: Vec::new(),
             remaining_steps: None,
+            checkpointer: None,
+            durability: Durability::default(),
             errors: Vec::new(),
             _state: PhantomData,
         }
@@ -165,6 +171,22 @@ where
     /// value). It is never part of the state itself.
     pub fn remaining_steps(mut self, key: impl Into<String>) -> Self {
         self.remaining_steps = Some(key.into());
+        self
+    }
+
+    /// Keeps the graph's threads in `saver`: runs whose config names a
+    /// `thread_id` (in `configurable`) go on from the thread's last
+    /// checkpoint and save one after each step, and nodes can
+    /// [`interrupt`](super::interrupt) (LangGraph's `compile(checkpointer=...)`).
+    pub fn checkpointer(mut self, saver: Arc<dyn Checkpointer>) -> Self {
+        self.checkpointer = Some(saver);
+        self
+    }
+
+    /// When runs save their checkpoints ([`Durability::Async`] unless set;
+    /// a run config's `configurable` key `durability` overrides it).
+    pub fn durability(mut self, durability: Durability) -> Self {
+        self.durability = durability;
         self
     }
 
@@ -369,6 +391,8 @@ where
                 remaining_steps: self.remaining_steps,
                 config: RunConfig::new().metadata("ls_integration", "langgraph"),
             }),
+            checkpointer: self.checkpointer,
+            durability: self.durability,
         })
     }
 }

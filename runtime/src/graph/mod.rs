@@ -39,21 +39,27 @@
 
 mod builder;
 pub mod checkpoint;
+mod durable;
+mod interrupt;
 mod mode;
 mod outlet;
 mod prebuilt;
 mod pregel;
 mod reducer;
 mod routing;
+mod state;
 mod stream;
 mod task;
 
 pub use builder::StateGraph;
+pub use durable::Durability;
+pub use interrupt::{interrupt, Command, Goto, GraphInterrupt, Interrupt, Resume};
 pub use mode::StreamMode;
 pub use prebuilt::{create_react_agent, AgentState, GraphTool, ToolNode};
 pub use pregel::{CompiledGraph, DEFAULT_RECURSION_LIMIT};
 pub use reducer::Reducer;
 pub use routing::{Route, SendTo, Targets};
+pub use state::{StateSnapshot, TaskSnapshot};
 pub use stream::GraphStream;
 
 /// The graph's entry: `add_edge(START, "first_node")`.

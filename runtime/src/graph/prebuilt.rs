@@ -84,23 +84,28 @@ impl ToolNode {
         Ok(message.tool_calls().to_vec())
     }
 
-    async fn answer(&self, call: ToolCall) -> ToolMessage {
+    /// The tool's message; an error becomes an error message the model can
+    /// read, but an [`interrupt`](super::interrupt) goes through.
+    async fn answer(&self, call: ToolCall) -> Result<ToolMessage> {
         let id = call.id.clone().unwrap_or_default();
         let name = call.name.clone();
         let Some(tool) = self.tools.iter().find(|t| t.tool_spec().name() == call.name) else {
             let known: Vec<&str> = self.tools.iter().map(|t| t.tool_spec().name()).collect();
-            return ToolMessage::new(
+            return Ok(ToolMessage::new(
                 format!("Error: {name} is not a valid tool, try one of [{}].", known.join(", ")),
                 id,
             )
             .with_name(name)
-            .with_status(ToolStatus::Error);
+            .with_status(ToolStatus::Error));
         };
         match tool.answer(call).await {
-            Ok(m) => m,
-            Err(e) => ToolMessage::new(format!("Error: {}\n Please fix your mistakes.", e.message()), id)
-                .with_name(name)
-                .with_status(ToolStatus::Error),
+            Ok(m) => Ok(m),
+            Err(e) if e.kind() == crate::error::ErrorKind::Interrupted => Err(e),
+            Err(e) => Ok(
+                ToolMessage::new(format!("Error: {}\n Please fix your mistakes.", e.message()), id)
+                    .with_name(name)
+                    .with_status(ToolStatus::Error),
+            ),
         }
     }
 
@@ -115,6 +120,7 @@ impl ToolNode {
             Self::pending_calls(&input["messages"])?
         };
         let answers = futures::future::join_all(calls.into_iter().map(|c| self.answer(c))).await;
+        let answers = answers.into_iter().collect::<Result<Vec<_>>>()?;
         Ok(json!({ "messages": answers }))
     }
 }

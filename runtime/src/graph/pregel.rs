@@ -13,7 +13,11 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Value as Json};
 
 use super::builder::Node;
+use super::checkpoint::{self, CheckpointSource, Checkpointer};
+use super::durable::{Durability, Plan, Saving};
+use super::interrupt::{interrupts_json, Command, Goto, GraphInterrupt, Interrupt, Resume, TaskScratch};
 use super::outlet::{outlet_of, Outlet};
+use super::routing::SendTo;
 use super::routing::{Branch, Exits, Route};
 use super::task::{Arrival, NodeInput, StepStart, Task, TaskRun};
 use super::{Reducer, StreamMode, START};
@@ -59,6 +63,10 @@ pub(super) struct Join {
 #[must_use = "a runnable does nothing until invoked or streamed"]
 pub struct CompiledGraph<S> {
     pub(super) inner: Arc<Inner<S>>,
+    /// Where the graph's threads are kept, if anywhere.
+    pub(super) checkpointer: Option<Arc<dyn Checkpointer>>,
+    /// When runs save their checkpoints, unless the run config says.
+    pub(super) durability: Durability,
 }
 
 impl<S> std::fmt::Debug for CompiledGraph<S> {
@@ -73,6 +81,8 @@ impl<S> Clone for CompiledGraph<S> {
     fn clone(&self) -> Self {
         CompiledGraph {
             inner: self.inner.clone(),
+            checkpointer: self.checkpointer.clone(),
+            durability: self.durability,
         }
     }
 }
@@ -218,13 +228,83 @@ where
     }
 }
 
+/// How a run starts: on an input, or going on with its thread.
+pub(super) enum Start<S> {
+    Input(S),
+    Command(Command),
+}
+
+/// How a task of a step ended.
+enum Outcome {
+    /// Its update (and, in the task, the routes its routers picked).
+    Done(Json),
+    /// It stopped at an interrupt.
+    Interrupted(Vec<Interrupt>),
+}
+
+/// A step's task whose writes were saved by an earlier run of the step.
+enum Saved {
+    /// It finished: its update, and the routes its routers picked.
+    Done(Json, Vec<Route>),
+    /// It stopped at interrupts; it runs again with these resume values.
+    Interrupted(Vec<Interrupt>, Vec<Json>),
+}
+
+/// A task's saved writes, read back.
+fn saved_of(writes: Vec<(String, Json)>) -> Saved {
+    let mut update = Map::new();
+    let mut routes = Vec::new();
+    let mut interrupts = None;
+    let mut resumed = Vec::new();
+    for (channel, value) in writes {
+        if channel == checkpoint::INTERRUPT {
+            interrupts = Some(serde_json::from_value(value).unwrap_or_default());
+        } else if channel == checkpoint::RESUME {
+            resumed = serde_json::from_value(value).unwrap_or_default();
+        } else if channel == checkpoint::ERROR {
+            // A task that failed runs again.
+            interrupts.get_or_insert_with(Vec::new);
+        } else if let Some(node) = channel.strip_prefix("branch:to:") {
+            routes.push(Route::Node(node.to_owned()));
+        } else if channel == checkpoint::TASKS {
+            routes.push(Route::Send(SendTo::new(
+                value["node"].as_str().unwrap_or_default(),
+                value["arg"].clone(),
+            )));
+        } else {
+            update.insert(channel, value);
+        }
+    }
+    match interrupts {
+        Some(i) => Saved::Interrupted(i, resumed),
+        None => Saved::Done(Json::Object(update), routes),
+    }
+}
+
+/// What a finished task saves: its update's keys and the routes it picked.
+fn writes_of(update: &Json, routes: &[Route]) -> Vec<(String, Json)> {
+    let mut writes: Vec<(String, Json)> = match update {
+        Json::Object(m) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        _ => Vec::new(),
+    };
+    for r in routes {
+        match r {
+            Route::Node(n) => writes.push((format!("branch:to:{n}"), Json::Null)),
+            Route::Send(s) => writes.push((checkpoint::TASKS.to_owned(), json!({"node": s.node, "arg": s.arg}))),
+        }
+    }
+    writes
+}
+
 impl<S> CompiledGraph<S>
 where
     S: Data + DeserializeOwned,
 {
-    /// Runs the graph, yielding the state after the input and after each
-    /// step; `streamed`: the updates show as the run's stream chunks.
-    fn run(&self, input: S, streamed: bool) -> ChunkStream<'_, S> {
+    /// Runs the graph, yielding the state after each step; `streamed`: the
+    /// updates show as the run's stream chunks, and the state the run
+    /// starts from (after the input) is not yielded (an invoke takes the
+    /// last state yielded).
+    pub(super) fn run(&self, start: Start<S>, streamed: bool) -> ChunkStream<'_, S> {
         let inner = &*self.inner;
         Box::pin(async_stream::try_stream! {
             let ctx = current();
@@ -239,32 +319,170 @@ where
                 debug: wants(StreamMode::Debug),
             };
             let limit = ctx.as_ref().and_then(|c| c.recursion_limit()).unwrap_or(DEFAULT_RECURSION_LIMIT);
+            let mut saving = Saving::of(self.checkpointer.as_ref(), self.durability, ctx.as_ref())?;
+            let saved = match saving.as_mut() {
+                Some(s) => s.load().await?,
+                None => None,
+            };
             let mut state = Map::new();
-            inner.apply(&mut state, START, serde_json::to_value(&input)?, false)?;
-            if let Some(o) = &outlet {
-                o.push(StreamMode::Values, || Json::Object(state.clone()));
+            let mut plan = Plan {
+                seen: inner.joins.iter().map(|j| vec![false; j.sources.len()]).collect(),
+                ..Default::default()
+            };
+            // The writes tasks of the step due saved before the run stopped.
+            let mut pending: HashMap<String, Vec<(String, Json)>> = HashMap::new();
+            let mut resume: Option<Resume> = None;
+            // The step the next tasks run in.
+            let mut step: i64;
+            match start {
+                Start::Input(input) => {
+                    let input = serde_json::to_value(&input)?;
+                    let base = saved.as_ref().map_or(-1, |t| t.metadata.step + 1);
+                    if let Some(t) = &saved {
+                        // A new input on a thread: its state goes on, what was due is dropped.
+                        state = Plan::from_channels(inner, &t.checkpoint.channel_values, &t.config.thread_id)?.0;
+                    }
+                    if let Some(s) = saving.as_mut() {
+                        let mut channels = state.clone();
+                        channels.insert("__start__".into(), input.clone());
+                        s.save(channels, CheckpointSource::Input, base, &["__start__".to_owned()], &[], None).await?;
+                    }
+                    let keys: Vec<String> = input.as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+                    inner.apply(&mut state, START, input, false)?;
+                    if let Some(o) = &outlet {
+                        o.push(StreamMode::Values, || Json::Object(state.clone()));
+                    }
+                    let typed: S = to_state(&mut state)?;
+                    let (pulled, pushed) = inner.plan_for(&[(&inner.start, None)], &[], &typed)?;
+                    plan.pulled = pulled;
+                    plan.pushed = pushed;
+                    step = base + 1;
+                    if let Some(s) = saving.as_mut() {
+                        let mut wrote = keys;
+                        wrote.extend(plan.pulled.iter().map(|&i| format!("branch:to:{}", inner.nodes[i].name)));
+                        s.save(plan.channels(inner, &state), CheckpointSource::Loop, step, &wrote, &[START], None).await?;
+                    }
+                    step += 1;
+                }
+                Start::Command(cmd) => {
+                    let (Some(s), Some(t)) = (saving.as_ref(), saved) else {
+                        Err(Error::new(
+                            ErrorKind::InvalidInput,
+                            match &saving {
+                                None => "a Command goes on with a thread: compile the graph with a checkpointer".to_owned(),
+                                Some(s) => format!("thread `{}` has no checkpoint to go on from", s.config.thread_id),
+                            },
+                        ))?;
+                        unreachable!()
+                    };
+                    let (st, pl) = Plan::from_channels(inner, &t.checkpoint.channel_values, &s.config.thread_id)?;
+                    state = st;
+                    plan = pl;
+                    for w in t.pending_writes {
+                        pending.entry(w.task_id).or_default().push((w.channel, w.value));
+                    }
+                    step = t.metadata.step + 1;
+                    if let Some(update) = cmd.update {
+                        inner.apply(&mut state, "__input__", update, false)?;
+                    }
+                    for g in cmd.goto {
+                        match g {
+                            Goto::Node(n) => {
+                                let i = inner.node_index(&n)?;
+                                if !plan.pulled.contains(&i) {
+                                    plan.pulled.push(i);
+                                }
+                            }
+                            Goto::Send { node, arg } => plan.pushed.push((inner.node_index(&node)?, arg)),
+                        }
+                    }
+                    resume = cmd.resume;
+                }
             }
             let mut typed: S = to_state(&mut state)?;
-            let mut step: usize = 1;
-            let remaining = |step: usize| Some(limit as i64 - step as i64);
-            // Which sources of each waiting edge have run since it last fired.
-            let mut seen: Vec<Vec<bool>> = inner.joins.iter().map(|j| vec![false; j.sources.len()]).collect();
-            let mut tasks = inner.tasks_for(&[(&inner.start, None)], &[], &state, &typed, step, remaining(step), reports)?;
-            while !tasks.is_empty() {
-                if step > limit {
-                    let last: Vec<&str> = tasks.iter().map(|t| &*inner.nodes[t.node].name).collect();
+            if !streamed {
+                yield typed.clone();
+            }
+            let mut steps_run: usize = 0;
+            let remaining = |n: usize| Some(limit as i64 - n as i64);
+            let mut interrupted: Vec<Interrupt> = Vec::new();
+            while !plan.is_empty() {
+                if steps_run >= limit {
+                    let mut due: Vec<&str> = plan.pulled.iter().map(|&i| &*inner.nodes[i].name).collect();
+                    due.extend(plan.pushed.iter().map(|(i, _)| &*inner.nodes[*i].name));
                     Err(Error::new(
                         ErrorKind::RecursionLimit,
                         format!(
                             "recursion limit of {limit} reached without hitting a stop condition (nodes due next: {}); set a higher recursion_limit in the config",
-                            last.join(", ")
+                            due.join(", ")
                         ),
                     ))?;
+                }
+                let ids = saving.as_ref().map(|s| (s.config.checkpoint_id.clone().unwrap_or_default(), s.config.checkpoint_ns.clone()));
+                let mut tasks = inner.tasks_of(
+                    &plan.pulled,
+                    &plan.pushed,
+                    &state,
+                    &typed,
+                    step as usize,
+                    remaining(steps_run + 1),
+                    reports,
+                    ids.as_ref().map(|(c, n)| (c.as_str(), n.as_str())),
+                );
+                // What an earlier run of this step saved of each task.
+                let mut earlier: Vec<Option<Saved>> = tasks
+                    .iter()
+                    .map(|t| pending.remove(&t.meta.id().to_string()).map(saved_of))
+                    .collect();
+                pending.clear();
+                let mut next_resume: Vec<Option<Json>> = vec![None; tasks.len()];
+                if let Some(r) = resume.take() {
+                    let waiting: Vec<(usize, &Vec<Interrupt>)> = earlier
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(k, e)| match e {
+                            Some(Saved::Interrupted(i, _)) if !i.is_empty() => Some((k, i)),
+                            _ => None,
+                        })
+                        .collect();
+                    match r {
+                        Resume::Value(v) => match &waiting[..] {
+                            [] => {}
+                            [(k, _)] => next_resume[*k] = Some(v),
+                            many => {
+                                let ids: Vec<&str> = many.iter().flat_map(|(_, i)| i.iter().map(|x| x.id.as_str())).collect();
+                                Err(Error::new(
+                                    ErrorKind::InvalidInput,
+                                    format!(
+                                        "{} interrupts are pending ({}): resume them by id (Command::resume_by_id)",
+                                        ids.len(),
+                                        ids.join(", ")
+                                    ),
+                                ))?;
+                            }
+                        },
+                        Resume::ById(mut by_id) => {
+                            for (k, list) in &waiting {
+                                if let Some(v) = list.iter().find_map(|i| by_id.remove(&i.id)) {
+                                    next_resume[*k] = Some(v);
+                                }
+                            }
+                            if let Some(id) = by_id.keys().next() {
+                                Err(Error::new(
+                                    ErrorKind::InvalidInput,
+                                    format!("no pending interrupt has id `{id}`"),
+                                ))?;
+                            }
+                        }
+                    }
                 }
                 // Named routers run inside their node on the pre-step state.
                 let snapshot = if tasks.iter().any(|t| t.routes.is_some()) { state.clone() } else { Map::new() };
                 if let Some(o) = &outlet {
-                    for task in &tasks {
+                    for (task, e) in tasks.iter().zip(&earlier) {
+                        if matches!(e, Some(Saved::Done(..))) {
+                            continue;
+                        }
                         o.push(StreamMode::Debug, || json!({
                             "step": step,
                             "timestamp": now_ts(),
@@ -278,11 +496,13 @@ where
                         }));
                     }
                 }
+                let to_run = earlier.iter().filter(|e| !matches!(e, Some(Saved::Done(..)))).count();
                 // Several tasks: each waits, once started, for the others to start.
-                let gate = (tasks.len() > 1).then(|| StepStart::new(tasks.len()));
-                let run_task = |task: &mut Task<S>| {
+                let gate = (to_run > 1).then(|| StepStart::new(to_run));
+                let saving_ref = saving.as_ref();
+                let run_task = |(k, task): (usize, &mut Task<S>), resumed: Vec<Json>, next: Option<Json>| {
                     let node = &inner.nodes[task.node];
-                    let opts = CallOpts {
+                    let mut opts = CallOpts {
                         step: Some(StepTag::Graph(step as u32)),
                         lazy_metadata: Some(task.meta.clone()),
                         children: Some(ChildDefaults {
@@ -291,49 +511,146 @@ where
                         }),
                         ..Default::default()
                     };
+                    // Only a run on a thread can stop at an interrupt (and only
+                    // there do tasks have their ids before their events need them).
+                    let scratch = saving_ref.map(|_| {
+                        let scratch = Arc::new(TaskScratch::new(task.meta.id().to_string(), resumed, next));
+                        opts.extensions.insert(scratch.clone());
+                        scratch
+                    });
                     let run = TaskRun {
                         inner,
                         node,
                         traced: &inner.exits[task.node].traced,
                         state: &snapshot,
-                        remaining: remaining(step),
+                        remaining: remaining(steps_run + 1),
                         routes: task.routes.clone(),
                         step: gate.as_ref().map(Arrival::new),
                     };
                     let input = std::mem::replace(&mut task.input, NodeInput::Json(Json::Null));
+                    let routes = task.routes.clone();
                     async move {
                         let mut out = RunStream::new(&run, Source::Value(input), opts);
                         let mut update: Option<Json> = None;
+                        let mut failed = None;
                         while let Some(chunk) = out.next().await {
-                            let chunk = chunk?;
-                            match update.as_mut() {
-                                Some(u) => crate::value::Chunk::concat(u, chunk),
-                                None => update = Some(chunk),
+                            match chunk {
+                                Ok(chunk) => match update.as_mut() {
+                                    Some(u) => crate::value::Chunk::concat(u, chunk),
+                                    None => update = Some(chunk),
+                                },
+                                Err(e) => {
+                                    failed = Some(e);
+                                    break;
+                                }
                             }
                         }
-                        Ok::<_, Error>(update.unwrap_or(Json::Null))
+                        drop(out);
+                        let outcome = match failed {
+                            None => Outcome::Done(update.unwrap_or(Json::Null)),
+                            Some(e) => match GraphInterrupt::of(&e) {
+                                Some(i) => Outcome::Interrupted(i.to_vec()),
+                                None => {
+                                    if let (Some(s), Some(scratch)) = (saving_ref, &scratch) {
+                                        let error = vec![(checkpoint::ERROR.to_owned(), Json::String(e.to_string()))];
+                                        s.save_writes(&scratch.task_id, error).await?;
+                                    }
+                                    return Err(e);
+                                }
+                            },
+                        };
+                        if let (Some(s), Some(scratch)) = (saving_ref, &scratch) {
+                            let writes = match &outcome {
+                                Outcome::Done(update) => {
+                                    let picked: Vec<Route> = routes.as_ref().map(|r| r.lock().clone()).unwrap_or_default();
+                                    writes_of(update, &picked)
+                                }
+                                Outcome::Interrupted(i) => vec![
+                                    (checkpoint::INTERRUPT.to_owned(), serde_json::to_value(i)?),
+                                    (checkpoint::RESUME.to_owned(), Json::Array(scratch.resumed.lock().clone())),
+                                ],
+                            };
+                            s.save_writes(&scratch.task_id, writes).await?;
+                        }
+                        Ok::<_, Error>((k, outcome))
                     }
                 };
-                if let [task] = &mut tasks[..] {
-                    // One task: no join.
-                    let update = run_task(task).await?;
-                    inner.finish_task(ctx.as_ref(), outlet.as_ref(), reports, &mut state, task, update, step)?;
-                } else {
-                    let results = futures::future::join_all(tasks.iter_mut().map(run_task)).await;
-                    for (task, update) in tasks.iter().zip(results) {
-                        inner.finish_task(ctx.as_ref(), outlet.as_ref(), reports, &mut state, task, update?, step)?;
+                let mut runs = Vec::with_capacity(to_run);
+                let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(tasks.len());
+                for ((k, task), e) in tasks.iter_mut().enumerate().zip(earlier.iter_mut()) {
+                    match e.take() {
+                        Some(Saved::Done(update, routes)) => {
+                            if let Some(r) = &task.routes {
+                                r.lock().extend(routes);
+                            }
+                            outcomes.push(Some(Outcome::Done(update)));
+                        }
+                        Some(Saved::Interrupted(_, resumed)) => {
+                            outcomes.push(None);
+                            runs.push(run_task((k, task), resumed, next_resume[k].take()));
+                        }
+                        None => {
+                            outcomes.push(None);
+                            runs.push(run_task((k, task), Vec::new(), None));
+                        }
                     }
+                }
+                // One task: no join.
+                let results = if runs.len() == 1 {
+                    let only = runs.pop().expect("one run");
+                    drop(runs);
+                    vec![only.await]
+                } else {
+                    futures::future::join_all(runs).await
+                };
+                let mut first_error = None;
+                for r in results {
+                    match r {
+                        Ok((k, o)) => outcomes[k] = Some(o),
+                        Err(e) => {
+                            first_error.get_or_insert(e);
+                        }
+                    }
+                }
+                if let Some(e) = first_error {
+                    if let Some(s) = saving.as_mut() {
+                        s.finish().await?;
+                    }
+                    Err(e)?;
+                }
+                for o in &outcomes {
+                    if let Some(Outcome::Interrupted(i)) = o {
+                        interrupted.extend(i.iter().cloned());
+                    }
+                }
+                if !interrupted.is_empty() {
+                    // The step stops here; its finished tasks' writes wait, saved.
+                    if let Some(o) = &outlet {
+                        let item = json!({ checkpoint::INTERRUPT: interrupts_json(&interrupted) });
+                        o.push(StreamMode::Updates, || item.clone());
+                        o.push(StreamMode::Values, || item);
+                    }
+                    break;
+                }
+                let mut wrote: Vec<String> = Vec::new();
+                for (task, o) in tasks.iter().zip(outcomes) {
+                    let Some(Outcome::Done(update)) = o else { continue };
+                    if saving.is_some() {
+                        if let Json::Object(m) = &update {
+                            wrote.extend(m.keys().cloned());
+                        }
+                    }
+                    inner.finish_task(ctx.as_ref(), outlet.as_ref(), reports, &mut state, task, update, step as usize)?;
                 }
                 if let Some(o) = &outlet {
                     o.push(StreamMode::Values, || Json::Object(state.clone()));
                 }
                 typed = to_state(&mut state)?;
                 yield typed.clone();
-                step += 1;
                 let from: Vec<(&Exits, Option<&parking_lot::Mutex<Vec<Route>>>)> =
                     tasks.iter().map(|t| (&inner.exits[t.node], t.routes.as_deref())).collect();
                 let mut joined = Vec::new();
-                for (j, seen) in inner.joins.iter().zip(&mut seen) {
+                for (j, seen) in inner.joins.iter().zip(&mut plan.seen) {
                     for t in &tasks {
                         if let Some(k) = j.sources.iter().position(|&s| s == t.node) {
                             seen[k] = true;
@@ -344,8 +661,54 @@ where
                         joined.push(j.to);
                     }
                 }
-                tasks = inner.tasks_for(&from, &joined, &state, &typed, step, remaining(step), reports)?;
+                let (pulled, pushed) = inner.plan_for(&from, &joined, &typed)?;
+                plan.pulled = pulled;
+                plan.pushed = pushed;
+                if let Some(s) = saving.as_mut() {
+                    let ran: Vec<&str> = tasks.iter().map(|t| &*inner.nodes[t.node].name).collect();
+                    wrote.extend(plan.pulled.iter().map(|&i| format!("branch:to:{}", inner.nodes[i].name)));
+                    s.save(plan.channels(inner, &state), CheckpointSource::Loop, step, &wrote, &ran, None).await?;
+                }
+                step += 1;
+                steps_run += 1;
             }
+            if let Some(s) = saving.as_mut() {
+                s.finish().await?;
+            }
+        })
+    }
+}
+
+impl<S> CompiledGraph<S> {
+    /// The same graph, keeping its threads in `saver` (see
+    /// [`StateGraph::checkpointer`](super::StateGraph::checkpointer)): for
+    /// graphs compiled elsewhere, such as
+    /// [`create_react_agent`](super::create_react_agent)'s.
+    pub fn with_checkpointer(mut self, saver: Arc<dyn Checkpointer>) -> Self {
+        self.checkpointer = Some(saver);
+        self
+    }
+
+    /// The same graph, saving with `durability` unless a run config says.
+    pub fn with_durability(mut self, durability: Durability) -> Self {
+        self.durability = durability;
+        self
+    }
+}
+
+impl<S> CompiledGraph<S>
+where
+    S: Data + DeserializeOwned,
+{
+    /// The state a run from `start` ends with.
+    pub(super) fn last_state(&self, start: Start<S>) -> BoxFuture<'_, Result<S>> {
+        let mut states = self.run(start, false);
+        Box::pin(async move {
+            let mut last = None;
+            while let Some(s) = states.next().await {
+                last = Some(s?);
+            }
+            last.ok_or_else(|| Error::new(ErrorKind::Task, "the graph run gave no state"))
         })
     }
 }
@@ -374,18 +737,11 @@ where
     }
 
     fn invoke_body<'a>(&'a self, input: S) -> BoxFuture<'a, Result<S>> {
-        let mut states = self.run(input.clone(), false);
-        Box::pin(async move {
-            let mut last = input;
-            while let Some(s) = states.next().await {
-                last = s?;
-            }
-            Ok(last)
-        })
+        self.last_state(Start::Input(input))
     }
 
     fn stream_body<'a>(&'a self, input: S) -> ChunkStream<'a, S> {
-        self.run(input, true)
+        self.run(Start::Input(input), true)
     }
 }
 

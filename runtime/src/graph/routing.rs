@@ -18,6 +18,10 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::runnable::Runnable;
 use crate::value::{Data, Map};
 
+/// What runs next: the nodes pulled (by index), and the nodes sent their
+/// own input.
+pub(super) type Due = (Vec<usize>, Vec<(usize, Json)>);
+
 /// A conditional edge's routing function.
 pub(super) type Router<S> = Arc<dyn Fn(&S) -> Result<Vec<Route>> + Send + Sync>;
 
@@ -212,29 +216,18 @@ where
         (!joins.is_empty()).then(|| Arc::from(joins))
     }
 
-    /// The tasks of step `step`, from what leaves the nodes of `from` (their
-    /// edges, their untraced conditional edges (from START) on `typed`, then
-    /// the routes their traced routers picked): nodes pulled from the state
-    /// (by name), then the sent tasks in the order they were sent.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn tasks_for(
+    /// What runs next, from what leaves the nodes of `from` (their edges,
+    /// their untraced conditional edges (from START) on `typed`, then the
+    /// routes their traced routers picked) and the waiting edges `joined`
+    /// that fire: nodes pulled from the state (by name), then the sent tasks
+    /// in the order they were sent.
+    pub(super) fn plan_for(
         &self,
         from: &[(&Exits, Option<&parking_lot::Mutex<Vec<Route>>>)],
         joined: &[usize],
-        state: &Map,
         typed: &S,
-        step: usize,
-        remaining: Option<i64>,
-        reports: Reports,
-    ) -> Result<Vec<Task<S>>> {
-        let find = |name: &str| {
-            self.nodes.iter().position(|n| &*n.name == name).ok_or_else(|| {
-                Error::new(
-                    ErrorKind::InvalidInput,
-                    format!("a conditional edge chose `{name}`, which is not a node"),
-                )
-            })
-        };
+    ) -> Result<Due> {
+        let find = |name: &str| self.node_index(name);
         let mut pulled: Vec<usize> = Vec::new();
         let mut pushed: Vec<(usize, Json)> = Vec::new();
         // Every router runs before a bad pick is refused (the first one).
@@ -280,8 +273,37 @@ where
         if let Some(e) = bad {
             return Err(e);
         }
-        // LangGraph's order: pulled tasks by node name, which decides how
-        // their updates fold (and the order of `updates` and custom items).
+        Ok((pulled, pushed))
+    }
+
+    /// The node named `name`, by index.
+    pub(super) fn node_index(&self, name: &str) -> Result<usize> {
+        self.nodes.iter().position(|n| &*n.name == name).ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("a conditional edge chose `{name}`, which is not a node"),
+            )
+        })
+    }
+
+    /// The tasks of step `step`: the nodes of `pulled` in LangGraph's order
+    /// (by node name, which decides how their updates fold, and the order
+    /// of `updates` and custom items), then those of `pushed` in order.
+    /// `ids`: the checkpoint and namespace of a run on a thread, which make
+    /// the tasks' ids.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn tasks_of(
+        &self,
+        pulled: &[usize],
+        pushed: &[(usize, Json)],
+        state: &Map,
+        typed: &S,
+        step: usize,
+        remaining: Option<i64>,
+        reports: Reports,
+        ids: Option<(&str, &str)>,
+    ) -> Vec<Task<S>> {
+        let mut pulled = pulled.to_vec();
         pulled.sort_unstable_by(|&a, &b| self.nodes[a].name.cmp(&self.nodes[b].name));
         let json_input = |i: usize| {
             reports.listening
@@ -293,17 +315,29 @@ where
             .iter()
             .any(|&i| json_input(i))
             .then(|| Json::Object(self.node_view(state, remaining)));
-        let task = |node: usize, input: NodeInput<S>, push: Option<usize>| Task {
-            node,
-            input,
-            meta: Arc::new(TaskMeta {
-                step,
-                node: self.nodes[node].name.clone(),
-                push,
-                joins: push.is_none().then(|| self.joins_to(node)).flatten(),
-                id: OnceLock::new(),
-            }),
-            routes: (!self.exits[node].traced.is_empty()).then(Default::default),
+        let task = |node: usize, input: NodeInput<S>, push: Option<usize>| {
+            let id = OnceLock::new();
+            if let Some((checkpoint, ns)) = ids {
+                let _ = id.set(super::durable::task_id(
+                    checkpoint,
+                    ns,
+                    step as i64,
+                    &self.nodes[node].name,
+                    push,
+                ));
+            }
+            Task {
+                node,
+                input,
+                meta: Arc::new(TaskMeta {
+                    step,
+                    node: self.nodes[node].name.clone(),
+                    push,
+                    joins: push.is_none().then(|| self.joins_to(node)).flatten(),
+                    id,
+                }),
+                routes: (!self.exits[node].traced.is_empty()).then(Default::default),
+            }
         };
         let mut tasks: Vec<Task<S>> = Vec::with_capacity(pulled.len() + pushed.len());
         for i in pulled {
@@ -313,9 +347,9 @@ where
             };
             tasks.push(task(i, input, None));
         }
-        for (n, (i, arg)) in pushed.into_iter().enumerate() {
-            tasks.push(task(i, NodeInput::Json(arg), Some(n)));
+        for (n, (i, arg)) in pushed.iter().enumerate() {
+            tasks.push(task(*i, NodeInput::Json(arg.clone()), Some(n)));
         }
-        Ok(tasks)
+        tasks
     }
 }

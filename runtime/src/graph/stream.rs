@@ -9,8 +9,10 @@ use futures::Stream;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value as Json};
 
+use super::interrupt::Command;
 use super::mode::{StreamMode, NODE_MESSAGE};
 use super::outlet::{Item, Outlet};
+use super::state::CommandRun;
 use super::CompiledGraph;
 use crate::config::RunConfig;
 use crate::context::{current, CallOpts, Writer};
@@ -80,6 +82,37 @@ where
     /// # Ok(()) }
     /// ```
     pub fn stream_modes(&self, input: S, modes: &[StreamMode], config: RunConfig) -> GraphStream<'_> {
+        GraphStream::new(modes, config, |sink, opts| {
+            EventStream::with_sink(self, input, sink, opts)
+        })
+    }
+
+    /// [`stream_modes`](Self::stream_modes) of a run going on with a thread
+    /// ([`resume`](Self::resume)).
+    pub fn stream_command(&self, command: Command, modes: &[StreamMode], config: RunConfig) -> GraphStream<'_> {
+        let run = CommandRun(self.clone());
+        GraphStream::new(modes, config, |sink, opts| {
+            EventStream::with_sink_owned(run, command, sink, opts)
+        })
+    }
+
+    /// [`stream_modes`](Self::stream_modes) with one mode, yielding its
+    /// payloads alone.
+    pub fn stream_mode(&self, input: S, mode: StreamMode) -> impl Stream<Item = Result<Json>> + Send + '_ {
+        futures::StreamExt::map(self.stream_modes(input, &[mode], RunConfig::new()), |i| {
+            i.map(|(_, p)| p)
+        })
+    }
+}
+
+impl<'a> GraphStream<'a> {
+    /// A stream of the items of `modes` of the run `start` drives, on
+    /// `config`.
+    fn new(
+        modes: &[StreamMode],
+        config: RunConfig,
+        start: impl FnOnce(Arc<EventSink>, CallOpts) -> EventStream<'a>,
+    ) -> Self {
         let messages = modes.contains(&StreamMode::Messages);
         // The run's own queue sees chat-model events (for `messages`) and the
         // local mode items; everything still reaches enclosing listeners.
@@ -102,7 +135,7 @@ where
         };
         opts.extensions.insert(outlet.clone());
         GraphStream {
-            events: EventStream::with_sink(self, input, sink, opts),
+            events: start(sink, opts),
             outlet,
             ready: VecDeque::new(),
             error: None,
@@ -110,14 +143,6 @@ where
             messages,
             streamed_ids: HashSet::new(),
         }
-    }
-
-    /// [`stream_modes`](Self::stream_modes) with one mode, yielding its
-    /// payloads alone.
-    pub fn stream_mode(&self, input: S, mode: StreamMode) -> impl Stream<Item = Result<Json>> + Send + '_ {
-        futures::StreamExt::map(self.stream_modes(input, &[mode], RunConfig::new()), |i| {
-            i.map(|(_, p)| p)
-        })
     }
 }
 

@@ -96,6 +96,35 @@ impl<'a> EventStream<'a> {
         }
     }
 
+    /// [`with_sink`](Self::with_sink) for a runnable the stream owns.
+    pub(crate) fn with_sink_owned<R: Runnable + 'a>(
+        runnable: R,
+        input: R::Input,
+        sink: Arc<EventSink>,
+        opts: CallOpts,
+    ) -> Self {
+        let root_input = Some(Payload::new(input.clone()));
+        let errors = sink.clone();
+        let driver = async move {
+            let mut root = RunStream::new(&runnable, Source::Value(input), opts);
+            while let Some(item) = root.next().await {
+                if let Err(e) = item {
+                    errors.push_error(e);
+                    break;
+                }
+            }
+        }
+        .boxed();
+        EventStream {
+            sink,
+            batch: VecDeque::new(),
+            driver: Some(driver),
+            root_input,
+            first: First::Pending,
+            finished: false,
+        }
+    }
+
     /// The most events that ever waited in this stream's queue at once: a
     /// diagnostic showing that a slow consumer keeps memory bounded.
     pub fn peak_buffered(&self) -> usize {

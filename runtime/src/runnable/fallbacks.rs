@@ -80,6 +80,8 @@ impl<I: Data, O: Data> Runnable for WithFallbacks<I, O> {
             for r in &self.runnables {
                 match run::invoke(r, input.clone(), CallOpts::default()).await {
                     Ok(out) => return Ok(out),
+                    // An interrupt is no failure to fall back from.
+                    Err(e) if e.kind() == crate::error::ErrorKind::Interrupted => return Err(e),
                     Err(e) => {
                         first_error.get_or_insert(e);
                     }
@@ -95,6 +97,9 @@ impl<I: Data, O: Data> Runnable for WithFallbacks<I, O> {
             for r in &self.runnables {
                 let mut s = RunStream::new(r, Source::Value(input.clone()), CallOpts::default());
                 match s.next().await {
+                    Some(Err(e)) if e.kind() == crate::error::ErrorKind::Interrupted => {
+                        return Box::pin(futures::stream::iter([Err(e)])) as ChunkStream<'a, O>;
+                    }
                     Some(Err(e)) => {
                         first_error.get_or_insert(e);
                     }

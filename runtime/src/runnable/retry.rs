@@ -87,7 +87,7 @@ impl RetryPolicy {
 
     /// How a failed attempt ends: retried, or final.
     fn on_error<T>(&self, e: Error) -> Attempt<T, Error> {
-        if self.retry_if.as_ref().is_none_or(|f| f(&e)) {
+        if e.kind() != crate::error::ErrorKind::Interrupted && self.retry_if.as_ref().is_none_or(|f| f(&e)) {
             Attempt::Retry(e, None)
         } else {
             Attempt::Fail(e)

@@ -446,7 +446,8 @@ impl<F: ToolFn> Tool<F> {
                 Ok(ToolOutput::Message(ToolMessage::new(content, id).with_name(name)))
             }
             (Err(e), call_id) => {
-                let Some(handler) = self.on_error else {
+                // An interrupt goes through to the graph, handled or not.
+                let Some(handler) = self.on_error.filter(|_| e.kind() != ErrorKind::Interrupted) else {
                     return Err(e);
                 };
                 let text = handler(&e);

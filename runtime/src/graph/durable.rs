@@ -1,0 +1,344 @@
+//! A graph run on a thread: what runs next as checkpoint channels
+//! ([`Plan`]), and the saving of checkpoints and task writes ([`Saving`])
+//! with the run's [`Durability`].
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use futures::future::{BoxFuture, FutureExt, Shared};
+use serde_json::{json, Value as Json};
+
+use super::checkpoint::{
+    self, Checkpoint, CheckpointConfig, CheckpointMetadata, CheckpointSource, CheckpointTuple, Checkpointer, TASKS,
+};
+use super::pregel::Inner;
+use crate::context::RunContext;
+use crate::error::{Error, ErrorKind, Result};
+use crate::value::Map;
+
+/// When a graph run saves its checkpoints (LangGraph's `durability`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Durability {
+    /// Each step's checkpoint is saved before the next step starts: a crash
+    /// loses nothing but the step that was running (and of it, only the
+    /// tasks that had not finished).
+    Sync,
+    /// Each step's checkpoint is saved while the next step runs (the
+    /// default, as in LangGraph): faster; a crash may lose the step before.
+    #[default]
+    Async,
+    /// Only when the run ends (it finishes, stops at an interrupt, or
+    /// fails): fastest; a crash loses the whole run.
+    Exit,
+}
+
+impl Durability {
+    /// From LangGraph's names `sync`, `async`, `exit`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "sync" => Durability::Sync,
+            "async" => Durability::Async,
+            "exit" => Durability::Exit,
+            _ => return None,
+        })
+    }
+}
+
+/// What runs next: the nodes pulled by an edge (by index), the
+/// [`SendTo`](super::SendTo)s, and which sources each waiting edge has seen.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Plan {
+    pub(super) pulled: Vec<usize>,
+    pub(super) pushed: Vec<(usize, Json)>,
+    pub(super) seen: Vec<Vec<bool>>,
+}
+
+const BRANCH: &str = "branch:to:";
+
+impl Plan {
+    pub(super) fn is_empty(&self) -> bool {
+        self.pulled.is_empty() && self.pushed.is_empty()
+    }
+
+    /// The checkpoint's channels: the state's keys and this plan's.
+    pub(super) fn channels<S>(&self, inner: &Inner<S>, state: &Map) -> Map {
+        let mut values = state.clone();
+        for &i in &self.pulled {
+            values.insert(format!("{BRANCH}{}", inner.nodes[i].name), Json::Null);
+        }
+        if !self.pushed.is_empty() {
+            let sends = self
+                .pushed
+                .iter()
+                .map(|(i, arg)| json!({"type": "Send", "node": &*inner.nodes[*i].name, "arg": arg}))
+                .collect();
+            values.insert(TASKS.into(), Json::Array(sends));
+        }
+        for (join, seen) in inner.joins.iter().zip(&self.seen) {
+            if seen.iter().any(|s| *s) {
+                let names = join
+                    .sources
+                    .iter()
+                    .zip(seen)
+                    .filter(|(_, s)| **s)
+                    .map(|(&n, _)| Json::from(&*inner.nodes[n].name))
+                    .collect();
+                values.insert(join.channel.to_string(), Json::Array(names));
+            }
+        }
+        values
+    }
+
+    /// The state and the plan a checkpoint's channels hold.
+    pub(super) fn from_channels<S>(inner: &Inner<S>, channels: &Map, thread: &str) -> Result<(Map, Plan)> {
+        let node = |name: &str| {
+            inner.nodes.iter().position(|n| &*n.name == name).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidInput,
+                    format!("thread `{thread}`: its checkpoint names node `{name}`, which this graph does not have"),
+                )
+            })
+        };
+        let mut state = Map::new();
+        let mut plan = Plan {
+            seen: inner.joins.iter().map(|j| vec![false; j.sources.len()]).collect(),
+            ..Default::default()
+        };
+        for (k, v) in channels {
+            if let Some(name) = k.strip_prefix(BRANCH) {
+                plan.pulled.push(node(name)?);
+            } else if k == TASKS {
+                for send in v.as_array().into_iter().flatten() {
+                    let name = send["node"].as_str().unwrap_or_default();
+                    plan.pushed.push((node(name)?, send["arg"].clone()));
+                }
+            } else if let Some(j) = inner.joins.iter().position(|j| *j.channel == **k) {
+                for name in v.as_array().into_iter().flatten().filter_map(Json::as_str) {
+                    let n = node(name)?;
+                    if let Some(p) = inner.joins[j].sources.iter().position(|&s| s == n) {
+                        plan.seen[j][p] = true;
+                    }
+                }
+            } else {
+                state.insert(k.clone(), v.clone());
+            }
+        }
+        plan.pulled.sort_unstable();
+        plan.pulled.dedup();
+        Ok((state, plan))
+    }
+}
+
+/// A task's id on a thread: the same for the same checkpoint, namespace,
+/// step, node and place, so a resumed step finds its finished tasks' writes.
+pub(super) fn task_id(checkpoint_id: &str, ns: &str, step: i64, node: &str, push: Option<usize>) -> uuid::Uuid {
+    let path = match push {
+        Some(i) => format!("__pregel_push:{i}"),
+        None => "__pregel_pull".to_owned(),
+    };
+    let name = format!("{checkpoint_id}|{ns}|{step}|{node}|{path}");
+    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, name.as_bytes())
+}
+
+type Put = Shared<BoxFuture<'static, std::result::Result<(), Error>>>;
+
+/// A checkpoint not saved yet (durability `exit`), with the writes made
+/// after it.
+struct Stashed {
+    parent: CheckpointConfig,
+    checkpoint: Checkpoint,
+    metadata: CheckpointMetadata,
+    writes: Vec<(String, Vec<(String, Json)>)>,
+}
+
+/// Saves a run's checkpoints and task writes on its thread.
+pub(super) struct Saving {
+    saver: Arc<dyn Checkpointer>,
+    /// The thread and namespace; its id is the latest checkpoint's.
+    pub(super) config: CheckpointConfig,
+    durability: Durability,
+    versions: BTreeMap<String, u64>,
+    seen: BTreeMap<String, BTreeMap<String, u64>>,
+    /// The save under way (durability `async`).
+    in_flight: Option<Put>,
+    stash: parking_lot::Mutex<Option<Stashed>>,
+    /// The metadata every checkpoint of the run carries (the run's).
+    extra: Map,
+}
+
+impl Saving {
+    /// The saving of a run of a graph compiled with a checkpointer: its
+    /// thread from the run config's `configurable` (`thread_id`, and
+    /// `checkpoint_id` to start from an earlier checkpoint).
+    pub(super) fn of(
+        saver: Option<&Arc<dyn Checkpointer>>,
+        default: Durability,
+        ctx: Option<&Arc<RunContext>>,
+    ) -> Result<Option<Saving>> {
+        let Some(saver) = saver else {
+            return Ok(None);
+        };
+        let conf = ctx.map(|c| c.configurable());
+        let config = config_of(conf)?;
+        let durability = match conf.and_then(|c| c.get("durability")).and_then(Json::as_str) {
+            Some(name) => Durability::from_name(name).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidInput,
+                    format!("durability `{name}` is none of `sync`, `async`, `exit`"),
+                )
+            })?,
+            None => default,
+        };
+        Ok(Some(Saving {
+            saver: saver.clone(),
+            config,
+            durability,
+            versions: BTreeMap::new(),
+            seen: BTreeMap::new(),
+            in_flight: None,
+            stash: parking_lot::Mutex::new(None),
+            extra: Map::new(),
+        }))
+    }
+
+    /// Loads the checkpoint the run starts from.
+    pub(super) async fn load(&mut self) -> Result<Option<CheckpointTuple>> {
+        let found = self.saver.get_tuple(&self.config).await?;
+        if let Some(t) = &found {
+            self.config.checkpoint_id = Some(t.checkpoint.id.clone());
+            self.versions = t.checkpoint.channel_versions.clone();
+            self.seen = t.checkpoint.versions_seen.clone();
+        } else if let Some(id) = &self.config.checkpoint_id {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!("thread `{}` has no checkpoint `{id}`", self.config.thread_id),
+            ));
+        }
+        Ok(found)
+    }
+
+    /// Waits for the save under way, if any.
+    async fn settle(&self) -> Result<()> {
+        match &self.in_flight {
+            Some(put) => put.clone().await,
+            None => Ok(()),
+        }
+    }
+
+    /// Saves a checkpoint of `channels` made by `source` at `step`; `wrote`:
+    /// the channels the step wrote, `ran`: the nodes that ran.
+    pub(super) async fn save(
+        &mut self,
+        channels: Map,
+        source: CheckpointSource,
+        step: i64,
+        wrote: &[String],
+        ran: &[&str],
+        extra: Option<Map>,
+    ) -> Result<()> {
+        for ch in wrote {
+            *self.versions.entry(ch.clone()).or_default() += 1;
+        }
+        for node in ran {
+            let trigger = format!("{BRANCH}{node}");
+            let v = self.versions.get(&trigger).copied().unwrap_or_default();
+            self.seen.entry((*node).to_owned()).or_default().insert(trigger, v);
+        }
+        let checkpoint = Checkpoint {
+            v: checkpoint::CHECKPOINT_VERSION,
+            id: checkpoint::new_checkpoint_id(),
+            ts: checkpoint::now_rfc3339(),
+            channel_values: channels,
+            channel_versions: self.versions.clone(),
+            versions_seen: self.seen.clone(),
+            updated_channels: wrote.to_vec(),
+        };
+        let mut metadata = CheckpointMetadata::new(source, step);
+        metadata.extra = extra.unwrap_or_else(|| self.extra.clone());
+        let parent = self.config.clone();
+        self.config.checkpoint_id = Some(checkpoint.id.clone());
+        match self.durability {
+            Durability::Sync => {
+                self.saver.put(&parent, &checkpoint, &metadata).await?;
+            }
+            Durability::Async => {
+                self.settle().await?;
+                let saver = self.saver.clone();
+                let put: BoxFuture<'static, Result<()>> =
+                    Box::pin(async move { saver.put(&parent, &checkpoint, &metadata).await.map(|_| ()) });
+                // Started now, on its own task: it runs while the next step does.
+                let handle = tokio::spawn(put);
+                let joined: BoxFuture<'static, Result<()>> = Box::pin(async move {
+                    handle
+                        .await
+                        .map_err(|e| Error::new(ErrorKind::Task, format!("saving a checkpoint failed: {e}")))?
+                });
+                self.in_flight = Some(joined.shared());
+            }
+            Durability::Exit => {
+                let mut stash = self.stash.lock();
+                // The run's first checkpoint's parent is what the thread had.
+                let parent = stash.take().map_or(parent, |s| s.parent);
+                *stash = Some(Stashed {
+                    parent,
+                    checkpoint,
+                    metadata,
+                    writes: Vec::new(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Saves the writes task `task_id` made after the latest checkpoint.
+    pub(super) async fn save_writes(&self, task_id: &str, writes: Vec<(String, Json)>) -> Result<()> {
+        if self.durability == Durability::Exit {
+            if let Some(s) = self.stash.lock().as_mut() {
+                s.writes.push((task_id.to_owned(), writes));
+                return Ok(());
+            }
+        }
+        self.settle().await?;
+        self.saver.put_writes(&self.config, task_id, &writes).await
+    }
+
+    /// Saves what is left to save: the save under way, or (durability
+    /// `exit`) the run's last checkpoint and the writes after it.
+    pub(super) async fn finish(&mut self) -> Result<()> {
+        self.settle().await?;
+        self.in_flight = None;
+        let stashed = self.stash.lock().take();
+        if let Some(s) = stashed {
+            let at = self.saver.put(&s.parent, &s.checkpoint, &s.metadata).await?;
+            for (task, writes) in &s.writes {
+                self.saver.put_writes(&at, task, writes).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The thread, namespace and checkpoint a run config's `configurable` names.
+pub(super) fn config_of(conf: Option<&Map>) -> Result<CheckpointConfig> {
+    let get = |k: &str| conf.and_then(|c| c.get(k));
+    let thread_id = match get("thread_id") {
+        Some(Json::String(s)) => s.clone(),
+        Some(Json::Number(n)) => n.to_string(),
+        _ => {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "this graph has a checkpointer: its run config needs a `thread_id` in `configurable` \
+                 (`RunConfig::new().configurable(\"thread_id\", \"...\")`)",
+            ))
+        }
+    };
+    Ok(CheckpointConfig {
+        thread_id,
+        checkpoint_ns: get("checkpoint_ns")
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        checkpoint_id: get("checkpoint_id").and_then(Json::as_str).map(str::to_owned),
+    })
+}

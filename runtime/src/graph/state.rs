@@ -1,0 +1,306 @@
+//! A thread's state: [`get_state`](CompiledGraph::get_state),
+//! [`get_state_history`](CompiledGraph::get_state_history),
+//! [`update_state`](CompiledGraph::update_state), and runs going on with a
+//! thread ([`resume`](CompiledGraph::resume)).
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{json, Value as Json};
+
+use super::checkpoint::{self, CheckpointConfig, CheckpointSource, CheckpointTuple, ListOptions};
+use super::durable::{self, Plan, Saving};
+use super::interrupt::{Command, Interrupt};
+use super::pregel::{to_state, CompiledGraph, Start};
+use super::START;
+use crate::config::RunConfig;
+use crate::error::{Error, ErrorKind, Result};
+use crate::runnable::{ChunkStream, RunType, Runnable};
+use crate::value::{Data, Map};
+
+/// A thread's state at one checkpoint (LangGraph's `StateSnapshot`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StateSnapshot {
+    /// The state's values.
+    pub values: Map,
+    /// The nodes due next, in task order (none: the run finished).
+    pub next: Vec<String>,
+    /// The checkpoint this is.
+    pub config: CheckpointConfig,
+    /// Its metadata (none for a thread with no checkpoint).
+    pub metadata: Option<checkpoint::CheckpointMetadata>,
+    /// When it was made.
+    pub created_at: Option<String>,
+    /// The checkpoint before it.
+    pub parent_config: Option<CheckpointConfig>,
+    /// The tasks due next, with what those that already ran left.
+    pub tasks: Vec<TaskSnapshot>,
+    /// The interrupts the run stopped on, waiting for a resume.
+    pub interrupts: Vec<Interrupt>,
+}
+
+/// A task due at a checkpoint (LangGraph's `PregelTask`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TaskSnapshot {
+    /// The task's id.
+    pub id: String,
+    /// Its node.
+    pub name: String,
+    /// How it was made: `["__pregel_pull", node]` or `["__pregel_push", i, false]`.
+    pub path: Json,
+    /// Its error, if it failed.
+    pub error: Option<String>,
+    /// The interrupts it stopped on.
+    pub interrupts: Vec<Interrupt>,
+    /// Its update, if it finished.
+    pub result: Option<Json>,
+}
+
+/// A graph run going on with a thread: the graph on a [`Command`].
+pub(super) struct CommandRun<S>(pub(super) CompiledGraph<S>);
+
+impl crate::value::Chunk for Command {}
+
+impl<S> Runnable for CommandRun<S>
+where
+    S: Data + DeserializeOwned,
+{
+    type Input = Command;
+    type Output = S;
+
+    fn name(&self) -> Cow<'_, str> {
+        "LangGraph".into()
+    }
+
+    fn run_type(&self) -> RunType {
+        RunType::Chain
+    }
+
+    fn config(&self) -> Option<&RunConfig> {
+        Some(&self.0.inner.config)
+    }
+
+    fn emits_own_chunks(&self) -> bool {
+        true
+    }
+
+    fn invoke_body<'a>(&'a self, input: Command) -> BoxFuture<'a, Result<S>> {
+        self.0.last_state(Start::Command(input))
+    }
+
+    fn stream_body<'a>(&'a self, input: Command) -> ChunkStream<'a, S> {
+        self.0.run(Start::Command(input), true)
+    }
+}
+
+impl CheckpointConfig {
+    /// A run config naming this checkpoint (`configurable`: `thread_id`,
+    /// `checkpoint_ns`, `checkpoint_id`): to run from it, or read it.
+    pub fn run_config(&self) -> RunConfig {
+        let mut config = RunConfig::new().configurable("thread_id", self.thread_id.clone());
+        if !self.checkpoint_ns.is_empty() {
+            config = config.configurable("checkpoint_ns", self.checkpoint_ns.clone());
+        }
+        if let Some(id) = &self.checkpoint_id {
+            config = config.configurable("checkpoint_id", id.clone());
+        }
+        config
+    }
+}
+
+impl<S> CompiledGraph<S>
+where
+    S: Data + DeserializeOwned,
+{
+    /// Goes on with the thread `config` names: resumes its interrupts with
+    /// the command's values, applies its update, runs what is due (and its
+    /// `goto`s), and returns the state the run ends with. With a
+    /// `checkpoint_id` in `config`, the run goes on from that checkpoint (a
+    /// replay, or a fork after [`update_state`](Self::update_state)); a
+    /// [`Command::default()`] just goes on.
+    pub async fn resume(&self, command: Command, config: RunConfig) -> Result<S> {
+        let run = CommandRun(self.clone());
+        crate::runnable::run::invoke(&run, command, crate::context::CallOpts::config(config)).await
+    }
+
+    fn saver(&self) -> Result<&Arc<dyn checkpoint::Checkpointer>> {
+        self.checkpointer.as_ref().ok_or_else(|| {
+            Error::new(
+                ErrorKind::Usage,
+                "this graph has no checkpointer: compile it with `StateGraph::checkpointer`",
+            )
+        })
+    }
+
+    /// The state of the thread `config` names, at its latest checkpoint (or
+    /// the one its `checkpoint_id` names).
+    pub async fn get_state(&self, config: RunConfig) -> Result<StateSnapshot> {
+        let saver = self.saver()?;
+        let at = durable::config_of(Some(&config.configurable))?;
+        match saver.get_tuple(&at).await? {
+            Some(t) => self.snapshot(t),
+            None => Ok(StateSnapshot {
+                values: Map::new(),
+                next: Vec::new(),
+                config: at,
+                metadata: None,
+                created_at: None,
+                parent_config: None,
+                tasks: Vec::new(),
+                interrupts: Vec::new(),
+            }),
+        }
+    }
+
+    /// Every checkpoint of the thread `config` names, newest first (before
+    /// its `checkpoint_id`, if it names one).
+    pub async fn get_state_history(&self, config: RunConfig) -> Result<Vec<StateSnapshot>> {
+        let saver = self.saver()?;
+        let mut at = durable::config_of(Some(&config.configurable))?;
+        let options = ListOptions {
+            before: at.checkpoint_id.take(),
+            ..Default::default()
+        };
+        saver
+            .list(&at, &options)
+            .await?
+            .into_iter()
+            .map(|t| self.snapshot(t))
+            .collect()
+    }
+
+    fn snapshot(&self, t: CheckpointTuple) -> Result<StateSnapshot> {
+        let inner = &*self.inner;
+        let (values, plan) = Plan::from_channels(inner, &t.checkpoint.channel_values, &t.config.thread_id)?;
+        let step = t.metadata.step + 1;
+        let mut pulled = plan.pulled.clone();
+        pulled.sort_unstable_by(|&a, &b| inner.nodes[a].name.cmp(&inner.nodes[b].name));
+        let due = pulled
+            .iter()
+            .map(|&i| (i, None))
+            .chain(plan.pushed.iter().enumerate().map(|(n, (i, _))| (*i, Some(n))));
+        let mut tasks = Vec::new();
+        let mut interrupts = Vec::new();
+        for (i, push) in due {
+            let name = inner.nodes[i].name.to_string();
+            let id = durable::task_id(&t.checkpoint.id, &t.config.checkpoint_ns, step, &name, push).to_string();
+            let mut task = TaskSnapshot {
+                path: match push {
+                    Some(n) => json!(["__pregel_push", n, false]),
+                    None => json!(["__pregel_pull", name]),
+                },
+                id,
+                name,
+                error: None,
+                interrupts: Vec::new(),
+                result: None,
+            };
+            let mut update = Map::new();
+            let mut ran = false;
+            for w in t.pending_writes.iter().filter(|w| w.task_id == task.id) {
+                match w.channel.as_str() {
+                    checkpoint::INTERRUPT => {
+                        task.interrupts = serde_json::from_value(w.value.clone()).unwrap_or_default();
+                    }
+                    checkpoint::ERROR => task.error = w.value.as_str().map(str::to_owned),
+                    checkpoint::RESUME | checkpoint::TASKS => {}
+                    c if c.starts_with("branch:to:") => ran = true,
+                    c => {
+                        ran = true;
+                        update.insert(c.to_owned(), w.value.clone());
+                    }
+                }
+            }
+            if ran && task.interrupts.is_empty() && task.error.is_none() {
+                task.result = Some(Json::Object(update));
+            }
+            interrupts.extend(task.interrupts.iter().cloned());
+            tasks.push(task);
+        }
+        Ok(StateSnapshot {
+            values,
+            next: tasks.iter().map(|t| t.name.clone()).collect(),
+            created_at: Some(t.checkpoint.ts.clone()),
+            config: t.config,
+            metadata: Some(t.metadata),
+            parent_config: t.parent_config,
+            tasks,
+            interrupts,
+        })
+    }
+
+    /// Applies `values` (a JSON object of state keys, folded with their
+    /// reducers) to the thread `config` names, as if node `as_node` had
+    /// returned it: what follows that node is due next. Without `as_node`,
+    /// the update is the input's (what follows START is due). Saves a
+    /// checkpoint (source `update`) after the one `config` names (an older
+    /// one: a fork) and returns the config naming it.
+    pub async fn update_state(&self, config: RunConfig, values: Json, as_node: Option<&str>) -> Result<RunConfig> {
+        let inner = &*self.inner;
+        self.saver()?;
+        let ctx = crate::context::RunContext::child(
+            None,
+            RunType::Chain,
+            || Arc::from("update_state"),
+            None,
+            None,
+            crate::context::CallOpts::config(config),
+        );
+        let mut saving = Saving::of(self.checkpointer.as_ref(), self.durability, Some(&ctx))?
+            .ok_or_else(|| Error::new(ErrorKind::Usage, "this graph has no checkpointer"))?;
+        let saved = saving.load().await?;
+        let (mut state, mut plan, step) = match &saved {
+            Some(t) => {
+                let (s, p) = Plan::from_channels(inner, &t.checkpoint.channel_values, &t.config.thread_id)?;
+                (s, p, t.metadata.step + 1)
+            }
+            None => (Map::new(), Plan::default(), -1),
+        };
+        if plan.seen.is_empty() {
+            plan.seen = inner.joins.iter().map(|j| vec![false; j.sources.len()]).collect();
+        }
+        let node = as_node.unwrap_or(START);
+        let exits = if node == START {
+            &inner.start
+        } else {
+            let i = inner.nodes.iter().position(|n| &*n.name == node).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidInput,
+                    format!("update_state: as_node `{node}` is not a node of this graph"),
+                )
+            })?;
+            &inner.exits[i]
+        };
+        let wrote: Vec<String> = values
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        inner.apply(&mut state, node, values.clone(), false)?;
+        let typed: S = to_state(&mut state)?;
+        // What follows the node; traced routers run here, on the new state.
+        let picked = parking_lot::Mutex::new(Vec::new());
+        for &b in &exits.traced {
+            picked.lock().extend((inner.branches[b].route)(&typed)?);
+        }
+        let (pulled, pushed) = inner.plan_for(&[(exits, Some(&picked))], &[], &typed)?;
+        plan.pulled = pulled;
+        plan.pushed = pushed;
+        let mut extra = Map::new();
+        extra.insert("writes".into(), json!({ node: values }));
+        saving
+            .save(
+                plan.channels(inner, &state),
+                CheckpointSource::Update,
+                step,
+                &wrote,
+                &[node],
+                Some(extra),
+            )
+            .await?;
+        saving.finish().await?;
+        Ok(saving.config.run_config())
+    }
+}
