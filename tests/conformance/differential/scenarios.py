@@ -21,8 +21,12 @@ from typing import Annotated, Any, TypedDict
 
 from lc_record import (
     DOCS,
+    AIMessage,
+    BaseMessage,
     ChatPromptTemplate,
     FakeListChatModel,
+    FakeToolCallingChatModel,
+    HumanMessage,
     InMemoryRetriever,
     JsonOutputParser,
     Normalizer,
@@ -42,6 +46,7 @@ from lc_record import (
 )
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
+from langgraph.graph.message import add_messages
 
 JOKE = "Why did the parrot talk? Because it could!"
 
@@ -813,7 +818,1080 @@ async def d09(out: str) -> None:
     sc.write(out)
 
 
-ALL = [d01, d02, d03, d04, d05, d06, d07, d08, d09]
+# ---------------------------------------------------------------------------
+# Durable graphs (d10-d13): checkpointers, interrupts, threads, subgraphs
+# ---------------------------------------------------------------------------
+#
+# A case is one thread (`InMemorySaver`, `{"configurable": {"thread_id": ...}}`)
+# driven by several API calls in turn: every call gets a `call` record (api,
+# input, kwargs, naming the graph in `runnable`) followed by what it gave
+# (`chunk`, `output`, `state`, `event`, `checkpoint`, `error`). The first
+# record of a case is its first call.
+#
+# Ids are only known once the case has ended (a call may name a checkpoint an
+# earlier call made), so a case's records are kept raw and normalized at its
+# end by `DurableNormalizer`, in record order:
+#
+#  * checkpoint ids (uuid6)                     -> "ckpt-0", "ckpt-1", ...
+#  * task ids (xxh3 / uuid5 hashes, UUID-shaped) -> "task-0", ...
+#  * interrupt ids (32 hex digits, xxh3_128)    -> "int-0", ...
+#  * run ids                                    -> "run-0", ... (as Normalizer)
+#  * other UUIDs (message ids LangGraph adds)   -> "uuid-0", ...
+#    each in order of first appearance, dict keys included (a resume map and
+#    `metadata.parents` are keyed by ids); NULL_TASK_ID (all zeros) is kept;
+#  * channel versions "<32-digit n>.<random>"   -> "<32-digit n>.<r>";
+#  * created_at / ts / timestamp / start_time / end_time -> "<ts>";
+#  * the keys of `metadata` and of a checkpoint's `channel_versions`,
+#    `channel_values` and `versions_seen` (and its inner maps) sorted: their
+#    order is a set's iteration order in LangGraph, not stable run to run;
+#  * in `pending_writes`, each run of one task's consecutive edge writes
+#    (`branch:to:*`, `join:*`) sorted by channel, for the same reason.
+#
+# Which UUID is a checkpoint id and which a task id is known exactly: the
+# functions LangGraph makes them with are wrapped below to remember what they
+# returned (nothing else changes).
+
+import re as _re  # noqa: E402
+
+import langgraph.checkpoint.base as _lg_ckpt_base  # noqa: E402
+import langgraph.pregel._algo as _lg_algo  # noqa: E402
+import langgraph.pregel._checkpoint as _lg_pregel_ckpt  # noqa: E402
+import langgraph.pregel.main as _lg_main  # noqa: E402
+from langgraph.checkpoint.memory import InMemorySaver  # noqa: E402
+from langgraph.types import Command, interrupt  # noqa: E402
+from pydantic import BaseModel  # noqa: E402
+
+MADE_IDS: dict[str, set[str]] = {"ckpt": set(), "task": set()}
+
+
+def _remember(kind: str, f):
+    def made(*a, **k):
+        v = f(*a, **k)
+        MADE_IDS[kind].add(str(v).lower())
+        return v
+
+    return made
+
+
+_lg_ckpt_base.uuid6 = _remember("ckpt", _lg_ckpt_base.uuid6)
+_lg_pregel_ckpt.uuid6 = _remember("ckpt", _lg_pregel_ckpt.uuid6)
+_lg_algo._xxhash_str = _remember("task", _lg_algo._xxhash_str)
+_lg_algo._uuid5_str = _remember("task", _lg_algo._uuid5_str)
+_lg_main._update_task_id = _remember("task", _lg_main._update_task_id)
+
+# The task id of writes no task made (Command(update=...), resume values):
+# langgraph._internal._constants.NULL_TASK_ID, kept as it is.
+NULL_TASK_ID = "00000000-0000-0000-0000-000000000000"
+HEX32_RE = _re.compile(r"(?<![0-9a-fA-F-])[0-9a-f]{32}(?![0-9a-fA-F-])")
+VERSION_RE = _re.compile(r"(\d{32})\.\S+")
+DURABLE_TS_KEYS = {"start_time", "end_time", "timestamp", "created_at", "ts"}
+# Dicts whose key order is a set's iteration order in LangGraph (it changes
+# with PYTHONHASHSEED): a checkpoint's channel maps, sorted by key.
+SORTED_KEYS = {"metadata", "channel_versions", "channel_values", "versions_seen"}
+
+
+class DurableNormalizer(Normalizer):
+    """Normalizer with checkpoint / task / interrupt labels (see above)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.counts: dict[str, int] = {}
+
+    def _next(self, kind: str) -> str:
+        k = self.counts.get(kind, 0)
+        self.counts[kind] = k + 1
+        return f"{kind}-{k}"
+
+    def label(self, u: str, is_run: bool) -> str:
+        u = u.lower()
+        if u == NULL_TASK_ID:
+            return u
+        if u not in self.map:
+            if u in MADE_IDS["ckpt"]:
+                self.map[u] = self._next("ckpt")
+            elif u in MADE_IDS["task"]:
+                self.map[u] = self._next("task")
+            elif is_run:
+                self.map[u] = f"run-{self.n_run}"
+                self.n_run += 1
+            else:
+                self.map[u] = f"uuid-{self.n_other}"
+                self.n_other += 1
+        return self.map[u]
+
+    def s(self, text: str, run_hint: bool = False) -> str:
+        m = VERSION_RE.fullmatch(text)
+        if m:
+            return f"{m.group(1)}.<r>"
+        text = super().s(text, run_hint)
+
+        def rep(m: "_re.Match") -> str:
+            h = m.group(0)
+            if h not in self.map:
+                self.map[h] = self._next("int")
+            return self.map[h]
+
+        return HEX32_RE.sub(rep, text)
+
+    def walk(self, o: Any, key: str | None = None, log_ctx: bool = False, parent_key: str | None = None) -> Any:
+        if isinstance(o, str) and key in DURABLE_TS_KEYS:
+            return "<ts>"
+        if isinstance(o, dict):
+            items = list(o.items())
+            if key in SORTED_KEYS or parent_key == "versions_seen":
+                items.sort(key=lambda kv: kv[0])
+            out = {}
+            for k, v in items:
+                if k in DURABLE_TS_KEYS and isinstance(v, str):
+                    out[self.s(k)] = "<ts>"
+                else:
+                    out[self.s(k)] = self.walk(v, k, log_ctx, key)
+            return out
+        if isinstance(o, list):
+            if key == "pending_writes":
+                o = canonical_writes(o)
+            return [self.walk(v, key, log_ctx) for v in o]
+        return super().walk(o, key, log_ctx)
+
+
+def canonical_writes(writes: list) -> list:
+    """A task's edge writes (`branch:to:*`, `join:*`) in name order.
+
+    A node's static edges are a set in StateGraph, so the order it writes its
+    trigger channels in changes with PYTHONHASHSEED; every run of consecutive
+    such writes of one task is sorted by channel. Nothing else moves."""
+    out = list(writes)
+    edge = lambda w: isinstance(w, list) and len(w) == 3 and str(w[1]).startswith(("branch:to:", "join:"))  # noqa: E731
+    i = 0
+    while i < len(out):
+        j = i
+        while j < len(out) and edge(out[j]) and out[j][0] == out[i][0]:
+            j += 1
+        if j - i > 1:
+            out[i:j] = sorted(out[i:j], key=lambda w: w[1])
+        i = max(j, i + 1)
+    return out
+
+
+def denc(o: Any) -> Any:
+    """`enc`, but a named tuple (StateSnapshot, PregelTask, CheckpointTuple)
+    is an object of its fields, not a list, at any depth."""
+    import dataclasses
+
+    if isinstance(o, tuple) and hasattr(o, "_asdict"):
+        return {"type": type(o).__name__, **{k: denc(v) for k, v in o._asdict().items()}}
+    if isinstance(o, dict):
+        return {str(k): denc(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [denc(v) for v in o]
+    if dataclasses.is_dataclass(o) and not isinstance(o, type) and not isinstance(o, BaseModel):
+        return {"type": type(o).__name__, **{f.name: denc(getattr(o, f.name)) for f in dataclasses.fields(o)}}
+    return enc(o)
+
+
+def sorted_meta(ch: Any) -> Any:
+    """A `messages` item's metadata dict with sorted keys, in any stream form:
+    (msg, meta), (mode, (msg, meta)), (ns, mode, (msg, meta)), (ns, (msg, meta))."""
+    if isinstance(ch, tuple) and len(ch) == 2 and isinstance(ch[1], dict) and isinstance(ch[0], BaseMessage):
+        return (ch[0], dict(sorted(ch[1].items())))
+    if isinstance(ch, tuple) and len(ch) == 2 and ch[0] == "messages":
+        return ("messages", sorted_meta(ch[1]))
+    if isinstance(ch, tuple) and len(ch) == 3 and ch[1] == "messages":
+        return (ch[0], "messages", sorted_meta(ch[2]))
+    if isinstance(ch, tuple) and len(ch) == 2 and isinstance(ch[0], tuple):
+        return (ch[0], sorted_meta(ch[1]))
+    if isinstance(ch, dict) and ch.get("type") == "messages" and isinstance(ch.get("data"), tuple):
+        return {**ch, "data": sorted_meta(ch["data"])}
+    return ch
+
+
+def tconf(thread: str, **extra: Any) -> dict:
+    return {"configurable": {"thread_id": thread, **extra}}
+
+
+class Thread:
+    """One durable case (see above): API calls on one graph and saver."""
+
+    def __init__(self, sc: Scenario, case: str, graph: Any, desc: str, saver: InMemorySaver) -> None:
+        self.sc, self.case, self.graph, self.desc, self.saver = sc, case, graph, desc, saver
+        self.raw: list[tuple[str, Any]] = []
+
+    def call(self, api: str, inp: Any = None, runnable: str | None = None, **kw: Any) -> None:
+        d = {"api": api, "runnable": runnable or self.desc, "input": denc(inp)}
+        if kw:
+            d["kwargs"] = denc(kw)
+        self.raw.append(("call", d))
+
+    def add(self, kind: str, value: Any) -> None:
+        self.raw.append((kind, denc(value)))
+
+    async def astream(self, inp: Any, config: dict, **kw: Any) -> list:
+        self.call("graph.astream", inp, config=config, **kw)
+        out = []
+        try:
+            async for ch in self.graph.astream(inp, config, **kw):
+                out.append(ch)
+                self.add("chunk", sorted_meta(ch))
+        except Exception as exc:  # noqa: BLE001
+            self.add("error", exc)
+        return out
+
+    async def ainvoke(self, inp: Any, config: dict, **kw: Any) -> Any:
+        self.call("graph.ainvoke", inp, config=config, **kw)
+        try:
+            v = await self.graph.ainvoke(inp, config, **kw)
+            self.add("output", v)
+            return v
+        except Exception as exc:  # noqa: BLE001
+            self.add("error", exc)
+
+    async def events(self, inp: Any, config: dict, **kw: Any) -> None:
+        self.call("graph.astream_events", inp, config=config, version="v2", **kw)
+        try:
+            async for ev in self.graph.astream_events(inp, config, version="v2", **kw):
+                self.raw.append(("event", ev))
+        except Exception as exc:  # noqa: BLE001
+            self.add("error", exc)
+
+    async def get_state(self, config: dict, **kw: Any) -> Any:
+        self.call("graph.aget_state", None, config=config, **kw)
+        try:
+            st = await self.graph.aget_state(config, **kw)
+            self.add("state", st)
+            return st
+        except Exception as exc:  # noqa: BLE001
+            self.add("error", exc)
+
+    async def history(self, config: dict, **kw: Any) -> list:
+        self.call("graph.aget_state_history", None, config=config, **kw)
+        out = []
+        try:
+            async for st in self.graph.aget_state_history(config, **kw):
+                out.append(st)
+                self.add("state", st)
+        except Exception as exc:  # noqa: BLE001
+            self.add("error", exc)
+        return out
+
+    async def update_state(self, config: dict, values: Any, **kw: Any) -> Any:
+        self.call("graph.aupdate_state", values, config=config, **kw)
+        try:
+            v = await self.graph.aupdate_state(config, values, **kw)
+            self.add("output", v)
+            return v
+        except Exception as exc:  # noqa: BLE001
+            self.add("error", exc)
+
+    async def checkpoint(self, config: dict) -> Any:
+        """The saver's CheckpointTuple (config, checkpoint, metadata, parent_config, pending_writes)."""
+        self.call("saver.aget_tuple", None, runnable="the graph's InMemorySaver", config=config)
+        t = await self.saver.aget_tuple(config)
+        self.add("checkpoint", t)
+        return t
+
+    async def all_checkpoints(self, thread: str) -> None:
+        """Every checkpoint the saver holds for `thread`, all namespaces (saver.alist)."""
+        self.call("saver.alist", None, runnable="the graph's InMemorySaver", config=tconf(thread))
+        async for t in self.saver.alist(tconf(thread)):
+            self.add("checkpoint", t)
+
+    def finish(self) -> None:
+        n = DurableNormalizer()
+        for kind, v in self.raw:
+            if kind == "event":
+                self.sc.add(self.case, kind, n.event(v))
+            else:
+                self.sc.add(self.case, kind, n.walk(v))
+
+
+def saver_graph(builder: Any, **kw: Any) -> tuple[Any, InMemorySaver]:
+    saver = InMemorySaver()
+    return builder.compile(checkpointer=saver, **kw), saver
+
+
+
+# ---------------------------------------------------------------------------
+# d10: interrupts and resumes
+# ---------------------------------------------------------------------------
+
+
+class AskState(TypedDict):
+    question: str
+    answer: str
+    log: Annotated[list, operator.add]
+
+
+def build_ask(**compile_kw: Any):
+    async def prepare(state: AskState) -> dict:
+        return {"log": ["prepare"]}
+
+    async def ask(state: AskState) -> dict:
+        get_stream_writer()({"enter": "ask"})
+        answer = interrupt({"question": state["question"]})
+        get_stream_writer()({"resumed_with": answer})
+        return {"answer": answer, "log": ["ask"]}
+
+    async def finish(state: AskState) -> dict:
+        return {"log": ["finish:" + str(state["answer"])]}
+
+    g = StateGraph(AskState)
+    g.add_node("prepare", prepare)
+    g.add_node("ask", ask)
+    g.add_node("finish", finish)
+    g.add_edge(START, "prepare")
+    g.add_edge("prepare", "ask")
+    g.add_edge("ask", "finish")
+    g.add_edge("finish", END)
+    return saver_graph(g, **compile_kw)
+
+
+ASK_DESC = (
+    "StateGraph(AskState{question: str, answer: str, log: list (operator.add)}), InMemorySaver; "
+    "START -> prepare ({'log': ['prepare']}) -> ask (writer {'enter': 'ask'}; answer = interrupt({'question': state.question}); "
+    "writer {'resumed_with': answer}; {'answer': answer, 'log': ['ask']}) -> finish ({'log': ['finish:' + answer]}) -> END"
+)
+ASK_IN = {"question": "color?", "answer": "", "log": []}
+
+
+class TwoAskState(TypedDict):
+    answers: Annotated[list, operator.add]
+
+
+def build_two_asks():
+    async def ask_twice(state: TwoAskState) -> dict:
+        w = get_stream_writer()
+        w({"enter": "ask_twice"})
+        a = interrupt({"question": "first?"})
+        w({"first": a})
+        b = interrupt({"question": "second?"})
+        w({"second": b})
+        return {"answers": [a, b]}
+
+    async def after(state: TwoAskState) -> dict:
+        return {"answers": ["after"]}
+
+    g = StateGraph(TwoAskState)
+    g.add_node("ask_twice", ask_twice)
+    g.add_node("after", after)
+    g.add_edge(START, "ask_twice")
+    g.add_edge("ask_twice", "after")
+    g.add_edge("after", END)
+    return saver_graph(g)
+
+
+TWO_DESC = (
+    "StateGraph(TwoAskState{answers: list (operator.add)}), InMemorySaver; START -> ask_twice (writer {'enter': 'ask_twice'}; "
+    "a = interrupt({'question': 'first?'}); writer {'first': a}; b = interrupt({'question': 'second?'}); writer {'second': b}; "
+    "{'answers': [a, b]}) -> after ({'answers': ['after']}) -> END"
+)
+
+
+class ParState(TypedDict):
+    got: Annotated[list, operator.add]
+
+
+def build_parallel_asks():
+    async def left(state: ParState) -> dict:
+        return {"got": ["left:" + str(interrupt({"side": "left"}))]}
+
+    async def right(state: ParState) -> dict:
+        return {"got": ["right:" + str(interrupt({"side": "right"}))]}
+
+    async def plain(state: ParState) -> dict:
+        return {"got": ["plain"]}
+
+    g = StateGraph(ParState)
+    g.add_node("left", left)
+    g.add_node("right", right)
+    g.add_node("plain", plain)
+    g.add_edge(START, "left")
+    g.add_edge(START, "right")
+    g.add_edge(START, "plain")
+    g.add_edge(["left", "right", "plain"], END)
+    return saver_graph(g)
+
+
+PAR_DESC = (
+    "StateGraph(ParState{got: list (operator.add)}), InMemorySaver; START -> left ({'got': ['left:' + interrupt({'side': 'left'})]}), "
+    "right ({'got': ['right:' + interrupt({'side': 'right'})]}), plain ({'got': ['plain']}) (added in that order); "
+    "[left, right, plain] -> END"
+)
+
+
+class AgentState(TypedDict):
+    messages: Annotated[list, add_messages]
+
+
+@tool
+def delete_file(path: str) -> str:
+    """Deletes a file, after asking for approval."""
+    decision = interrupt({"action": "delete_file", "path": path})
+    return f"deleted {path}" if decision == "yes" else f"kept {path}"
+
+
+def build_risky_agent():
+    from langgraph.prebuilt import create_react_agent
+
+    model = FakeToolCallingChatModel(
+        messages=iter(
+            [
+                AIMessage(content="", id="ai-1", tool_calls=[{"name": "delete_file", "args": {"path": "a.txt"}, "id": "call_1"}]),
+                AIMessage(content="file handled", id="ai-2"),
+            ]
+        )
+    )
+    saver = InMemorySaver()
+    return create_react_agent(model, [delete_file], checkpointer=saver), saver
+
+
+AGENT_DESC = (
+    "create_react_agent(FakeToolCallingChatModel([AIMessage('', id='ai-1', tool_calls=[delete_file(path='a.txt') id call_1]), "
+    "AIMessage('file handled', id='ai-2')]), [@tool delete_file(path): decision = interrupt({'action': 'delete_file', 'path': path}); "
+    "'deleted '+path if decision == 'yes' else 'kept '+path], checkpointer=InMemorySaver())"
+)
+
+
+async def d10(out: str) -> None:
+    sc = Scenario("d10_interrupts.jsonl")
+    modes = ["updates", "values"]
+
+    # (a) one interrupt, streamed in updates+values, then resumed
+    graph, saver = build_ask()
+    t = Thread(sc, "single.updates+values", graph, ASK_DESC, saver)
+    await t.astream(ASK_IN, tconf("t1"), stream_mode=modes)
+    await t.astream(Command(resume="blue"), tconf("t1"), stream_mode=modes)
+    t.finish()
+
+    for mode in ("updates", "values", "custom"):
+        graph, saver = build_ask()
+        t = Thread(sc, f"single.{mode}", graph, ASK_DESC, saver)
+        await t.astream(ASK_IN, tconf("t1"), stream_mode=mode)
+        await t.astream(Command(resume="blue"), tconf("t1"), stream_mode=mode)
+        t.finish()
+
+    graph, saver = build_ask()
+    t = Thread(sc, "single.ainvoke", graph, ASK_DESC, saver)
+    await t.ainvoke(ASK_IN, tconf("t1"))
+    await t.ainvoke(Command(resume="blue"), tconf("t1"))
+    t.finish()
+
+    graph, saver = build_ask()
+    t = Thread(sc, "single.ainvoke_v2", graph, ASK_DESC, saver)
+    await t.ainvoke(ASK_IN, tconf("t1"), version="v2")
+    await t.ainvoke(Command(resume="blue"), tconf("t1"), version="v2")
+    t.finish()
+
+    graph, saver = build_ask()
+    t = Thread(sc, "single.astream_v2", graph, ASK_DESC, saver)
+    await t.astream(ASK_IN, tconf("t1"), stream_mode=modes, version="v2")
+    await t.astream(Command(resume="blue"), tconf("t1"), stream_mode=modes, version="v2")
+    t.finish()
+
+    graph, saver = build_ask()
+    t = Thread(sc, "single.astream_events", graph, ASK_DESC, saver)
+    await t.events(ASK_IN, tconf("t1"))
+    await t.events(Command(resume="blue"), tconf("t1"))
+    t.finish()
+
+    # resuming a thread that is not interrupted, and without a thread
+    graph, saver = build_ask()
+    t = Thread(sc, "single.resume_twice", graph, ASK_DESC, saver)
+    await t.ainvoke(ASK_IN, tconf("t1"))
+    await t.ainvoke(Command(resume="blue"), tconf("t1"))
+    await t.ainvoke(Command(resume="again"), tconf("t1"))
+    await t.ainvoke(None, tconf("t1"))
+    t.finish()
+
+    # a new input while interrupted: the pending task is dropped, the run starts over
+    graph, saver = build_ask()
+    t = Thread(sc, "single.new_input_while_interrupted", graph, ASK_DESC, saver)
+    await t.ainvoke(ASK_IN, tconf("t1"))
+    await t.ainvoke({"question": "size?", "answer": "", "log": []}, tconf("t1"))
+    await t.ainvoke(Command(resume="big"), tconf("t1"))
+    t.finish()
+
+    # (b) two interrupts in one node, resumed one at a time
+    graph, saver = build_two_asks()
+    t = Thread(sc, "two_in_one_node", graph, TWO_DESC, saver)
+    m3 = ["updates", "values", "custom"]
+    await t.astream({"answers": []}, tconf("t1"), stream_mode=m3)
+    await t.astream(Command(resume="A"), tconf("t1"), stream_mode=m3)
+    await t.get_state(tconf("t1"))
+    await t.astream(Command(resume="B"), tconf("t1"), stream_mode=m3)
+    t.finish()
+
+    # the same, resumed by interrupt id (a resume map)
+    graph, saver = build_two_asks()
+    t = Thread(sc, "two_in_one_node.resume_map", graph, TWO_DESC, saver)
+    await t.ainvoke({"answers": []}, tconf("t1"))
+    st = await graph.aget_state(tconf("t1"))
+    await t.ainvoke(Command(resume={st.interrupts[0].id: "A"}), tconf("t1"))
+    st = await graph.aget_state(tconf("t1"))
+    await t.ainvoke(Command(resume={st.interrupts[0].id: "B"}), tconf("t1"))
+    t.finish()
+
+    # two nodes of one step interrupting: a plain resume value is refused,
+    # a map answers each
+    graph, saver = build_parallel_asks()
+    t = Thread(sc, "parallel", graph, PAR_DESC, saver)
+    await t.astream({"got": []}, tconf("t1"), stream_mode=modes)
+    st = await t.get_state(tconf("t1"))
+    await t.get_state(st.config)  # the same checkpoint by id: the step as recorded, not "live"
+    await t.astream(Command(resume="x"), tconf("t1"), stream_mode=modes)
+    st = await graph.aget_state(tconf("t1"))
+    by_side = {i.value["side"]: i.id for i in st.interrupts}
+    await t.astream(Command(resume={by_side["left"]: "L"}), tconf("t1"), stream_mode=modes)
+    await t.get_state(tconf("t1"))
+    await t.astream(Command(resume={by_side["right"]: "R"}), tconf("t1"), stream_mode=modes)
+    t.finish()
+
+    graph, saver = build_parallel_asks()
+    t = Thread(sc, "parallel.resume_map_both", graph, PAR_DESC, saver)
+    await t.ainvoke({"got": []}, tconf("t1"))
+    st = await graph.aget_state(tconf("t1"))
+    by_side = {i.value["side"]: i.id for i in st.interrupts}
+    await t.ainvoke(Command(resume={by_side["left"]: "L", by_side["right"]: "R"}), tconf("t1"))
+    t.finish()
+
+    # (c) an interrupt inside a tool the prebuilt agent runs
+    graph, saver = build_risky_agent()
+    t = Thread(sc, "tool_approval", graph, AGENT_DESC, saver)
+    await t.astream({"messages": [HumanMessage(content="delete a.txt", id="h-1")]}, tconf("t1"), stream_mode=modes)
+    await t.get_state(tconf("t1"))
+    await t.checkpoint(tconf("t1"))
+    await t.astream(Command(resume="yes"), tconf("t1"), stream_mode=modes)
+    t.finish()
+
+    # (d) Command(resume=..., update=...) and Command(resume=..., goto=...)
+    graph, saver = build_ask()
+    t = Thread(sc, "resume_with_update", graph, ASK_DESC, saver)
+    await t.ainvoke(ASK_IN, tconf("t1"))
+    await t.astream(Command(resume="green", update={"log": ["from-command"], "question": "hue?"}), tconf("t1"), stream_mode=modes)
+    t.finish()
+
+    graph, saver = build_ask()
+    t = Thread(sc, "resume_with_goto", graph, ASK_DESC, saver)
+    await t.ainvoke(ASK_IN, tconf("t1"))
+    await t.astream(Command(resume="red", goto="prepare"), tconf("t1"), stream_mode=modes)
+    t.finish()
+
+    graph, saver = build_ask()
+    t = Thread(sc, "update_without_resume", graph, ASK_DESC, saver)
+    await t.ainvoke(ASK_IN, tconf("t1"))
+    await t.astream(Command(update={"question": "shape?"}), tconf("t1"), stream_mode=modes)
+    await t.get_state(tconf("t1"))
+    t.finish()
+
+    # static breakpoints: interrupt_before / interrupt_after at compile time
+    graph, saver = build_ask(interrupt_before=["ask"])
+    t = Thread(sc, "interrupt_before", graph, ASK_DESC + "; compile(interrupt_before=['ask'])", saver)
+    await t.astream(ASK_IN, tconf("t1"), stream_mode=modes)
+    await t.get_state(tconf("t1"))
+    await t.astream(None, tconf("t1"), stream_mode=modes)
+    await t.astream(Command(resume="blue"), tconf("t1"), stream_mode=modes)
+    t.finish()
+
+    graph, saver = build_ask(interrupt_after=["prepare"])
+    t = Thread(sc, "interrupt_after", graph, ASK_DESC + "; compile(interrupt_after=['prepare'])", saver)
+    await t.ainvoke(ASK_IN, tconf("t1"))
+    await t.get_state(tconf("t1"))
+    await t.astream(None, tconf("t1"), stream_mode=modes)
+    t.finish()
+    sc.write(out)
+
+
+
+# ---------------------------------------------------------------------------
+# d11: thread state: get_state, history, update_state, replay, fork
+# ---------------------------------------------------------------------------
+
+
+class CountState(TypedDict):
+    n: int
+    log: Annotated[list, operator.add]
+
+
+def build_count(**compile_kw: Any):
+    async def a(state: CountState) -> dict:
+        return {"n": state["n"] + 1, "log": ["a"]}
+
+    async def b(state: CountState) -> dict:
+        return {"n": state["n"] * 10, "log": ["b"]}
+
+    g = StateGraph(CountState)
+    g.add_node("a", a)
+    g.add_node("b", b)
+    g.add_edge(START, "a")
+    g.add_edge("a", "b")
+    g.add_edge("b", END)
+    return saver_graph(g, **compile_kw)
+
+
+COUNT_DESC = (
+    "StateGraph(CountState{n: int, log: list (operator.add)}), InMemorySaver; "
+    "START -> a ({'n': n+1, 'log': ['a']}) -> b ({'n': n*10, 'log': ['b']}) -> END"
+)
+COUNT_IN = {"n": 1, "log": []}
+
+
+def snapshot_with_next(history: list, nxt: tuple) -> dict:
+    return next(st.config for st in history if st.next == nxt)
+
+
+async def d11(out: str) -> None:
+    sc = Scenario("d11_thread_state.jsonl")
+
+    graph, saver = build_count()
+    t = Thread(sc, "fresh_thread", graph, COUNT_DESC, saver)
+    await t.get_state(tconf("nobody"))
+    await t.history(tconf("nobody"))
+    t.finish()
+
+    graph, saver = build_count()
+    t = Thread(sc, "finished", graph, COUNT_DESC, saver)
+    await t.ainvoke(COUNT_IN, tconf("t1"))
+    await t.get_state(tconf("t1"))
+    await t.history(tconf("t1"))
+    await t.checkpoint(tconf("t1"))
+    await t.all_checkpoints("t1")
+    t.finish()
+
+    graph, saver = build_count()
+    t = Thread(sc, "finished.history_filters", graph, COUNT_DESC, saver)
+    await t.ainvoke(COUNT_IN, tconf("t1"))
+    await t.history(tconf("t1"), limit=2)
+    await t.history(tconf("t1"), filter={"source": "input"})
+    hist = [st async for st in graph.aget_state_history(tconf("t1"))]
+    await t.history(tconf("t1"), before=hist[1].config)
+    await t.get_state(hist[2].config)
+    t.finish()
+
+    graph, saver = build_count()
+    t = Thread(sc, "two_runs", graph, COUNT_DESC, saver)
+    await t.ainvoke(COUNT_IN, tconf("t1"))
+    await t.ainvoke({"n": 5, "log": ["second"]}, tconf("t1"))
+    await t.history(tconf("t1"))
+    t.finish()
+
+    graph, saver = build_ask()
+    t = Thread(sc, "interrupted", graph, ASK_DESC, saver)
+    await t.ainvoke(ASK_IN, tconf("t1"))
+    await t.get_state(tconf("t1"))
+    await t.checkpoint(tconf("t1"))
+    await t.history(tconf("t1"))
+    await t.ainvoke(Command(resume="blue"), tconf("t1"))
+    await t.get_state(tconf("t1"))
+    await t.history(tconf("t1"))
+    await t.all_checkpoints("t1")
+    t.finish()
+
+    graph, saver = build_count()
+    t = Thread(sc, "update_state.as_node", graph, COUNT_DESC, saver)
+    await t.ainvoke(COUNT_IN, tconf("t1"))
+    await t.update_state(tconf("t1"), {"n": 100, "log": ["manual"]}, as_node="a")
+    st = await t.get_state(tconf("t1"))
+    await t.checkpoint(tconf("t1"))
+    await t.checkpoint(st.parent_config)  # the update's writes are stored on the checkpoint it updated
+    await t.astream(None, tconf("t1"), stream_mode="updates")
+    await t.history(tconf("t1"))
+    t.finish()
+
+    graph, saver = build_count()
+    t = Thread(sc, "update_state.inferred_node", graph, COUNT_DESC, saver)
+    await t.ainvoke(COUNT_IN, tconf("t1"))
+    await t.update_state(tconf("t1"), {"n": 3})
+    await t.get_state(tconf("t1"))
+    await t.astream(None, tconf("t1"), stream_mode="updates")
+    t.finish()
+
+    graph, saver = build_count()
+    t = Thread(sc, "update_state.new_thread", graph, COUNT_DESC, saver)
+    await t.update_state(tconf("t1"), {"n": 4, "log": []})
+    await t.get_state(tconf("t1"))
+    await t.update_state(tconf("t2"), {"n": 4, "log": []}, as_node="a")
+    await t.get_state(tconf("t2"))
+    await t.astream(None, tconf("t2"), stream_mode="updates")
+    t.finish()
+
+    graph, saver = build_ask()
+    t = Thread(sc, "update_state.interrupted_node", graph, ASK_DESC, saver)
+    await t.ainvoke(ASK_IN, tconf("t1"))
+    await t.update_state(tconf("t1"), {"answer": "manual", "log": ["edited"]}, as_node="ask")
+    await t.get_state(tconf("t1"))
+    await t.astream(None, tconf("t1"), stream_mode=["updates", "values"])
+    await t.history(tconf("t1"))
+    t.finish()
+
+    graph, saver = build_ask()
+    t = Thread(sc, "update_state.while_interrupted", graph, ASK_DESC, saver)
+    await t.ainvoke(ASK_IN, tconf("t1"))
+    await t.update_state(tconf("t1"), {"question": "size?"})
+    await t.get_state(tconf("t1"))
+    await t.astream(Command(resume="big"), tconf("t1"), stream_mode=["updates", "values"])
+    t.finish()
+
+    graph, saver = build_count()
+    t = Thread(sc, "replay", graph, COUNT_DESC, saver)
+    await t.ainvoke(COUNT_IN, tconf("t1"))
+    hist = await t.history(tconf("t1"))
+    before_b = snapshot_with_next(hist, ("b",))
+    await t.astream(None, before_b, stream_mode=["updates", "values"])
+    await t.history(tconf("t1"))
+    await t.get_state(tconf("t1"))
+    t.finish()
+
+    graph, saver = build_ask()
+    t = Thread(sc, "replay.interrupt_fires_again", graph, ASK_DESC, saver)
+    await t.ainvoke(ASK_IN, tconf("t1"))
+    await t.ainvoke(Command(resume="blue"), tconf("t1"))
+    hist = await t.history(tconf("t1"))
+    before_ask = snapshot_with_next(hist, ("ask",))
+    await t.astream(None, before_ask, stream_mode=["updates", "values"])
+    await t.get_state(tconf("t1"))
+    await t.astream(Command(resume="red"), tconf("t1"), stream_mode=["updates", "values"])
+    await t.history(tconf("t1"))
+    t.finish()
+
+    graph, saver = build_count()
+    t = Thread(sc, "fork", graph, COUNT_DESC, saver)
+    await t.ainvoke(COUNT_IN, tconf("t1"))
+    hist = [st async for st in graph.aget_state_history(tconf("t1"))]
+    before_b = snapshot_with_next(hist, ("b",))
+    fork = await t.update_state(before_b, {"n": 7})
+    await t.get_state(fork)
+    await t.astream(None, fork, stream_mode=["updates", "values"])
+    await t.history(tconf("t1"))
+    t.finish()
+
+    for durability in ("sync", "async", "exit"):
+        graph, saver = build_count()
+        t = Thread(sc, f"durability.{durability}", graph, COUNT_DESC, saver)
+        await t.ainvoke(COUNT_IN, tconf("t1"), durability=durability)
+        await t.history(tconf("t1"))
+        t.finish()
+
+    graph, saver = build_ask()
+    t = Thread(sc, "durability.exit_interrupted", graph, ASK_DESC, saver)
+    await t.ainvoke(ASK_IN, tconf("t1"), durability="exit")
+    await t.history(tconf("t1"))
+    await t.checkpoint(tconf("t1"))
+    await t.ainvoke(Command(resume="blue"), tconf("t1"), durability="exit")
+    await t.history(tconf("t1"))
+    t.finish()
+    sc.write(out)
+
+
+
+# ---------------------------------------------------------------------------
+# d12: subgraphs
+# ---------------------------------------------------------------------------
+
+
+class NoteState(TypedDict):
+    topic: str
+    notes: Annotated[list, operator.add]
+
+
+def build_child(ask: bool = False):
+    """The subgraph: START -> s_write -> (s_ask ->) s_done -> END."""
+    model = gmodel(AIMessage(content="sub says hi", id="m-sub"))
+
+    async def s_write(state: NoteState) -> dict:
+        get_stream_writer()({"child": "s_write"})
+        m = await model.ainvoke("talk about " + state["topic"])
+        return {"notes": [m.content]}
+
+    async def s_ask(state: NoteState) -> dict:
+        get_stream_writer()({"child": "s_ask"})
+        return {"notes": ["ok:" + str(interrupt({"confirm": state["topic"]}))]}
+
+    async def s_done(state: NoteState) -> dict:
+        return {"notes": ["s_done"]}
+
+    g = StateGraph(NoteState)
+    g.add_node("s_write", s_write)
+    g.add_node("s_done", s_done)
+    g.add_edge(START, "s_write")
+    if ask:
+        g.add_node("s_ask", s_ask)
+        g.add_edge("s_write", "s_ask")
+        g.add_edge("s_ask", "s_done")
+    else:
+        g.add_edge("s_write", "s_done")
+    g.add_edge("s_done", END)
+    return g.compile()
+
+
+CHILD_DESC = (
+    "child = StateGraph(NoteState{topic: str, notes: list (operator.add)}).compile() (no checkpointer); "
+    "START -> s_write (writer {'child': 's_write'}; m = GenericFakeChatModel([AIMessage('sub says hi', id='m-sub')]).ainvoke('talk about '+topic); "
+    "{'notes': [m.content]}) -> {ask}s_done ({'notes': ['s_done']}) -> END"
+)
+CHILD_ASK = "s_ask (writer {'child': 's_ask'}; {'notes': ['ok:' + interrupt({'confirm': topic})]}) -> "
+
+
+def build_parent(child: Any, in_function: bool = False):
+    async def pre(state: NoteState) -> dict:
+        get_stream_writer()({"parent": "pre"})
+        return {"notes": ["pre"]}
+
+    async def call_child(state: NoteState) -> dict:
+        get_stream_writer()({"parent": "call_child"})
+        out = await child.ainvoke({"topic": state["topic"], "notes": []})
+        return {"notes": out["notes"]}
+
+    async def post(state: NoteState) -> dict:
+        return {"notes": ["post"]}
+
+    g = StateGraph(NoteState)
+    g.add_node("pre", pre)
+    g.add_node("child", call_child if in_function else child)
+    g.add_node("post", post)
+    g.add_edge(START, "pre")
+    g.add_edge("pre", "child")
+    g.add_edge("child", "post")
+    g.add_edge("post", END)
+    return saver_graph(g)
+
+
+def parent_desc(in_function: bool, ask: bool) -> str:
+    child = CHILD_DESC.replace("{ask}", CHILD_ASK if ask else "")
+    node = (
+        "child (async call_child: writer {'parent': 'call_child'}; out = await child.ainvoke({'topic': topic, 'notes': []}); {'notes': out.notes})"
+        if in_function
+        else "child (the compiled child graph as the node)"
+    )
+    return (
+        "parent = StateGraph(NoteState), InMemorySaver; START -> pre (writer {'parent': 'pre'}; {'notes': ['pre']}) -> "
+        + node
+        + " -> post ({'notes': ['post']}) -> END; "
+        + child
+    )
+
+
+NOTE_IN = {"topic": "cats", "notes": []}
+ALL_MODES = ["updates", "values", "messages", "custom"]
+
+
+class LevelState(TypedDict):
+    trail: Annotated[list, operator.add]
+
+
+def build_three_levels():
+    model = gmodel(AIMessage(content="deep token", id="m-leaf"))
+
+    async def leaf_node(state: LevelState) -> dict:
+        get_stream_writer()({"at": "leaf_node"})
+        m = await model.ainvoke("x")
+        return {"trail": ["leaf:" + m.content]}
+
+    leaf = StateGraph(LevelState)
+    leaf.add_node("leaf_node", leaf_node)
+    leaf.add_edge(START, "leaf_node")
+    leaf.add_edge("leaf_node", END)
+
+    async def mid_node(state: LevelState) -> dict:
+        get_stream_writer()({"at": "mid_node"})
+        return {"trail": ["mid"]}
+
+    mid = StateGraph(LevelState)
+    mid.add_node("mid_node", mid_node)
+    mid.add_node("leaf", leaf.compile())
+    mid.add_edge(START, "mid_node")
+    mid.add_edge("mid_node", "leaf")
+    mid.add_edge("leaf", END)
+
+    top = StateGraph(LevelState)
+    top.add_node("mid", mid.compile())
+    top.add_edge(START, "mid")
+    top.add_edge("mid", END)
+    return saver_graph(top)
+
+
+LEVELS_DESC = (
+    "top = StateGraph(LevelState{trail: list (operator.add)}), InMemorySaver: START -> mid -> END; "
+    "mid (compiled, as a node): START -> mid_node (writer {'at': 'mid_node'}; {'trail': ['mid']}) -> leaf -> END; "
+    "leaf (compiled, as a node): START -> leaf_node (writer {'at': 'leaf_node'}; m = GenericFakeChatModel([AIMessage('deep token', id='m-leaf')]).ainvoke('x'); "
+    "{'trail': ['leaf:' + m.content]}) -> END"
+)
+
+
+class AnswerState(TypedDict):
+    answer: str
+
+
+def build_root_model():
+    model = gmodel(AIMessage(content="root words", id="m-root"))
+
+    async def talk(state: AnswerState) -> dict:
+        m = await model.ainvoke("q")
+        return {"answer": m.content}
+
+    g = StateGraph(AnswerState)
+    g.add_node("talk", talk)
+    g.add_edge(START, "talk")
+    g.add_edge("talk", END)
+    return saver_graph(g)
+
+
+ROOT_MODEL_DESC = (
+    "StateGraph(AnswerState{answer: str}), InMemorySaver; START -> talk (m = GenericFakeChatModel([AIMessage('root words', id='m-root')]).ainvoke('q'); "
+    "{'answer': m.content}) -> END"
+)
+
+
+async def d12(out: str) -> None:
+    sc = Scenario("d12_subgraphs.jsonl")
+
+    graph, saver = build_parent(build_child())
+    t = Thread(sc, "node.subgraphs", graph, parent_desc(False, False), saver)
+    await t.astream(NOTE_IN, tconf("t1"), stream_mode=ALL_MODES, subgraphs=True)
+    await t.get_state(tconf("t1"))
+    await t.history(tconf("t1"))
+    await t.all_checkpoints("t1")
+    t.finish()
+
+    graph, saver = build_parent(build_child())
+    t = Thread(sc, "node.no_subgraphs", graph, parent_desc(False, False), saver)
+    await t.astream(NOTE_IN, tconf("t1"), stream_mode=ALL_MODES)
+    t.finish()
+
+    graph, saver = build_parent(build_child())
+    t = Thread(sc, "node.single_mode_subgraphs", graph, parent_desc(False, False), saver)
+    await t.astream(NOTE_IN, tconf("t1"), stream_mode="updates", subgraphs=True)
+    t.finish()
+
+    graph, saver = build_parent(build_child())
+    t = Thread(sc, "node.checkpoints_subgraphs", graph, parent_desc(False, False), saver)
+    await t.astream(NOTE_IN, tconf("t1"), stream_mode="checkpoints", subgraphs=True)
+    t.finish()
+
+    graph, saver = build_parent(build_child(), in_function=True)
+    t = Thread(sc, "in_function.subgraphs", graph, parent_desc(True, False), saver)
+    await t.astream(NOTE_IN, tconf("t1"), stream_mode=ALL_MODES, subgraphs=True)
+    await t.all_checkpoints("t1")
+    t.finish()
+
+    graph, saver = build_parent(build_child(ask=True))
+    t = Thread(sc, "interrupt_in_subgraph", graph, parent_desc(False, True), saver)
+    await t.astream(NOTE_IN, tconf("t1"), stream_mode=["updates", "values", "custom"], subgraphs=True)
+    await t.get_state(tconf("t1"))
+    await t.get_state(tconf("t1"), subgraphs=True)
+    await t.all_checkpoints("t1")
+    await t.astream(Command(resume="yes"), tconf("t1"), stream_mode=["updates", "values", "custom"], subgraphs=True)
+    await t.get_state(tconf("t1"))
+    await t.all_checkpoints("t1")
+    t.finish()
+
+    graph, saver = build_parent(build_child(ask=True))
+    t = Thread(sc, "interrupt_in_subgraph.no_subgraphs", graph, parent_desc(False, True), saver)
+    await t.astream(NOTE_IN, tconf("t1"), stream_mode=["updates", "values"])
+    await t.astream(Command(resume="yes"), tconf("t1"), stream_mode=["updates", "values"])
+    t.finish()
+
+    graph, saver = build_parent(build_child(ask=True), in_function=True)
+    t = Thread(sc, "interrupt_in_subgraph.in_function", graph, parent_desc(True, True), saver)
+    await t.astream(NOTE_IN, tconf("t1"), stream_mode=["updates", "values", "custom"], subgraphs=True)
+    await t.get_state(tconf("t1"), subgraphs=True)
+    await t.astream(Command(resume="yes"), tconf("t1"), stream_mode=["updates", "values", "custom"], subgraphs=True)
+    t.finish()
+
+    graph, saver = build_root_model()
+    t = Thread(sc, "root_model.messages", graph, ROOT_MODEL_DESC, saver)
+    await t.astream({"answer": ""}, tconf("t1"), stream_mode="messages", subgraphs=True)
+    t.finish()
+
+    graph, saver = build_three_levels()
+    t = Thread(sc, "three_levels", graph, LEVELS_DESC, saver)
+    await t.astream({"trail": []}, tconf("t1"), stream_mode=ALL_MODES, subgraphs=True)
+    await t.all_checkpoints("t1")
+    t.finish()
+    sc.write(out)
+
+
+# ---------------------------------------------------------------------------
+# d13: tasks, checkpoints and debug stream modes
+# ---------------------------------------------------------------------------
+
+
+class StepState(TypedDict):
+    n: int
+    seen: Annotated[list, operator.add]
+
+
+def build_diamond(fail: bool = False):
+    async def a(state: StepState) -> dict:
+        return {"n": state["n"] + 1, "seen": ["a"]}
+
+    async def b(state: StepState) -> dict:
+        return {"seen": ["b"]}
+
+    async def c(state: StepState) -> dict:
+        if fail:
+            raise ValueError("c failed")
+        return {"seen": ["c"]}
+
+    async def d(state: StepState) -> dict:
+        return {"n": state["n"] * 2, "seen": ["d"]}
+
+    g = StateGraph(StepState)
+    g.add_node("a", a)
+    g.add_node("b", b)
+    g.add_node("c", c)
+    g.add_node("d", d)
+    g.add_edge(START, "a")
+    g.add_edge("a", "b")
+    g.add_edge("a", "c")
+    g.add_edge(["b", "c"], "d")
+    g.add_edge("d", END)
+    return saver_graph(g)
+
+
+DIAMOND_DESC = (
+    "StateGraph(StepState{n: int, seen: list (operator.add)}), InMemorySaver; START -> a ({'n': n+1, 'seen': ['a']}); "
+    "a -> b ({'seen': ['b']}), a -> c ({'seen': ['c']}{fail}); [b, c] -> d ({'n': n*2, 'seen': ['d']}) -> END"
+)
+STEP_IN = {"n": 1, "seen": []}
+
+
+async def d13(out: str) -> None:
+    sc = Scenario("d13_tasks_checkpoints.jsonl")
+    desc = DIAMOND_DESC.replace("{fail}", "")
+    for mode in ("tasks", "checkpoints", "debug"):
+        graph, saver = build_diamond()
+        t = Thread(sc, f"diamond.{mode}", graph, desc, saver)
+        await t.astream(STEP_IN, tconf("t1"), stream_mode=mode)
+        if mode == "checkpoints":
+            await t.all_checkpoints("t1")
+        t.finish()
+
+    graph, saver = build_diamond()
+    t = Thread(sc, "diamond.tasks+checkpoints+updates", graph, desc, saver)
+    await t.astream(STEP_IN, tconf("t1"), stream_mode=["tasks", "checkpoints", "updates"])
+    t.finish()
+
+    graph, saver = build_diamond(fail=True)
+    t = Thread(sc, "failing.tasks", graph, DIAMOND_DESC.replace("{fail}", "; c raises ValueError('c failed')"), saver)
+    await t.astream(STEP_IN, tconf("t1"), stream_mode=["tasks", "checkpoints"])
+    await t.get_state(tconf("t1"))
+    await t.checkpoint(tconf("t1"))
+    t.finish()
+
+    graph, saver = build_ask()
+    t = Thread(sc, "interrupt.debug", graph, ASK_DESC, saver)
+    await t.astream(ASK_IN, tconf("t1"), stream_mode="debug")
+    await t.astream(Command(resume="blue"), tconf("t1"), stream_mode="debug")
+    t.finish()
+
+    graph, saver = build_diamond()
+    t = Thread(sc, "durability_exit.checkpoints", graph, desc, saver)
+    await t.astream(STEP_IN, tconf("t1"), stream_mode="checkpoints", durability="exit")
+    await t.history(tconf("t1"))
+    t.finish()
+    sc.write(out)
+
+
+ALL = [d01, d02, d03, d04, d05, d06, d07, d08, d09, d10, d11, d12, d13]
 
 
 async def main(out: str, only: list[str]) -> None:
