@@ -187,7 +187,11 @@ async fn a_finished_task_of_an_interrupted_step_is_not_run_again() {
         .unwrap();
     graph.invoke_with(Doc::default(), thread("p")).await.unwrap();
     let state = graph.get_state(thread("p")).await.unwrap();
-    assert_eq!(state.next, ["ask", "count"]);
+    assert_eq!(state.next, ["ask"], "the finished task is not due");
+    assert_eq!(state.values["log"], json!(["count"]), "its update shows in the live state");
+    let recorded = graph.get_state(state.config.run_config()).await.unwrap();
+    assert_eq!(recorded.next, ["ask", "count"], "by id: the step as saved");
+    assert_eq!(recorded.values["log"], json!([]));
     let count = state.tasks.iter().find(|t| t.name == "count").unwrap();
     assert_eq!(count.result, Some(json!({"log": ["count"]})), "its writes are saved");
     let done = graph.resume(Command::resume(true), thread("p")).await.unwrap();

@@ -165,6 +165,8 @@ pub(super) struct Saving {
     stash: parking_lot::Mutex<Option<Stashed>>,
     /// The metadata every checkpoint of the run carries (the run's).
     extra: Map,
+    /// The checkpoint the run config named, if it named one.
+    named: Option<String>,
 }
 
 impl Saving {
@@ -190,7 +192,7 @@ impl Saving {
             })?,
             None => default,
         };
-        Ok(Some(Saving {
+        let mut saving = Saving {
             saver: saver.clone(),
             config,
             durability,
@@ -199,7 +201,58 @@ impl Saving {
             in_flight: None,
             stash: parking_lot::Mutex::new(None),
             extra: Map::new(),
-        }))
+            named: None,
+        };
+        saving.named = saving.config.checkpoint_id.clone();
+        if let Some(conf) = conf {
+            saving.set_extra(conf);
+        }
+        Ok(Some(saving))
+    }
+
+    /// The node that ran last before the loaded checkpoint (the one that
+    /// saw the newest version): what an update without `as_node` is
+    /// applied as. None when only the input was seen; an error on a tie.
+    pub(super) fn last_node(&self) -> Result<Option<String>> {
+        let mut best: Option<(u64, &str)> = None;
+        let mut tie = false;
+        for (node, seen) in &self.seen {
+            if node.starts_with("__") {
+                continue;
+            }
+            let v = seen.values().copied().max().unwrap_or_default();
+            match best {
+                Some((b, _)) if v < b => {}
+                Some((b, _)) if v == b => tie = true,
+                _ => {
+                    best = Some((v, node));
+                    tie = false;
+                }
+            }
+        }
+        if tie {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "update_state: several nodes ran last; name the one to update as (as_node)",
+            ));
+        }
+        Ok(best.map(|(_, n)| n.to_owned()))
+    }
+
+    /// The metadata the run's checkpoints carry besides their source, step
+    /// and parents: the run's `configurable` values that are plain scalars,
+    /// but for the thread's own keys (as LangGraph's).
+    pub(super) fn set_extra(&mut self, configurable: &Map) {
+        for (k, v) in configurable {
+            let own = matches!(
+                k.as_str(),
+                "thread_id" | "checkpoint_id" | "checkpoint_ns" | "checkpoint_map" | "durability"
+            ) || k.starts_with("langgraph_")
+                || k.starts_with("__");
+            if !own && (v.is_string() || v.is_number() || v.is_boolean()) {
+                self.extra.insert(k.clone(), v.clone());
+            }
+        }
     }
 
     /// Loads the checkpoint the run starts from.
@@ -216,6 +269,22 @@ impl Saving {
             ));
         }
         Ok(found)
+    }
+
+    /// Whether the run starts from an earlier checkpoint than the thread's
+    /// latest (named by `checkpoint_id`): a replay.
+    pub(super) async fn is_replay(&self, loaded: &CheckpointTuple) -> Result<bool> {
+        if self.named.is_none() {
+            return Ok(false);
+        }
+        let latest = self
+            .saver
+            .get_tuple(&CheckpointConfig {
+                checkpoint_id: None,
+                ..self.config.clone()
+            })
+            .await?;
+        Ok(latest.is_some_and(|l| l.checkpoint.id != loaded.checkpoint.id))
     }
 
     /// Waits for the save under way, if any.
@@ -237,8 +306,11 @@ impl Saving {
         ran: &[&str],
         extra: Option<Map>,
     ) -> Result<()> {
+        // As LangGraph's: every channel a step writes gets the same new
+        // version, one above every version so far.
+        let version = self.versions.values().copied().max().unwrap_or_default() + 1;
         for ch in wrote {
-            *self.versions.entry(ch.clone()).or_default() += 1;
+            self.versions.insert(ch.clone(), version);
         }
         for node in ran {
             let trigger = format!("{BRANCH}{node}");

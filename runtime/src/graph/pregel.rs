@@ -189,6 +189,7 @@ where
         task: &Task<S>,
         update: Json,
         step: usize,
+        cached: bool,
     ) -> Result<()> {
         let node = &self.nodes[task.node];
         if !reports.applied() {
@@ -208,7 +209,9 @@ where
                 node_meta.extend(task.meta.metadata());
                 o.push_node_messages(&update, &node_meta);
             }
-            o.push(StreamMode::Updates, || Json::Object(item));
+            if !cached {
+                o.push(StreamMode::Updates, || Json::Object(item));
+            }
             o.push(StreamMode::Debug, || {
                 json!({
                     "step": step,
@@ -378,10 +381,21 @@ where
                     let (st, pl) = Plan::from_channels(inner, &t.checkpoint.channel_values, &s.config.thread_id)?;
                     state = st;
                     plan = pl;
-                    for w in t.pending_writes {
-                        pending.entry(w.task_id).or_default().push((w.channel, w.value));
-                    }
                     step = t.metadata.step + 1;
+                    let replay = matches!(t.metadata.source, CheckpointSource::Input | CheckpointSource::Loop)
+                        && s.is_replay(&t).await?;
+                    if replay {
+                        // Going back in time: a fork of the old checkpoint,
+                        // from which every task due runs again.
+                        let channels = plan.channels(inner, &state);
+                        let s = saving.as_mut().expect("a thread");
+                        s.save(channels, CheckpointSource::Fork, step, &[], &[], None).await?;
+                        step += 1;
+                    } else {
+                        for w in t.pending_writes {
+                            pending.entry(w.task_id).or_default().push((w.channel, w.value));
+                        }
+                    }
                     if let Some(update) = cmd.update {
                         inner.apply(&mut state, "__input__", update, false)?;
                     }
@@ -397,6 +411,9 @@ where
                         }
                     }
                     resume = cmd.resume;
+                    if let Some(o) = &outlet {
+                        o.push(StreamMode::Values, || Json::Object(state.clone()));
+                    }
                 }
             }
             let mut typed: S = to_state(&mut state)?;
@@ -577,11 +594,19 @@ where
                 };
                 let mut runs = Vec::with_capacity(to_run);
                 let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(tasks.len());
+                // Tasks an earlier run of the step finished: their updates
+                // show again first, marked cached (as LangGraph's).
+                let cached: Vec<bool> = earlier.iter().map(|e| matches!(e, Some(Saved::Done(..)))).collect();
                 for ((k, task), e) in tasks.iter_mut().enumerate().zip(earlier.iter_mut()) {
                     match e.take() {
                         Some(Saved::Done(update, routes)) => {
                             if let Some(r) = &task.routes {
                                 r.lock().extend(routes);
+                            }
+                            if let Some(o) = &outlet {
+                                o.push(StreamMode::Updates, || {
+                                    json!({ &*inner.nodes[task.node].name: update.clone(), "__metadata__": {"cached": true} })
+                                });
                             }
                             outcomes.push(Some(Outcome::Done(update)));
                         }
@@ -624,23 +649,53 @@ where
                     }
                 }
                 if !interrupted.is_empty() {
-                    // The step stops here; its finished tasks' writes wait, saved.
-                    if let Some(o) = &outlet {
-                        let item = json!({ checkpoint::INTERRUPT: interrupts_json(&interrupted) });
-                        o.push(StreamMode::Updates, || item.clone());
-                        o.push(StreamMode::Values, || item);
+                    // The step stops here; its finished tasks' writes wait,
+                    // saved. Its items, in task order: each interrupt (in
+                    // `updates`, and in `values` with the state the step
+                    // started from), each finished task's update; then the
+                    // state with those updates, which the run ends with.
+                    let mut after: Option<Map> = None;
+                    for ((task, o), was_cached) in tasks.iter().zip(outcomes).zip(&cached) {
+                        match o {
+                            Some(Outcome::Interrupted(i)) => {
+                                let asked = interrupts_json(&i);
+                                if let Some(ctx) = ctx.as_ref().filter(|c| reports.chunks && c.is_listening()) {
+                                    let item = json!({ checkpoint::INTERRUPT: asked.clone() });
+                                    ctx.emit(EventPhase::Stream, EventData::with_chunk(Payload::new(item)));
+                                }
+                                if let Some(o) = &outlet {
+                                    o.push(StreamMode::Updates, || json!({ checkpoint::INTERRUPT: asked.clone() }));
+                                    o.push(StreamMode::Values, || {
+                                        let mut v = state.clone();
+                                        v.insert(checkpoint::INTERRUPT.into(), asked);
+                                        Json::Object(v)
+                                    });
+                                }
+                            }
+                            Some(Outcome::Done(update)) => {
+                                let after = after.get_or_insert_with(|| state.clone());
+                                inner.finish_task(ctx.as_ref(), outlet.as_ref(), reports, after, task, update, step as usize, *was_cached)?;
+                            }
+                            None => {}
+                        }
+                    }
+                    if let Some(mut after) = after {
+                        if let Some(o) = &outlet {
+                            o.push(StreamMode::Values, || Json::Object(after.clone()));
+                        }
+                        yield to_state(&mut after)?;
                     }
                     break;
                 }
                 let mut wrote: Vec<String> = Vec::new();
-                for (task, o) in tasks.iter().zip(outcomes) {
+                for ((task, o), was_cached) in tasks.iter().zip(outcomes).zip(&cached) {
                     let Some(Outcome::Done(update)) = o else { continue };
                     if saving.is_some() {
                         if let Json::Object(m) = &update {
                             wrote.extend(m.keys().cloned());
                         }
                     }
-                    inner.finish_task(ctx.as_ref(), outlet.as_ref(), reports, &mut state, task, update, step as usize)?;
+                    inner.finish_task(ctx.as_ref(), outlet.as_ref(), reports, &mut state, task, update, step as usize, *was_cached)?;
                 }
                 if let Some(o) = &outlet {
                     o.push(StreamMode::Values, || Json::Object(state.clone()));

@@ -140,8 +140,9 @@ where
     pub async fn get_state(&self, config: RunConfig) -> Result<StateSnapshot> {
         let saver = self.saver()?;
         let at = durable::config_of(Some(&config.configurable))?;
+        let live = at.checkpoint_id.is_none();
         match saver.get_tuple(&at).await? {
-            Some(t) => self.snapshot(t),
+            Some(t) => self.snapshot(t, live),
             None => Ok(StateSnapshot {
                 values: Map::new(),
                 next: Vec::new(),
@@ -168,13 +169,16 @@ where
             .list(&at, &options)
             .await?
             .into_iter()
-            .map(|t| self.snapshot(t))
+            .map(|t| self.snapshot(t, false))
             .collect()
     }
 
-    fn snapshot(&self, t: CheckpointTuple) -> Result<StateSnapshot> {
+    /// The snapshot of a checkpoint: as it was saved, or (`live`, the
+    /// thread's current state) with the updates of the tasks that finished
+    /// since applied, and only the tasks still due in `next`.
+    fn snapshot(&self, t: CheckpointTuple, live: bool) -> Result<StateSnapshot> {
         let inner = &*self.inner;
-        let (values, plan) = Plan::from_channels(inner, &t.checkpoint.channel_values, &t.config.thread_id)?;
+        let (mut values, plan) = Plan::from_channels(inner, &t.checkpoint.channel_values, &t.config.thread_id)?;
         let step = t.metadata.step + 1;
         let mut pulled = plan.pulled.clone();
         pulled.sort_unstable_by(|&a, &b| inner.nodes[a].name.cmp(&inner.nodes[b].name));
@@ -220,9 +224,18 @@ where
             interrupts.extend(task.interrupts.iter().cloned());
             tasks.push(task);
         }
+        let mut next: Vec<String> = Vec::new();
+        for task in &tasks {
+            match (&task.result, live) {
+                (Some(update), true) => {
+                    inner.apply(&mut values, &task.name, update.clone(), false)?;
+                }
+                _ => next.push(task.name.clone()),
+            }
+        }
         Ok(StateSnapshot {
             values,
-            next: tasks.iter().map(|t| t.name.clone()).collect(),
+            next,
             created_at: Some(t.checkpoint.ts.clone()),
             config: t.config,
             metadata: Some(t.metadata),
@@ -257,12 +270,16 @@ where
                 let (s, p) = Plan::from_channels(inner, &t.checkpoint.channel_values, &t.config.thread_id)?;
                 (s, p, t.metadata.step + 1)
             }
-            None => (Map::new(), Plan::default(), -1),
+            None => (Map::new(), Plan::default(), 0),
         };
         if plan.seen.is_empty() {
             plan.seen = inner.joins.iter().map(|j| vec![false; j.sources.len()]).collect();
         }
-        let node = as_node.unwrap_or(START);
+        let inferred = match as_node {
+            Some(_) => None,
+            None => saving.last_node()?,
+        };
+        let node = as_node.or(inferred.as_deref()).unwrap_or(START);
         let exits = if node == START {
             &inner.start
         } else {
