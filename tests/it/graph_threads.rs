@@ -188,7 +188,11 @@ async fn a_finished_task_of_an_interrupted_step_is_not_run_again() {
     graph.invoke_with(Doc::default(), thread("p")).await.unwrap();
     let state = graph.get_state(thread("p")).await.unwrap();
     assert_eq!(state.next, ["ask"], "the finished task is not due");
-    assert_eq!(state.values["log"], json!(["count"]), "its update shows in the live state");
+    assert_eq!(
+        state.values["log"],
+        json!(["count"]),
+        "its update shows in the live state"
+    );
     let recorded = graph.get_state(state.config.run_config()).await.unwrap();
     assert_eq!(recorded.next, ["ask", "count"], "by id: the step as saved");
     assert_eq!(recorded.values["log"], json!([]));
@@ -455,4 +459,80 @@ async fn misuse_gets_clear_errors() {
     let err = interrupt::<Value>("outside").unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Usage);
     assert!(err.message().contains("outside a graph node"), "{err}");
+}
+
+#[tokio::test]
+async fn tasks_and_checkpoints_modes_show_each_task_and_each_checkpoint() {
+    let graph = review_graph(saver(), Arc::default());
+    let items: Vec<(StreamMode, Value)> = graph
+        .stream_modes(
+            Doc {
+                text: "x".into(),
+                ..Default::default()
+            },
+            &[StreamMode::Tasks, StreamMode::Checkpoints],
+            thread("tc"),
+        )
+        .try_collect()
+        .await
+        .unwrap();
+    let kinds: Vec<String> = items
+        .iter()
+        .map(|(m, p)| match m {
+            StreamMode::Checkpoints => format!("checkpoint {} next={}", p["metadata"]["step"], p["next"]),
+            _ if p.get("input").is_some() => format!("start {}", p["name"].as_str().unwrap()),
+            _ => format!(
+                "end {} interrupts={}",
+                p["name"].as_str().unwrap(),
+                p["interrupts"].as_array().unwrap().len()
+            ),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "checkpoint -1 next=[\"__start__\"]",
+            "checkpoint 0 next=[\"write\"]",
+            "start write",
+            "end write interrupts=0",
+            "checkpoint 1 next=[\"review\"]",
+            "start review",
+            "end review interrupts=1",
+        ]
+    );
+    let (_, cp) = &items[4];
+    assert_eq!(cp["values"]["text"], "x!");
+    assert_eq!(cp["parent_config"]["configurable"]["thread_id"], "tc");
+    assert_eq!(cp["tasks"][0]["name"], "review");
+    let state = graph.get_state(thread("tc")).await.unwrap();
+    assert_eq!(cp["config"], state.config.to_json());
+    assert_eq!(
+        cp["tasks"][0]["id"],
+        state.tasks[0].id.as_str(),
+        "the task's id is the one the step runs with"
+    );
+    assert_eq!(items[5].1["id"], state.tasks[0].id.as_str());
+
+    // `debug` wraps both.
+    let graph = review_graph(saver(), Arc::default());
+    let debug: Vec<Value> = graph
+        .stream_modes(Doc::default(), &[StreamMode::Debug], thread("tc"))
+        .map_ok(|(_, p)| p)
+        .try_collect()
+        .await
+        .unwrap();
+    let types: Vec<&str> = debug.iter().map(|d| d["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        [
+            "checkpoint",
+            "checkpoint",
+            "task",
+            "task_result",
+            "checkpoint",
+            "task",
+            "task_result"
+        ]
+    );
+    assert_eq!(debug[2]["step"], 1);
 }

@@ -113,6 +113,8 @@ impl Plan {
                     let name = send["node"].as_str().unwrap_or_default();
                     plan.pushed.push((node(name)?, send["arg"].clone()));
                 }
+            } else if k == "__start__" {
+                // The input of an input checkpoint, consumed by the step after.
             } else if let Some(j) = inner.joins.iter().position(|j| *j.channel == **k) {
                 for name in v.as_array().into_iter().flatten().filter_map(Json::as_str) {
                     let n = node(name)?;
@@ -296,7 +298,9 @@ impl Saving {
     }
 
     /// Saves a checkpoint of `channels` made by `source` at `step`; `wrote`:
-    /// the channels the step wrote, `ran`: the nodes that ran.
+    /// the channels the step wrote, `ran`: the nodes that ran. Returns what
+    /// the `checkpoints` stream mode shows of it: its parent (none while
+    /// durability `exit` keeps it) and metadata.
     pub(super) async fn save(
         &mut self,
         channels: Map,
@@ -305,7 +309,7 @@ impl Saving {
         wrote: &[String],
         ran: &[&str],
         extra: Option<Map>,
-    ) -> Result<()> {
+    ) -> Result<(Option<CheckpointConfig>, CheckpointMetadata)> {
         // As LangGraph's: every channel a step writes gets the same new
         // version, one above every version so far.
         let version = self.versions.values().copied().max().unwrap_or_default() + 1;
@@ -330,6 +334,10 @@ impl Saving {
         metadata.extra = extra.unwrap_or_else(|| self.extra.clone());
         let parent = self.config.clone();
         self.config.checkpoint_id = Some(checkpoint.id.clone());
+        let shown = (
+            (self.durability != Durability::Exit && parent.checkpoint_id.is_some()).then(|| parent.clone()),
+            metadata.clone(),
+        );
         match self.durability {
             Durability::Sync => {
                 self.saver.put(&parent, &checkpoint, &metadata).await?;
@@ -360,7 +368,53 @@ impl Saving {
                 });
             }
         }
-        Ok(())
+        Ok(shown)
+    }
+
+    /// The `checkpoints` stream item of the checkpoint just saved, holding
+    /// `state` with `plan` due (or the input, for an input checkpoint).
+    pub(super) fn checkpoint_item<S>(
+        &self,
+        inner: &Inner<S>,
+        saved: &(Option<CheckpointConfig>, CheckpointMetadata),
+        state: &Map,
+        plan: &Plan,
+        input: bool,
+    ) -> Json {
+        let id = self.config.checkpoint_id.as_deref().unwrap_or_default();
+        let step = saved.1.step + 1;
+        let mut due: Vec<(String, Option<usize>)> = if input {
+            vec![("__start__".to_owned(), None)]
+        } else {
+            let mut pulled: Vec<&str> = plan.pulled.iter().map(|&i| &*inner.nodes[i].name).collect();
+            pulled.sort_unstable();
+            pulled.into_iter().map(|n| (n.to_owned(), None)).collect()
+        };
+        due.extend(
+            plan.pushed
+                .iter()
+                .enumerate()
+                .map(|(k, (i, _))| (inner.nodes[*i].name.to_string(), Some(k))),
+        );
+        let tasks: Vec<Json> = due
+            .iter()
+            .map(|(name, push)| {
+                json!({
+                    "id": task_id(id, &self.config.checkpoint_ns, step, name, *push).to_string(),
+                    "name": name,
+                    "interrupts": [],
+                    "state": null,
+                })
+            })
+            .collect();
+        json!({
+            "config": self.config.to_json(),
+            "parent_config": saved.0.as_ref().map(CheckpointConfig::to_json),
+            "values": state,
+            "metadata": saved.1,
+            "next": due.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+            "tasks": tasks,
+        })
     }
 
     /// Saves the writes task `task_id` made after the latest checkpoint.

@@ -19,7 +19,14 @@ pub enum StreamMode {
     Messages,
     /// Whatever nodes and tools write with [`stream_writer`](crate::stream_writer).
     Custom,
-    /// `task` and `task_result` records of each node run.
+    /// Each task as it starts (`id`, `name`, `input`, `triggers`) and as it
+    /// ends (`id`, `name`, `error`, `result`, `interrupts`).
+    Tasks,
+    /// Each checkpoint a run on a thread makes, as it is made: its config,
+    /// parent, values, metadata, the nodes due next and their tasks.
+    Checkpoints,
+    /// `tasks` and `checkpoints` together, each item wrapped as
+    /// `{"step", "timestamp", "type": "task" | "task_result" | "checkpoint", "payload"}`.
     Debug,
 }
 
@@ -31,6 +38,8 @@ impl StreamMode {
             StreamMode::Updates => "updates",
             StreamMode::Messages => "messages",
             StreamMode::Custom => "custom",
+            StreamMode::Tasks => "tasks",
+            StreamMode::Checkpoints => "checkpoints",
             StreamMode::Debug => "debug",
         }
     }
@@ -41,6 +50,8 @@ impl StreamMode {
             "updates" => StreamMode::Updates,
             "messages" => StreamMode::Messages,
             "custom" => StreamMode::Custom,
+            "tasks" => StreamMode::Tasks,
+            "checkpoints" => StreamMode::Checkpoints,
             "debug" => StreamMode::Debug,
             _ => return None,
         })
@@ -59,10 +70,20 @@ pub(crate) fn local_item(mode: &'static str, payload: Option<Payload>) -> Stream
     // Shared, so an item costs no allocation beyond its payload.
     static NAMES: std::sync::OnceLock<Vec<(&'static str, Arc<str>)>> = std::sync::OnceLock::new();
     let names = NAMES.get_or_init(|| {
-        ["values", "updates", "messages", "custom", "debug", NODE_MESSAGE, MARKER]
-            .into_iter()
-            .map(|n| (n, Arc::from(n)))
-            .collect()
+        [
+            "values",
+            "updates",
+            "messages",
+            "custom",
+            "tasks",
+            "checkpoints",
+            "debug",
+            NODE_MESSAGE,
+            MARKER,
+        ]
+        .into_iter()
+        .map(|n| (n, Arc::from(n)))
+        .collect()
     });
     let name = names
         .iter()

@@ -68,6 +68,28 @@ impl Outlet {
         self.modes.contains(&mode)
     }
 
+    /// Pushes a task or checkpoint record: in its own mode, and wrapped
+    /// (`{"step", "timestamp", "type", "payload"}`) in `debug`.
+    pub(super) fn push_debug(&self, mode: StreamMode, kind: &str, step: i64, payload: impl FnOnce() -> Json) {
+        let (plain, debug) = (self.wants(mode), self.wants(StreamMode::Debug));
+        if !plain && !debug {
+            return;
+        }
+        let payload = payload();
+        if debug {
+            let item = json!({
+                "step": step,
+                "timestamp": super::checkpoint::now_rfc3339(),
+                "type": kind,
+                "payload": payload.clone(),
+            });
+            self.push_item(StreamMode::Debug, Item::Json(item));
+        }
+        if plain {
+            self.push_item(mode, Item::Json(payload));
+        }
+    }
+
     pub(crate) fn push(&self, mode: StreamMode, payload: impl FnOnce() -> Json) {
         if self.wants(mode) {
             self.push_item(mode, Item::Json(payload()));

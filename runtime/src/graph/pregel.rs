@@ -103,13 +103,6 @@ pub(super) fn to_state<S: DeserializeOwned>(state: &mut Map) -> Result<S> {
     })
 }
 
-fn now_ts() -> Json {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    json!(d.as_secs_f64())
-}
-
 /// What a step reports beyond the state it leaves.
 #[derive(Clone, Copy)]
 pub(super) struct Reports {
@@ -212,18 +205,13 @@ where
             if !cached {
                 o.push(StreamMode::Updates, || Json::Object(item));
             }
-            o.push(StreamMode::Debug, || {
+            o.push_debug(StreamMode::Tasks, "task_result", step as i64, || {
                 json!({
-                    "step": step,
-                    "timestamp": now_ts(),
-                    "type": "task_result",
-                    "payload": {
-                        "id": task.meta.id().to_string(),
-                        "name": &*node.name,
-                        "error": null,
-                        "result": update,
-                        "interrupts": [],
-                    },
+                    "id": task.meta.id().to_string(),
+                    "name": &*node.name,
+                    "error": null,
+                    "result": update,
+                    "interrupts": [],
                 })
             });
         }
@@ -319,7 +307,7 @@ where
                 chunks: listening && streamed,
                 updates: wants(StreamMode::Updates),
                 messages: wants(StreamMode::Messages),
-                debug: wants(StreamMode::Debug),
+                debug: wants(StreamMode::Debug) || wants(StreamMode::Tasks),
             };
             let limit = ctx.as_ref().and_then(|c| c.recursion_limit()).unwrap_or(DEFAULT_RECURSION_LIMIT);
             let mut saving = Saving::of(self.checkpointer.as_ref(), self.durability, ctx.as_ref())?;
@@ -348,7 +336,10 @@ where
                     if let Some(s) = saving.as_mut() {
                         let mut channels = state.clone();
                         channels.insert("__start__".into(), input.clone());
-                        s.save(channels, CheckpointSource::Input, base, &["__start__".to_owned()], &[], None).await?;
+                        let saved = s.save(channels, CheckpointSource::Input, base, &["__start__".to_owned()], &[], None).await?;
+                        if let Some(o) = &outlet {
+                            o.push_debug(StreamMode::Checkpoints, "checkpoint", base, || s.checkpoint_item(inner, &saved, &state, &plan, true));
+                        }
                     }
                     let keys: Vec<String> = input.as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
                     inner.apply(&mut state, START, input, false)?;
@@ -363,7 +354,10 @@ where
                     if let Some(s) = saving.as_mut() {
                         let mut wrote = keys;
                         wrote.extend(plan.pulled.iter().map(|&i| format!("branch:to:{}", inner.nodes[i].name)));
-                        s.save(plan.channels(inner, &state), CheckpointSource::Loop, step, &wrote, &[START], None).await?;
+                        let saved = s.save(plan.channels(inner, &state), CheckpointSource::Loop, step, &wrote, &[START], None).await?;
+                        if let Some(o) = &outlet {
+                            o.push_debug(StreamMode::Checkpoints, "checkpoint", step, || s.checkpoint_item(inner, &saved, &state, &plan, false));
+                        }
                     }
                     step += 1;
                 }
@@ -389,7 +383,10 @@ where
                         // from which every task due runs again.
                         let channels = plan.channels(inner, &state);
                         let s = saving.as_mut().expect("a thread");
-                        s.save(channels, CheckpointSource::Fork, step, &[], &[], None).await?;
+                        let saved = s.save(channels, CheckpointSource::Fork, step, &[], &[], None).await?;
+                        if let Some(o) = &outlet {
+                            o.push_debug(StreamMode::Checkpoints, "checkpoint", step, || s.checkpoint_item(inner, &saved, &state, &plan, false));
+                        }
                         step += 1;
                     } else {
                         for w in t.pending_writes {
@@ -500,16 +497,11 @@ where
                         if matches!(e, Some(Saved::Done(..))) {
                             continue;
                         }
-                        o.push(StreamMode::Debug, || json!({
-                            "step": step,
-                            "timestamp": now_ts(),
-                            "type": "task",
-                            "payload": {
-                                "id": task.meta.id().to_string(),
-                                "name": &*inner.nodes[task.node].name,
-                                "input": task.input,
-                                "triggers": task.meta.triggers(),
-                            },
+                        o.push_debug(StreamMode::Tasks, "task", step, || json!({
+                            "id": task.meta.id().to_string(),
+                            "name": &*inner.nodes[task.node].name,
+                            "input": task.input,
+                            "triggers": task.meta.triggers(),
                         }));
                     }
                 }
@@ -517,6 +509,7 @@ where
                 // Several tasks: each waits, once started, for the others to start.
                 let gate = (to_run > 1).then(|| StepStart::new(to_run));
                 let saving_ref = saving.as_ref();
+                let outlet_ref = outlet.as_ref();
                 let run_task = |(k, task): (usize, &mut Task<S>), resumed: Vec<Json>, next: Option<Json>| {
                     let node = &inner.nodes[task.node];
                     let mut opts = CallOpts {
@@ -546,6 +539,7 @@ where
                     };
                     let input = std::mem::replace(&mut task.input, NodeInput::Json(Json::Null));
                     let routes = task.routes.clone();
+                    let task_id = task.meta.clone();
                     async move {
                         let mut out = RunStream::new(&run, Source::Value(input), opts);
                         let mut update: Option<Json> = None;
@@ -568,6 +562,15 @@ where
                             Some(e) => match GraphInterrupt::of(&e) {
                                 Some(i) => Outcome::Interrupted(i.to_vec()),
                                 None => {
+                                    if let Some(o) = outlet_ref {
+                                        o.push_debug(StreamMode::Tasks, "task_result", step, || json!({
+                                            "id": task_id.id().to_string(),
+                                            "name": &*node.name,
+                                            "error": e.to_string(),
+                                            "result": {},
+                                            "interrupts": [],
+                                        }));
+                                    }
                                     if let (Some(s), Some(scratch)) = (saving_ref, &scratch) {
                                         let error = vec![(checkpoint::ERROR.to_owned(), Json::String(e.to_string()))];
                                         s.save_writes(&scratch.task_id, error).await?;
@@ -659,6 +662,15 @@ where
                         match o {
                             Some(Outcome::Interrupted(i)) => {
                                 let asked = interrupts_json(&i);
+                                if let Some(o) = &outlet {
+                                    o.push_debug(StreamMode::Tasks, "task_result", step, || json!({
+                                        "id": task.meta.id().to_string(),
+                                        "name": &*inner.nodes[task.node].name,
+                                        "error": null,
+                                        "result": {},
+                                        "interrupts": asked.clone(),
+                                    }));
+                                }
                                 if let Some(ctx) = ctx.as_ref().filter(|c| reports.chunks && c.is_listening()) {
                                     let item = json!({ checkpoint::INTERRUPT: asked.clone() });
                                     ctx.emit(EventPhase::Stream, EventData::with_chunk(Payload::new(item)));
@@ -722,7 +734,10 @@ where
                 if let Some(s) = saving.as_mut() {
                     let ran: Vec<&str> = tasks.iter().map(|t| &*inner.nodes[t.node].name).collect();
                     wrote.extend(plan.pulled.iter().map(|&i| format!("branch:to:{}", inner.nodes[i].name)));
-                    s.save(plan.channels(inner, &state), CheckpointSource::Loop, step, &wrote, &ran, None).await?;
+                    let saved = s.save(plan.channels(inner, &state), CheckpointSource::Loop, step, &wrote, &ran, None).await?;
+                    if let Some(o) = &outlet {
+                        o.push_debug(StreamMode::Checkpoints, "checkpoint", step, || s.checkpoint_item(inner, &saved, &state, &plan, false));
+                    }
                 }
                 step += 1;
                 steps_run += 1;
