@@ -9,6 +9,7 @@ mod common;
 
 mod graph_engine;
 mod graph_seeds;
+mod graph_subgraphs;
 mod graph_threads;
 mod llm_primitives;
 mod macros_chain;

@@ -45,6 +45,9 @@ pub(crate) use writer::{ItemSink, Writer};
 /// keys this way, so a node run nobody watches never builds them.
 pub(crate) trait LazyMetadata: Send + Sync {
     /// The keys the run adds, in place of a call-time config's metadata.
+    /// They win over the parent's: a graph task inside another graph's
+    /// task names its own node, step and namespace (as LangGraph's
+    /// `merge_configs` gives it).
     fn metadata(&self) -> Map;
     /// The keys the runs started directly beneath it add (see
     /// [`CallOpts::children`]).
@@ -268,7 +271,7 @@ impl Pending {
             .and_then(|d| d.metadata.as_ref())
             .map(|l| l.child_metadata());
         let own = self.own.as_ref().map(|l| l.metadata());
-        merge_maps(&[own.as_ref(), extra.as_ref()], parent_meta, &[])
+        merge_maps(&[extra.as_ref()], parent_meta, &[own.as_ref()])
     }
 }
 
@@ -374,12 +377,12 @@ impl RunContext {
             let lazy = opts.lazy_metadata.map(|l| l.metadata());
             let extra = extra.map(|l| l.child_metadata());
             Metadata::Ready(if implicit {
-                merge_maps(&[lazy.as_ref(), extra.as_ref()], p_meta, &[bound_meta, own_metadata])
+                merge_maps(&[extra.as_ref()], p_meta, &[lazy.as_ref(), bound_meta, own_metadata])
             } else {
                 merge_maps(
-                    &[bound_meta, call_meta, lazy.as_ref(), extra.as_ref()],
+                    &[bound_meta, call_meta, extra.as_ref()],
                     p_meta,
-                    &[own_metadata],
+                    &[lazy.as_ref(), own_metadata],
                 )
             })
         };

@@ -57,6 +57,11 @@ pub(super) struct Plan {
 const BRANCH: &str = "branch:to:";
 
 impl Plan {
+    /// Whether a checkpoint's channels have something due.
+    pub(super) fn has_due(channels: &Map) -> bool {
+        channels.keys().any(|k| k.starts_with(BRANCH) || k == TASKS)
+    }
+
     pub(super) fn is_empty(&self) -> bool {
         self.pulled.is_empty() && self.pushed.is_empty()
     }
@@ -154,6 +159,17 @@ struct Stashed {
     writes: Vec<(String, Vec<(String, Json)>)>,
 }
 
+/// The thread a graph's task runs on, handed to a subgraph it runs: the
+/// subgraph saves under the task's namespace in the same thread.
+pub(super) struct ThreadRef {
+    pub(super) saver: Arc<dyn Checkpointer>,
+    pub(super) thread_id: String,
+    pub(super) durability: Durability,
+    /// The checkpoint of each enclosing graph, by namespace (LangGraph's
+    /// `parents` metadata).
+    pub(super) parents: BTreeMap<String, String>,
+}
+
 /// Saves a run's checkpoints and task writes on its thread.
 pub(super) struct Saving {
     saver: Arc<dyn Checkpointer>,
@@ -169,6 +185,8 @@ pub(super) struct Saving {
     extra: Map,
     /// The checkpoint the run config named, if it named one.
     named: Option<String>,
+    /// The checkpoints of the graphs this one is nested in, by namespace.
+    parents: BTreeMap<String, String>,
 }
 
 impl Saving {
@@ -185,6 +203,46 @@ impl Saving {
         };
         let conf = ctx.map(|c| c.configurable());
         let config = config_of(conf)?;
+        Self::on(saver, config, default, conf)
+    }
+
+    /// The saving of a subgraph's run under namespace `ns` of the thread
+    /// of the task it runs in.
+    pub(super) fn nested(thread: &ThreadRef, ns: &str, ctx: Option<&Arc<RunContext>>) -> Result<Option<Saving>> {
+        let config = CheckpointConfig {
+            thread_id: thread.thread_id.clone(),
+            checkpoint_ns: ns.to_owned(),
+            checkpoint_id: None,
+        };
+        let conf = ctx.map(|c| c.configurable());
+        let mut saving = Self::on(&thread.saver, config, thread.durability, None)?;
+        if let (Some(s), Some(conf)) = (saving.as_mut(), conf) {
+            s.set_extra(conf);
+            s.parents = thread.parents.clone();
+        }
+        Ok(saving)
+    }
+
+    /// The thread this run's tasks run on, for their subgraphs.
+    pub(super) fn thread_ref(&self) -> ThreadRef {
+        let mut parents = self.parents.clone();
+        if let Some(id) = &self.config.checkpoint_id {
+            parents.insert(self.config.checkpoint_ns.clone(), id.clone());
+        }
+        ThreadRef {
+            saver: self.saver.clone(),
+            thread_id: self.config.thread_id.clone(),
+            durability: self.durability,
+            parents,
+        }
+    }
+
+    fn on(
+        saver: &Arc<dyn Checkpointer>,
+        config: CheckpointConfig,
+        default: Durability,
+        conf: Option<&Map>,
+    ) -> Result<Option<Saving>> {
         let durability = match conf.and_then(|c| c.get("durability")).and_then(Json::as_str) {
             Some(name) => Durability::from_name(name).ok_or_else(|| {
                 Error::new(
@@ -204,6 +262,7 @@ impl Saving {
             stash: parking_lot::Mutex::new(None),
             extra: Map::new(),
             named: None,
+            parents: BTreeMap::new(),
         };
         saving.named = saving.config.checkpoint_id.clone();
         if let Some(conf) = conf {
@@ -332,6 +391,7 @@ impl Saving {
         };
         let mut metadata = CheckpointMetadata::new(source, step);
         metadata.extra = extra.unwrap_or_else(|| self.extra.clone());
+        metadata.parents = self.parents.clone();
         let parent = self.config.clone();
         self.config.checkpoint_id = Some(checkpoint.id.clone());
         let shown = (

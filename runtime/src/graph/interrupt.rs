@@ -167,6 +167,9 @@ impl From<String> for Goto {
 pub(super) struct TaskScratch {
     /// The task's id (an interrupt's id is made from it).
     pub(super) task_id: String,
+    /// The thread the task runs on, for a subgraph it runs: saved under the
+    /// task's namespace, in the same thread.
+    pub(super) thread: Option<Arc<super::durable::ThreadRef>>,
     /// The values interrupts were resumed with, in the order of the calls.
     pub(super) resumed: parking_lot::Mutex<Vec<Json>>,
     /// The value for the first interrupt not resumed yet.
@@ -176,9 +179,15 @@ pub(super) struct TaskScratch {
 }
 
 impl TaskScratch {
-    pub(super) fn new(task_id: String, resumed: Vec<Json>, next: Option<Json>) -> Self {
+    pub(super) fn new(
+        task_id: String,
+        thread: Option<Arc<super::durable::ThreadRef>>,
+        resumed: Vec<Json>,
+        next: Option<Json>,
+    ) -> Self {
         TaskScratch {
             task_id,
+            thread,
             resumed: parking_lot::Mutex::new(resumed),
             next: parking_lot::Mutex::new(next),
             calls: AtomicUsize::new(0),
@@ -274,7 +283,12 @@ pub fn interrupt<T: DeserializeOwned>(value: impl Serialize) -> Result<T> {
 
 /// The scratch of the graph task the current run is in.
 fn task_scratch() -> Option<Arc<TaskScratch>> {
-    let mut ctx = RunContext::current();
+    enclosing_scratch(RunContext::current())
+}
+
+/// The scratch of the graph task `ctx` (or a run above it) is in.
+pub(super) fn enclosing_scratch(ctx: Option<Arc<RunContext>>) -> Option<Arc<TaskScratch>> {
+    let mut ctx = ctx;
     while let Some(c) = ctx {
         if let Some(s) = c.extension::<TaskScratch>() {
             return Some(s);

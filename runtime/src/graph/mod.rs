@@ -60,7 +60,7 @@ pub use pregel::{CompiledGraph, DEFAULT_RECURSION_LIMIT};
 pub use reducer::Reducer;
 pub use routing::{Route, SendTo, Targets};
 pub use state::{StateSnapshot, TaskSnapshot};
-pub use stream::GraphStream;
+pub use stream::{GraphStream, SubgraphStream};
 
 /// The graph's entry: `add_edge(START, "first_node")`.
 pub const START: &str = "__start__";

@@ -61,6 +61,9 @@ impl StreamMode {
 /// The local item naming a message a node returned (`messages` mode).
 pub(crate) const NODE_MESSAGE: &str = "__node_message__";
 
+/// The local item carrying a subgraph's item: `[namespace, mode, payload]`.
+pub(crate) const NS_ITEM: &str = "__ns_item__";
+
 /// The local item standing for items waiting in the outlet's own queue.
 pub(crate) const MARKER: &str = "__outlet__";
 

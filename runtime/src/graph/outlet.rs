@@ -50,9 +50,17 @@ const ITEMS_PER_MARKER: usize = 64;
 pub(crate) struct Outlet {
     modes: Vec<StreamMode>,
     sink: Arc<crate::events::sink::EventSink>,
-    queue: Option<parking_lot::Mutex<VecDeque<(StreamMode, Item)>>>,
-    closed: AtomicBool,
+    queue: Option<Arc<parking_lot::Mutex<VecDeque<Queued>>>>,
+    closed: Arc<AtomicBool>,
+    /// The stream wants the items of subgraphs, with their namespaces
+    /// (set before the run starts).
+    subgraphs: Arc<AtomicBool>,
+    /// The namespace of the graph this outlet is for (none: the root).
+    ns: Option<Arc<str>>,
 }
+
+/// An item waiting in an outlet's queue: its graph's namespace, mode, item.
+pub(crate) type Queued = (Option<Arc<str>>, StreamMode, Item);
 
 impl Outlet {
     pub(crate) fn new(modes: &[StreamMode], sink: Arc<crate::events::sink::EventSink>) -> Self {
@@ -60,8 +68,30 @@ impl Outlet {
             modes: modes.to_vec(),
             sink,
             queue: (!modes.contains(&StreamMode::Messages)).then(Default::default),
-            closed: AtomicBool::new(false),
+            closed: Arc::default(),
+            subgraphs: Arc::default(),
+            ns: None,
         }
+    }
+
+    /// Asks for the items of subgraphs too.
+    pub(crate) fn want_subgraphs(&self) {
+        self.subgraphs.store(true, Ordering::Relaxed);
+    }
+
+    /// The outlet of a subgraph with namespace `ns`, when the stream wants
+    /// subgraphs' items: the same queue, its items marked with `ns`.
+    pub(super) fn for_subgraph(&self, ns: &str) -> Option<Arc<Outlet>> {
+        self.subgraphs.load(Ordering::Relaxed).then(|| {
+            Arc::new(Outlet {
+                modes: self.modes.clone(),
+                sink: self.sink.clone(),
+                queue: self.queue.clone(),
+                closed: self.closed.clone(),
+                subgraphs: self.subgraphs.clone(),
+                ns: Some(Arc::from(ns)),
+            })
+        })
     }
 
     pub(super) fn wants(&self, mode: StreamMode) -> bool {
@@ -98,8 +128,14 @@ impl Outlet {
 
     fn push_item(&self, mode: StreamMode, item: Item) {
         let Some(queue) = &self.queue else {
-            self.sink
-                .push_local(mode::local_item(mode.as_str(), Some(item.into_payload())));
+            let local = match &self.ns {
+                None => mode::local_item(mode.as_str(), Some(item.into_payload())),
+                Some(ns) => mode::local_item(
+                    mode::NS_ITEM,
+                    Some(Payload::new(json!([&**ns, mode.as_str(), item.into_json()]))),
+                ),
+            };
+            self.sink.push_local(local);
             return;
         };
         if self.closed.load(Ordering::Relaxed) {
@@ -107,7 +143,7 @@ impl Outlet {
         }
         let waiting = {
             let mut q = queue.lock();
-            q.push_back((mode, item));
+            q.push_back((self.ns.clone(), mode, item));
             q.len()
         };
         if waiting % ITEMS_PER_MARKER == 1 {
@@ -116,7 +152,7 @@ impl Outlet {
     }
 
     /// Moves the waiting items to `into` (empty); false when none wait.
-    pub(crate) fn take(&self, into: &mut VecDeque<(StreamMode, Item)>) -> bool {
+    pub(crate) fn take(&self, into: &mut VecDeque<Queued>) -> bool {
         let Some(queue) = &self.queue else { return false };
         let mut q = queue.lock();
         if q.is_empty() {

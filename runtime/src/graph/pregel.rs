@@ -15,7 +15,9 @@ use serde_json::{json, Value as Json};
 use super::builder::Node;
 use super::checkpoint::{self, CheckpointSource, Checkpointer};
 use super::durable::{Durability, Plan, Saving};
-use super::interrupt::{interrupts_json, Command, Goto, GraphInterrupt, Interrupt, Resume, TaskScratch};
+use super::interrupt::{
+    enclosing_scratch, interrupts_json, Command, Goto, GraphInterrupt, Interrupt, Resume, TaskScratch,
+};
 use super::outlet::{outlet_of, Outlet};
 use super::routing::SendTo;
 use super::routing::{Branch, Exits, Route};
@@ -299,7 +301,18 @@ where
         let inner = &*self.inner;
         Box::pin(async_stream::try_stream! {
             let ctx = current();
-            let outlet = outlet_of(&ctx);
+            // A graph run inside another graph's task is that task's
+            // subgraph: its namespace is the task's.
+            let graph_ns: Option<Arc<str>> = ctx.as_ref().and_then(|c| {
+                c.metadata().get("langgraph_checkpoint_ns").and_then(Json::as_str).map(Arc::from)
+            });
+            // (A compiled graph as a node runs in its task's own context.)
+            let enclosing = graph_ns.as_ref().and_then(|_| enclosing_scratch(ctx.clone()));
+            let outlet = match (outlet_of(&ctx), &graph_ns) {
+                (Some(o), _) => Some(o),
+                (None, Some(ns)) => root_outlet(&ctx).and_then(|o| o.for_subgraph(ns)),
+                (None, None) => None,
+            };
             let wants = |m: StreamMode| outlet.as_ref().is_some_and(|o| o.wants(m));
             let listening = ctx.as_ref().is_some_and(|c| c.is_listening());
             let reports = Reports {
@@ -310,10 +323,24 @@ where
                 debug: wants(StreamMode::Debug) || wants(StreamMode::Tasks),
             };
             let limit = ctx.as_ref().and_then(|c| c.recursion_limit()).unwrap_or(DEFAULT_RECURSION_LIMIT);
-            let mut saving = Saving::of(self.checkpointer.as_ref(), self.durability, ctx.as_ref())?;
+            let thread = enclosing.as_ref().and_then(|e| e.thread.clone());
+            let mut saving = match (&self.checkpointer, &graph_ns, &thread) {
+                // A subgraph saves in its task's thread, under its namespace.
+                (None, Some(ns), Some(thread)) => Saving::nested(thread, ns, ctx.as_ref())?,
+                _ => Saving::of(self.checkpointer.as_ref(), self.durability, ctx.as_ref())?,
+            };
             let saved = match saving.as_mut() {
                 Some(s) => s.load().await?,
                 None => None,
+            };
+            // A subgraph whose task runs again after an interrupt goes on
+            // from where it stopped, with the value its task was resumed with.
+            let start = match start {
+                Start::Input(_) if thread.is_some() && saved.as_ref().is_some_and(|t| Plan::has_due(&t.checkpoint.channel_values)) => {
+                    let next = enclosing.as_ref().and_then(|e| e.next.lock().take());
+                    Start::Command(Command { resume: next.map(Resume::Value), ..Default::default() })
+                }
+                start => start,
             };
             let mut state = Map::new();
             let mut plan = Plan {
@@ -442,6 +469,7 @@ where
                     remaining(steps_run + 1),
                     reports,
                     ids.as_ref().map(|(c, n)| (c.as_str(), n.as_str())),
+                    graph_ns.as_ref(),
                 );
                 // What an earlier run of this step saved of each task.
                 let mut earlier: Vec<Option<Saved>> = tasks
@@ -510,6 +538,13 @@ where
                 let gate = (to_run > 1).then(|| StepStart::new(to_run));
                 let saving_ref = saving.as_ref();
                 let outlet_ref = outlet.as_ref();
+                let task_thread = saving_ref.map(|s| Arc::new(s.thread_ref()));
+                // A subgraph streamed with its namespace: what its tasks
+                // write goes out under it.
+                let writer = outlet
+                    .as_ref()
+                    .filter(|o| graph_ns.is_some() && o.wants(StreamMode::Custom))
+                    .map(|o| crate::context::Writer::Sink(o.clone()));
                 let run_task = |(k, task): (usize, &mut Task<S>), resumed: Vec<Json>, next: Option<Json>| {
                     let node = &inner.nodes[task.node];
                     let mut opts = CallOpts {
@@ -523,8 +558,9 @@ where
                     };
                     // Only a run on a thread can stop at an interrupt (and only
                     // there do tasks have their ids before their events need them).
+                    opts.writer = writer.clone();
                     let scratch = saving_ref.map(|_| {
-                        let scratch = Arc::new(TaskScratch::new(task.meta.id().to_string(), resumed, next));
+                        let scratch = Arc::new(TaskScratch::new(task.meta.id().to_string(), task_thread.clone(), resumed, next));
                         opts.extensions.insert(scratch.clone());
                         scratch
                     });
@@ -745,8 +781,24 @@ where
             if let Some(s) = saving.as_mut() {
                 s.finish().await?;
             }
+            // A subgraph's interrupt stops its task in the graph above too.
+            if !interrupted.is_empty() && thread.is_some() {
+                Err(Error::from_source(ErrorKind::Interrupted, GraphInterrupt(interrupted)))?;
+            }
         })
     }
+}
+
+/// The outlet of the graph stream a run is beneath, if any.
+fn root_outlet(ctx: &Option<Arc<RunContext>>) -> Option<Arc<Outlet>> {
+    let mut c = ctx.clone();
+    while let Some(run) = c {
+        if let Some(o) = run.extension::<Outlet>() {
+            return Some(o);
+        }
+        c = run.parent().cloned();
+    }
+    None
 }
 
 impl<S> CompiledGraph<S> {

@@ -302,6 +302,7 @@ where
         remaining: Option<i64>,
         reports: Reports,
         ids: Option<(&str, &str)>,
+        graph_ns: Option<&Arc<str>>,
     ) -> Vec<Task<S>> {
         let mut pulled = pulled.to_vec();
         pulled.sort_unstable_by(|&a, &b| self.nodes[a].name.cmp(&self.nodes[b].name));
@@ -335,6 +336,7 @@ where
                     push,
                     joins: push.is_none().then(|| self.joins_to(node)).flatten(),
                     id,
+                    graph_ns: graph_ns.cloned(),
                 }),
                 routes: (!self.exits[node].traced.is_empty()).then(Default::default),
             }

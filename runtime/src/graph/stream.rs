@@ -10,8 +10,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Value as Json};
 
 use super::interrupt::Command;
-use super::mode::{StreamMode, NODE_MESSAGE};
-use super::outlet::{Item, Outlet};
+use super::mode::{StreamMode, NODE_MESSAGE, NS_ITEM};
+use super::outlet::{Outlet, Queued};
 use super::state::CommandRun;
 use super::CompiledGraph;
 use crate::config::RunConfig;
@@ -30,7 +30,7 @@ pub struct GraphStream<'a> {
     events: EventStream<'a>,
     outlet: Arc<Outlet>,
     /// Items taken from the outlet, to yield before anything else.
-    ready: VecDeque<(StreamMode, Item)>,
+    ready: VecDeque<Queued>,
     /// The run's error, yielded once the items before it are out.
     error: Option<Error>,
     finished: bool,
@@ -146,10 +146,35 @@ impl<'a> GraphStream<'a> {
     }
 }
 
-impl GraphStream<'_> {
-    fn translate(&mut self, ev: StreamEvent) -> Option<(StreamMode, Json)> {
+/// A graph stream's item: the namespace of the (sub)graph it comes from
+/// (none: the root graph), its mode, its payload.
+type NsItem = (Option<Arc<str>>, StreamMode, Json);
+
+impl<'a> GraphStream<'a> {
+    /// Also streams the items of subgraphs (a compiled graph run as a node,
+    /// or inside one), each with the namespace of the graph it comes from
+    /// (LangGraph's `subgraphs=True`).
+    ///
+    /// Without it, as in LangGraph, a subgraph's `values`, `updates`,
+    /// `tasks` and `checkpoints` are not streamed; but unlike LangGraph its
+    /// `messages` and `custom` items always are (tokens never go silent
+    /// inside subgraphs), without a namespace.
+    pub fn with_subgraphs(self) -> SubgraphStream<'a> {
+        self.outlet.want_subgraphs();
+        SubgraphStream(self)
+    }
+
+    fn translate(&mut self, ev: StreamEvent) -> Option<NsItem> {
         if ev.phase == EventPhase::Custom && ev.run_id().is_nil() {
             let node_message = ev.name() == NODE_MESSAGE;
+            if ev.name() == NS_ITEM {
+                let item = ev.data.custom.map(Payload::into_json).unwrap_or(Json::Null);
+                let Json::Array(mut parts) = item else { return None };
+                let payload = parts.pop()?;
+                let mode = StreamMode::from_name(parts.pop()?.as_str()?)?;
+                let ns = Arc::from(parts.pop()?.as_str()?);
+                return Some((Some(ns), mode, payload));
+            }
             let mode = StreamMode::from_name(ev.name());
             let payload = ev.data.custom.map(Payload::into_json).unwrap_or(Json::Null);
             if node_message {
@@ -157,10 +182,10 @@ impl GraphStream<'_> {
                 if id.is_some_and(|id| !self.streamed_ids.insert(id)) {
                     return None;
                 }
-                return Some((StreamMode::Messages, payload));
+                return Some((None, StreamMode::Messages, payload));
             }
             // A marker (its items are in the outlet's queue) maps to none.
-            return mode.map(|m| (m, payload));
+            return mode.map(|m| (None, m, payload));
         }
         if self.messages && ev.phase == EventPhase::Stream && ev.run_type == RunType::ChatModel {
             // LangGraph's opt-out: a model tagged `nostream` still runs (and
@@ -172,20 +197,23 @@ impl GraphStream<'_> {
             if let Some(id) = chunk.get("id").and_then(Json::as_str) {
                 self.streamed_ids.insert(id.to_owned());
             }
-            return Some((StreamMode::Messages, json!([chunk, ev.metadata()])));
+            let metadata = ev.metadata();
+            // The model's graph: its task's namespace less the task itself.
+            let ns = metadata
+                .get("langgraph_checkpoint_ns")
+                .and_then(Json::as_str)
+                .and_then(|ns| ns.rsplit_once('|'))
+                .map(|(graph, _)| Arc::from(graph));
+            return Some((ns, StreamMode::Messages, json!([chunk, metadata])));
         }
         None
     }
-}
 
-impl Stream for GraphStream<'_> {
-    type Item = Result<(StreamMode, Json)>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
+    fn poll_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<NsItem>>> {
+        let this = self;
         loop {
-            if let Some((mode, item)) = this.ready.pop_front() {
-                return Poll::Ready(Some(Ok((mode, item.into_json()))));
+            if let Some((ns, mode, item)) = this.ready.pop_front() {
+                return Poll::Ready(Some(Ok((ns, mode, item.into_json()))));
             }
             // Whatever the run put in the outlet's queue came before what
             // the sink gives now (without `messages`, only markers and the
@@ -216,6 +244,39 @@ impl Stream for GraphStream<'_> {
                 }
             }
         }
+    }
+}
+
+impl Stream for GraphStream<'_> {
+    type Item = Result<(StreamMode, Json)>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.poll_item(cx)
+            .map(|i| i.map(|r| r.map(|(_, mode, payload)| (mode, payload))))
+    }
+}
+
+/// A graph stream with its subgraphs' items
+/// ([`GraphStream::with_subgraphs`]): `(namespace, mode, payload)`, the
+/// namespace empty for the root graph, else the path of
+/// `"<node>:<task id>"` parts down to the subgraph (LangGraph's
+/// namespace tuples). Dropping it cancels the run.
+#[must_use = "streams do nothing unless polled"]
+#[derive(Debug)]
+pub struct SubgraphStream<'a>(GraphStream<'a>);
+
+impl Stream for SubgraphStream<'_> {
+    type Item = Result<(Vec<String>, StreamMode, Json)>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.0.poll_item(cx).map(|i| {
+            i.map(|r| {
+                r.map(|(ns, mode, payload)| {
+                    let ns = ns.map_or_else(Vec::new, |ns| ns.split('|').map(str::to_owned).collect());
+                    (ns, mode, payload)
+                })
+            })
+        })
     }
 }
 

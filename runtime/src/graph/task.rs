@@ -32,6 +32,8 @@ pub(super) struct TaskMeta {
     /// The waiting edges into the node, which trigger it too.
     pub(super) joins: Option<Arc<[Arc<str>]>>,
     pub(super) id: OnceLock<uuid::Uuid>,
+    /// The namespace of the task's graph (none: the root graph).
+    pub(super) graph_ns: Option<Arc<str>>,
 }
 
 impl TaskMeta {
@@ -39,8 +41,12 @@ impl TaskMeta {
         *self.id.get_or_init(uuid::Uuid::new_v4)
     }
 
-    fn checkpoint_ns(&self) -> String {
-        format!("{}:{}", self.node, self.id())
+    /// The task's namespace: `<node>:<task id>`, after its graph's.
+    pub(super) fn checkpoint_ns(&self) -> String {
+        match &self.graph_ns {
+            Some(ns) => format!("{ns}|{}:{}", self.node, self.id()),
+            None => format!("{}:{}", self.node, self.id()),
+        }
     }
 
     pub(super) fn triggers(&self) -> Json {
