@@ -1,5 +1,6 @@
 //! [`InMemorySaver`]: checkpoints in a map, for tests and one-process runs.
 
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
 use futures::future::BoxFuture;
@@ -104,16 +105,24 @@ impl Checkpointer for InMemorySaver {
                 .and_then(|ns| ns.checkpoints.get_mut(id))
                 .ok_or_else(|| super::no_checkpoint(config))?;
             for (idx, (channel, value)) in writes.iter().enumerate() {
-                let key = (task_id.to_owned(), super::write_index(channel, idx));
+                let place = super::write_index(channel, idx);
                 let write = PendingWrite {
                     task_id: task_id.to_owned(),
                     channel: channel.clone(),
                     value: value.clone(),
                 };
-                // The same write twice (a retried save) is kept once; a
-                // special channel's latest value replaces the earlier one.
-                if saved.writes.insert(key.clone(), write).is_none() {
-                    saved.order.push(key);
+                // The same write twice (a retried save) is kept once, the
+                // first; a special channel's latest value replaces the
+                // earlier one, in the place the first arrived in.
+                match saved.writes.entry((task_id.to_owned(), place)) {
+                    Entry::Vacant(slot) => {
+                        saved.order.push(slot.key().clone());
+                        slot.insert(write);
+                    }
+                    Entry::Occupied(mut slot) if place != idx => {
+                        slot.insert(write);
+                    }
+                    Entry::Occupied(_) => {}
                 }
             }
             Ok(())

@@ -40,6 +40,22 @@ pub(crate) async fn conformance(saver: &dyn Checkpointer) {
         assert_eq!(cfg, thread.at(id.clone()), "put names the new checkpoint");
         parent = cfg;
     }
+    // A checkpoint put again (a retried save) stays as it was first stored.
+    let mut again = checkpoint(&ids[1], 99);
+    again.channel_values.insert("y".into(), json!("new"));
+    let cfg = saver
+        .put(
+            &thread.at(ids[0].clone()),
+            &again,
+            &CheckpointMetadata::new(CheckpointSource::Update, 7),
+        )
+        .await
+        .unwrap();
+    assert_eq!(cfg, thread.at(ids[1].clone()));
+    let kept = saver.get_tuple(&cfg).await.unwrap().expect("by id");
+    assert_eq!(kept.checkpoint.channel_values["x"], json!(1));
+    assert!(!kept.checkpoint.channel_values.contains_key("y"));
+    assert_eq!(kept.metadata.step, 0);
     let latest = saver.get_tuple(&thread).await.unwrap().expect("latest");
     assert_eq!(latest.checkpoint.id, ids[2]);
     assert_eq!(latest.checkpoint.channel_values["x"], json!(2));
@@ -75,6 +91,10 @@ pub(crate) async fn conformance(saver: &dyn Checkpointer) {
         .unwrap();
     saver
         .put_writes(&at, "task-a", &[("x".into(), json!(7))])
+        .await
+        .unwrap();
+    saver
+        .put_writes(&at, "task-a", &[("x".into(), json!(8))])
         .await
         .unwrap();
     saver
@@ -116,6 +136,13 @@ pub(crate) async fn conformance(saver: &dyn Checkpointer) {
     assert!(
         saver.put_writes(&thread, "t", &[]).await.is_err(),
         "put_writes needs a checkpoint id"
+    );
+    assert!(
+        saver
+            .put_writes(&thread.at(new_checkpoint_id()), "t", &[("x".into(), json!(1))])
+            .await
+            .is_err(),
+        "put_writes needs a checkpoint that exists"
     );
 
     // List: newest first; before, limit, metadata filter.
