@@ -136,6 +136,25 @@ impl Error {
         }))
     }
 
+    /// An error with a message of its own that keeps `source` reachable
+    /// through [`source`](std::error::Error::source): for a message that
+    /// names what was being done (which checkpoint of which thread) as well
+    /// as what failed.
+    #[cfg(feature = "sqlite")]
+    pub(crate) fn with_source<E: std::error::Error + Send + Sync + 'static>(
+        kind: ErrorKind,
+        message: impl Into<Cow<'static, str>>,
+        source: E,
+    ) -> Self {
+        Error(Arc::new(Inner {
+            kind,
+            message: message.into(),
+            step: None,
+            type_name: Some(short_type_name(std::any::type_name::<E>())),
+            source: Some(Box::new(source)),
+        }))
+    }
+
     /// The error's type as events show it (`{"type": ..., "message": ...}`):
     /// the name of the source error's type for an error made with
     /// [`from_source`](Error::from_source) (`ValueError` for a

@@ -9,10 +9,15 @@
 //! (an [`interrupt`](super::interrupt), a crash) resumes without running
 //! them again.
 //!
-//! Savers: [`InMemorySaver`] here; `SqliteSaver` (feature `sqlite`) and
-//! `PostgresSaver` (feature `postgres`).
+//! Savers: [`InMemorySaver`] for tests and one process; `SqliteSaver`
+//! (feature `sqlite`), a file with no server; `PostgresSaver` (feature
+//! `postgres`), one database that many processes share.
 
 mod memory;
+#[cfg(feature = "sqlite")]
+mod sql;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 
 use std::collections::BTreeMap;
 
@@ -24,6 +29,9 @@ use crate::error::Result;
 use crate::value::Map;
 
 pub use memory::InMemorySaver;
+#[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+pub use sqlite::SqliteSaver;
 
 /// The format version of the [`Checkpoint`]s this crate writes.
 pub const CHECKPOINT_VERSION: u32 = 4;

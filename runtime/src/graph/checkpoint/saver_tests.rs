@@ -4,7 +4,8 @@ use serde_json::json;
 
 use super::*;
 
-fn checkpoint(id: &str, x: i64) -> Checkpoint {
+/// A checkpoint whose channel `x` is `x`.
+pub(crate) fn checkpoint(id: &str, x: i64) -> Checkpoint {
     let mut channel_values = Map::new();
     channel_values.insert("x".into(), json!(x));
     Checkpoint {
@@ -105,6 +106,14 @@ pub(crate) async fn conformance(saver: &dyn Checkpointer) {
         .put_writes(&at, "task-c", &[(INTERRUPT.into(), json!([2]))])
         .await
         .unwrap();
+    saver
+        .put_writes(
+            &at,
+            "task-d",
+            &[(INTERRUPT.into(), json!([3])), (INTERRUPT.into(), json!([4]))],
+        )
+        .await
+        .unwrap();
     let writes: Vec<(String, String, serde_json::Value)> = saver
         .get_tuple(&thread)
         .await
@@ -121,6 +130,7 @@ pub(crate) async fn conformance(saver: &dyn Checkpointer) {
             ("task-b".into(), "branch:to:b".into(), json!(null)),
             ("task-a".into(), "x".into(), json!(7)),
             ("task-c".into(), INTERRUPT.into(), json!([2])),
+            ("task-d".into(), INTERRUPT.into(), json!([4])),
         ]
     );
     assert!(
@@ -198,7 +208,7 @@ pub(crate) async fn conformance(saver: &dyn Checkpointer) {
 }
 
 impl Checkpoint {
-    fn with_ts(mut self, ts: &str) -> Self {
+    pub(crate) fn with_ts(mut self, ts: &str) -> Self {
         ts.clone_into(&mut self.ts);
         self
     }
