@@ -140,7 +140,7 @@ impl Error {
     /// through [`source`](std::error::Error::source): for a message that
     /// names what was being done (which checkpoint of which thread) as well
     /// as what failed.
-    #[cfg(feature = "sqlite")]
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
     pub(crate) fn with_source<E: std::error::Error + Send + Sync + 'static>(
         kind: ErrorKind,
         message: impl Into<Cow<'static, str>>,

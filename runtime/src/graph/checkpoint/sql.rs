@@ -1,7 +1,6 @@
-//! What the savers on SQL databases ([`SqliteSaver`](super::SqliteSaver))
-//! share: the stored form of a write's index, errors that name the
-//! operation, decoding of stored rows, and which parts of a metadata filter
-//! the SQL can do.
+//! What `SqliteSaver` and `PostgresSaver` share: the stored form of a
+//! write's index, errors that name the operation, decoding of stored rows,
+//! and which parts of a metadata filter the SQL can do.
 
 use std::collections::HashMap;
 
