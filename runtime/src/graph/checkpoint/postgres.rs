@@ -421,7 +421,7 @@ impl Checkpointer for PostgresSaver {
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
-    use crate::graph::checkpoint::saver_tests::{checkpoint, conformance};
+    use crate::graph::checkpoint::saver_tests::{checkpoint, conformance, resume_after_restart};
     use crate::graph::checkpoint::{new_checkpoint_id, CheckpointSource};
 
     /// `DATABASE_URL`, or none (then the test says how to set it and passes).
@@ -528,6 +528,19 @@ mod tests {
         let later = PostgresSaver::connect(&schema.url).await.unwrap();
         assert_eq!(later.get_tuple(&thread).await.unwrap().expect("kept").checkpoint.id, id);
         later.close().await;
+        schema.drop().await;
+    }
+
+    #[tokio::test]
+    async fn a_graph_interrupted_before_a_restart_resumes_from_the_database() {
+        let Some(url) = database_url() else { return };
+        let schema = Schema::new(&url).await;
+        let before = PostgresSaver::connect(&schema.url).await.unwrap();
+        let after = async {
+            before.close().await;
+            Arc::new(PostgresSaver::connect(&schema.url).await.unwrap()) as Arc<dyn Checkpointer>
+        };
+        resume_after_restart(Arc::new(before.clone()), after).await;
         schema.drop().await;
     }
 

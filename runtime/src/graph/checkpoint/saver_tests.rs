@@ -218,3 +218,88 @@ impl Checkpoint {
 async fn in_memory_saver_keeps_checkpoints_as_every_saver_must() {
     conformance(&InMemorySaver::new()).await;
 }
+
+/// The state of [`restart_graph`].
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Doc {
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    log: Vec<String>,
+    #[serde(default)]
+    answer: Option<serde_json::Value>,
+}
+impl crate::value::Chunk for Doc {}
+
+/// `write`, then `review` (which asks a person) and `count` in one step;
+/// `count` counts its runs in `counted`.
+fn restart_graph(
+    saver: std::sync::Arc<dyn Checkpointer>,
+    counted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) -> crate::graph::CompiledGraph<Doc> {
+    use crate::graph::{interrupt, Reducer, StateGraph, END, START};
+    StateGraph::<Doc>::new()
+        .reducer("log", Reducer::Append)
+        .add_sync_node("write", |s: Doc| {
+            Ok(json!({"text": format!("{}!", s.text), "log": ["write"]}))
+        })
+        .add_node("review", |s: Doc| async move {
+            let verdict: serde_json::Value = interrupt(json!({"check": s.text}))?;
+            Ok(json!({"answer": verdict, "log": ["review"]}))
+        })
+        .add_sync_node("count", move |_: Doc| {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(json!({"log": ["count"]}))
+        })
+        .add_edge(START, "write")
+        .add_edge("write", "review")
+        .add_edge("write", "count")
+        .add_edge("review", END)
+        .add_edge("count", END)
+        .checkpointer(saver)
+        .compile()
+        .unwrap()
+}
+
+/// A graph interrupted on `before` resumes on `after`, a saver opened anew
+/// on the same store (a process restarted): the state, the interrupt and
+/// the writes of the task that finished in the interrupted step come back
+/// from the store, so that task does not run again.
+pub(crate) async fn resume_after_restart(
+    before: std::sync::Arc<dyn Checkpointer>,
+    after: impl std::future::Future<Output = std::sync::Arc<dyn Checkpointer>>,
+) {
+    let counted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let config = || crate::config::RunConfig::new().configurable("thread_id", "restart");
+    let input = Doc {
+        text: "draft".into(),
+        ..Doc::default()
+    };
+    let stopped = crate::runnable::RunnableExt::invoke_with(&restart_graph(before, counted.clone()), input, config())
+        .await
+        .unwrap();
+    assert_eq!(stopped.answer, None, "stopped at the interrupt");
+
+    let graph = restart_graph(after.await, counted.clone());
+    let state = graph.get_state(config()).await.unwrap();
+    assert_eq!(state.next, ["review"]);
+    assert_eq!(state.interrupts.len(), 1);
+    assert_eq!(state.interrupts[0].value, json!({"check": "draft!"}));
+    let done = graph
+        .resume(crate::graph::Command::resume("ok"), config())
+        .await
+        .unwrap();
+    assert_eq!(done.answer, Some(json!("ok")));
+    assert_eq!(done.log, ["write", "count", "review"]);
+    assert_eq!(
+        counted.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "the task that finished before the interrupt did not run again"
+    );
+}
+
+#[tokio::test]
+async fn in_memory_saver_resumes_a_graph() {
+    let saver: std::sync::Arc<dyn Checkpointer> = std::sync::Arc::new(InMemorySaver::new());
+    resume_after_restart(saver.clone(), async { saver }).await;
+}

@@ -149,7 +149,8 @@ impl SqliteSaver {
     }
 
     /// Closes the connections (of every clone), waiting for the ones in
-    /// use to be returned. Later calls fail with [`ErrorKind::Connection`].
+    /// use to be returned. Later calls fail with
+    /// [`ErrorKind::Connection`](crate::ErrorKind::Connection).
     pub async fn close(&self) {
         self.pool.close().await;
     }
@@ -429,7 +430,7 @@ impl Checkpointer for SqliteSaver {
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
-    use crate::graph::checkpoint::saver_tests::{checkpoint, conformance};
+    use crate::graph::checkpoint::saver_tests::{checkpoint, conformance, resume_after_restart};
     use crate::graph::checkpoint::{new_checkpoint_id, CheckpointSource};
 
     /// A file in the temp folder that no other test or run uses, removed
@@ -464,6 +465,17 @@ mod tests {
     #[tokio::test]
     async fn sqlite_memory_saver_keeps_checkpoints_as_every_saver_must() {
         conformance(&SqliteSaver::in_memory().await.unwrap()).await;
+    }
+
+    #[tokio::test]
+    async fn a_graph_interrupted_before_a_restart_resumes_from_the_file() {
+        let db = TempDb::new("restart");
+        let before = SqliteSaver::open(&db.0).await.unwrap();
+        let after = async {
+            before.close().await;
+            Arc::new(SqliteSaver::open(&db.0).await.unwrap()) as Arc<dyn Checkpointer>
+        };
+        resume_after_restart(Arc::new(before.clone()), after).await;
     }
 
     fn meta(step: i64) -> CheckpointMetadata {
