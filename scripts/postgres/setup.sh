@@ -6,6 +6,9 @@
 #   cargo test -p runwright --features postgres --lib checkpoint::postgres
 #   bash scripts/postgres/stop.sh
 #
+# With RUNWRIGHT_REQUIRE_POSTGRES=1 (CI) those tests fail, not skip, when
+# DATABASE_URL is missing.
+#
 # Installs Debian's `postgresql` when no initdb/pg_ctl/postgres are found,
 # makes a cluster in $RUNWRIGHT_PG_DIR (default: target/postgres of this
 # repository), starts it on 127.0.0.1 only (TCP, no Unix socket) on

@@ -37,6 +37,8 @@ pub(crate) async fn conformance(saver: &dyn Checkpointer) {
     for (step, id) in ids.iter().enumerate() {
         let mut meta = CheckpointMetadata::new(CheckpointSource::Loop, step as i64 - 1);
         meta.extra.insert("who".into(), json!(format!("step{step}")));
+        meta.extra.insert("even".into(), json!(step % 2 == 0));
+        meta.extra.insert("score".into(), json!(step as f64 / 2.0));
         let cfg = saver.put(&parent, &checkpoint(id, step as i64), &meta).await.unwrap();
         assert_eq!(cfg, thread.at(id.clone()), "put names the new checkpoint");
         parent = cfg;
@@ -172,6 +174,43 @@ pub(crate) async fn conformance(saver: &dyn Checkpointer) {
     let listed = saver.list(&thread, &filter).await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].checkpoint.id, ids[0]);
+    // Values compare as JSON does: types too (`0` is not `0.0`), with the
+    // limit counted after the filter (a limit of 1 where the newest does not
+    // match shows a filter that lets everything through).
+    let cases: &[(serde_json::Value, Option<usize>, &[usize])] = &[
+        (json!({"step": 0}), Some(1), &[1]),
+        (json!({"source": "loop", "step": -1}), Some(1), &[0]),
+        (json!({"who": "step0"}), Some(1), &[0]),
+        (json!({"even": false}), Some(1), &[1]),
+        (json!({"step": 0.0}), None, &[]),
+        (json!({"step": "0"}), None, &[]),
+        (json!({"even": true}), None, &[2, 0]),
+        (json!({"even": true}), Some(1), &[2]),
+        (json!({"even": false, "who": "step1"}), None, &[1]),
+        (json!({"score": 0.5}), None, &[1]),
+        (json!({"score": 1.0, "even": true}), Some(1), &[2]),
+        (json!({"score": 0.0}), Some(1), &[0]),
+        (json!({"score": 0}), None, &[]),
+        (json!({"missing": null}), None, &[]),
+        (json!({"missing": "x"}), None, &[]),
+        (json!({"parents": {}}), None, &[2, 1, 0]),
+    ];
+    for (filter, limit, want) in cases {
+        let options = ListOptions {
+            filter: filter.as_object().unwrap().clone(),
+            limit: *limit,
+            ..Default::default()
+        };
+        let listed: Vec<String> = saver
+            .list(&thread, &options)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| t.checkpoint.id)
+            .collect();
+        let want: Vec<String> = want.iter().map(|&i| ids[i].clone()).collect();
+        assert_eq!(listed, want, "filter {filter}, limit {limit:?}");
+    }
 
     // Namespaces and threads are apart; deleting a thread takes all its namespaces.
     let sub = CheckpointConfig {

@@ -394,12 +394,12 @@ impl Checkpointer for SqliteSaver {
         options: &'a ListOptions,
     ) -> BoxFuture<'a, Result<Vec<CheckpointTuple>>> {
         Box::pin(async move {
-            let op = Op::new(SAVER, "list", config);
             // Every checkpoint of the namespace, whatever id the config names.
             let config = CheckpointConfig {
                 checkpoint_id: None,
                 ..config.clone()
             };
+            let op = Op::new(SAVER, "list", &config);
             self.select(&op, &config, options).await
         })
     }
