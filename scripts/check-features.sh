@@ -25,7 +25,10 @@ check runwright --no-default-features
 check runwright --no-default-features --features openai
 check runwright --no-default-features --features anthropic
 check runwright --no-default-features --features tracing
-assert_absent 'reqwest|rustls|ring|hyper' -p runwright --no-default-features
+check runwright --no-default-features --features sqlite
+check runwright --no-default-features --features postgres
+assert_absent 'reqwest|rustls|ring|hyper|sqlx|libsqlite3-sys' -p runwright --no-default-features
+assert_absent 'sqlx|libsqlite3-sys' -p runwright
 
 check runwright-recorder --no-default-features
 check runwright-recorder --no-default-features --features snapshot

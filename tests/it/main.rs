@@ -7,6 +7,7 @@
 
 mod common;
 
+mod graph_durability;
 mod graph_engine;
 mod graph_seeds;
 mod graph_subgraphs;
