@@ -62,6 +62,12 @@ pub struct TaskSnapshot {
 /// A graph run going on with a thread: the graph on a [`Command`].
 pub(super) struct CommandRun<S>(pub(super) CompiledGraph<S>);
 
+impl<S> Clone for CommandRun<S> {
+    fn clone(&self) -> Self {
+        CommandRun(self.0.clone())
+    }
+}
+
 impl crate::value::Chunk for Command {}
 
 impl<S> Runnable for CommandRun<S>
@@ -126,6 +132,13 @@ where
         crate::runnable::run::invoke(&run, command, crate::context::CallOpts::config(config)).await
     }
 
+    /// The graph as a runnable on [`Command`]s: runs going on with a thread
+    /// (what [`resume`](Self::resume) invokes), to stream their events or
+    /// compose them.
+    pub fn on_command(&self) -> impl Runnable<Input = Command, Output = S> + Clone {
+        CommandRun(self.clone())
+    }
+
     fn saver(&self) -> Result<&Arc<dyn checkpoint::Checkpointer>> {
         self.checkpointer.as_ref().ok_or_else(|| {
             Error::new(
@@ -159,11 +172,19 @@ where
     /// Every checkpoint of the thread `config` names, newest first (before
     /// its `checkpoint_id`, if it names one).
     pub async fn get_state_history(&self, config: RunConfig) -> Result<Vec<StateSnapshot>> {
+        self.get_state_history_with(config, ListOptions::default()).await
+    }
+
+    /// [`get_state_history`](Self::get_state_history) with LangGraph's
+    /// `limit`, `before` and `filter` (metadata entries to match). A
+    /// `checkpoint_id` in `config` is the `before` when `options` has none.
+    pub async fn get_state_history_with(&self, config: RunConfig, options: ListOptions) -> Result<Vec<StateSnapshot>> {
         let saver = self.saver()?;
         let mut at = durable::config_of(Some(&config.configurable))?;
+        let own = at.checkpoint_id.take();
         let options = ListOptions {
-            before: at.checkpoint_id.take(),
-            ..Default::default()
+            before: options.before.or(own),
+            ..options
         };
         saver
             .list(&at, &options)
