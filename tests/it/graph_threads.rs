@@ -194,7 +194,11 @@ async fn a_finished_task_of_an_interrupted_step_is_not_run_again() {
         "its update shows in the live state"
     );
     let recorded = graph.get_state(state.config.run_config()).await.unwrap();
-    assert_eq!(recorded.next, ["ask", "count"], "by id: the step as saved");
+    assert_eq!(
+        recorded.next,
+        ["count", "ask"],
+        "by id: the step as saved, in node order"
+    );
     assert_eq!(recorded.values["log"], json!([]));
     let count = state.tasks.iter().find(|t| t.name == "count").unwrap();
     assert_eq!(count.result, Some(json!({"log": ["count"]})), "its writes are saved");
@@ -321,11 +325,11 @@ async fn a_thread_goes_on_and_keeps_its_history() {
             (Loop, 6, next(&[])),
             (Loop, 5, next(&["two"])),
             (Loop, 4, next(&["one"])),
-            (Input, 3, next(&[])),
+            (Input, 3, next(&["__start__"])),
             (Loop, 2, next(&[])),
             (Loop, 1, next(&["two"])),
             (Loop, 0, next(&["one"])),
-            (Input, -1, next(&[])),
+            (Input, -1, next(&["__start__"])),
         ]
     );
     // Each checkpoint's parent is the one before.
@@ -375,7 +379,7 @@ async fn update_state_as_a_node_decides_what_runs_next_and_forks_an_old_checkpoi
     assert_eq!(state.values["log"], json!(["write", "manual"]), "the reducer applies");
     let m = state.metadata.unwrap();
     assert_eq!((m.source, m.step), (CheckpointSource::Update, 2));
-    assert_eq!(m.extra["writes"]["review"]["answer"], "by hand");
+    assert!(m.extra.get("writes").is_none(), "no `writes`, as LangGraph 1.x");
 
     // Fork: change the text at the checkpoint before `write`, then go on.
     let history = graph.get_state_history(thread("u")).await.unwrap();

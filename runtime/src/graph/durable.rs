@@ -132,6 +132,17 @@ impl Plan {
     }
 }
 
+/// Gives each list key (a reducer's) that has no value an empty list:
+/// LangGraph's reducer channels always have a value, so the input
+/// checkpoint of a new thread shows its empty lists.
+pub(super) fn list_defaults<S>(inner: &Inner<S>, values: &mut Map) {
+    for (key, reducer) in &inner.reducers {
+        if matches!(reducer, super::Reducer::Append | super::Reducer::AddMessages) && !values.contains_key(key) {
+            values.insert(key.clone(), Json::Array(Vec::new()));
+        }
+    }
+}
+
 /// A task's id on a thread: the same for the same checkpoint, namespace,
 /// step, node and place, so a resumed step finds its finished tasks' writes.
 pub(super) fn task_id(checkpoint_id: &str, ns: &str, step: i64, node: &str, push: Option<usize>) -> uuid::Uuid {
@@ -386,9 +397,13 @@ impl Saving {
         let mut due: Vec<(String, Option<usize>)> = if input {
             vec![("__start__".to_owned(), None)]
         } else {
-            let mut pulled: Vec<&str> = plan.pulled.iter().map(|&i| &*inner.nodes[i].name).collect();
+            // In the order of the graph's nodes, as LangGraph's.
+            let mut pulled = plan.pulled.clone();
             pulled.sort_unstable();
-            pulled.into_iter().map(|n| (n.to_owned(), None)).collect()
+            pulled
+                .into_iter()
+                .map(|i| (inner.nodes[i].name.to_string(), None))
+                .collect()
         };
         due.extend(
             plan.pushed
@@ -407,10 +422,12 @@ impl Saving {
                 })
             })
             .collect();
+        let mut values = state.clone();
+        list_defaults(inner, &mut values);
         json!({
             "config": self.config.to_json(),
             "parent_config": saved.0.as_ref().map(CheckpointConfig::to_json),
-            "values": state,
+            "values": values,
             "metadata": saved.1,
             "next": due.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
             "tasks": tasks,

@@ -201,16 +201,23 @@ where
         let inner = &*self.inner;
         let (mut values, plan) = Plan::from_channels(inner, &t.checkpoint.channel_values, &t.config.thread_id)?;
         let step = t.metadata.step + 1;
-        let mut pulled = plan.pulled.clone();
-        pulled.sort_unstable_by(|&a, &b| inner.nodes[a].name.cmp(&inner.nodes[b].name));
-        let due = pulled
-            .iter()
-            .map(|&i| (i, None))
-            .chain(plan.pushed.iter().enumerate().map(|(n, (i, _))| (*i, Some(n))));
+        durable::list_defaults(inner, &mut values);
+        // The tasks in the order of the graph's nodes (LangGraph's), the
+        // Sends after them; an input checkpoint's one task is `__start__`,
+        // whose result is the input.
+        let input = t.checkpoint.channel_values.get(START);
+        let due = input
+            .map(|_| (START.to_owned(), None))
+            .into_iter()
+            .chain(plan.pulled.iter().map(|&i| (inner.nodes[i].name.to_string(), None)))
+            .chain(
+                plan.pushed
+                    .iter()
+                    .enumerate()
+                    .map(|(n, (i, _))| (inner.nodes[*i].name.to_string(), Some(n))),
+            );
         let mut tasks = Vec::new();
-        let mut interrupts = Vec::new();
-        for (i, push) in due {
-            let name = inner.nodes[i].name.to_string();
+        for (name, push) in due {
             let id = durable::task_id(&t.checkpoint.id, &t.config.checkpoint_ns, step, &name, push).to_string();
             let mut task = TaskSnapshot {
                 path: match push {
@@ -239,19 +246,27 @@ where
                     }
                 }
             }
-            if ran && task.interrupts.is_empty() && task.error.is_none() {
+            if task.name == START {
+                ran = true;
+                update = input.and_then(Json::as_object).cloned().unwrap_or_default();
+            }
+            // A task that finished after an interrupt keeps both.
+            if ran && task.error.is_none() {
                 task.result = Some(Json::Object(update));
             }
-            interrupts.extend(task.interrupts.iter().cloned());
             tasks.push(task);
         }
         let mut next: Vec<String> = Vec::new();
+        let mut interrupts = Vec::new();
         for task in &tasks {
             match (&task.result, live) {
                 (Some(update), true) => {
                     inner.apply(&mut values, &task.name, update.clone(), false)?;
                 }
-                _ => next.push(task.name.clone()),
+                _ => {
+                    next.push(task.name.clone());
+                    interrupts.extend(task.interrupts.iter().cloned());
+                }
             }
         }
         Ok(StateSnapshot {
@@ -326,8 +341,6 @@ where
         let (pulled, pushed) = inner.plan_for(&[(exits, Some(&picked))], &[], &typed)?;
         plan.pulled = pulled;
         plan.pushed = pushed;
-        let mut extra = Map::new();
-        extra.insert("writes".into(), json!({ node: values }));
         saving
             .save(
                 plan.channels(inner, &state),
@@ -335,7 +348,7 @@ where
                 step,
                 &wrote,
                 &[node],
-                Some(extra),
+                None,
             )
             .await?;
         saving.finish().await?;
