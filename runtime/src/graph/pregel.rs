@@ -44,6 +44,9 @@ pub(super) struct Inner<S> {
     /// The waiting edges (`add_edge_from_all`).
     pub(super) joins: Vec<Join>,
     pub(super) remaining_steps: Option<String>,
+    /// The static breakpoints, by node index.
+    pub(super) interrupt_before: Vec<bool>,
+    pub(super) interrupt_after: Vec<bool>,
     pub(super) config: RunConfig,
 }
 
@@ -325,6 +328,7 @@ where
             let mut resume: Option<Resume> = None;
             // The step the next tasks run in.
             let mut step: i64;
+            let resuming = matches!(start, Start::Command(_));
             match start {
                 Start::Input(input) => {
                     let input = serde_json::to_value(&input)?;
@@ -420,7 +424,17 @@ where
             let mut steps_run: usize = 0;
             let remaining = |n: usize| Some(limit as i64 - n as i64);
             let mut interrupted: Vec<Interrupt> = Vec::new();
+            // A run going on from a checkpoint passes its breakpoints.
+            let mut passed = resuming;
             while !plan.is_empty() {
+                let before = plan.pulled.iter().chain(plan.pushed.iter().map(|(i, _)| i)).any(|&i| inner.interrupt_before[i]);
+                if saving.is_some() && before && !passed {
+                    if let Some(o) = &outlet {
+                        o.push(StreamMode::Updates, || json!({ checkpoint::INTERRUPT: [] }));
+                    }
+                    break;
+                }
+                passed = false;
                 if steps_run >= limit {
                     let mut due: Vec<&str> = plan.pulled.iter().map(|&i| &*inner.nodes[i].name).collect();
                     due.extend(plan.pushed.iter().map(|(i, _)| &*inner.nodes[*i].name));
@@ -741,6 +755,12 @@ where
                 }
                 step += 1;
                 steps_run += 1;
+                if saving.is_some() && !plan.is_empty() && tasks.iter().any(|t| inner.interrupt_after[t.node]) {
+                    if let Some(o) = &outlet {
+                        o.push(StreamMode::Updates, || json!({ checkpoint::INTERRUPT: [] }));
+                    }
+                    break;
+                }
             }
             if let Some(s) = saving.as_mut() {
                 s.finish().await?;
