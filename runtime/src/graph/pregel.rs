@@ -275,6 +275,14 @@ fn saved_of(writes: Vec<(String, Json)>) -> Saved {
     }
 }
 
+/// The error of a resume with one value while `n` interrupts are pending.
+fn many_pending(n: usize) -> Error {
+    Error::new(
+        ErrorKind::InvalidInput,
+        format!("{n} interrupts are pending: resume them by id (Command::resume_by_id, with the ids get_state shows)"),
+    )
+}
+
 /// What a finished task saves: its update's keys and the routes it picked.
 fn writes_of(update: &Json, routes: &[Route]) -> Vec<(String, Json)> {
     let mut writes: Vec<(String, Json)> = match update {
@@ -412,6 +420,25 @@ where
                         }
                     }
                     resume = cmd.resume;
+                    if let Some(Resume::Value(_)) = &resume {
+                        // Refused before anything shows: one value for several
+                        // pending interrupts (tasks stopped and not finished since).
+                        let mut asked: Vec<&str> = Vec::new();
+                        let mut done: Vec<&str> = Vec::new();
+                        for (task, writes) in &pending {
+                            for (channel, value) in writes {
+                                match channel.as_str() {
+                                    checkpoint::INTERRUPT if value.as_array().is_some_and(|a| !a.is_empty()) => asked.push(task),
+                                    c if !c.starts_with("__") => done.push(task),
+                                    _ => {}
+                                }
+                            }
+                        }
+                        asked.retain(|t| !done.contains(t));
+                        if asked.len() > 1 {
+                            Err(many_pending(asked.len()))?;
+                        }
+                    }
                     if let Some(o) = &outlet {
                         o.push(StreamMode::Values, || Json::Object(state.clone()));
                     }
@@ -477,17 +504,7 @@ where
                         Resume::Value(v) => match &waiting[..] {
                             [] => {}
                             [(k, _)] => next_resume[*k] = Some(v),
-                            many => {
-                                let ids: Vec<&str> = many.iter().flat_map(|(_, i)| i.iter().map(|x| x.id.as_str())).collect();
-                                Err(Error::new(
-                                    ErrorKind::InvalidInput,
-                                    format!(
-                                        "{} interrupts are pending ({}): resume them by id (Command::resume_by_id)",
-                                        ids.len(),
-                                        ids.join(", ")
-                                    ),
-                                ))?;
-                            }
+                            many => Err(many_pending(many.iter().map(|(_, i)| i.len()).sum()))?,
                         },
                         Resume::ById(mut by_id) => {
                             for (k, list) in &waiting {
