@@ -405,7 +405,20 @@ where
                             pending.entry(w.task_id).or_default().push((w.channel, w.value));
                         }
                     }
+                    // A Command's update is the step's global write, kept on the
+                    // checkpoint (LangGraph's): every later run of the step
+                    // applies the earlier ones again, and get_state shows them.
+                    if let Some(global) = pending.remove(checkpoint::NULL_TASK_ID) {
+                        let earlier: Map = global.into_iter().filter(|(c, _)| !c.starts_with("__")).collect();
+                        if !earlier.is_empty() {
+                            inner.apply(&mut state, "__input__", Json::Object(earlier), false)?;
+                        }
+                    }
                     if let Some(update) = cmd.update {
+                        if let (false, Some(s), Json::Object(m)) = (replay, saving.as_ref(), &update) {
+                            let writes: Vec<(String, Json)> = m.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                            s.save_writes(checkpoint::NULL_TASK_ID, writes).await?;
+                        }
                         inner.apply(&mut state, "__input__", update, false)?;
                     }
                     for g in cmd.goto {

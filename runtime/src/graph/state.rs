@@ -256,6 +256,18 @@ where
             }
             tasks.push(task);
         }
+        if live {
+            // A Command's update kept on the checkpoint (global writes).
+            let global: Map = t
+                .pending_writes
+                .iter()
+                .filter(|w| w.task_id == checkpoint::NULL_TASK_ID && !w.channel.starts_with("__"))
+                .map(|w| (w.channel.clone(), w.value.clone()))
+                .collect();
+            if !global.is_empty() {
+                inner.apply(&mut values, "__input__", Json::Object(global), false)?;
+            }
+        }
         let mut next: Vec<String> = Vec::new();
         let mut interrupts = Vec::new();
         for task in &tasks {
