@@ -15,7 +15,7 @@ use serde_json::{json, Value as Json};
 use super::builder::Node;
 use super::checkpoint::{self, CheckpointSource, Checkpointer};
 use super::durable::{Durability, Plan, Saving};
-use super::interrupt::{interrupts_json, Command, Goto, GraphInterrupt, Interrupt, Resume, TaskScratch};
+use super::interrupt::{interrupts_json, Command, GlobalResume, Goto, GraphInterrupt, Interrupt, Resume, TaskScratch};
 use super::outlet::{outlet_of, Outlet};
 use super::routing::SendTo;
 use super::routing::{Branch, Exits, Route};
@@ -504,6 +504,7 @@ where
                     .collect();
                 pending.clear();
                 let mut next_resume: Vec<Option<Json>> = vec![None; tasks.len()];
+                let global_resume: GlobalResume = Arc::default();
                 if let Some(r) = resume.take() {
                     let waiting: Vec<(usize, &Vec<Interrupt>)> = earlier
                         .iter()
@@ -515,7 +516,9 @@ where
                         .collect();
                     match r {
                         Resume::Value(v) => match &waiting[..] {
-                            [] => {}
+                            // No interrupt waits (the thread was updated since, or
+                            // goes on from a breakpoint): the first to ask takes it.
+                            [] => *global_resume.lock() = Some(v),
                             [(k, _)] => next_resume[*k] = Some(v),
                             many => Err(many_pending(many.iter().map(|(_, i)| i.len()).sum()))?,
                         },
@@ -568,7 +571,9 @@ where
                     // Only a run on a thread can stop at an interrupt (and only
                     // there do tasks have their ids before their events need them).
                     let scratch = saving_ref.map(|_| {
-                        let scratch = Arc::new(TaskScratch::new(task.meta.id().to_string(), resumed, next));
+                        let scratch = Arc::new(
+                            TaskScratch::new(task.meta.id().to_string(), resumed, next).with_global(global_resume.clone()),
+                        );
                         opts.extensions.insert(scratch.clone());
                         scratch
                     });
