@@ -556,7 +556,8 @@ where
                 // Several tasks: each waits, once started, for the others to start.
                 let gate = (to_run > 1).then(|| StepStart::new(to_run));
                 let saving_ref = saving.as_ref();
-                let outlet_ref = outlet.as_ref();
+                let failures: parking_lot::Mutex<Vec<(usize, Json)>> = parking_lot::Mutex::default();
+                let failures = &failures;
                 let run_task = |(k, task): (usize, &mut Task<S>), resumed: Vec<Json>, next: Option<Json>| {
                     let node = &inner.nodes[task.node];
                     let mut opts = CallOpts {
@@ -588,7 +589,6 @@ where
                     };
                     let input = std::mem::replace(&mut task.input, NodeInput::Json(Json::Null));
                     let routes = task.routes.clone();
-                    let task_id = task.meta.clone();
                     async move {
                         let mut out = RunStream::new(&run, Source::Value(input), opts);
                         let mut update: Option<Json> = None;
@@ -611,17 +611,13 @@ where
                             Some(e) => match GraphInterrupt::of(&e) {
                                 Some(i) => Outcome::Interrupted(i.to_vec()),
                                 None => {
-                                    if let Some(o) = outlet_ref {
-                                        o.push_debug(StreamMode::Tasks, "task_result", step, || json!({
-                                            "id": task_id.id().to_string(),
-                                            "name": &*node.name,
-                                            "error": e.to_string(),
-                                            "result": {},
-                                            "interrupts": [],
-                                        }));
-                                    }
+                                    // Its result shows once the step's finished
+                                    // tasks' have (below), as the error as JSON.
+                                    failures.lock().push((k, json!({"type": e.type_name(), "message": e.message()})));
                                     if let (Some(s), Some(scratch)) = (saving_ref, &scratch) {
-                                        let error = vec![(checkpoint::ERROR.to_owned(), Json::String(e.to_string()))];
+                                        // Saved as LangGraph saves it: the exception's repr.
+                                        let repr = format!("{}('{}')", e.type_name(), e.message().replace('\\', "\\\\").replace('\'', "\\'"));
+                                        let error = vec![(checkpoint::ERROR.to_owned(), Json::String(repr))];
                                         s.save_writes(&scratch.task_id, error).await?;
                                     }
                                     return Err(e);
@@ -690,6 +686,31 @@ where
                     }
                 }
                 if let Some(e) = first_error {
+                    if let Some(o) = &outlet {
+                        // The step's results in task order: what finished, then
+                        // what failed (LangGraph's, whose tasks end as they finish).
+                        let failed = std::mem::take(&mut *failures.lock());
+                        for (task, outcome) in tasks.iter().zip(&outcomes) {
+                            if let Some(Outcome::Done(update)) = outcome {
+                                o.push_debug(StreamMode::Tasks, "task_result", step, || json!({
+                                    "id": task.meta.id().to_string(),
+                                    "name": &*inner.nodes[task.node].name,
+                                    "error": null,
+                                    "result": update,
+                                    "interrupts": [],
+                                }));
+                            }
+                        }
+                        for (k, error) in failed {
+                            o.push_debug(StreamMode::Tasks, "task_result", step, || json!({
+                                "id": tasks[k].meta.id().to_string(),
+                                "name": &*inner.nodes[tasks[k].node].name,
+                                "error": error,
+                                "result": {},
+                                "interrupts": [],
+                            }));
+                        }
+                    }
                     if let Some(s) = saving.as_mut() {
                         s.finish().await?;
                     }
