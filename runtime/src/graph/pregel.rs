@@ -401,6 +401,23 @@ where
                         }
                         step += 1;
                     } else {
+                        if let (Some(o), Some(s)) = (&outlet, saving.as_ref()) {
+                            // The checkpoint the run goes on from, shown again
+                            // with the interrupts its tasks stopped on.
+                            let saved = (t.parent_config.clone(), t.metadata.clone());
+                            o.push_debug(StreamMode::Checkpoints, "checkpoint", t.metadata.step, || {
+                                let mut item = s.checkpoint_item(inner, &saved, &state, &plan, false);
+                                for task in item["tasks"].as_array_mut().into_iter().flatten() {
+                                    let asked = t.pending_writes.iter().find(|w| {
+                                        w.channel == checkpoint::INTERRUPT && Some(&w.task_id) == task["id"].as_str().map(str::to_owned).as_ref()
+                                    });
+                                    if let Some(w) = asked {
+                                        task["interrupts"] = w.value.clone();
+                                    }
+                                }
+                                item
+                            });
+                        }
                         for w in t.pending_writes {
                             pending.entry(w.task_id).or_default().push((w.channel, w.value));
                         }
