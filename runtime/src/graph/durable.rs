@@ -176,6 +176,9 @@ pub(super) struct Saving {
     /// The save under way (durability `async`).
     in_flight: Option<Put>,
     stash: parking_lot::Mutex<Option<Stashed>>,
+    /// Durability `exit`: the writes made after the checkpoint the run
+    /// started from, saved only if the run makes no checkpoint after it.
+    early: parking_lot::Mutex<Vec<(String, Vec<(String, Json)>)>>,
     /// The metadata every checkpoint of the run carries (the run's).
     extra: Map,
     /// The checkpoint the run config named, if it named one.
@@ -213,6 +216,7 @@ impl Saving {
             seen: BTreeMap::new(),
             in_flight: None,
             stash: parking_lot::Mutex::new(None),
+            early: parking_lot::Mutex::default(),
             extra: Map::new(),
             named: None,
         };
@@ -437,10 +441,11 @@ impl Saving {
     /// Saves the writes task `task_id` made after the latest checkpoint.
     pub(super) async fn save_writes(&self, task_id: &str, writes: Vec<(String, Json)>) -> Result<()> {
         if self.durability == Durability::Exit {
-            if let Some(s) = self.stash.lock().as_mut() {
-                s.writes.push((task_id.to_owned(), writes));
-                return Ok(());
+            match self.stash.lock().as_mut() {
+                Some(s) => s.writes.push((task_id.to_owned(), writes)),
+                None => self.early.lock().push((task_id.to_owned(), writes)),
             }
+            return Ok(());
         }
         self.settle().await?;
         self.saver.put_writes(&self.config, task_id, &writes).await
@@ -452,10 +457,20 @@ impl Saving {
         self.settle().await?;
         self.in_flight = None;
         let stashed = self.stash.lock().take();
-        if let Some(s) = stashed {
-            let at = self.saver.put(&s.parent, &s.checkpoint, &s.metadata).await?;
-            for (task, writes) in &s.writes {
-                self.saver.put_writes(&at, task, writes).await?;
+        let early = std::mem::take(&mut *self.early.lock());
+        match stashed {
+            Some(s) => {
+                let at = self.saver.put(&s.parent, &s.checkpoint, &s.metadata).await?;
+                for (task, writes) in &s.writes {
+                    self.saver.put_writes(&at, task, writes).await?;
+                }
+            }
+            // No checkpoint since the one the run started from: what its
+            // step's tasks wrote is kept there.
+            None => {
+                for (task, writes) in &early {
+                    self.saver.put_writes(&self.config, task, writes).await?;
+                }
             }
         }
         Ok(())
