@@ -320,6 +320,7 @@ where
             }
             None => (Map::new(), Plan::default(), 0),
         };
+        let due_before = plan.pulled.clone();
         if plan.seen.is_empty() {
             plan.seen = inner.joins.iter().map(|j| vec![false; j.sources.len()]).collect();
         }
@@ -364,6 +365,26 @@ where
             )
             .await?;
         saving.finish().await?;
+        // As LangGraph's: the update is also kept as writes on the checkpoint
+        // updated, under the node's task there if it had one (an
+        // interrupted node's: its history shows the update as its result).
+        if let (Some(t), Json::Object(m)) = (&saved, &values) {
+            let task = match inner.nodes.iter().position(|n| &*n.name == node) {
+                Some(i) if due_before.contains(&i) => durable::task_id(
+                    &t.checkpoint.id,
+                    &t.config.checkpoint_ns,
+                    t.metadata.step + 1,
+                    node,
+                    None,
+                ),
+                _ => {
+                    let base = uuid::Uuid::parse_str(&t.checkpoint.id).unwrap_or_default();
+                    uuid::Uuid::new_v5(&base, checkpoint::INTERRUPT.as_bytes())
+                }
+            };
+            let writes: Vec<(String, Json)> = m.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            self.saver()?.put_writes(&t.config, &task.to_string(), &writes).await?;
+        }
         Ok(saving.config.run_config())
     }
 }
