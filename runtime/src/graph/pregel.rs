@@ -275,11 +275,16 @@ fn saved_of(writes: Vec<(String, Json)>) -> Saved {
     }
 }
 
-/// The error of a resume with one value while `n` interrupts are pending.
-fn many_pending(n: usize) -> Error {
+/// The error of a resume with one value while the interrupts `ids` are
+/// pending.
+fn many_pending(ids: Vec<&str>) -> Error {
     Error::new(
         ErrorKind::InvalidInput,
-        format!("{n} interrupts are pending: resume them by id (Command::resume_by_id, with the ids get_state shows)"),
+        format!(
+            "{} interrupts are pending ({}): resume them by id (Command::resume_by_id)",
+            ids.len(),
+            ids.join(", ")
+        ),
     )
 }
 
@@ -453,20 +458,26 @@ where
                     if let Some(Resume::Value(_)) = &resume {
                         // Refused before anything shows: one value for several
                         // pending interrupts (tasks stopped and not finished since).
-                        let mut asked: Vec<&str> = Vec::new();
+                        let mut asked: Vec<(&str, Vec<Interrupt>)> = Vec::new();
                         let mut done: Vec<&str> = Vec::new();
                         for (task, writes) in &pending {
                             for (channel, value) in writes {
                                 match channel.as_str() {
-                                    checkpoint::INTERRUPT if value.as_array().is_some_and(|a| !a.is_empty()) => asked.push(task),
+                                    checkpoint::INTERRUPT => {
+                                        let i: Vec<Interrupt> = serde_json::from_value(value.clone()).unwrap_or_default();
+                                        if !i.is_empty() {
+                                            asked.push((task, i));
+                                        }
+                                    }
                                     c if !c.starts_with("__") => done.push(task),
                                     _ => {}
                                 }
                             }
                         }
-                        asked.retain(|t| !done.contains(t));
+                        asked.retain(|(t, _)| !done.contains(t));
                         if asked.len() > 1 {
-                            Err(many_pending(asked.len()))?;
+                            asked.sort_by(|a, b| a.0.cmp(b.0));
+                            Err(many_pending(asked.iter().flat_map(|(_, i)| i.iter().map(|x| x.id.as_str())).collect()))?;
                         }
                     }
                     if let Some(o) = &outlet {
@@ -537,7 +548,7 @@ where
                             // goes on from a breakpoint): the first to ask takes it.
                             [] => *global_resume.lock() = Some(v),
                             [(k, _)] => next_resume[*k] = Some(v),
-                            many => Err(many_pending(many.iter().map(|(_, i)| i.len()).sum()))?,
+                            many => Err(many_pending(many.iter().flat_map(|(_, i)| i.iter().map(|x| x.id.as_str())).collect()))?,
                         },
                         Resume::ById(mut by_id) => {
                             for (k, list) in &waiting {
