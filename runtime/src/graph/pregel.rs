@@ -269,9 +269,12 @@ fn saved_of(writes: Vec<(String, Json)>) -> Saved {
             update.insert(channel, value);
         }
     }
+    // A task that stopped at an interrupt and finished on a resume keeps
+    // its interrupt write beside its results: it is done.
+    let finished = !update.is_empty() || !routes.is_empty();
     match interrupts {
-        Some(i) => Saved::Interrupted(i, resumed),
-        None => Saved::Done(Json::Object(update), routes),
+        Some(i) if !finished => Saved::Interrupted(i, resumed),
+        _ => Saved::Done(Json::Object(update), routes),
     }
 }
 
