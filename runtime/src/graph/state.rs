@@ -270,10 +270,12 @@ where
         }
         let mut next: Vec<String> = Vec::new();
         let mut interrupts = Vec::new();
-        for task in &tasks {
+        for task in &mut tasks {
             match (&task.result, live) {
                 (Some(update), true) => {
                     inner.apply(&mut values, &task.name, update.clone(), false)?;
+                    // Answered: the live state lists only what still waits.
+                    task.interrupts.clear();
                 }
                 _ => {
                     next.push(task.name.clone());
