@@ -540,3 +540,52 @@ async fn tasks_and_checkpoints_modes_show_each_task_and_each_checkpoint() {
     );
     assert_eq!(debug[2]["step"], 1);
 }
+
+#[tokio::test]
+async fn static_breakpoints_stop_before_and_after_a_node_and_a_command_goes_on() {
+    let build = |before: bool| {
+        let g = StateGraph::<Doc>::new()
+            .reducer("log", Reducer::Append)
+            .add_sync_node("one", |_: Doc| Ok(json!({"log": ["one"]})))
+            .add_sync_node("two", |_: Doc| Ok(json!({"log": ["two"]})))
+            .add_edge(START, "one")
+            .add_edge("one", "two")
+            .add_edge("two", END)
+            .checkpointer(saver());
+        let g = if before {
+            g.interrupt_before(&["two"])
+        } else {
+            g.interrupt_after(&["one"])
+        };
+        g.compile().unwrap()
+    };
+    for before in [true, false] {
+        let graph = build(before);
+        let items: Vec<(StreamMode, Value)> = graph
+            .stream_modes(Doc::default(), &[StreamMode::Updates], thread("b"))
+            .try_collect()
+            .await
+            .unwrap();
+        let updates: Vec<&Value> = items.iter().map(|(_, v)| v).collect();
+        assert_eq!(
+            updates,
+            [&json!({"one": {"log": ["one"]}}), &json!({"__interrupt__": []})],
+            "before: {before}"
+        );
+        let state = graph.get_state(thread("b")).await.unwrap();
+        assert_eq!(state.next, ["two"]);
+        assert!(state.interrupts.is_empty(), "a breakpoint asks nothing");
+        let done = graph.resume(Command::default(), thread("b")).await.unwrap();
+        assert_eq!(done.log, ["one", "two"], "before: {before}");
+    }
+    let unknown = StateGraph::<Doc>::new()
+        .add_sync_node("one", |_: Doc| Ok(json!({})))
+        .add_edge(START, "one")
+        .interrupt_before(&["nope"])
+        .compile()
+        .unwrap_err();
+    assert!(
+        unknown.message().contains("breakpoint `nope` is not a node"),
+        "{unknown}"
+    );
+}
