@@ -116,6 +116,8 @@ pub struct StateGraph<S> {
     remaining_steps: Option<String>,
     checkpointer: Option<Arc<dyn Checkpointer>>,
     durability: Durability,
+    interrupt_before: Vec<String>,
+    interrupt_after: Vec<String>,
     errors: Vec<String>,
     _state: PhantomData<fn() -> S>,
 }
@@ -155,6 +157,8 @@ where
             remaining_steps: None,
             checkpointer: None,
             durability: Durability::default(),
+            interrupt_before: Vec::new(),
+            interrupt_after: Vec::new(),
             errors: Vec::new(),
             _state: PhantomData,
         }
@@ -187,6 +191,23 @@ where
     /// a run config's `configurable` key `durability` overrides it).
     pub fn durability(mut self, durability: Durability) -> Self {
         self.durability = durability;
+        self
+    }
+
+    /// Stops a run on a thread before any of `nodes` runs (LangGraph's
+    /// static breakpoints, `compile(interrupt_before=[...])`): the
+    /// `updates` stream shows `{"__interrupt__": []}`; a run with
+    /// [`Command::default()`](super::Command) goes on from there.
+    pub fn interrupt_before(mut self, nodes: &[&str]) -> Self {
+        self.interrupt_before.extend(nodes.iter().map(|n| (*n).to_owned()));
+        self
+    }
+
+    /// Stops a run on a thread after the step in which any of `nodes` ran
+    /// (`compile(interrupt_after=[...])`), as
+    /// [`interrupt_before`](Self::interrupt_before) does.
+    pub fn interrupt_after(mut self, nodes: &[&str]) -> Self {
+        self.interrupt_after.extend(nodes.iter().map(|n| (*n).to_owned()));
         self
     }
 
@@ -361,6 +382,11 @@ where
         if !self.edges.iter().any(|(f, _)| f == START) && !self.branches.iter().any(|b| b.from == START) {
             errors.push("nothing leaves START: add an edge from START".to_owned());
         }
+        for n in self.interrupt_before.iter().chain(&self.interrupt_after) {
+            if !self.nodes.iter().any(|x| &*x.name == n) {
+                errors.push(format!("breakpoint `{n}` is not a node"));
+            }
+        }
         if !errors.is_empty() {
             return Err(Error::new(
                 ErrorKind::InvalidInput,
@@ -380,6 +406,14 @@ where
                 channel: Arc::from(format!("join:{}:{to}", from.join("+"))),
             })
             .collect();
+        let breakpoints = |names: &[String]| -> Vec<bool> {
+            self.nodes
+                .iter()
+                .map(|n| names.iter().any(|b| **b == *n.name))
+                .collect()
+        };
+        let interrupt_before = breakpoints(&self.interrupt_before);
+        let interrupt_after = breakpoints(&self.interrupt_after);
         Ok(CompiledGraph {
             inner: Arc::new(Inner {
                 reducers: self.reducers,
@@ -389,6 +423,8 @@ where
                 exits: node_exits,
                 joins,
                 remaining_steps: self.remaining_steps,
+                interrupt_before,
+                interrupt_after,
                 config: RunConfig::new().metadata("ls_integration", "langgraph"),
             }),
             checkpointer: self.checkpointer,

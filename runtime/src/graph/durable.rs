@@ -137,6 +137,17 @@ impl Plan {
     }
 }
 
+/// Gives each list key (a reducer's) that has no value an empty list:
+/// LangGraph's reducer channels always have a value, so the input
+/// checkpoint of a new thread shows its empty lists.
+pub(super) fn list_defaults<S>(inner: &Inner<S>, values: &mut Map) {
+    for (key, reducer) in &inner.reducers {
+        if matches!(reducer, super::Reducer::Append | super::Reducer::AddMessages) && !values.contains_key(key) {
+            values.insert(key.clone(), Json::Array(Vec::new()));
+        }
+    }
+}
+
 /// A task's id on a thread: the same for the same checkpoint, namespace,
 /// step, node and place, so a resumed step finds its finished tasks' writes.
 pub(super) fn task_id(checkpoint_id: &str, ns: &str, step: i64, node: &str, push: Option<usize>) -> uuid::Uuid {
@@ -181,6 +192,9 @@ pub(super) struct Saving {
     /// The save under way (durability `async`).
     in_flight: Option<Put>,
     stash: parking_lot::Mutex<Option<Stashed>>,
+    /// Durability `exit`: the writes made after the checkpoint the run
+    /// started from, saved only if the run makes no checkpoint after it.
+    early: parking_lot::Mutex<Vec<(String, Vec<(String, Json)>)>>,
     /// The metadata every checkpoint of the run carries (the run's).
     extra: Map,
     /// The checkpoint the run config named, if it named one.
@@ -260,6 +274,7 @@ impl Saving {
             seen: BTreeMap::new(),
             in_flight: None,
             stash: parking_lot::Mutex::new(None),
+            early: parking_lot::Mutex::default(),
             extra: Map::new(),
             named: None,
             parents: BTreeMap::new(),
@@ -446,9 +461,13 @@ impl Saving {
         let mut due: Vec<(String, Option<usize>)> = if input {
             vec![("__start__".to_owned(), None)]
         } else {
-            let mut pulled: Vec<&str> = plan.pulled.iter().map(|&i| &*inner.nodes[i].name).collect();
+            // In the order of the graph's nodes, as LangGraph's.
+            let mut pulled = plan.pulled.clone();
             pulled.sort_unstable();
-            pulled.into_iter().map(|n| (n.to_owned(), None)).collect()
+            pulled
+                .into_iter()
+                .map(|i| (inner.nodes[i].name.to_string(), None))
+                .collect()
         };
         due.extend(
             plan.pushed
@@ -467,10 +486,12 @@ impl Saving {
                 })
             })
             .collect();
+        let mut values = state.clone();
+        list_defaults(inner, &mut values);
         json!({
             "config": self.config.to_json(),
             "parent_config": saved.0.as_ref().map(CheckpointConfig::to_json),
-            "values": state,
+            "values": values,
             "metadata": saved.1,
             "next": due.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
             "tasks": tasks,
@@ -480,10 +501,11 @@ impl Saving {
     /// Saves the writes task `task_id` made after the latest checkpoint.
     pub(super) async fn save_writes(&self, task_id: &str, writes: Vec<(String, Json)>) -> Result<()> {
         if self.durability == Durability::Exit {
-            if let Some(s) = self.stash.lock().as_mut() {
-                s.writes.push((task_id.to_owned(), writes));
-                return Ok(());
+            match self.stash.lock().as_mut() {
+                Some(s) => s.writes.push((task_id.to_owned(), writes)),
+                None => self.early.lock().push((task_id.to_owned(), writes)),
             }
+            return Ok(());
         }
         self.settle().await?;
         self.saver.put_writes(&self.config, task_id, &writes).await
@@ -495,10 +517,20 @@ impl Saving {
         self.settle().await?;
         self.in_flight = None;
         let stashed = self.stash.lock().take();
-        if let Some(s) = stashed {
-            let at = self.saver.put(&s.parent, &s.checkpoint, &s.metadata).await?;
-            for (task, writes) in &s.writes {
-                self.saver.put_writes(&at, task, writes).await?;
+        let early = std::mem::take(&mut *self.early.lock());
+        match stashed {
+            Some(s) => {
+                let at = self.saver.put(&s.parent, &s.checkpoint, &s.metadata).await?;
+                for (task, writes) in &s.writes {
+                    self.saver.put_writes(&at, task, writes).await?;
+                }
+            }
+            // No checkpoint since the one the run started from: what its
+            // step's tasks wrote is kept there.
+            None => {
+                for (task, writes) in &early {
+                    self.saver.put_writes(&self.config, task, writes).await?;
+                }
             }
         }
         Ok(())

@@ -176,7 +176,14 @@ pub(super) struct TaskScratch {
     pub(super) next: parking_lot::Mutex<Option<Json>>,
     /// How many times `interrupt` was called in this run of the task.
     calls: AtomicUsize,
+    /// A resume value no pending interrupt waited for: the first
+    /// `interrupt` call of the step that has no answer takes it
+    /// (LangGraph's global resume write).
+    global: Option<GlobalResume>,
 }
+
+/// A step's resume value for whichever task asks first.
+pub(super) type GlobalResume = Arc<parking_lot::Mutex<Option<Json>>>;
 
 impl TaskScratch {
     pub(super) fn new(
@@ -191,7 +198,14 @@ impl TaskScratch {
             resumed: parking_lot::Mutex::new(resumed),
             next: parking_lot::Mutex::new(next),
             calls: AtomicUsize::new(0),
+            global: None,
         }
+    }
+
+    /// Also lets the task take the step's global resume value.
+    pub(super) fn with_global(mut self, global: GlobalResume) -> Self {
+        self.global = Some(global);
+        self
     }
 
     /// The id of call `n` of `interrupt` in this task.
@@ -209,7 +223,8 @@ impl TaskScratch {
             return Ok(v.clone());
         }
         if n == resumed.len() {
-            if let Some(v) = self.next.lock().take() {
+            let global = || self.global.as_ref().and_then(|g| g.lock().take());
+            if let Some(v) = self.next.lock().take().or_else(global) {
                 resumed.push(v.clone());
                 return Ok(v);
             }

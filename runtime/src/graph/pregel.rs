@@ -16,7 +16,7 @@ use super::builder::Node;
 use super::checkpoint::{self, CheckpointSource, Checkpointer};
 use super::durable::{Durability, Plan, Saving};
 use super::interrupt::{
-    enclosing_scratch, interrupts_json, Command, Goto, GraphInterrupt, Interrupt, Resume, TaskScratch,
+    enclosing_scratch, interrupts_json, Command, GlobalResume, Goto, GraphInterrupt, Interrupt, Resume, TaskScratch,
 };
 use super::outlet::{outlet_of, Outlet};
 use super::routing::SendTo;
@@ -46,6 +46,9 @@ pub(super) struct Inner<S> {
     /// The waiting edges (`add_edge_from_all`).
     pub(super) joins: Vec<Join>,
     pub(super) remaining_steps: Option<String>,
+    /// The static breakpoints, by node index.
+    pub(super) interrupt_before: Vec<bool>,
+    pub(super) interrupt_after: Vec<bool>,
     pub(super) config: RunConfig,
 }
 
@@ -268,10 +271,26 @@ fn saved_of(writes: Vec<(String, Json)>) -> Saved {
             update.insert(channel, value);
         }
     }
+    // A task that stopped at an interrupt and finished on a resume keeps
+    // its interrupt write beside its results: it is done.
+    let finished = !update.is_empty() || !routes.is_empty();
     match interrupts {
-        Some(i) => Saved::Interrupted(i, resumed),
-        None => Saved::Done(Json::Object(update), routes),
+        Some(i) if !finished => Saved::Interrupted(i, resumed),
+        _ => Saved::Done(Json::Object(update), routes),
     }
+}
+
+/// The error of a resume with one value while the interrupts `ids` are
+/// pending.
+fn many_pending(ids: Vec<&str>) -> Error {
+    Error::new(
+        ErrorKind::InvalidInput,
+        format!(
+            "{} interrupts are pending ({}): resume them by id (Command::resume_by_id)",
+            ids.len(),
+            ids.join(", ")
+        ),
+    )
 }
 
 /// What a finished task saves: its update's keys and the routes it picked.
@@ -352,6 +371,7 @@ where
             let mut resume: Option<Resume> = None;
             // The step the next tasks run in.
             let mut step: i64;
+            let resuming = matches!(start, Start::Command(_));
             match start {
                 Start::Input(input) => {
                     let input = serde_json::to_value(&input)?;
@@ -416,11 +436,41 @@ where
                         }
                         step += 1;
                     } else {
+                        if let (Some(o), Some(s)) = (&outlet, saving.as_ref()) {
+                            // The checkpoint the run goes on from, shown again
+                            // with the interrupts its tasks stopped on.
+                            let saved = (t.parent_config.clone(), t.metadata.clone());
+                            o.push_debug(StreamMode::Checkpoints, "checkpoint", t.metadata.step, || {
+                                let mut item = s.checkpoint_item(inner, &saved, &state, &plan, false);
+                                for task in item["tasks"].as_array_mut().into_iter().flatten() {
+                                    let asked = t.pending_writes.iter().find(|w| {
+                                        w.channel == checkpoint::INTERRUPT && Some(&w.task_id) == task["id"].as_str().map(str::to_owned).as_ref()
+                                    });
+                                    if let Some(w) = asked {
+                                        task["interrupts"] = w.value.clone();
+                                    }
+                                }
+                                item
+                            });
+                        }
                         for w in t.pending_writes {
                             pending.entry(w.task_id).or_default().push((w.channel, w.value));
                         }
                     }
+                    // A Command's update is the step's global write, kept on the
+                    // checkpoint (LangGraph's): every later run of the step
+                    // applies the earlier ones again, and get_state shows them.
+                    if let Some(global) = pending.remove(checkpoint::NULL_TASK_ID) {
+                        let earlier: Map = global.into_iter().filter(|(c, _)| !c.starts_with("__")).collect();
+                        if !earlier.is_empty() {
+                            inner.apply(&mut state, "__input__", Json::Object(earlier), false)?;
+                        }
+                    }
                     if let Some(update) = cmd.update {
+                        if let (false, Some(s), Json::Object(m)) = (replay, saving.as_ref(), &update) {
+                            let writes: Vec<(String, Json)> = m.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                            s.save_writes(checkpoint::NULL_TASK_ID, writes).await?;
+                        }
                         inner.apply(&mut state, "__input__", update, false)?;
                     }
                     for g in cmd.goto {
@@ -435,6 +485,31 @@ where
                         }
                     }
                     resume = cmd.resume;
+                    if let Some(Resume::Value(_)) = &resume {
+                        // Refused before anything shows: one value for several
+                        // pending interrupts (tasks stopped and not finished since).
+                        let mut asked: Vec<(&str, Vec<Interrupt>)> = Vec::new();
+                        let mut done: Vec<&str> = Vec::new();
+                        for (task, writes) in &pending {
+                            for (channel, value) in writes {
+                                match channel.as_str() {
+                                    checkpoint::INTERRUPT => {
+                                        let i: Vec<Interrupt> = serde_json::from_value(value.clone()).unwrap_or_default();
+                                        if !i.is_empty() {
+                                            asked.push((task, i));
+                                        }
+                                    }
+                                    c if !c.starts_with("__") => done.push(task),
+                                    _ => {}
+                                }
+                            }
+                        }
+                        asked.retain(|(t, _)| !done.contains(t));
+                        if asked.len() > 1 {
+                            asked.sort_by(|a, b| a.0.cmp(b.0));
+                            Err(many_pending(asked.iter().flat_map(|(_, i)| i.iter().map(|x| x.id.as_str())).collect()))?;
+                        }
+                    }
                     if let Some(o) = &outlet {
                         o.push(StreamMode::Values, || Json::Object(state.clone()));
                     }
@@ -447,7 +522,17 @@ where
             let mut steps_run: usize = 0;
             let remaining = |n: usize| Some(limit as i64 - n as i64);
             let mut interrupted: Vec<Interrupt> = Vec::new();
+            // A run going on from a checkpoint passes its breakpoints.
+            let mut passed = resuming;
             while !plan.is_empty() {
+                let before = plan.pulled.iter().chain(plan.pushed.iter().map(|(i, _)| i)).any(|&i| inner.interrupt_before[i]);
+                if saving.is_some() && before && !passed {
+                    if let Some(o) = &outlet {
+                        o.push(StreamMode::Updates, || json!({ checkpoint::INTERRUPT: [] }));
+                    }
+                    break;
+                }
+                passed = false;
                 if steps_run >= limit {
                     let mut due: Vec<&str> = plan.pulled.iter().map(|&i| &*inner.nodes[i].name).collect();
                     due.extend(plan.pushed.iter().map(|(i, _)| &*inner.nodes[*i].name));
@@ -478,6 +563,7 @@ where
                     .collect();
                 pending.clear();
                 let mut next_resume: Vec<Option<Json>> = vec![None; tasks.len()];
+                let global_resume: GlobalResume = Arc::default();
                 if let Some(r) = resume.take() {
                     let waiting: Vec<(usize, &Vec<Interrupt>)> = earlier
                         .iter()
@@ -489,19 +575,11 @@ where
                         .collect();
                     match r {
                         Resume::Value(v) => match &waiting[..] {
-                            [] => {}
+                            // No interrupt waits (the thread was updated since, or
+                            // goes on from a breakpoint): the first to ask takes it.
+                            [] => *global_resume.lock() = Some(v),
                             [(k, _)] => next_resume[*k] = Some(v),
-                            many => {
-                                let ids: Vec<&str> = many.iter().flat_map(|(_, i)| i.iter().map(|x| x.id.as_str())).collect();
-                                Err(Error::new(
-                                    ErrorKind::InvalidInput,
-                                    format!(
-                                        "{} interrupts are pending ({}): resume them by id (Command::resume_by_id)",
-                                        ids.len(),
-                                        ids.join(", ")
-                                    ),
-                                ))?;
-                            }
+                            many => Err(many_pending(many.iter().flat_map(|(_, i)| i.iter().map(|x| x.id.as_str())).collect()))?,
                         },
                         Resume::ById(mut by_id) => {
                             for (k, list) in &waiting {
@@ -537,7 +615,6 @@ where
                 // Several tasks: each waits, once started, for the others to start.
                 let gate = (to_run > 1).then(|| StepStart::new(to_run));
                 let saving_ref = saving.as_ref();
-                let outlet_ref = outlet.as_ref();
                 let task_thread = saving_ref.map(|s| Arc::new(s.thread_ref()));
                 // A subgraph streamed with its namespace: what its tasks
                 // write goes out under it.
@@ -545,6 +622,8 @@ where
                     .as_ref()
                     .filter(|o| graph_ns.is_some() && o.wants(StreamMode::Custom))
                     .map(|o| crate::context::Writer::Sink(o.clone()));
+                let failures: parking_lot::Mutex<Vec<(usize, Json)>> = parking_lot::Mutex::default();
+                let failures = &failures;
                 let run_task = |(k, task): (usize, &mut Task<S>), resumed: Vec<Json>, next: Option<Json>| {
                     let node = &inner.nodes[task.node];
                     let mut opts = CallOpts {
@@ -560,7 +639,10 @@ where
                     // there do tasks have their ids before their events need them).
                     opts.writer = writer.clone();
                     let scratch = saving_ref.map(|_| {
-                        let scratch = Arc::new(TaskScratch::new(task.meta.id().to_string(), task_thread.clone(), resumed, next));
+                        let scratch = Arc::new(
+                            TaskScratch::new(task.meta.id().to_string(), task_thread.clone(), resumed, next)
+                                .with_global(global_resume.clone()),
+                        );
                         opts.extensions.insert(scratch.clone());
                         scratch
                     });
@@ -575,7 +657,6 @@ where
                     };
                     let input = std::mem::replace(&mut task.input, NodeInput::Json(Json::Null));
                     let routes = task.routes.clone();
-                    let task_id = task.meta.clone();
                     async move {
                         let mut out = RunStream::new(&run, Source::Value(input), opts);
                         let mut update: Option<Json> = None;
@@ -598,17 +679,13 @@ where
                             Some(e) => match GraphInterrupt::of(&e) {
                                 Some(i) => Outcome::Interrupted(i.to_vec()),
                                 None => {
-                                    if let Some(o) = outlet_ref {
-                                        o.push_debug(StreamMode::Tasks, "task_result", step, || json!({
-                                            "id": task_id.id().to_string(),
-                                            "name": &*node.name,
-                                            "error": e.to_string(),
-                                            "result": {},
-                                            "interrupts": [],
-                                        }));
-                                    }
+                                    // Its result shows once the step's finished
+                                    // tasks' have (below), as the error as JSON.
+                                    failures.lock().push((k, json!({"type": e.type_name(), "message": e.message()})));
                                     if let (Some(s), Some(scratch)) = (saving_ref, &scratch) {
-                                        let error = vec![(checkpoint::ERROR.to_owned(), Json::String(e.to_string()))];
+                                        // Saved as LangGraph saves it: the exception's repr.
+                                        let repr = format!("{}('{}')", e.type_name(), e.message().replace('\\', "\\\\").replace('\'', "\\'"));
+                                        let error = vec![(checkpoint::ERROR.to_owned(), Json::String(repr))];
                                         s.save_writes(&scratch.task_id, error).await?;
                                     }
                                     return Err(e);
@@ -677,6 +754,31 @@ where
                     }
                 }
                 if let Some(e) = first_error {
+                    if let Some(o) = &outlet {
+                        // The step's results in task order: what finished, then
+                        // what failed (LangGraph's, whose tasks end as they finish).
+                        let failed = std::mem::take(&mut *failures.lock());
+                        for (task, outcome) in tasks.iter().zip(&outcomes) {
+                            if let Some(Outcome::Done(update)) = outcome {
+                                o.push_debug(StreamMode::Tasks, "task_result", step, || json!({
+                                    "id": task.meta.id().to_string(),
+                                    "name": &*inner.nodes[task.node].name,
+                                    "error": null,
+                                    "result": update,
+                                    "interrupts": [],
+                                }));
+                            }
+                        }
+                        for (k, error) in failed {
+                            o.push_debug(StreamMode::Tasks, "task_result", step, || json!({
+                                "id": tasks[k].meta.id().to_string(),
+                                "name": &*inner.nodes[tasks[k].node].name,
+                                "error": error,
+                                "result": {},
+                                "interrupts": [],
+                            }));
+                        }
+                    }
                     if let Some(s) = saving.as_mut() {
                         s.finish().await?;
                     }
@@ -777,6 +879,12 @@ where
                 }
                 step += 1;
                 steps_run += 1;
+                if saving.is_some() && !plan.is_empty() && tasks.iter().any(|t| inner.interrupt_after[t.node]) {
+                    if let Some(o) = &outlet {
+                        o.push(StreamMode::Updates, || json!({ checkpoint::INTERRUPT: [] }));
+                    }
+                    break;
+                }
             }
             if let Some(s) = saving.as_mut() {
                 s.finish().await?;

@@ -62,6 +62,12 @@ pub struct TaskSnapshot {
 /// A graph run going on with a thread: the graph on a [`Command`].
 pub(super) struct CommandRun<S>(pub(super) CompiledGraph<S>);
 
+impl<S> Clone for CommandRun<S> {
+    fn clone(&self) -> Self {
+        CommandRun(self.0.clone())
+    }
+}
+
 impl crate::value::Chunk for Command {}
 
 impl<S> Runnable for CommandRun<S>
@@ -126,6 +132,13 @@ where
         crate::runnable::run::invoke(&run, command, crate::context::CallOpts::config(config)).await
     }
 
+    /// The graph as a runnable on [`Command`]s: runs going on with a thread
+    /// (what [`resume`](Self::resume) invokes), to stream their events or
+    /// compose them.
+    pub fn on_command(&self) -> impl Runnable<Input = Command, Output = S> + Clone {
+        CommandRun(self.clone())
+    }
+
     fn saver(&self) -> Result<&Arc<dyn checkpoint::Checkpointer>> {
         self.checkpointer.as_ref().ok_or_else(|| {
             Error::new(
@@ -159,11 +172,19 @@ where
     /// Every checkpoint of the thread `config` names, newest first (before
     /// its `checkpoint_id`, if it names one).
     pub async fn get_state_history(&self, config: RunConfig) -> Result<Vec<StateSnapshot>> {
+        self.get_state_history_with(config, ListOptions::default()).await
+    }
+
+    /// [`get_state_history`](Self::get_state_history) with LangGraph's
+    /// `limit`, `before` and `filter` (metadata entries to match). A
+    /// `checkpoint_id` in `config` is the `before` when `options` has none.
+    pub async fn get_state_history_with(&self, config: RunConfig, options: ListOptions) -> Result<Vec<StateSnapshot>> {
         let saver = self.saver()?;
         let mut at = durable::config_of(Some(&config.configurable))?;
+        let own = at.checkpoint_id.take();
         let options = ListOptions {
-            before: at.checkpoint_id.take(),
-            ..Default::default()
+            before: options.before.or(own),
+            ..options
         };
         saver
             .list(&at, &options)
@@ -180,16 +201,23 @@ where
         let inner = &*self.inner;
         let (mut values, plan) = Plan::from_channels(inner, &t.checkpoint.channel_values, &t.config.thread_id)?;
         let step = t.metadata.step + 1;
-        let mut pulled = plan.pulled.clone();
-        pulled.sort_unstable_by(|&a, &b| inner.nodes[a].name.cmp(&inner.nodes[b].name));
-        let due = pulled
-            .iter()
-            .map(|&i| (i, None))
-            .chain(plan.pushed.iter().enumerate().map(|(n, (i, _))| (*i, Some(n))));
+        durable::list_defaults(inner, &mut values);
+        // The tasks in the order of the graph's nodes (LangGraph's), the
+        // Sends after them; an input checkpoint's one task is `__start__`,
+        // whose result is the input.
+        let input = t.checkpoint.channel_values.get(START);
+        let due = input
+            .map(|_| (START.to_owned(), None))
+            .into_iter()
+            .chain(plan.pulled.iter().map(|&i| (inner.nodes[i].name.to_string(), None)))
+            .chain(
+                plan.pushed
+                    .iter()
+                    .enumerate()
+                    .map(|(n, (i, _))| (inner.nodes[*i].name.to_string(), Some(n))),
+            );
         let mut tasks = Vec::new();
-        let mut interrupts = Vec::new();
-        for (i, push) in due {
-            let name = inner.nodes[i].name.to_string();
+        for (name, push) in due {
             let id = durable::task_id(&t.checkpoint.id, &t.config.checkpoint_ns, step, &name, push).to_string();
             let mut task = TaskSnapshot {
                 path: match push {
@@ -218,19 +246,41 @@ where
                     }
                 }
             }
-            if ran && task.interrupts.is_empty() && task.error.is_none() {
+            if task.name == START {
+                ran = true;
+                update = input.and_then(Json::as_object).cloned().unwrap_or_default();
+            }
+            // A task that finished after an interrupt keeps both.
+            if ran && task.error.is_none() {
                 task.result = Some(Json::Object(update));
             }
-            interrupts.extend(task.interrupts.iter().cloned());
             tasks.push(task);
         }
+        if live {
+            // A Command's update kept on the checkpoint (global writes).
+            let global: Map = t
+                .pending_writes
+                .iter()
+                .filter(|w| w.task_id == checkpoint::NULL_TASK_ID && !w.channel.starts_with("__"))
+                .map(|w| (w.channel.clone(), w.value.clone()))
+                .collect();
+            if !global.is_empty() {
+                inner.apply(&mut values, "__input__", Json::Object(global), false)?;
+            }
+        }
         let mut next: Vec<String> = Vec::new();
-        for task in &tasks {
+        let mut interrupts = Vec::new();
+        for task in &mut tasks {
             match (&task.result, live) {
                 (Some(update), true) => {
                     inner.apply(&mut values, &task.name, update.clone(), false)?;
+                    // Answered: the live state lists only what still waits.
+                    task.interrupts.clear();
                 }
-                _ => next.push(task.name.clone()),
+                _ => {
+                    next.push(task.name.clone());
+                    interrupts.extend(task.interrupts.iter().cloned());
+                }
             }
         }
         Ok(StateSnapshot {
@@ -272,6 +322,7 @@ where
             }
             None => (Map::new(), Plan::default(), 0),
         };
+        let due_before = plan.pulled.clone();
         if plan.seen.is_empty() {
             plan.seen = inner.joins.iter().map(|j| vec![false; j.sources.len()]).collect();
         }
@@ -305,8 +356,6 @@ where
         let (pulled, pushed) = inner.plan_for(&[(exits, Some(&picked))], &[], &typed)?;
         plan.pulled = pulled;
         plan.pushed = pushed;
-        let mut extra = Map::new();
-        extra.insert("writes".into(), json!({ node: values }));
         saving
             .save(
                 plan.channels(inner, &state),
@@ -314,10 +363,30 @@ where
                 step,
                 &wrote,
                 &[node],
-                Some(extra),
+                None,
             )
             .await?;
         saving.finish().await?;
+        // As LangGraph's: the update is also kept as writes on the checkpoint
+        // updated, under the node's task there if it had one (an
+        // interrupted node's: its history shows the update as its result).
+        if let (Some(t), Json::Object(m)) = (&saved, &values) {
+            let task = match inner.nodes.iter().position(|n| &*n.name == node) {
+                Some(i) if due_before.contains(&i) => durable::task_id(
+                    &t.checkpoint.id,
+                    &t.config.checkpoint_ns,
+                    t.metadata.step + 1,
+                    node,
+                    None,
+                ),
+                _ => {
+                    let base = uuid::Uuid::parse_str(&t.checkpoint.id).unwrap_or_default();
+                    uuid::Uuid::new_v5(&base, checkpoint::INTERRUPT.as_bytes())
+                }
+            };
+            let writes: Vec<(String, Json)> = m.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            self.saver()?.put_writes(&t.config, &task.to_string(), &writes).await?;
+        }
         Ok(saving.config.run_config())
     }
 }

@@ -57,7 +57,228 @@ const DELIBERATE: &[Deliberate] = &[
         why: "a chunk travels the whole pipeline before the assign's mapper starts",
         check: chunk_through_pipeline_before_mapper_start,
     },
+    Deliberate {
+        file: "d11_thread_state",
+        case: "finished",
+        why: CHECKPOINT_INTERNALS,
+        check: same_but_checkpoint_internals,
+    },
+    Deliberate {
+        file: "d11_thread_state",
+        case: "interrupted",
+        why: CHECKPOINT_INTERNALS,
+        check: same_but_checkpoint_internals,
+    },
+    Deliberate {
+        file: "d11_thread_state",
+        case: "update_state.as_node",
+        why: CHECKPOINT_INTERNALS,
+        check: same_but_checkpoint_internals,
+    },
+    Deliberate {
+        file: "d11_thread_state",
+        case: "durability.exit_interrupted",
+        why: CHECKPOINT_INTERNALS,
+        check: same_but_checkpoint_internals,
+    },
+    Deliberate {
+        file: "d13_tasks_checkpoints",
+        case: "diamond.checkpoints",
+        why: CHECKPOINT_INTERNALS,
+        check: same_but_checkpoint_internals,
+    },
+    Deliberate {
+        file: "d13_tasks_checkpoints",
+        case: "failing.tasks",
+        why: CHECKPOINT_INTERNALS,
+        check: same_but_checkpoint_internals,
+    },
+    Deliberate {
+        file: "d10_interrupts",
+        case: "tool_approval",
+        why: "checkpoint internals (see above); the Send the agent saves shows remaining_steps from runwright's default recursion limit, 25 (LangGraph's counts from 10,007)",
+        check: agent_checkpoint_with_own_recursion_limit,
+    },
+    Deliberate {
+        file: "d10_interrupts",
+        case: "parallel",
+        why: "one resume value for several pending interrupts fails with runwright's own error (naming Command::resume_by_id), not LangGraph's RuntimeError text",
+        check: own_error_for_ambiguous_resume,
+    },
+    Deliberate {
+        file: "d10_interrupts",
+        case: "single.astream_events",
+        why: "writer items are on_custom_events too; configurable values (thread_id) are not copied into run metadata; a Command input shows as runwright serializes it",
+        check: thread_events_as_runwright_shows_them,
+    },
 ];
+
+/// Why the checkpoint internals differ (ARCHITECTURE.md, "Where runwright
+/// deliberately differs").
+const CHECKPOINT_INTERNALS: &str = "checkpoint internals are runwright's own: channel versions count per \
+     written channel, versions_seen and updated_channels are its bookkeeping, a waiting edge is saved as its \
+     sources seen, and pending writes hold tasks' state writes, interrupts and errors only (no edge, __start__, \
+     __resume__ or global resume writes)";
+
+/// A checkpoint record without what [`CHECKPOINT_INTERNALS`] names: its
+/// versions, `versions_seen`, `updated_channels`, trigger channels
+/// (`branch:to:*`, `join:*`), and the pending writes of edges, resume
+/// values, global writes and an input checkpoint's `__start__` task.
+fn without_internals(records: &[Value]) -> Vec<Value> {
+    const NULL_TASK_ID: &str = "00000000-0000-0000-0000-000000000000";
+    let trigger = |c: &str| c.starts_with("branch:to:") || c.starts_with("join:");
+    records
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            if r["kind"] != "checkpoint" || r["value"].is_null() {
+                return r;
+            }
+            let v = &mut r["value"];
+            let input = v["metadata"]["source"] == "input";
+            let c = v["checkpoint"].as_object_mut().expect("a checkpoint");
+            for k in ["channel_versions", "versions_seen", "updated_channels"] {
+                c.remove(k);
+            }
+            if let Some(values) = c.get_mut("channel_values").and_then(Value::as_object_mut) {
+                values.retain(|k, _| !trigger(k));
+            }
+            if let Some(writes) = v["pending_writes"].as_array_mut() {
+                writes.retain(|w| {
+                    let channel = w[1].as_str().unwrap_or_default();
+                    !input
+                        && !trigger(channel)
+                        && !matches!(channel, "__resume__" | "__no_writes__")
+                        && w[0] != NULL_TASK_ID
+                });
+            }
+            r
+        })
+        .collect()
+}
+
+/// runwright's channel versions are still LangGraph's strings (a 32-digit
+/// counter, normalized), and without the internals the records are
+/// LangGraph's.
+fn same_but_checkpoint_internals(expected: &[Value], got: &[Value]) {
+    let checkpoints: Vec<&Value> = got.iter().filter(|r| r["kind"] == "checkpoint").collect();
+    assert!(!checkpoints.is_empty(), "the case shows checkpoints");
+    for r in checkpoints {
+        for (ch, v) in r["value"]["checkpoint"]["channel_versions"]
+            .as_object()
+            .expect("versions")
+        {
+            let v = v.as_str().unwrap_or_default();
+            assert!(
+                v.len() == 36 && v[..32].bytes().all(|b| b.is_ascii_digit()) && v.ends_with(".<r>"),
+                "{ch}: {v}"
+            );
+        }
+    }
+    assert_eq!(without_internals(got), without_internals(expected));
+}
+
+/// Checkpoint internals aside, LangGraph's records but for the
+/// `remaining_steps` the pending Send's state holds: runwright's counts
+/// down from its default recursion limit (25) in the step after the
+/// agent's, LangGraph's from 10,007.
+fn agent_checkpoint_with_own_recursion_limit(expected: &[Value], got: &[Value]) {
+    let steps = |records: &[Value]| -> Vec<Value> {
+        records
+            .iter()
+            .filter(|r| r["kind"] == "checkpoint")
+            .flat_map(|r| {
+                r["value"]["checkpoint"]["channel_values"]["__pregel_tasks"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .map(|send| send["arg"]["state"]["remaining_steps"].clone())
+            .collect()
+    };
+    assert_eq!(steps(expected), [json!(10006)]);
+    assert_eq!(steps(got), [json!(24)]);
+    let with_steps = |records: &[Value], n: i64| -> Vec<Value> {
+        let mut out = without_internals(records);
+        for r in out.iter_mut().filter(|r| r["kind"] == "checkpoint") {
+            for send in r["value"]["checkpoint"]["channel_values"]["__pregel_tasks"]
+                .as_array_mut()
+                .into_iter()
+                .flatten()
+            {
+                send["arg"]["state"]["remaining_steps"] = json!(n);
+            }
+        }
+        out
+    };
+    assert_eq!(with_steps(got, 0), with_steps(expected, 0));
+}
+
+/// The same records, but for the error of the one resume value for two
+/// pending interrupts: runwright's names the count and the API to use.
+fn own_error_for_ambiguous_resume(expected: &[Value], got: &[Value]) {
+    let at = expected
+        .iter()
+        .position(|r| r["kind"] == "error")
+        .expect("LangGraph refuses");
+    assert_eq!(expected[at]["value"]["type"], "RuntimeError");
+    assert_eq!(got[at]["kind"], "error", "refused at the same point, before any item");
+    let message = got[at]["value"]["message"].as_str().expect("a message");
+    assert!(
+        message == "2 interrupts are pending (int-0, int-1): resume them by id (Command::resume_by_id)"
+            || message == "2 interrupts are pending (int-1, int-0): resume them by id (Command::resume_by_id)",
+        "{message}"
+    );
+    let (mut e, mut g) = (expected.to_vec(), got.to_vec());
+    e.remove(at);
+    g.remove(at);
+    assert_eq!(g, e, "otherwise LangGraph's records");
+}
+
+/// The writer's items show as `on_custom_event`s named `custom` too (see
+/// d08's `fan_out.astream_events`); LangChain copies the configurable
+/// `thread_id` into every run's metadata, runwright does not; the resumed
+/// run's input is the `Command` as runwright serializes it
+/// (`{"resume": "blue"}`, LangGraph's dataclass has every field). Without
+/// those, LangGraph's records.
+fn thread_events_as_runwright_shows_them(expected: &[Value], got: &[Value]) {
+    let custom: Vec<&Value> = got
+        .iter()
+        .filter(|r| r["value"]["event"] == "on_custom_event")
+        .map(|r| &r["value"]["data"])
+        .collect();
+    assert_eq!(
+        custom,
+        [
+            &json!({"enter": "ask"}),
+            &json!({"enter": "ask"}),
+            &json!({"resumed_with": "blue"})
+        ]
+    );
+    let mut got: Vec<Value> = got
+        .iter()
+        .filter(|r| r["value"]["event"] != "on_custom_event")
+        .cloned()
+        .collect();
+    let mut expected = expected.to_vec();
+    for r in expected.iter_mut().filter(|r| r["kind"] == "event") {
+        let m = r["value"]["metadata"].as_object_mut().expect("metadata");
+        assert_eq!(m.remove("thread_id"), Some(json!("t1")));
+    }
+    let command_start = |records: &mut [Value]| -> Value {
+        let r = records
+            .iter_mut()
+            .find(|r| r["value"]["event"] == "on_chain_start" && r["value"]["data"]["input"].get("resume").is_some())
+            .expect("the resumed run starts");
+        std::mem::take(&mut r["value"]["data"]["input"])
+    };
+    assert_eq!(
+        command_start(&mut expected),
+        json!({"type": "Command", "graph": null, "update": null, "resume": "blue", "goto": []})
+    );
+    assert_eq!(command_start(&mut got), json!({"resume": "blue"}));
+    assert_eq!(got, expected);
+}
 
 /// The records of a case after its call record, one line each: an event as
 /// `run event name tags parents data`, anything else as `kind value`.
@@ -549,6 +770,9 @@ differential! {
     json_diff_matches_langchain => "d07_json_diff",
     graph_supersteps_match_langgraph => "d08_graph_supersteps",
     nesting_errors_filters_match_langchain => "d09_nesting_errors_filters",
+    interrupts_match_langgraph => "d10_interrupts",
+    thread_state_matches_langgraph => "d11_thread_state",
+    tasks_and_checkpoints_match_langgraph => "d13_tasks_checkpoints",
 }
 
 #[test]

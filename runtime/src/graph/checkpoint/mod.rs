@@ -278,6 +278,9 @@ pub fn write_index(channel: &str, idx: usize) -> usize {
 
 /// The channel of a task's error.
 pub const ERROR: &str = "__error__";
+/// The task id of the writes no task made: a [`Command`](super::Command)'s
+/// update, kept on the checkpoint it applies to (LangGraph's `NULL_TASK_ID`).
+pub const NULL_TASK_ID: &str = "00000000-0000-0000-0000-000000000000";
 /// The channel of a task's interrupts.
 pub const INTERRUPT: &str = "__interrupt__";
 /// The channel of the values a task's interrupts were resumed with.

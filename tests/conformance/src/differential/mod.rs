@@ -1,7 +1,8 @@
 //! The differential scenarios (`differential/` beside `src/`): the same
 //! cases `differential/scenarios.py` runs on real LangChain, built here from
 //! runwright's public API. One module per reference file, cases in the
-//! file's order, each replaying its `call` record.
+//! file's order, each replaying its `call` records (a durable case, d10 on,
+//! makes several calls on one thread: see `durable`).
 
 mod d01_config_inheritance;
 mod d02_retrievers;
@@ -12,6 +13,10 @@ mod d06_retry;
 mod d07_json_diff;
 mod d08_graph_supersteps;
 mod d09_nesting_errors_filters;
+mod d10_interrupts;
+mod d11_thread_state;
+mod d13_tasks_checkpoints;
+mod durable;
 
 use crate::record::Record;
 use crate::scenarios::common::Calls;
@@ -54,7 +59,24 @@ pub const FILES: &[(&str, &str)] = &[
         "d09_nesting_errors_filters",
         include_str!("../../differential/reference/d09_nesting_errors_filters.jsonl"),
     ),
+    (
+        "d10_interrupts",
+        include_str!("../../differential/reference/d10_interrupts.jsonl"),
+    ),
+    (
+        "d11_thread_state",
+        include_str!("../../differential/reference/d11_thread_state.jsonl"),
+    ),
+    (
+        "d13_tasks_checkpoints",
+        include_str!("../../differential/reference/d13_tasks_checkpoints.jsonl"),
+    ),
 ];
+
+/// The files whose cases normalize themselves as `scenarios.py`'s
+/// `DurableNormalizer` does (checkpoint, task and interrupt ids): see
+/// `durable`.
+pub(crate) const DURABLE: &[&str] = &["d10_interrupts", "d11_thread_state", "d13_tasks_checkpoints"];
 
 /// The call records of reference file `stem`, by case name.
 pub(crate) fn calls_of(stem: &str) -> Calls {
@@ -67,7 +89,8 @@ pub(crate) fn calls_of(stem: &str) -> Calls {
 }
 
 /// Runs the scenarios of reference file `stem` (or its `dNN` prefix).
-pub(crate) async fn run(name: &str) -> Result<Vec<Record>, String> {
+/// Returns the stem of the file run and its records.
+pub(crate) async fn run_file(name: &str) -> Result<(&'static str, Vec<Record>), String> {
     let stem = FILES
         .iter()
         .map(|(s, _)| *s)
@@ -82,7 +105,10 @@ pub(crate) async fn run(name: &str) -> Result<Vec<Record>, String> {
         "d06_retry" => d06_retry::run().await,
         "d07_json_diff" => d07_json_diff::run().await,
         "d08_graph_supersteps" => d08_graph_supersteps::run().await,
-        _ => d09_nesting_errors_filters::run().await,
+        "d09_nesting_errors_filters" => d09_nesting_errors_filters::run().await,
+        "d10_interrupts" => d10_interrupts::run().await,
+        "d11_thread_state" => d11_thread_state::run().await,
+        _ => d13_tasks_checkpoints::run().await,
     };
-    Ok(records.all)
+    Ok((stem, records.all))
 }

@@ -28,6 +28,19 @@ impl Calls {
         Calls { calls }
     }
 
+    /// Every call record of a case, in order (a durable case makes several
+    /// calls on one thread: the first starts it, the others go on).
+    pub(crate) fn all(&self, case: &str) -> Vec<Value> {
+        let all: Vec<Value> = self
+            .calls
+            .iter()
+            .filter(|(c, _)| c == case)
+            .map(|(_, v)| v.clone())
+            .collect();
+        assert!(!all.is_empty(), "no call record for case {case}");
+        all
+    }
+
     /// Starts a case: pushes its call record, returns the call value.
     pub(crate) fn start(&self, out: &mut Records, case: &str) -> Value {
         let call = self
