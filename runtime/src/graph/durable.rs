@@ -161,13 +161,16 @@ pub(super) fn task_id(checkpoint_id: &str, ns: &str, step: i64, node: &str, push
 
 type Put = Shared<BoxFuture<'static, std::result::Result<(), Error>>>;
 
+/// A task's id and the writes it made.
+type TaskWrites = (String, Vec<(String, Json)>);
+
 /// A checkpoint not saved yet (durability `exit`), with the writes made
 /// after it.
 struct Stashed {
     parent: CheckpointConfig,
     checkpoint: Checkpoint,
     metadata: CheckpointMetadata,
-    writes: Vec<(String, Vec<(String, Json)>)>,
+    writes: Vec<TaskWrites>,
 }
 
 /// The thread a graph's task runs on, handed to a subgraph it runs: the
@@ -194,7 +197,7 @@ pub(super) struct Saving {
     stash: parking_lot::Mutex<Option<Stashed>>,
     /// Durability `exit`: the writes made after the checkpoint the run
     /// started from, saved only if the run makes no checkpoint after it.
-    early: parking_lot::Mutex<Vec<(String, Vec<(String, Json)>)>>,
+    early: parking_lot::Mutex<Vec<TaskWrites>>,
     /// The metadata every checkpoint of the run carries (the run's).
     extra: Map,
     /// The checkpoint the run config named, if it named one.
