@@ -324,3 +324,22 @@ fn the_approval_example_stops_in_one_process_and_finishes_in_another() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn the_time_travel_example_replays_and_forks_from_its_recording_alone() {
+    if std::env::var(ROLE).is_ok() {
+        return;
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Process::new(&cargo)
+        .args(["run", "-q", "--example", "time_travel"])
+        .env("RUNWRIGHT_RECORD", "none")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("-- replayed from step 1: It is sunny in Paris."), "{stdout}");
+    assert!(stdout.contains("-- forked to Rome: Rome is rainy today."), "{stdout}");
+    assert!(stdout.contains("calls that really ran: 0 to the model, 0 to the tool"), "{stdout}");
+}
