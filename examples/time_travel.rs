@@ -50,17 +50,22 @@ async fn main() -> runwright::Result<()> {
     println!("-- {:?} {RECORDING}", recording.mode());
     // Used only while recording: what the model answers, call by call.
     let answer = |text: &str| AIMessage::new(text);
-    let ask_paris = answer("").with_tool_calls(vec![ToolCall::new("weather", json!({"city": "Paris"})).with_id("call_1")]);
+    let ask_paris = answer("").with_tool_calls(vec![
+        ToolCall::new("weather", json!({"city": "Paris"})).with_id("call_1")
+    ]);
     let model = FakeToolCallingChatModel::new([
         ask_paris,
         answer("It is sunny in Paris."),
         answer("It is sunny in Paris."),
         answer("Rome is rainy today."),
     ]);
-    let agent = create_react_agent(model.clone(), vec![Arc::new(weather)])?.with_checkpointer(Arc::new(InMemorySaver::new()));
+    let agent =
+        create_react_agent(model.clone(), vec![Arc::new(weather)])?.with_checkpointer(Arc::new(InMemorySaver::new()));
     let thread = recording.config().configurable("thread_id", "trip");
 
-    let done = agent.invoke_with(AgentState::user("What is the weather in Paris?"), thread.clone()).await?;
+    let done = agent
+        .invoke_with(AgentState::user("What is the weather in Paris?"), thread.clone())
+        .await?;
     println!("-- the run: {}", last_text(&done));
 
     println!("-- its history, newest first");
@@ -69,18 +74,35 @@ async fn main() -> runwright::Result<()> {
         let m = s.metadata.as_ref().expect("saved");
         println!("step {:>2} {:?} next {:?}", m.step, m.source, s.next);
     }
-    let before_tools = history.iter().find(|s| s.next == ["tools"]).expect("a checkpoint before the tools ran");
+    let before_tools = history
+        .iter()
+        .find(|s| s.next == ["tools"])
+        .expect("a checkpoint before the tools ran");
     let at = |config: runwright::RunConfig| recording.config().merged(&config);
 
     // Replay: the same steps again from there.
-    let replayed = agent.resume(Command::default(), at(before_tools.config.run_config())).await?;
-    println!("-- replayed from step {}: {}", before_tools.metadata.as_ref().unwrap().step, last_text(&replayed));
+    let replayed = agent
+        .resume(Command::default(), at(before_tools.config.run_config()))
+        .await?;
+    println!(
+        "-- replayed from step {}: {}",
+        before_tools.metadata.as_ref().unwrap().step,
+        last_text(&replayed)
+    );
 
     // Fork: the model's tool call asks for Rome instead, then go on.
-    let mut call: Value = before_tools.values["messages"].as_array().and_then(|m| m.last()).cloned().unwrap_or_default();
+    let mut call: Value = before_tools.values["messages"]
+        .as_array()
+        .and_then(|m| m.last())
+        .cloned()
+        .unwrap_or_default();
     call["tool_calls"][0]["args"] = json!({"city": "Rome"});
     let fork = agent
-        .update_state(at(before_tools.config.run_config()), json!({"messages": [call]}), Some("agent"))
+        .update_state(
+            at(before_tools.config.run_config()),
+            json!({"messages": [call]}),
+            Some("agent"),
+        )
         .await?;
     let forked = agent.resume(Command::default(), at(fork)).await?;
     println!("-- forked to Rome: {}", last_text(&forked));

@@ -49,6 +49,8 @@ struct State {
     in_flight: HashMap<Uuid, usize>,
     /// The secret values seen in each in-flight call's input.
     secrets: HashMap<usize, Vec<String>>,
+    /// The calls whose output is secret (their runnable says so).
+    secret_outputs: std::collections::HashSet<usize>,
     /// Tests: writes fail after this many bytes.
     #[cfg(test)]
     fault: Option<usize>,
@@ -173,6 +175,7 @@ impl Recording {
                     existed,
                     in_flight: HashMap::new(),
                     secrets: HashMap::new(),
+                    secret_outputs: Default::default(),
                     #[cfg(test)]
                     fault: None,
                 }),
@@ -199,6 +202,7 @@ impl Recording {
                         existed: st.existed,
                         in_flight: HashMap::new(),
                         secrets: HashMap::new(),
+                        secret_outputs: Default::default(),
                         #[cfg(test)]
                         fault: None,
                     }),
@@ -477,9 +481,11 @@ fn pretty(v: &Value) -> String {
 
 impl Inner {
     /// The call's input as it is matched and written.
-    fn normalized(&self, input: &Value) -> (Value, Vec<String>) {
+    fn normalized(&self, input: &Value, secret: &[&str]) -> (Value, Vec<String>) {
         let mut v = input.clone();
-        let secrets = self.redactions.redact(&mut v, &[]);
+        let mut marked = Vec::new();
+        crate::redact::remove_paths(&mut v, secret, &mut marked);
+        let secrets = self.redactions.redact(&mut v, &marked);
         Labels::default().apply("request", &mut v);
         (v, secrets)
     }
@@ -586,7 +592,7 @@ fn line_of(st: &State, i: usize) -> String {
 impl Interceptor for Inner {
     fn intercept(&self, call: &Call<'_>) -> Intercept {
         let kind = call.kind.as_str();
-        let (input, secrets) = self.normalized(call.input);
+        let (input, secrets) = self.normalized(call.input, call.secrets.input);
         let mut st = self.state.lock();
         if self.mode != RecordMode::All {
             let st = &mut *st;
@@ -634,6 +640,9 @@ impl Interceptor for Inner {
         st.played.push(true);
         st.in_flight.insert(call.run_id, index);
         st.secrets.insert(index, secrets);
+        if call.secrets.output {
+            st.secret_outputs.insert(index);
+        }
         drop(st);
         match self.me.upgrade() {
             Some(inner) => Intercept::Record(Box::new(Keeper {
@@ -690,7 +699,13 @@ impl CallRecording for Keeper {
         let mut st = inner.state.lock();
         st.in_flight.remove(&self.run_id);
         let secrets = st.secrets.remove(&self.index).unwrap_or_default();
+        let secret_output = st.secret_outputs.remove(&self.index);
         let mut line = match &outcome {
+            CallOutcome::Output(v) if secret_output => {
+                let mut v = v.clone();
+                crate::redact::redact_output(&mut v);
+                json!({"output": v})
+            }
             CallOutcome::Output(v) => json!({"output": v}),
             CallOutcome::Error(e) => {
                 let r = RecordedError::of(e);

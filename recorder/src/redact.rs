@@ -173,6 +173,39 @@ fn collect_strings(v: &Value, out: &mut Vec<String>) {
     }
 }
 
+/// Removes the fields at `paths` (dotted, into objects) from `v`, adding
+/// their string values to `secrets` (a tool's secret arguments).
+pub(crate) fn remove_paths(v: &mut Value, paths: &[&str], secrets: &mut Vec<String>) {
+    for path in paths {
+        let mut parts: Vec<&str> = path.split('.').collect();
+        let Some(last) = parts.pop() else { continue };
+        let parent = parts.iter().try_fold(&mut *v, |at, p| at.get_mut(*p));
+        if let Some(Value::Object(m)) = parent {
+            if let Some(old) = m.shift_remove(last) {
+                collect_strings(&old, secrets);
+            }
+        }
+    }
+}
+
+/// Replaces every string of a secret output with the marker, but for the
+/// fields that only say what the output is (`type`, `name`, `id`,
+/// `tool_call_id`, `status`), so its replay still has its shape.
+pub(crate) fn redact_output(v: &mut Value) {
+    match v {
+        Value::String(s) => REDACTED.clone_into(s),
+        Value::Array(a) => a.iter_mut().for_each(redact_output),
+        Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                if !matches!(k.as_str(), "type" | "name" | "id" | "tool_call_id" | "status") {
+                    redact_output(x);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 fn scrub(v: &mut Value, secrets: &[String]) {
     match v {
         Value::String(s) if secrets.iter().any(|secret| s.contains(secret.as_str())) => {

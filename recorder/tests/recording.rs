@@ -377,3 +377,63 @@ async fn no_recorded_file_holds_a_key_or_an_auth_header() {
         }
     }
 }
+
+/// Opens a vault with a passphrase the tool marks secret.
+///
+/// * `vault` - which vault
+/// * `passphrase` - its passphrase
+#[tool]
+fn open_vault(vault: String, passphrase: String) -> String {
+    format!("vault {vault} opened with {passphrase}: code 7731-9912")
+}
+
+#[tokio::test]
+async fn a_tools_secret_arguments_and_output_are_never_written_and_still_match() {
+    let dir = scratch("recording-tool-secrets");
+    let path = dir.join("vault.jsonl");
+    let vault = open_vault.secret_args(&["passphrase"]).secret_output();
+    let args = json!({"vault": "main", "passphrase": "correct-horse-battery"});
+    let recording = Recording::open(&path).unwrap().with_mode(RecordMode::All);
+    let live = vault
+        .invoke_with(runwright::tools::ToolInput::Args(args.clone()), recording.config())
+        .await
+        .unwrap();
+    assert_eq!(
+        live.value().map(String::as_str),
+        Some("vault main opened with correct-horse-battery: code 7731-9912")
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        !text.contains("correct-horse-battery"),
+        "the argument is written: {text}"
+    );
+    assert!(!text.contains("7731-9912"), "the output is written: {text}");
+    assert!(
+        text.contains("\"vault\":\"main\""),
+        "the other argument is kept: {text}"
+    );
+
+    // Replayed: matched without the secret (any passphrase), the output is the marker.
+    let replay = Recording::open(&path).unwrap().with_mode(RecordMode::None);
+    let again = vault
+        .invoke_with(
+            runwright::tools::ToolInput::Args(json!({"vault": "main", "passphrase": "another-one-entirely"})),
+            replay.config(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.value().map(String::as_str), Some("<redacted>"));
+    // Without the marks, the same call writes both.
+    let plain_path = dir.join("plain.jsonl");
+    let plain = Recording::open(&plain_path).unwrap().with_mode(RecordMode::All);
+    open_vault
+        .invoke_with(runwright::tools::ToolInput::Args(args), plain.config())
+        .await
+        .unwrap();
+    let text = std::fs::read_to_string(&plain_path).unwrap();
+    assert!(
+        text.contains("correct-horse-battery") && text.contains("7731-9912"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

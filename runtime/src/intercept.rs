@@ -70,6 +70,30 @@ pub struct Call<'a> {
     pub run_id: Uuid,
     /// The ids of the runs above it, root first.
     pub parent_ids: &'a [Uuid],
+    /// What of the call its runnable marks secret (a tool's
+    /// [`secret_args`](crate::tools::Tool::secret_args) and
+    /// [`secret_output`](crate::tools::Tool::secret_output)): an
+    /// interceptor that keeps calls must not keep those.
+    pub secrets: Secrets,
+}
+
+/// What of a call is secret: fields of its input (dotted paths into the
+/// input as [`Call::input`] shows it: a tool's argument names) and whether
+/// its output is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Secrets {
+    /// Secret input fields.
+    pub input: &'static [&'static str],
+    /// The output is secret.
+    pub output: bool,
+}
+
+impl Secrets {
+    /// Nothing secret beyond what the interceptor's own rules find.
+    pub const NONE: Secrets = Secrets {
+        input: &[],
+        output: false,
+    };
 }
 
 impl Call<'_> {

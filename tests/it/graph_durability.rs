@@ -338,8 +338,18 @@ fn the_time_travel_example_replays_and_forks_from_its_recording_alone() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("-- replayed from step 1: It is sunny in Paris."), "{stdout}");
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("-- replayed from step 1: It is sunny in Paris."),
+        "{stdout}"
+    );
     assert!(stdout.contains("-- forked to Rome: Rome is rainy today."), "{stdout}");
-    assert!(stdout.contains("calls that really ran: 0 to the model, 0 to the tool"), "{stdout}");
+    assert!(
+        stdout.contains("calls that really ran: 0 to the model, 0 to the tool"),
+        "{stdout}"
+    );
 }

@@ -14,14 +14,14 @@ use serde_json::Value;
 
 use super::{current, dispatch_custom_event, stream_writer, RunContext};
 use crate::error::{Error, Result};
-use crate::intercept::{Call, CallItem, CallKind, CallOutcome, CallRecording, Intercept, Interceptor};
+use crate::intercept::{Call, CallItem, CallKind, CallOutcome, CallRecording, Intercept, Interceptor, Secrets};
 
 /// An installed interceptor: one thin pointer in each context beneath it.
 pub(crate) struct Installed(pub(crate) Arc<dyn Interceptor>);
 
 /// The interception of the current run's call of `kind`, if an interceptor
 /// is installed above it: the run's context and the decision.
-fn decide(kind: CallKind, input: impl FnOnce() -> Value) -> Option<(Arc<RunContext>, Intercept)> {
+fn decide(kind: CallKind, secrets: Secrets, input: impl FnOnce() -> Value) -> Option<(Arc<RunContext>, Intercept)> {
     let ctx = current()?;
     let interceptor = ctx.interceptor()?.clone();
     // Built only now: with no interceptor, a call pays one test.
@@ -33,6 +33,7 @@ fn decide(kind: CallKind, input: impl FnOnce() -> Value) -> Option<(Arc<RunConte
         input: &input,
         run_id: ctx.run_id(),
         parent_ids: ctx.parent_ids(),
+        secrets,
     };
     let decision = interceptor.intercept(&call);
     Some((ctx, decision))
@@ -66,6 +67,7 @@ fn as_json<T: Serialize>(what: &str, value: &T) -> Result<Value> {
 /// was recorded streaming.
 pub(crate) async fn call_through<R, T, Fut>(
     kind: CallKind,
+    secrets: Secrets,
     request: R,
     input: impl FnOnce(&R) -> Value,
     body: impl FnOnce(R) -> Fut,
@@ -76,7 +78,7 @@ where
     T: Serialize,
     Fut: Future<Output = Result<T>>,
 {
-    let Some((ctx, decision)) = decide(kind, || input(&request)) else {
+    let Some((ctx, decision)) = decide(kind, secrets, || input(&request)) else {
         return body(request).await;
     };
     match decision {
@@ -121,7 +123,7 @@ pub(crate) fn stream_through<'a, R, T>(
 where
     T: Serialize + Send + 'a,
 {
-    let Some((ctx, decision)) = decide(kind, || input(&request)) else {
+    let Some((ctx, decision)) = decide(kind, Secrets::NONE, || input(&request)) else {
         return body(request);
     };
     match decision {

@@ -151,6 +151,7 @@ pub mod __llm {
     pub fn complete<L: Llm + ?Sized>(llm: &L, prompt: String) -> BoxFuture<'_, crate::error::Result<String>> {
         Box::pin(intercept::call_through(
             CallKind::Llm,
+            crate::intercept::Secrets::NONE,
             prompt,
             prompt_json,
             move |prompt| llm.complete(prompt),

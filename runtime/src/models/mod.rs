@@ -335,6 +335,7 @@ fn provider_stream<M: ChatModel + ?Sized>(model: &M, request: ChatRequest) -> Ch
 async fn provider_answer<M: ChatModel + ?Sized>(model: &M, request: ChatRequest) -> Result<AIMessageChunk> {
     intercept::call_through(
         CallKind::ChatModel,
+        crate::intercept::Secrets::NONE,
         request,
         request_json,
         move |request| model.generate(request),

@@ -100,6 +100,7 @@ pub trait Retriever: Send + Sync {
 pub async fn __retrieve<R: Retriever + ?Sized>(retriever: &R, query: String) -> Result<Vec<Document>> {
     crate::context::intercept::call_through(
         crate::intercept::CallKind::Retriever,
+        crate::intercept::Secrets::NONE,
         query,
         |q| serde_json::json!({ "query": q }),
         move |q| retriever.retrieve(q),

@@ -99,6 +99,7 @@ where
     fn invoke_body<'a>(&'a self, input: R::Input) -> BoxFuture<'a, Result<R::Output>> {
         Box::pin(intercept::call_through(
             CallKind::SideEffect,
+            crate::intercept::Secrets::NONE,
             input,
             |i| self.inner.input_payload(i).to_json(),
             move |i| self.inner.invoke_body(i),

@@ -216,6 +216,7 @@ fn error_message(e: &Error) -> String {
 pub struct Tool<F> {
     f: F,
     on_error: Option<ToolErrorHandler>,
+    secrets: crate::intercept::Secrets,
 }
 
 /// Shows the tool's name and whether it handles its errors, not the
@@ -234,6 +235,7 @@ impl<F: Clone> Clone for Tool<F> {
         Tool {
             f: self.f.clone(),
             on_error: self.on_error,
+            secrets: self.secrets,
         }
     }
 }
@@ -243,7 +245,42 @@ impl<F: Copy> Copy for Tool<F> {}
 impl<F> Tool<F> {
     /// The tool running `f`.
     pub const fn new(f: F) -> Self {
-        Tool { f, on_error: None }
+        Tool {
+            f,
+            on_error: None,
+            secrets: crate::intercept::Secrets::NONE,
+        }
+    }
+
+    /// Marks arguments secret: a recording (or any interceptor that keeps
+    /// calls) never writes their values, in the call's input or anywhere
+    /// else they show up, and matches calls without them.
+    ///
+    /// ```
+    /// use runwright::tool;
+    ///
+    /// /// Looks up an account.
+    /// ///
+    /// /// * `user` - whose account
+    /// /// * `token` - the account service's token
+    /// #[tool]
+    /// fn account(user: String, token: String) -> String {
+    ///     format!("{user}: active")
+    /// }
+    ///
+    /// let account_tool = account.secret_args(&["token"]);
+    /// # let _ = account_tool;
+    /// ```
+    pub const fn secret_args(mut self, args: &'static [&'static str]) -> Self {
+        self.secrets.input = args;
+        self
+    }
+
+    /// Marks the tool's output secret: a recording keeps it as redacted,
+    /// and its replay gives back that marker, not the output.
+    pub const fn secret_output(mut self) -> Self {
+        self.secrets.output = true;
+        self
     }
 
     /// Turns errors (the function's and invalid arguments) into the
@@ -359,6 +396,7 @@ impl<F: ToolFn> Runnable for Tool<F> {
         Box::pin(async move {
             let out = intercept::call_through(
                 CallKind::Tool,
+                self.secrets,
                 input,
                 tool_input_json,
                 move |input| async move { self.run(input).await.map(Tagged) },
