@@ -75,25 +75,9 @@ impl<'a> EventStream<'a> {
         opts: CallOpts,
     ) -> Self {
         let root_input = Some(Payload::new(input.clone()));
-        let mut root = RunStream::new(runnable, Source::Value(input), opts);
-        let errors = sink.clone();
-        let driver = async move {
-            while let Some(item) = root.next().await {
-                if let Err(e) = item {
-                    errors.push_error(e);
-                    break;
-                }
-            }
-        }
-        .boxed();
-        EventStream {
-            sink,
-            batch: VecDeque::new(),
-            driver: Some(driver),
-            root_input,
-            first: First::Pending,
-            finished: false,
-        }
+        let root = RunStream::new(runnable, Source::Value(input), opts);
+        let driver = drive(root, sink.clone()).boxed();
+        Self::driven(sink, root_input, driver)
     }
 
     /// [`with_sink`](Self::with_sink) for a runnable the stream owns.
@@ -105,16 +89,11 @@ impl<'a> EventStream<'a> {
     ) -> Self {
         let root_input = Some(Payload::new(input.clone()));
         let errors = sink.clone();
-        let driver = async move {
-            let mut root = RunStream::new(&runnable, Source::Value(input), opts);
-            while let Some(item) = root.next().await {
-                if let Err(e) = item {
-                    errors.push_error(e);
-                    break;
-                }
-            }
-        }
-        .boxed();
+        let driver = async move { drive(RunStream::new(&runnable, Source::Value(input), opts), errors).await }.boxed();
+        Self::driven(sink, root_input, driver)
+    }
+
+    fn driven(sink: Arc<EventSink>, root_input: Option<Payload>, driver: BoxFuture<'a, ()>) -> Self {
         EventStream {
             sink,
             batch: VecDeque::new(),
@@ -203,5 +182,16 @@ impl Drop for EventStream<'_> {
     fn drop(&mut self) {
         self.sink.close();
         self.driver = None;
+    }
+}
+
+/// Runs the root run to its end; its error goes to the sink, for the
+/// stream to give after the events before it.
+async fn drive<S: Stream<Item = Result<T>> + Unpin, T>(mut root: S, errors: Arc<EventSink>) {
+    while let Some(item) = root.next().await {
+        if let Err(e) = item {
+            errors.push_error(e);
+            break;
+        }
     }
 }
