@@ -86,6 +86,9 @@ pub(crate) struct CallOpts {
     /// after the inherited ones. Combinators pass their children's config
     /// explicitly, as LangChain's do: there the parent's values win.
     pub(crate) implicit: bool,
+    /// The `configurable` keys the run copies into its metadata
+    /// ([`Runnable::configurable_in_metadata`](crate::runnable::Runnable::configurable_in_metadata)).
+    pub(crate) propagate: &'static [&'static str],
 }
 
 /// See [`CallOpts::children`].
@@ -214,6 +217,31 @@ fn append_tags(inherited: &Arc<[Arc<str>]>, bound: &[String]) -> Arc<[Arc<str>]>
 
 /// Layers maps from weakest to strongest: `layers`, then the parent's, then
 /// `tops`. Shares the parent's map when nothing else adds a key.
+/// What of `configurable` a run shows in its metadata: `model` and
+/// `checkpoint_ns` when they are strings (LangChain's `ensure_config`), and
+/// the `propagate` keys when they are set (LangGraph's).
+fn configurable_metadata(configurable: &Map, propagate: &[&str]) -> Option<Map> {
+    if configurable.is_empty() {
+        return None;
+    }
+    let mut out = Map::new();
+    for key in ["model", "checkpoint_ns"] {
+        if let Some(v @ serde_json::Value::String(_)) = configurable.get(key) {
+            out.insert(key.to_owned(), v.clone());
+        }
+    }
+    for key in propagate {
+        match configurable.get(*key) {
+            None | Some(serde_json::Value::Null | serde_json::Value::Bool(false)) => {}
+            Some(serde_json::Value::String(s)) if s.is_empty() => {}
+            Some(v) => {
+                out.insert((*key).to_owned(), v.clone());
+            }
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
 fn merge_maps(layers: &[Option<&Map>], parent: &Arc<Map>, tops: &[Option<&Map>]) -> Arc<Map> {
     if layers.iter().chain(tops).all(|l| l.is_none_or(|m| m.is_empty())) {
         return parent.clone();
@@ -355,7 +383,28 @@ impl RunContext {
         let bound_meta = bound.map(|c| &c.metadata).filter(|m| !m.is_empty());
         let call_meta = call.map(|c| &c.metadata).filter(|m| !m.is_empty());
         let extra = defaults.and_then(|d| d.metadata.as_ref());
-        let metadata = if bound_meta.is_none() && call_meta.is_none() && own_metadata.is_none() {
+        let (tags, configurable) = if cfgs.is_empty() {
+            (p_tags.clone(), p_conf.clone())
+        } else {
+            let (b, c) = (bound, call);
+            (
+                match bound {
+                    Some(b) if implicit => append_tags(p_tags, &b.tags),
+                    _ => merge_tags(p_tags, &cfgs),
+                },
+                merge_maps(&[b.map(|x| &x.configurable), c.map(|x| &x.configurable)], p_conf, &[]),
+            )
+        };
+        // LangChain copies a few `configurable` values into the run's
+        // metadata when it has none of that key (`model`, `checkpoint_ns`;
+        // a graph run also LangGraph's `thread_id`, ...): lowest layer.
+        let conf_meta = if cfgs.is_empty() {
+            None
+        } else {
+            configurable_metadata(&configurable, opts.propagate)
+        };
+        let conf_meta = conf_meta.as_ref();
+        let metadata = if conf_meta.is_none() && bound_meta.is_none() && call_meta.is_none() && own_metadata.is_none() {
             match parent {
                 // Nothing of its own: the parent's map, shared.
                 Some(p) if opts.lazy_metadata.is_none() && extra.is_none() && p.metadata.is_merged() => {
@@ -377,26 +426,18 @@ impl RunContext {
             let lazy = opts.lazy_metadata.map(|l| l.metadata());
             let extra = extra.map(|l| l.child_metadata());
             Metadata::Ready(if implicit {
-                merge_maps(&[extra.as_ref()], p_meta, &[lazy.as_ref(), bound_meta, own_metadata])
+                merge_maps(
+                    &[conf_meta, extra.as_ref()],
+                    p_meta,
+                    &[lazy.as_ref(), bound_meta, own_metadata],
+                )
             } else {
                 merge_maps(
-                    &[bound_meta, call_meta, extra.as_ref()],
+                    &[conf_meta, bound_meta, call_meta, extra.as_ref()],
                     p_meta,
                     &[lazy.as_ref(), own_metadata],
                 )
             })
-        };
-        let (tags, configurable) = if cfgs.is_empty() {
-            (p_tags.clone(), p_conf.clone())
-        } else {
-            let (b, c) = (bound, call);
-            (
-                match bound {
-                    Some(b) if implicit => append_tags(p_tags, &b.tags),
-                    _ => merge_tags(p_tags, &cfgs),
-                },
-                merge_maps(&[b.map(|x| &x.configurable), c.map(|x| &x.configurable)], p_conf, &[]),
-            )
         };
         let writer = opts
             .writer

@@ -32,6 +32,18 @@ use crate::runnable::run::{RunStream, Source};
 use crate::runnable::{ChunkStream, RunType, Runnable};
 use crate::value::{Data, Map, Payload};
 
+/// The `configurable` keys a graph's run shows in its metadata (and so
+/// every run beneath it), as LangGraph's `ensure_config` copies them.
+pub(super) const PROPAGATED: &[&str] = &[
+    "thread_id",
+    "checkpoint_id",
+    "checkpoint_ns",
+    "task_id",
+    "run_id",
+    "assistant_id",
+    "graph_id",
+];
+
 /// The recursion limit when the config sets none (LangGraph's default).
 pub const DEFAULT_RECURSION_LIMIT: usize = 25;
 
@@ -964,6 +976,10 @@ where
 
     fn emits_own_chunks(&self) -> bool {
         true
+    }
+
+    fn configurable_in_metadata(&self) -> &'static [&'static str] {
+        PROPAGATED
     }
 
     fn invoke_body<'a>(&'a self, input: S) -> BoxFuture<'a, Result<S>> {

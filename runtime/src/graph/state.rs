@@ -93,6 +93,10 @@ where
         true
     }
 
+    fn configurable_in_metadata(&self) -> &'static [&'static str] {
+        super::pregel::PROPAGATED
+    }
+
     fn invoke_body<'a>(&'a self, input: Command) -> BoxFuture<'a, Result<S>> {
         self.0.last_state(Start::Command(input))
     }

@@ -110,6 +110,14 @@ pub trait Runnable: Send + Sync {
         None
     }
 
+    /// The `configurable` keys this step's run shows in its metadata when
+    /// they are set and the metadata has none (a graph's `thread_id`, as
+    /// LangGraph's runs show it). `model` and `checkpoint_ns` are shown for
+    /// every run, as LangChain's.
+    fn configurable_in_metadata(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// How this step's input appears in its events. The default is the input
     /// itself; a chat model shows `{"messages": [[...]]}`, as LangChain does.
     /// Called only when someone listens.

@@ -22,7 +22,8 @@ fn name_of<R: Runnable + ?Sized>(r: &R) -> Arc<str> {
     Arc::from(&*r.name())
 }
 
-fn start_ctx<R: Runnable + ?Sized>(r: &R, parent: Option<&Arc<RunContext>>, opts: CallOpts) -> Arc<RunContext> {
+fn start_ctx<R: Runnable + ?Sized>(r: &R, parent: Option<&Arc<RunContext>>, mut opts: CallOpts) -> Arc<RunContext> {
+    opts.propagate = r.configurable_in_metadata();
     RunContext::child(parent, r.run_type(), || name_of(r), r.config(), r.own_metadata(), opts)
 }
 
