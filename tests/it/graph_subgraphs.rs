@@ -233,6 +233,7 @@ async fn an_interrupt_in_a_subgraph_stops_the_parent_and_resumes_inside() {
         checkpoint_ns: ns.clone(),
         ..CheckpointConfig::thread("sub")
     };
+    assert_eq!(saver.namespaces("sub"), ["".to_owned(), ns.clone()]);
     let inner_history = saver.list(&inner, &ListOptions::default()).await.unwrap();
     assert!(!inner_history.is_empty());
     let root_id = state.config.checkpoint_id.clone().unwrap();
