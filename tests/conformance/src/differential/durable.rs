@@ -436,6 +436,7 @@ fn checkpoint_config(kwargs_config: &Value) -> CheckpointConfig {
         thread_id: c["thread_id"].as_str().unwrap_or_default().to_owned(),
         checkpoint_ns: c["checkpoint_ns"].as_str().unwrap_or_default().to_owned(),
         checkpoint_id: c["checkpoint_id"].as_str().map(str::to_owned),
+        ..CheckpointConfig::default()
     }
 }
 
