@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use runwright::graph::checkpoint::{CheckpointConfig, Checkpointer, InMemorySaver, ListOptions};
-use runwright::graph::{interrupt, Command, CompiledGraph, Reducer, StateGraph, StreamMode, END, START};
+use runwright::graph::{interrupt, Command, CompiledGraph, Reducer, StateGraph, StreamMode, TaskState, END, START};
 use runwright::{GenericFakeChatModel, RunConfig, RunnableExt};
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -233,6 +233,7 @@ async fn an_interrupt_in_a_subgraph_stops_the_parent_and_resumes_inside() {
         checkpoint_ns: ns.clone(),
         ..CheckpointConfig::thread("sub")
     };
+    assert_eq!(saver.namespaces("sub"), ["".to_owned(), ns.clone()]);
     let inner_history = saver.list(&inner, &ListOptions::default()).await.unwrap();
     assert!(!inner_history.is_empty());
     let root_id = state.config.checkpoint_id.clone().unwrap();
@@ -242,6 +243,21 @@ async fn an_interrupt_in_a_subgraph_stops_the_parent_and_resumes_inside() {
         "{:?}",
         inner_history[0].metadata
     );
+    // The task points at the subgraph's checkpoints; with its subgraphs,
+    // the thread's state nests the subgraph's, whose config maps each
+    // graph's checkpoint on the way down.
+    assert_eq!(state.tasks[0].state, Some(TaskState::Config(inner.clone())));
+    let nested = graph.get_state_with_subgraphs(config.clone()).await.unwrap();
+    let Some(TaskState::Snapshot(sub)) = &nested.tasks[0].state else {
+        panic!("a nested state: {nested:#?}")
+    };
+    assert_eq!(sub.next, ["s_ask"]);
+    assert_eq!(sub.values["notes"], json!(["s_first"]));
+    assert_eq!(sub.interrupts, state.interrupts);
+    assert_eq!(sub.config.checkpoint_ns, ns);
+    assert_eq!(sub.config.checkpoint_map.get(""), Some(&root_id));
+    assert_eq!(sub.config.checkpoint_map.get(&ns), sub.config.checkpoint_id.as_ref());
+    assert!(state.config.checkpoint_map.is_empty(), "none at the root");
 
     let done = graph.resume(Command::resume("dogs"), config.clone()).await.unwrap();
     assert_eq!(done.topic, "dogs");

@@ -36,6 +36,9 @@ pub(super) enum Body<S> {
 pub(super) struct Node<S> {
     pub(super) name: Arc<str>,
     pub(super) body: Body<S>,
+    /// The compiled graph the node is (added with `add_runnable_node`): its
+    /// tasks are subgraphs, whose state `get_state` shows.
+    pub(super) subgraph: Option<super::CompiledGraph<S>>,
 }
 
 /// A node's output as JSON: moved when it already is JSON, serialized
@@ -220,6 +223,7 @@ where
         self.nodes.push(Node {
             name: Arc::from(name),
             body,
+            subgraph: None,
         });
         self
     }
@@ -255,7 +259,14 @@ where
     where
         R: Runnable<Input = S> + 'static,
     {
-        self.push_node(name, Body::State(BoxRunnable::new(ToUpdate(runnable))))
+        let subgraph = (&runnable as &dyn Any)
+            .downcast_ref::<super::CompiledGraph<S>>()
+            .cloned();
+        let mut graph = self.push_node(name, Body::State(BoxRunnable::new(ToUpdate(runnable))));
+        if let Some(node) = graph.nodes.last_mut().filter(|n| &*n.name == name) {
+            node.subgraph = subgraph;
+        }
+        graph
     }
 
     /// Adds a node whose input is raw JSON: the state as JSON when an edge

@@ -230,6 +230,7 @@ impl Saving {
             thread_id: thread.thread_id.clone(),
             checkpoint_ns: ns.to_owned(),
             checkpoint_id: None,
+            checkpoint_map: BTreeMap::new(),
         };
         let conf = ctx.map(|c| c.configurable());
         let mut saving = Self::on(&thread.saver, config, thread.durability, None)?;
@@ -481,19 +482,24 @@ impl Saving {
         let tasks: Vec<Json> = due
             .iter()
             .map(|(name, push)| {
+                let id = task_id(id, &self.config.checkpoint_ns, step, name, *push).to_string();
+                let state = inner
+                    .subgraph_state(&self.config.thread_id, &self.config.checkpoint_ns, name, &id)
+                    .map(|c| c.to_json());
                 json!({
-                    "id": task_id(id, &self.config.checkpoint_ns, step, name, *push).to_string(),
+                    "id": id,
                     "name": name,
                     "interrupts": [],
-                    "state": null,
+                    "state": state,
                 })
             })
             .collect();
         let mut values = state.clone();
         list_defaults(inner, &mut values);
+        let parents = &saved.1.parents;
         json!({
-            "config": self.config.to_json(),
-            "parent_config": saved.0.as_ref().map(CheckpointConfig::to_json),
+            "config": self.config.clone().with_map(parents).to_json(),
+            "parent_config": saved.0.as_ref().map(|c| c.clone().with_map(parents).to_json()),
             "values": values,
             "metadata": saved.1,
             "next": due.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
@@ -561,5 +567,6 @@ pub(super) fn config_of(conf: Option<&Map>) -> Result<CheckpointConfig> {
             .unwrap_or_default()
             .to_owned(),
         checkpoint_id: get("checkpoint_id").and_then(Json::as_str).map(str::to_owned),
+        checkpoint_map: BTreeMap::new(),
     })
 }

@@ -59,7 +59,7 @@ pub use prebuilt::{create_react_agent, AgentState, GraphTool, ToolNode};
 pub use pregel::{CompiledGraph, DEFAULT_RECURSION_LIMIT};
 pub use reducer::Reducer;
 pub use routing::{Route, SendTo, Targets};
-pub use state::{StateSnapshot, TaskSnapshot};
+pub use state::{StateSnapshot, TaskSnapshot, TaskState};
 pub use stream::{GraphStream, SubgraphStream};
 
 /// The graph's entry: `add_edge(START, "first_node")`.

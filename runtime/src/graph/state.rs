@@ -57,6 +57,45 @@ pub struct TaskSnapshot {
     pub interrupts: Vec<Interrupt>,
     /// Its update, if it finished.
     pub result: Option<Json>,
+    /// For a subgraph's task (a node that is a compiled graph): where its
+    /// checkpoints are, or, from
+    /// [`get_state_with_subgraphs`](CompiledGraph::get_state_with_subgraphs),
+    /// the subgraph's own state (LangGraph's `PregelTask.state`).
+    pub state: Option<TaskState>,
+}
+
+/// A subgraph task's state in a [`TaskSnapshot`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum TaskState {
+    /// The thread and namespace of the subgraph's checkpoints.
+    Config(CheckpointConfig),
+    /// The subgraph's state.
+    Snapshot(Box<StateSnapshot>),
+}
+
+impl<S> super::pregel::Inner<S> {
+    /// Where the checkpoints of task `task_id` of node `name` are, if the
+    /// node is a compiled graph; `graph_ns` is the namespace of the graph
+    /// the task runs in.
+    pub(super) fn subgraph_state(
+        &self,
+        thread_id: &str,
+        graph_ns: &str,
+        name: &str,
+        task_id: &str,
+    ) -> Option<CheckpointConfig> {
+        self.nodes.iter().find(|n| &*n.name == name)?.subgraph.as_ref()?;
+        let ns = if graph_ns.is_empty() {
+            format!("{name}:{task_id}")
+        } else {
+            format!("{graph_ns}|{name}:{task_id}")
+        };
+        Some(CheckpointConfig {
+            checkpoint_ns: ns,
+            ..CheckpointConfig::thread(thread_id)
+        })
+    }
 }
 
 /// A graph run going on with a thread: the graph on a [`Command`].
@@ -155,21 +194,67 @@ where
     /// The state of the thread `config` names, at its latest checkpoint (or
     /// the one its `checkpoint_id` names).
     pub async fn get_state(&self, config: RunConfig) -> Result<StateSnapshot> {
-        let saver = self.saver()?;
+        let saver = self.saver()?.clone();
         let at = durable::config_of(Some(&config.configurable))?;
-        let live = at.checkpoint_id.is_none();
-        match saver.get_tuple(&at).await? {
-            Some(t) => self.snapshot(t, live),
-            None => Ok(StateSnapshot {
-                values: Map::new(),
-                next: Vec::new(),
-                config: at,
-                metadata: None,
-                created_at: None,
-                parent_config: None,
-                tasks: Vec::new(),
-                interrupts: Vec::new(),
-            }),
+        self.state_in(saver, at, false).await
+    }
+
+    /// [`get_state`](Self::get_state) with the state of each subgraph task
+    /// (a node that is a compiled graph) in its [`TaskSnapshot::state`],
+    /// theirs nesting theirs (LangGraph's `get_state(subgraphs=True)`).
+    pub async fn get_state_with_subgraphs(&self, config: RunConfig) -> Result<StateSnapshot> {
+        let saver = self.saver()?.clone();
+        let at = durable::config_of(Some(&config.configurable))?;
+        self.state_in(saver, at, true).await
+    }
+
+    /// The state at `at` in `saver` (a subgraph has no saver of its own:
+    /// its parent's is given), with subgraph tasks' states if `recurse`.
+    fn state_in(
+        &self,
+        saver: Arc<dyn checkpoint::Checkpointer>,
+        at: CheckpointConfig,
+        recurse: bool,
+    ) -> BoxFuture<'_, Result<StateSnapshot>> {
+        Box::pin(async move {
+            let live = at.checkpoint_id.is_none();
+            let Some(t) = saver.get_tuple(&at).await? else {
+                return Ok(Self::no_state(at));
+            };
+            let mut snapshot = self.snapshot(t, live)?;
+            if recurse {
+                for task in &mut snapshot.tasks {
+                    let Some(TaskState::Config(c)) = &task.state else {
+                        continue;
+                    };
+                    let Some(sub) = self
+                        .inner
+                        .nodes
+                        .iter()
+                        .find(|n| *n.name == task.name)
+                        .and_then(|n| n.subgraph.as_ref())
+                    else {
+                        continue;
+                    };
+                    let state = sub.state_in(saver.clone(), c.clone(), true).await?;
+                    task.state = Some(TaskState::Snapshot(Box::new(state)));
+                }
+            }
+            Ok(snapshot)
+        })
+    }
+
+    /// The state of a thread with no checkpoint.
+    fn no_state(at: CheckpointConfig) -> StateSnapshot {
+        StateSnapshot {
+            values: Map::new(),
+            next: Vec::new(),
+            config: at,
+            metadata: None,
+            created_at: None,
+            parent_config: None,
+            tasks: Vec::new(),
+            interrupts: Vec::new(),
         }
     }
 
@@ -223,6 +308,9 @@ where
         let mut tasks = Vec::new();
         for (name, push) in due {
             let id = durable::task_id(&t.checkpoint.id, &t.config.checkpoint_ns, step, &name, push).to_string();
+            let state = inner
+                .subgraph_state(&t.config.thread_id, &t.config.checkpoint_ns, &name, &id)
+                .map(TaskState::Config);
             let mut task = TaskSnapshot {
                 path: match push {
                     Some(n) => json!(["__pregel_push", n, false]),
@@ -233,6 +321,7 @@ where
                 error: None,
                 interrupts: Vec::new(),
                 result: None,
+                state,
             };
             let mut update = Map::new();
             let mut ran = false;
@@ -287,13 +376,14 @@ where
                 }
             }
         }
+        let parents = &t.metadata.parents;
         Ok(StateSnapshot {
             values,
             next,
             created_at: Some(t.checkpoint.ts.clone()),
-            config: t.config,
+            config: t.config.with_map(parents),
+            parent_config: t.parent_config.map(|c| c.with_map(parents)),
             metadata: Some(t.metadata),
-            parent_config: t.parent_config,
             tasks,
             interrupts,
         })

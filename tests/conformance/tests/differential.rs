@@ -111,7 +111,172 @@ const DELIBERATE: &[Deliberate] = &[
         why: "writer items are on_custom_events too; a Command input shows as runwright serializes it",
         check: thread_events_as_runwright_shows_them,
     },
+    Deliberate {
+        file: "d12_subgraphs",
+        case: "node.subgraphs",
+        why: SUBGRAPH_THREAD,
+        check: same_but_internals,
+    },
+    Deliberate {
+        file: "d12_subgraphs",
+        case: "node.no_subgraphs",
+        why: "without with_subgraphs, a subgraph's messages and custom items still stream (tokens never go silent), \
+              LangGraph streams nothing from inside subgraphs",
+        check: subgraph_tokens_without_subgraphs,
+    },
+    Deliberate {
+        file: "d12_subgraphs",
+        case: "in_function.subgraphs",
+        why: SUBGRAPH_THREAD,
+        check: same_but_internals,
+    },
+    Deliberate {
+        file: "d12_subgraphs",
+        case: "interrupt_in_subgraph",
+        why: SUBGRAPH_THREAD,
+        check: same_but_internals,
+    },
+    Deliberate {
+        file: "d12_subgraphs",
+        case: "interrupt_in_subgraph.in_function",
+        why: "a graph a node function calls is that task's subgraph when it runs, but get_state cannot see it \
+              in the function (LangGraph looks into the Python closure): the task's state is null",
+        check: function_subgraph_not_in_state,
+    },
+    Deliberate {
+        file: "d12_subgraphs",
+        case: "root_model.messages",
+        why: SUBGRAPH_THREAD,
+        check: same_but_internals,
+    },
+    Deliberate {
+        file: "d12_subgraphs",
+        case: "three_levels",
+        why: SUBGRAPH_THREAD,
+        check: same_but_internals,
+    },
 ];
+
+/// Why d12's thread cases differ (ARCHITECTURE.md, "Where runwright
+/// deliberately differs").
+const SUBGRAPH_THREAD: &str = "checkpoint internals are runwright's own (see above)";
+
+/// The labels (`task-N`, `ckpt-N`, `int-N`) of `records` numbered again in
+/// order of first appearance: records left out (checkpoint internals, a
+/// nested state) shift the numbering of what follows.
+fn renumber(records: &[Value]) -> Vec<Value> {
+    let text = serde_json::to_string(records).expect("JSON");
+    let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    'scan: while !rest.is_empty() {
+        for kind in ["task-", "ckpt-", "int-"] {
+            if let Some(tail) = rest.strip_prefix(kind) {
+                let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
+                if digits > 0 {
+                    let label = &rest[..kind.len() + digits];
+                    let new = seen.entry(label.to_owned()).or_insert_with(|| {
+                        let c = counts.entry(kind).or_insert(0);
+                        *c += 1;
+                        format!("{kind}{}", *c - 1)
+                    });
+                    out.push_str(new);
+                    rest = &rest[label.len()..];
+                    continue 'scan;
+                }
+            }
+        }
+        let c = rest.chars().next().expect("a char");
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    serde_json::from_str(&out).expect("JSON")
+}
+
+/// LangGraph's records but for checkpoint internals; the tokens'
+/// metadata has the thread's `thread_id`, as LangGraph's.
+fn same_but_internals(expected: &[Value], got: &[Value]) {
+    let metadata = |records: &[Value]| -> Vec<Value> {
+        records
+            .iter()
+            .filter(|r| r["kind"] == "chunk")
+            .filter_map(|r| r["value"].as_array().and_then(|a| a.last()).cloned())
+            .filter(|item| item.get(1).is_some_and(|m| m.get("langgraph_node").is_some()))
+            .map(|item| item[1].clone())
+            .collect()
+    };
+    let got_metadata = metadata(got);
+    assert_eq!(got_metadata.len(), metadata(expected).len(), "the same tokens");
+    assert!(
+        got_metadata.iter().all(|m| m.get("thread_id") == Some(&json!("t1"))),
+        "the thread's id in the tokens' metadata"
+    );
+    let norm = |records: &[Value]| renumber(&without_internals(records));
+    assert_eq!(norm(got), norm(expected));
+}
+
+/// Without `subgraphs=True`, runwright still streams the subgraph's custom
+/// item and tokens (without namespace, the tokens' metadata that of the
+/// subgraph's task), before the subgraph node's update; otherwise
+/// LangGraph's records.
+fn subgraph_tokens_without_subgraphs(expected: &[Value], got: &[Value]) {
+    let inner = |r: &Value| {
+        let item = &r["value"];
+        (item[0] == "custom" && item[1].get("child").is_some())
+            || (item[0] == "messages"
+                && item[1][1]["langgraph_checkpoint_ns"]
+                    .as_str()
+                    .is_some_and(|ns| ns.contains('|')))
+    };
+    let at: Vec<usize> = got
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| inner(r))
+        .map(|(i, _)| i)
+        .collect();
+    let items: Vec<&Value> = at.iter().map(|&i| &got[i]["value"]).collect();
+    assert_eq!(items.len(), 6, "the custom item and 5 tokens: {items:#?}");
+    assert_eq!(items[0], &json!(["custom", {"child": "s_write"}]));
+    let text: String = items[1..]
+        .iter()
+        .map(|i| i[1][0]["content"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(text, "sub says hi");
+    assert!(items[1..].iter().all(|i| i[1][1]["langgraph_node"] == "s_write"
+        && i[1][1]["checkpoint_ns"]
+            .as_str()
+            .is_some_and(|ns| ns.starts_with("child:"))));
+    let update = got
+        .iter()
+        .position(|r| r["value"][1].get("child").is_some() && r["value"][0] == "updates")
+        .expect("the subgraph node's update");
+    assert!(at.iter().all(|&i| i < update), "streamed while the subgraph runs");
+    let rest: Vec<Value> = got.iter().filter(|r| !inner(r)).cloned().collect();
+    assert_eq!(rest, expected, "otherwise LangGraph's records");
+}
+
+/// The subgraph called from the node function runs as LangGraph's (its
+/// items, checkpoints, interrupt and resume), but `get_state_with_subgraphs`
+/// shows its task's state as null: LangGraph's records with that state
+/// left out.
+fn function_subgraph_not_in_state(expected: &[Value], got: &[Value]) {
+    let mut expected = expected.to_vec();
+    let state = expected
+        .iter_mut()
+        .find(|r| r["kind"] == "state")
+        .expect("get_state(subgraphs=True)");
+    let task = &mut state["value"]["tasks"][0];
+    assert_eq!(task["name"], "child");
+    assert_eq!(
+        task["state"]["type"], "StateSnapshot",
+        "LangGraph nests the subgraph's state"
+    );
+    task["state"] = Value::Null;
+    let got_state = got.iter().find(|r| r["kind"] == "state").expect("a state");
+    assert_eq!(got_state["value"]["tasks"][0]["state"], Value::Null);
+    assert_eq!(renumber(got), renumber(&expected));
+}
 
 /// Why the checkpoint internals differ (ARCHITECTURE.md, "Where runwright
 /// deliberately differs").
@@ -768,6 +933,7 @@ differential! {
     nesting_errors_filters_match_langchain => "d09_nesting_errors_filters",
     interrupts_match_langgraph => "d10_interrupts",
     thread_state_matches_langgraph => "d11_thread_state",
+    subgraphs_match_langgraph => "d12_subgraphs",
     tasks_and_checkpoints_match_langgraph => "d13_tasks_checkpoints",
 }
 

@@ -50,6 +50,18 @@ impl InMemorySaver {
         Self::default()
     }
 
+    /// The namespaces thread `thread_id` has checkpoints in, sorted: the
+    /// root graph's (`""`) first, then its subgraphs' (each after the graph
+    /// it runs in). What LangGraph's `list` goes through for a config
+    /// without `checkpoint_ns`.
+    pub fn namespaces(&self, thread_id: &str) -> Vec<String> {
+        self.threads
+            .lock()
+            .get(thread_id)
+            .map(|t| t.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
     fn tuple(config: &CheckpointConfig, id: &str, saved: &Saved) -> CheckpointTuple {
         CheckpointTuple {
             config: config.at(id),

@@ -54,6 +54,15 @@ pub struct CheckpointConfig {
     /// One checkpoint; none means the thread's latest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint_id: Option<String>,
+    /// Inside a subgraph, the checkpoint of each graph on the way down, by
+    /// namespace: the root's (`""`), the enclosing subgraphs', and this
+    /// one's (LangGraph's `checkpoint_map`). Empty for a root graph, and in
+    /// what savers return; set in the configs of [`StateSnapshot`]s and
+    /// `checkpoints` items of subgraphs.
+    ///
+    /// [`StateSnapshot`]: crate::graph::StateSnapshot
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub checkpoint_map: BTreeMap<String, String>,
 }
 
 impl CheckpointConfig {
@@ -63,16 +72,32 @@ impl CheckpointConfig {
             thread_id: thread_id.into(),
             checkpoint_ns: String::new(),
             checkpoint_id: None,
+            checkpoint_map: BTreeMap::new(),
         }
     }
 
-    /// The same thread and namespace at checkpoint `id`.
+    /// The same thread and namespace at checkpoint `id` (no
+    /// `checkpoint_map`).
     #[must_use]
     pub fn at(&self, id: impl Into<String>) -> Self {
         CheckpointConfig {
             checkpoint_id: Some(id.into()),
+            checkpoint_map: BTreeMap::new(),
             ..self.clone()
         }
+    }
+
+    /// This config with its `checkpoint_map`, for a subgraph's checkpoint
+    /// whose enclosing graphs' checkpoints are `parents` (its metadata's
+    /// `parents`): those and this one. A root graph's config has none.
+    #[must_use]
+    pub fn with_map(mut self, parents: &BTreeMap<String, String>) -> Self {
+        self.checkpoint_map.clear();
+        if let (false, Some(id)) = (self.checkpoint_ns.is_empty(), &self.checkpoint_id) {
+            self.checkpoint_map = parents.clone();
+            self.checkpoint_map.insert(self.checkpoint_ns.clone(), id.clone());
+        }
+        self
     }
 
     /// As LangGraph's config shows it: `{"configurable": {"thread_id",
@@ -83,6 +108,14 @@ impl CheckpointConfig {
         c.insert("checkpoint_ns".into(), self.checkpoint_ns.clone().into());
         if let Some(id) = &self.checkpoint_id {
             c.insert("checkpoint_id".into(), id.clone().into());
+        }
+        if !self.checkpoint_map.is_empty() {
+            let map: Map = self
+                .checkpoint_map
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone().into()))
+                .collect();
+            c.insert("checkpoint_map".into(), map.into());
         }
         serde_json::json!({ "configurable": c })
     }

@@ -1,9 +1,11 @@
-//! What the durable cases (d10, d11, d13) share: a [`Thread`] that replays
+//! What the durable cases (d10 to d13) share: a [`Thread`] that replays
 //! every `call` record of a case on one graph and its `InMemorySaver`, the
 //! encoding of runwright's thread types as `scenarios.py`'s `denc` encodes
 //! LangGraph's (`StateSnapshot`, `PregelTask`, `Interrupt`,
-//! `CheckpointTuple` as `{"type": ..., fields}` objects), and the
-//! normalization of `scenarios.py`'s `DurableNormalizer`.
+//! `CheckpointTuple` as `{"type": ..., fields}` objects; with
+//! `subgraphs=True`, stream items with their namespace and states with
+//! their subgraphs'), and the normalization of `scenarios.py`'s
+//! `DurableNormalizer`.
 //!
 //! Normalization runs record by record as the case goes (the labels are
 //! numbered in order of first appearance, so that is the same as
@@ -21,7 +23,9 @@ use serde_json::{json, Map, Value};
 use runwright::graph::checkpoint::{
     CheckpointConfig, CheckpointTuple, Checkpointer, InMemorySaver, ListOptions, INTERRUPT,
 };
-use runwright::graph::{Command, CompiledGraph, Goto, Interrupt, Resume, StateSnapshot, StreamMode, TaskSnapshot};
+use runwright::graph::{
+    Command, CompiledGraph, Goto, Interrupt, Resume, StateSnapshot, StreamMode, TaskSnapshot, TaskState,
+};
 use runwright::{EventFilter, RunConfig, RunnableExt};
 
 use crate::record::Records;
@@ -272,7 +276,11 @@ fn task_json(t: &TaskSnapshot) -> Value {
         "path": t.path,
         "error": t.error,
         "interrupts": t.interrupts.iter().map(interrupt_json).collect::<Vec<_>>(),
-        "state": null,
+        "state": match &t.state {
+            None => Value::Null,
+            Some(TaskState::Config(c)) => config_json(c),
+            Some(TaskState::Snapshot(s)) => snapshot_json(s),
+        },
         "result": t.result,
     })
 }
@@ -436,6 +444,7 @@ fn checkpoint_config(kwargs_config: &Value) -> CheckpointConfig {
         thread_id: c["thread_id"].as_str().unwrap_or_default().to_owned(),
         checkpoint_ns: c["checkpoint_ns"].as_str().unwrap_or_default().to_owned(),
         checkpoint_id: c["checkpoint_id"].as_str().map(str::to_owned),
+        ..CheckpointConfig::default()
     }
 }
 
@@ -520,19 +529,22 @@ where
                     _ => (vec![StreamMode::Values], true),
                 };
                 let v2 = kwargs["version"] == "v2";
-                let mut s = match input() {
+                let subgraphs = kwargs["subgraphs"] == true;
+                let s = match input() {
                     Some(Input::State(st)) => self.graph.stream_modes(st, &modes, config),
                     Some(Input::Command(c)) => self.graph.stream_command(c, &modes, config),
                     None => self.graph.stream_command(Command::default(), &modes, config),
                 };
-                let mut items = Vec::new();
-                while let Some(item) = s.next().await {
-                    items.push(item);
-                }
-                drop(s);
+                let items: Vec<_> = if subgraphs {
+                    s.with_subgraphs().collect().await
+                } else {
+                    s.map(|i| i.map(|(mode, payload)| (Vec::new(), mode, payload)))
+                        .collect()
+                        .await
+                };
                 for item in items {
                     match item {
-                        Ok((mode, payload)) => {
+                        Ok((ns, mode, payload)) => {
                             let payload = payload_json(mode, payload);
                             let chunk = if v2 {
                                 let mut m = Map::new();
@@ -550,6 +562,10 @@ where
                                     m.insert("data".into(), payload);
                                 }
                                 Value::Object(m)
+                            } else if subgraphs && single {
+                                json!([ns, payload])
+                            } else if subgraphs {
+                                json!([ns, mode.as_str(), payload])
                             } else if single {
                                 payload
                             } else {
@@ -623,7 +639,11 @@ where
                     }
                 }
             }
-            "graph.aget_state" => match self.graph.get_state(config).await {
+            "graph.aget_state" => match if kwargs["subgraphs"] == true {
+                self.graph.get_state_with_subgraphs(config).await
+            } else {
+                self.graph.get_state(config).await
+            } {
                 Ok(s) => self.add("state", snapshot_json(&s)),
                 Err(e) => self.error(&e),
             },
@@ -664,18 +684,30 @@ where
                 Ok(None) => self.add("checkpoint", Value::Null),
                 Err(e) => self.error(&e),
             },
-            "saver.alist" => match self
-                .saver
-                .list(&checkpoint_config(&kwargs["config"]), &ListOptions::default())
-                .await
-            {
-                Ok(l) => {
-                    for t in &l {
-                        self.add("checkpoint", tuple_json(t));
+            "saver.alist" => {
+                // Without a `checkpoint_ns`, LangGraph lists every namespace
+                // of the thread (the root graph's first).
+                let config = checkpoint_config(&kwargs["config"]);
+                let namespaces = if kwargs["config"]["configurable"].get("checkpoint_ns").is_some() {
+                    vec![config.checkpoint_ns.clone()]
+                } else {
+                    self.saver.namespaces(&config.thread_id)
+                };
+                for ns in namespaces {
+                    let config = CheckpointConfig {
+                        checkpoint_ns: ns,
+                        ..config.clone()
+                    };
+                    match self.saver.list(&config, &ListOptions::default()).await {
+                        Ok(l) => {
+                            for t in &l {
+                                self.add("checkpoint", tuple_json(t));
+                            }
+                        }
+                        Err(e) => self.error(&e),
                     }
                 }
-                Err(e) => self.error(&e),
-            },
+            }
             api => panic!("{}: no replay for api {api}", self.case),
         }
     }

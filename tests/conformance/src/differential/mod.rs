@@ -15,6 +15,7 @@ mod d08_graph_supersteps;
 mod d09_nesting_errors_filters;
 mod d10_interrupts;
 mod d11_thread_state;
+mod d12_subgraphs;
 mod d13_tasks_checkpoints;
 mod durable;
 
@@ -68,6 +69,10 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../../differential/reference/d11_thread_state.jsonl"),
     ),
     (
+        "d12_subgraphs",
+        include_str!("../../differential/reference/d12_subgraphs.jsonl"),
+    ),
+    (
         "d13_tasks_checkpoints",
         include_str!("../../differential/reference/d13_tasks_checkpoints.jsonl"),
     ),
@@ -76,7 +81,12 @@ pub const FILES: &[(&str, &str)] = &[
 /// The files whose cases normalize themselves as `scenarios.py`'s
 /// `DurableNormalizer` does (checkpoint, task and interrupt ids): see
 /// `durable`.
-pub(crate) const DURABLE: &[&str] = &["d10_interrupts", "d11_thread_state", "d13_tasks_checkpoints"];
+pub(crate) const DURABLE: &[&str] = &[
+    "d10_interrupts",
+    "d11_thread_state",
+    "d12_subgraphs",
+    "d13_tasks_checkpoints",
+];
 
 /// The call records of reference file `stem`, by case name.
 pub(crate) fn calls_of(stem: &str) -> Calls {
@@ -108,6 +118,7 @@ pub(crate) async fn run_file(name: &str) -> Result<(&'static str, Vec<Record>), 
         "d09_nesting_errors_filters" => d09_nesting_errors_filters::run().await,
         "d10_interrupts" => d10_interrupts::run().await,
         "d11_thread_state" => d11_thread_state::run().await,
+        "d12_subgraphs" => d12_subgraphs::run().await,
         _ => d13_tasks_checkpoints::run().await,
     };
     Ok((stem, records.all))
