@@ -70,7 +70,10 @@ fn line(saver: Option<Arc<dyn Checkpointer>>) -> CompiledGraph<State> {
 fn checkpoint(c: &mut Criterion) {
     let rt = runtime();
     let plain = line(None);
-    assert_eq!(rt.block_on(plain.invoke(State { x: 0 })).expect("invoke").x, STEPS as i64);
+    assert_eq!(
+        rt.block_on(plain.invoke(State { x: 0 })).expect("invoke").x,
+        STEPS as i64
+    );
 
     let dir = std::env::temp_dir().join(format!("runwright-bench-checkpoint-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -78,7 +81,10 @@ fn checkpoint(c: &mut Criterion) {
         ("line_10_memory", Arc::new(InMemorySaver::new())),
         (
             "line_10_sqlite",
-            Arc::new(rt.block_on(SqliteSaver::open(dir.join("checkpoints.sqlite"))).expect("sqlite")),
+            Arc::new(
+                rt.block_on(SqliteSaver::open(dir.join("checkpoints.sqlite")))
+                    .expect("sqlite"),
+            ),
         ),
     ];
     match std::env::var("DATABASE_URL") {
