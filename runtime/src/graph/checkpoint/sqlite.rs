@@ -114,6 +114,9 @@ impl SqliteSaver {
             .busy_timeout(BUSY_TIMEOUT);
         let pool = SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
+            // A connection to a local file does not go stale: no ping (a
+            // round trip to the connection's worker thread) before each use.
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(|e| sql::db_error(format!("{SAVER}: cannot open `{}`", path.display()), e))?;
@@ -130,6 +133,7 @@ impl SqliteSaver {
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
+            .test_before_acquire(false)
             .idle_timeout(None)
             .max_lifetime(None)
             .connect_with(options)
@@ -254,6 +258,18 @@ async fn writes_of(
         .collect()
 }
 
+/// What storing a write whose place is taken already does: the same write
+/// twice (a retried save) is kept once; a special channel's latest value
+/// (a negative place) replaces the earlier one, in the place the first one
+/// arrived in.
+fn on_conflict(idx: i64) -> &'static str {
+    if idx < 0 {
+        "DO UPDATE SET channel = excluded.channel, value = excluded.value"
+    } else {
+        "DO NOTHING"
+    }
+}
+
 /// Applies the migrations not yet applied, in one transaction that holds
 /// the write lock: processes opening the file at once take turns, and the
 /// later ones find the schema done.
@@ -329,6 +345,37 @@ impl Checkpointer for SqliteSaver {
                 .iter()
                 .map(|(_, v)| op.to_json("write", v))
                 .collect::<Result<Vec<_>>>()?;
+            // The common case, one write: one statement (so one transaction,
+            // holding the write lock from its start), stored only if the
+            // checkpoint exists. When it stores nothing (no checkpoint, or the
+            // same write stored already), the transaction below tells which.
+            if let ([(channel, _)], [value]) = (writes, values.as_slice()) {
+                let idx = sql::stored_index(super::write_index(channel, 0));
+                let stored = sqlx::query(&format!(
+                    "INSERT INTO checkpoint_writes
+                        (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, value, seq)
+                     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7,
+                        (SELECT COALESCE(MAX(seq), 0) + 1 FROM checkpoint_writes
+                         WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND checkpoint_id = ?3)
+                     WHERE EXISTS (SELECT 1 FROM checkpoints
+                         WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND checkpoint_id = ?3)
+                     ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) {}",
+                    on_conflict(idx)
+                ))
+                .bind(&config.thread_id)
+                .bind(&config.checkpoint_ns)
+                .bind(id)
+                .bind(task_id)
+                .bind(idx)
+                .bind(channel)
+                .bind(value)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| op.db(e))?;
+                if stored.rows_affected() == 1 {
+                    return Ok(());
+                }
+            }
             // The write lock from the start, so the busy timeout applies
             // (a read lock upgraded later fails at once when contended).
             let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(|e| op.db(e))?;
@@ -346,21 +393,14 @@ impl Checkpointer for SqliteSaver {
             }
             for (i, ((channel, _), value)) in writes.iter().zip(values).enumerate() {
                 let idx = sql::stored_index(super::write_index(channel, i));
-                // The same write twice (a retried save) is kept once; a
-                // special channel's latest value replaces the earlier one,
-                // in the place the first one arrived in.
-                let on_conflict = if idx < 0 {
-                    "DO UPDATE SET channel = excluded.channel, value = excluded.value"
-                } else {
-                    "DO NOTHING"
-                };
                 sqlx::query(&format!(
                     "INSERT INTO checkpoint_writes
                         (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, value, seq)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,
                         (SELECT COALESCE(MAX(seq), 0) + 1 FROM checkpoint_writes
                          WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND checkpoint_id = ?3))
-                     ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) {on_conflict}"
+                     ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) {}",
+                    on_conflict(idx)
                 ))
                 .bind(&config.thread_id)
                 .bind(&config.checkpoint_ns)
