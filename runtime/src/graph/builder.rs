@@ -428,6 +428,7 @@ where
         Ok(CompiledGraph {
             inner: Arc::new(Inner {
                 reducers: self.reducers,
+                triggers: self.nodes.iter().map(|n| super::durable::trigger(&n.name)).collect(),
                 nodes: self.nodes,
                 branches: self.branches,
                 start,

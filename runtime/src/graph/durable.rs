@@ -3,13 +3,14 @@
 //! with the run's [`Durability`].
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use futures::future::{BoxFuture, FutureExt, Shared};
 use serde_json::{json, Value as Json};
 
 use super::checkpoint::{
-    self, Checkpoint, CheckpointConfig, CheckpointMetadata, CheckpointSource, CheckpointTuple, Checkpointer, TASKS,
+    self, Checkpoint, CheckpointConfig, CheckpointMetadata, CheckpointSource, CheckpointTuple, Checkpointer, Versions,
+    TASKS,
 };
 use super::pregel::Inner;
 use crate::context::RunContext;
@@ -70,7 +71,7 @@ impl Plan {
     pub(super) fn channels<S>(&self, inner: &Inner<S>, state: &Map) -> Map {
         let mut values = state.clone();
         for &i in &self.pulled {
-            values.insert(format!("{BRANCH}{}", inner.nodes[i].name), Json::Null);
+            values.insert(inner.triggers[i].to_string(), Json::Null);
         }
         if !self.pushed.is_empty() {
             let sends = self
@@ -150,13 +151,23 @@ pub(super) fn list_defaults<S>(inner: &Inner<S>, values: &mut Map) {
 
 /// A task's id on a thread: the same for the same checkpoint, namespace,
 /// step, node and place, so a resumed step finds its finished tasks' writes.
+/// A version 8 UUID made of the XXH3-128 hash of those (each string after
+/// its length, so no two lists of them hash the same text).
 pub(super) fn task_id(checkpoint_id: &str, ns: &str, step: i64, node: &str, push: Option<usize>) -> uuid::Uuid {
-    let path = match push {
-        Some(i) => format!("__pregel_push:{i}"),
-        None => "__pregel_pull".to_owned(),
-    };
-    let name = format!("{checkpoint_id}|{ns}|{step}|{node}|{path}");
-    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, name.as_bytes())
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    for part in [checkpoint_id, ns, node] {
+        h.update(&(part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    h.update(&step.to_le_bytes());
+    match push {
+        Some(i) => {
+            h.update(&[1]);
+            h.update(&(i as u64).to_le_bytes());
+        }
+        None => h.update(&[0]),
+    }
+    uuid::Builder::from_custom_bytes(h.digest128().to_be_bytes()).into_uuid()
 }
 
 type Put = Shared<BoxFuture<'static, std::result::Result<(), Error>>>;
@@ -176,13 +187,35 @@ struct Stashed {
 /// The thread a graph's task runs on, handed to a subgraph it runs: the
 /// subgraph saves under the task's namespace in the same thread.
 pub(super) struct ThreadRef {
-    pub(super) saver: Arc<dyn Checkpointer>,
-    pub(super) thread_id: String,
-    pub(super) durability: Durability,
-    /// The checkpoint of each enclosing graph, by namespace (LangGraph's
-    /// `parents` metadata).
-    pub(super) parents: BTreeMap<String, String>,
+    run: Arc<RunThread>,
+    /// The checkpoint the task's step runs from.
+    checkpoint_id: Option<String>,
 }
+
+/// What the tasks of one run share of its thread (made once a run, not
+/// once a task).
+struct RunThread {
+    saver: Arc<dyn Checkpointer>,
+    thread_id: String,
+    durability: Durability,
+    /// The run's namespace.
+    ns: String,
+    /// The checkpoint of each graph the run is nested in, by namespace.
+    parents: BTreeMap<String, String>,
+}
+
+/// A node's name and its trigger channel's (`branch:to:<node>`): what a
+/// checkpoint's `versions_seen` records of a node that ran.
+pub(super) type Ran = (Arc<str>, Arc<str>);
+
+/// The trigger channel of node `name`.
+pub(super) fn trigger(name: &str) -> Arc<str> {
+    format!("{BRANCH}{name}").into()
+}
+
+/// What the `checkpoints` stream mode shows of a saved checkpoint: its
+/// parent (none while durability `exit` keeps it) and metadata.
+pub(super) type Shown = (Option<CheckpointConfig>, CheckpointMetadata);
 
 /// Saves a run's checkpoints and task writes on its thread.
 pub(super) struct Saving {
@@ -190,8 +223,13 @@ pub(super) struct Saving {
     /// The thread and namespace; its id is the latest checkpoint's.
     pub(super) config: CheckpointConfig,
     durability: Durability,
-    versions: BTreeMap<String, u64>,
-    seen: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Each channel's version, sorted by channel: what the next checkpoint's
+    /// `channel_versions` copies.
+    versions: Vec<(Arc<str>, u64)>,
+    /// The versions each node has seen, sorted by node.
+    seen: Vec<(Arc<str>, Versions<u64>)>,
+    /// What the run's tasks share of its thread, made when the first asks.
+    run_thread: OnceLock<Arc<RunThread>>,
     /// The save under way (durability `async`).
     in_flight: Option<Put>,
     stash: parking_lot::Mutex<Option<Stashed>>,
@@ -226,32 +264,40 @@ impl Saving {
     /// The saving of a subgraph's run under namespace `ns` of the thread
     /// of the task it runs in.
     pub(super) fn nested(thread: &ThreadRef, ns: &str, ctx: Option<&Arc<RunContext>>) -> Result<Option<Saving>> {
+        let run = &thread.run;
         let config = CheckpointConfig {
-            thread_id: thread.thread_id.clone(),
+            thread_id: run.thread_id.clone(),
             checkpoint_ns: ns.to_owned(),
             checkpoint_id: None,
             checkpoint_map: BTreeMap::new(),
         };
         let conf = ctx.map(|c| c.configurable());
-        let mut saving = Self::on(&thread.saver, config, thread.durability, None)?;
+        let mut saving = Self::on(&run.saver, config, run.durability, None)?;
         if let (Some(s), Some(conf)) = (saving.as_mut(), conf) {
             s.set_extra(conf);
-            s.parents = thread.parents.clone();
+            s.parents = run.parents.clone();
+            if let Some(id) = &thread.checkpoint_id {
+                s.parents.insert(run.ns.clone(), id.clone());
+            }
         }
         Ok(saving)
     }
 
-    /// The thread this run's tasks run on, for their subgraphs.
+    /// The thread the tasks of this run's current step run on, for their
+    /// subgraphs.
     pub(super) fn thread_ref(&self) -> ThreadRef {
-        let mut parents = self.parents.clone();
-        if let Some(id) = &self.config.checkpoint_id {
-            parents.insert(self.config.checkpoint_ns.clone(), id.clone());
-        }
+        let run = self.run_thread.get_or_init(|| {
+            Arc::new(RunThread {
+                saver: self.saver.clone(),
+                thread_id: self.config.thread_id.clone(),
+                durability: self.durability,
+                ns: self.config.checkpoint_ns.clone(),
+                parents: self.parents.clone(),
+            })
+        });
         ThreadRef {
-            saver: self.saver.clone(),
-            thread_id: self.config.thread_id.clone(),
-            durability: self.durability,
-            parents,
+            run: run.clone(),
+            checkpoint_id: self.config.checkpoint_id.clone(),
         }
     }
 
@@ -274,8 +320,9 @@ impl Saving {
             saver: saver.clone(),
             config,
             durability,
-            versions: BTreeMap::new(),
-            seen: BTreeMap::new(),
+            versions: Vec::new(),
+            seen: Vec::new(),
+            run_thread: OnceLock::new(),
             in_flight: None,
             stash: parking_lot::Mutex::new(None),
             early: parking_lot::Mutex::default(),
@@ -340,8 +387,10 @@ impl Saving {
         let found = self.saver.get_tuple(&self.config).await?;
         if let Some(t) = &found {
             self.config.checkpoint_id = Some(t.checkpoint.id.clone());
-            self.versions = t.checkpoint.channel_versions.clone();
-            self.seen = t.checkpoint.versions_seen.clone();
+            let versions = &t.checkpoint.channel_versions;
+            self.versions = versions.iter().map(|(k, v)| (Arc::from(k), *v)).collect();
+            let seen = &t.checkpoint.versions_seen;
+            self.seen = seen.iter().map(|(k, v)| (Arc::from(k), v.clone())).collect();
         } else if let Some(id) = &self.config.checkpoint_id {
             return Err(Error::new(
                 ErrorKind::InvalidInput,
@@ -376,56 +425,70 @@ impl Saving {
     }
 
     /// Saves a checkpoint of `channels` made by `source` at `step`; `wrote`:
-    /// the channels the step wrote, `ran`: the nodes that ran. Returns what
-    /// the `checkpoints` stream mode shows of it: its parent (none while
-    /// durability `exit` keeps it) and metadata.
+    /// the channels the step wrote, `ran`: the nodes that ran. With `show`,
+    /// returns what the `checkpoints` stream mode shows of it.
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn save(
         &mut self,
         channels: Map,
         source: CheckpointSource,
         step: i64,
-        wrote: &[String],
-        ran: &[&str],
+        wrote: Vec<String>,
+        ran: &[Ran],
         extra: Option<Map>,
-    ) -> Result<(Option<CheckpointConfig>, CheckpointMetadata)> {
+        show: bool,
+    ) -> Result<Option<Shown>> {
         // As LangGraph's: every channel a step writes gets the same new
         // version, one above every version so far.
-        let version = self.versions.values().copied().max().unwrap_or_default() + 1;
-        for ch in wrote {
-            self.versions.insert(ch.clone(), version);
+        let version = self.versions.iter().map(|(_, v)| *v).max().unwrap_or_default() + 1;
+        for ch in &wrote {
+            match checkpoint::find(&self.versions, ch) {
+                Ok(i) => self.versions[i].1 = version,
+                Err(i) => self.versions.insert(i, (Arc::from(ch.as_str()), version)),
+            }
         }
-        for node in ran {
-            let trigger = format!("{BRANCH}{node}");
-            let v = self.versions.get(&trigger).copied().unwrap_or_default();
-            self.seen.entry((*node).to_owned()).or_default().insert(trigger, v);
+        for (node, trigger) in ran {
+            let v = match checkpoint::find(&self.versions, trigger) {
+                Ok(i) => self.versions[i].1,
+                Err(_) => 0,
+            };
+            let i = match checkpoint::find(&self.seen, node) {
+                Ok(i) => i,
+                Err(i) => {
+                    self.seen.insert(i, (node.clone(), Versions::new()));
+                    i
+                }
+            };
+            self.seen[i].1.insert(trigger.clone(), v);
         }
         let checkpoint = Checkpoint {
             v: checkpoint::CHECKPOINT_VERSION,
             id: checkpoint::new_checkpoint_id(),
             ts: checkpoint::now_rfc3339(),
             channel_values: channels,
-            channel_versions: self.versions.clone(),
-            versions_seen: self.seen.clone(),
-            updated_channels: wrote.to_vec(),
+            // One allocation each; the names and the nodes' maps are shared.
+            channel_versions: Versions::from_sorted(&self.versions),
+            versions_seen: Versions::from_sorted(&self.seen),
+            updated_channels: wrote,
         };
         let mut metadata = CheckpointMetadata::new(source, step);
         metadata.extra = extra.unwrap_or_else(|| self.extra.clone());
         metadata.parents = self.parents.clone();
-        let parent = self.config.clone();
-        self.config.checkpoint_id = Some(checkpoint.id.clone());
-        let shown = (
-            (self.durability != Durability::Exit && parent.checkpoint_id.is_some()).then(|| parent.clone()),
-            metadata.clone(),
-        );
+        let shown = show.then(|| {
+            let parent = self.config.checkpoint_id.is_some() && self.durability != Durability::Exit;
+            (parent.then(|| self.config.clone()), metadata.clone())
+        });
+        let id = checkpoint.id.clone();
         match self.durability {
             Durability::Sync => {
-                self.saver.put(&parent, &checkpoint, &metadata).await?;
+                self.saver.put(&self.config, checkpoint, metadata).await?;
             }
             Durability::Async => {
                 self.settle().await?;
                 let saver = self.saver.clone();
+                let parent = self.config.clone();
                 let put: BoxFuture<'static, Result<()>> =
-                    Box::pin(async move { saver.put(&parent, &checkpoint, &metadata).await.map(|_| ()) });
+                    Box::pin(async move { saver.put(&parent, checkpoint, metadata).await.map(|_| ()) });
                 // Started now, on its own task: it runs while the next step does.
                 let handle = tokio::spawn(put);
                 let joined: BoxFuture<'static, Result<()>> = Box::pin(async move {
@@ -438,7 +501,10 @@ impl Saving {
             Durability::Exit => {
                 let mut stash = self.stash.lock();
                 // The run's first checkpoint's parent is what the thread had.
-                let parent = stash.take().map_or(parent, |s| s.parent);
+                let parent = match stash.take() {
+                    Some(s) => s.parent,
+                    None => self.config.clone(),
+                };
                 *stash = Some(Stashed {
                     parent,
                     checkpoint,
@@ -447,6 +513,7 @@ impl Saving {
                 });
             }
         }
+        self.config.checkpoint_id = Some(id);
         Ok(shown)
     }
 
@@ -455,7 +522,7 @@ impl Saving {
     pub(super) fn checkpoint_item<S>(
         &self,
         inner: &Inner<S>,
-        saved: &(Option<CheckpointConfig>, CheckpointMetadata),
+        saved: &Shown,
         state: &Map,
         plan: &Plan,
         input: bool,
@@ -517,7 +584,7 @@ impl Saving {
             return Ok(());
         }
         self.settle().await?;
-        self.saver.put_writes(&self.config, task_id, &writes).await
+        self.saver.put_writes(&self.config, task_id, writes).await
     }
 
     /// Saves what is left to save: the save under way, or (durability
@@ -529,16 +596,16 @@ impl Saving {
         let early = std::mem::take(&mut *self.early.lock());
         match stashed {
             Some(s) => {
-                let at = self.saver.put(&s.parent, &s.checkpoint, &s.metadata).await?;
-                for (task, writes) in &s.writes {
-                    self.saver.put_writes(&at, task, writes).await?;
+                let at = self.saver.put(&s.parent, s.checkpoint, s.metadata).await?;
+                for (task, writes) in s.writes {
+                    self.saver.put_writes(&at, &task, writes).await?;
                 }
             }
             // No checkpoint since the one the run started from: what its
             // step's tasks wrote is kept there.
             None => {
-                for (task, writes) in &early {
-                    self.saver.put_writes(&self.config, task, writes).await?;
+                for (task, writes) in early {
+                    self.saver.put_writes(&self.config, &task, writes).await?;
                 }
             }
         }

@@ -98,13 +98,19 @@ impl Outlet {
         self.modes.contains(&mode)
     }
 
+    /// Whether a task or checkpoint record of `mode` is pushed (in its own
+    /// mode, or in `debug`).
+    pub(super) fn wants_record(&self, mode: StreamMode) -> bool {
+        self.wants(mode) || self.wants(StreamMode::Debug)
+    }
+
     /// Pushes a task or checkpoint record: in its own mode, and wrapped
     /// (`{"step", "timestamp", "type", "payload"}`) in `debug`.
     pub(super) fn push_debug(&self, mode: StreamMode, kind: &str, step: i64, payload: impl FnOnce() -> Json) {
-        let (plain, debug) = (self.wants(mode), self.wants(StreamMode::Debug));
-        if !plain && !debug {
+        if !self.wants_record(mode) {
             return;
         }
+        let debug = self.wants(StreamMode::Debug);
         let payload = payload();
         if debug {
             let item = json!({
@@ -115,7 +121,7 @@ impl Outlet {
             });
             self.push_item(StreamMode::Debug, Item::Json(item));
         }
-        if plain {
+        if self.wants(mode) {
             self.push_item(mode, Item::Json(payload));
         }
     }

@@ -14,7 +14,7 @@ use serde_json::{json, Value as Json};
 
 use super::builder::Node;
 use super::checkpoint::{self, CheckpointSource, Checkpointer};
-use super::durable::{Durability, Plan, Saving};
+use super::durable::{self, Durability, Plan, Saving};
 use super::interrupt::{
     enclosing_scratch, interrupts_json, Command, GlobalResume, Goto, GraphInterrupt, Interrupt, Resume, TaskScratch,
 };
@@ -51,6 +51,8 @@ pub const DEFAULT_RECURSION_LIMIT: usize = 25;
 pub(super) struct Inner<S> {
     pub(super) reducers: HashMap<String, Reducer>,
     pub(super) nodes: Vec<Node<S>>,
+    /// Each node's trigger channel (`branch:to:<node>`), by index.
+    pub(super) triggers: Vec<Arc<str>>,
     pub(super) branches: Vec<Branch<S>>,
     pub(super) start: Exits,
     /// What leaves each node, by index.
@@ -360,6 +362,8 @@ where
                 (None, Some(ns), Some(thread)) => Saving::nested(thread, ns, ctx.as_ref())?,
                 _ => Saving::of(self.checkpointer.as_ref(), self.durability, ctx.as_ref())?,
             };
+            // Whether saved checkpoints show as stream items.
+            let show = outlet.as_ref().is_some_and(|o| o.wants_record(StreamMode::Checkpoints));
             let saved = match saving.as_mut() {
                 Some(s) => s.load().await?,
                 None => None,
@@ -395,8 +399,8 @@ where
                     if let Some(s) = saving.as_mut() {
                         let mut channels = state.clone();
                         channels.insert("__start__".into(), input.clone());
-                        let saved = s.save(channels, CheckpointSource::Input, base, &["__start__".to_owned()], &[], None).await?;
-                        if let Some(o) = &outlet {
+                        let saved = s.save(channels, CheckpointSource::Input, base, vec!["__start__".to_owned()], &[], None, show).await?;
+                        if let (Some(o), Some(saved)) = (&outlet, saved) {
                             o.push_debug(StreamMode::Checkpoints, "checkpoint", base, || s.checkpoint_item(inner, &saved, &state, &plan, true));
                         }
                     }
@@ -412,9 +416,10 @@ where
                     step = base + 1;
                     if let Some(s) = saving.as_mut() {
                         let mut wrote = keys;
-                        wrote.extend(plan.pulled.iter().map(|&i| format!("branch:to:{}", inner.nodes[i].name)));
-                        let saved = s.save(plan.channels(inner, &state), CheckpointSource::Loop, step, &wrote, &[START], None).await?;
-                        if let Some(o) = &outlet {
+                        wrote.extend(plan.pulled.iter().map(|&i| inner.triggers[i].to_string()));
+                        let ran = [(Arc::from(START), durable::trigger(START))];
+                        let saved = s.save(plan.channels(inner, &state), CheckpointSource::Loop, step, wrote, &ran, None, show).await?;
+                        if let (Some(o), Some(saved)) = (&outlet, saved) {
                             o.push_debug(StreamMode::Checkpoints, "checkpoint", step, || s.checkpoint_item(inner, &saved, &state, &plan, false));
                         }
                     }
@@ -442,8 +447,8 @@ where
                         // from which every task due runs again.
                         let channels = plan.channels(inner, &state);
                         let s = saving.as_mut().expect("a thread");
-                        let saved = s.save(channels, CheckpointSource::Fork, step, &[], &[], None).await?;
-                        if let Some(o) = &outlet {
+                        let saved = s.save(channels, CheckpointSource::Fork, step, Vec::new(), &[], None, show).await?;
+                        if let (Some(o), Some(saved)) = (&outlet, saved) {
                             o.push_debug(StreamMode::Checkpoints, "checkpoint", step, || s.checkpoint_item(inner, &saved, &state, &plan, false));
                         }
                         step += 1;
@@ -556,7 +561,7 @@ where
                         ),
                     ))?;
                 }
-                let ids = saving.as_ref().map(|s| (s.config.checkpoint_id.clone().unwrap_or_default(), s.config.checkpoint_ns.clone()));
+                let ids = saving.as_ref().map(|s| (s.config.checkpoint_id.as_deref().unwrap_or_default(), s.config.checkpoint_ns.as_str()));
                 let mut tasks = inner.tasks_of(
                     &plan.pulled,
                     &plan.pushed,
@@ -565,13 +570,13 @@ where
                     step as usize,
                     remaining(steps_run + 1),
                     reports,
-                    ids.as_ref().map(|(c, n)| (c.as_str(), n.as_str())),
+                    ids,
                     graph_ns.as_ref(),
                 );
                 // What an earlier run of this step saved of each task.
                 let mut earlier: Vec<Option<Saved>> = tasks
                     .iter()
-                    .map(|t| pending.remove(&t.meta.id().to_string()).map(saved_of))
+                    .map(|t| (!pending.is_empty()).then(|| pending.remove(&t.meta.id().to_string())).flatten().map(saved_of))
                     .collect();
                 pending.clear();
                 let mut next_resume: Vec<Option<Json>> = vec![None; tasks.len()];
@@ -652,7 +657,7 @@ where
                     opts.writer = writer.clone();
                     let scratch = saving_ref.map(|_| {
                         let scratch = Arc::new(
-                            TaskScratch::new(task.meta.id().to_string(), task_thread.clone(), resumed, next)
+                            TaskScratch::new(checkpoint::uuid_string(task.meta.id()), task_thread.clone(), resumed, next)
                                 .with_global(global_resume.clone()),
                         );
                         opts.extensions.insert(scratch.clone());
@@ -882,10 +887,10 @@ where
                 plan.pulled = pulled;
                 plan.pushed = pushed;
                 if let Some(s) = saving.as_mut() {
-                    let ran: Vec<&str> = tasks.iter().map(|t| &*inner.nodes[t.node].name).collect();
-                    wrote.extend(plan.pulled.iter().map(|&i| format!("branch:to:{}", inner.nodes[i].name)));
-                    let saved = s.save(plan.channels(inner, &state), CheckpointSource::Loop, step, &wrote, &ran, None).await?;
-                    if let Some(o) = &outlet {
+                    let ran: Vec<durable::Ran> = tasks.iter().map(|t| (inner.nodes[t.node].name.clone(), inner.triggers[t.node].clone())).collect();
+                    wrote.extend(plan.pulled.iter().map(|&i| inner.triggers[i].to_string()));
+                    let saved = s.save(plan.channels(inner, &state), CheckpointSource::Loop, step, wrote, &ran, None, show).await?;
+                    if let (Some(o), Some(saved)) = (&outlet, saved) {
                         o.push_debug(StreamMode::Checkpoints, "checkpoint", step, || s.checkpoint_item(inner, &saved, &state, &plan, false));
                     }
                 }

@@ -455,9 +455,10 @@ where
                 plan.channels(inner, &state),
                 CheckpointSource::Update,
                 step,
-                &wrote,
-                &[node],
+                wrote,
+                &[(Arc::from(node), durable::trigger(node))],
                 None,
+                false,
             )
             .await?;
         saving.finish().await?;
@@ -479,7 +480,7 @@ where
                 }
             };
             let writes: Vec<(String, Json)> = m.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-            self.saver()?.put_writes(&t.config, &task.to_string(), &writes).await?;
+            self.saver()?.put_writes(&t.config, &task.to_string(), writes).await?;
         }
         Ok(saving.config.run_config())
     }

@@ -1,6 +1,5 @@
 //! [`InMemorySaver`]: checkpoints in a map, for tests and one-process runs.
 
-use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
 use futures::future::BoxFuture;
@@ -15,17 +14,19 @@ use crate::error::Result;
 /// order they were made), and the writes made after each.
 #[derive(Default)]
 struct Namespace {
-    checkpoints: BTreeMap<String, Saved>,
+    /// Boxed: a map node then moves pointers, not checkpoints, and is
+    /// small enough for the allocator's fast path.
+    checkpoints: BTreeMap<String, Box<Saved>>,
 }
 
 struct Saved {
     checkpoint: Checkpoint,
     metadata: CheckpointMetadata,
     parent: Option<String>,
-    /// By (task id, index in the task's writes).
-    writes: BTreeMap<(String, usize), PendingWrite>,
-    /// The order writes arrived in, for [`CheckpointTuple::pending_writes`].
-    order: Vec<(String, usize)>,
+    /// In the order they arrived in, each with its index in the task's
+    /// writes ([`super::write_index`]): a step has few, so a retried write is
+    /// found by going through them.
+    writes: Vec<(usize, PendingWrite)>,
 }
 
 /// Keeps checkpoints in memory (LangGraph's `InMemorySaver`): they last as
@@ -68,11 +69,7 @@ impl InMemorySaver {
             checkpoint: saved.checkpoint.clone(),
             metadata: saved.metadata.clone(),
             parent_config: saved.parent.as_ref().map(|p| config.at(p.clone())),
-            pending_writes: saved
-                .order
-                .iter()
-                .filter_map(|k| saved.writes.get(k).cloned())
-                .collect(),
+            pending_writes: saved.writes.iter().map(|(_, w)| w.clone()).collect(),
         }
     }
 }
@@ -81,24 +78,31 @@ impl Checkpointer for InMemorySaver {
     fn put<'a>(
         &'a self,
         config: &'a CheckpointConfig,
-        checkpoint: &'a Checkpoint,
-        metadata: &'a CheckpointMetadata,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
     ) -> BoxFuture<'a, Result<CheckpointConfig>> {
         Box::pin(async move {
+            let at = config.at(checkpoint.id.clone());
             let mut threads = self.threads.lock();
-            let ns = threads
-                .entry(config.thread_id.clone())
-                .or_default()
-                .entry(config.checkpoint_ns.clone())
-                .or_default();
-            ns.checkpoints.entry(checkpoint.id.clone()).or_insert_with(|| Saved {
-                checkpoint: checkpoint.clone(),
-                metadata: metadata.clone(),
-                parent: config.checkpoint_id.clone(),
-                writes: BTreeMap::new(),
-                order: Vec::new(),
-            });
-            Ok(config.at(checkpoint.id.clone()))
+            // Looked up before inserting: a thread's names are copied once.
+            let thread = match threads.get_mut(&config.thread_id) {
+                Some(t) => t,
+                None => threads.entry(config.thread_id.clone()).or_default(),
+            };
+            let ns = match thread.get_mut(&config.checkpoint_ns) {
+                Some(ns) => ns,
+                None => thread.entry(config.checkpoint_ns.clone()).or_default(),
+            };
+            if !ns.checkpoints.contains_key(&checkpoint.id) {
+                let saved = Box::new(Saved {
+                    metadata,
+                    parent: config.checkpoint_id.clone(),
+                    writes: Vec::new(),
+                    checkpoint,
+                });
+                ns.checkpoints.insert(saved.checkpoint.id.clone(), saved);
+            }
+            Ok(at)
         })
     }
 
@@ -106,7 +110,7 @@ impl Checkpointer for InMemorySaver {
         &'a self,
         config: &'a CheckpointConfig,
         task_id: &'a str,
-        writes: &'a [(String, Json)],
+        writes: Vec<(String, Json)>,
     ) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             let id = super::require_id(config, "put_writes")?;
@@ -116,25 +120,30 @@ impl Checkpointer for InMemorySaver {
                 .and_then(|t| t.get_mut(&config.checkpoint_ns))
                 .and_then(|ns| ns.checkpoints.get_mut(id))
                 .ok_or_else(|| super::no_checkpoint(config))?;
-            for (idx, (channel, value)) in writes.iter().enumerate() {
-                let place = super::write_index(channel, idx);
-                let write = PendingWrite {
-                    task_id: task_id.to_owned(),
-                    channel: channel.clone(),
-                    value: value.clone(),
-                };
+            for (idx, (channel, value)) in writes.into_iter().enumerate() {
+                let place = super::write_index(&channel, idx);
+                let earlier = saved
+                    .writes
+                    .iter()
+                    .position(|(p, w)| *p == place && w.task_id == task_id);
                 // The same write twice (a retried save) is kept once, the
                 // first; a special channel's latest value replaces the
                 // earlier one, in the place the first arrived in.
-                match saved.writes.entry((task_id.to_owned(), place)) {
-                    Entry::Vacant(slot) => {
-                        saved.order.push(slot.key().clone());
-                        slot.insert(write);
+                match earlier {
+                    None => saved.writes.push((
+                        place,
+                        PendingWrite {
+                            task_id: task_id.to_owned(),
+                            channel,
+                            value,
+                        },
+                    )),
+                    Some(k) if place != idx => {
+                        let w = &mut saved.writes[k].1;
+                        w.channel = channel;
+                        w.value = value;
                     }
-                    Entry::Occupied(mut slot) if place != idx => {
-                        slot.insert(write);
-                    }
-                    Entry::Occupied(_) => {}
+                    Some(_) => {}
                 }
             }
             Ok(())

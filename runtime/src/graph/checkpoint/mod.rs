@@ -20,6 +20,7 @@ mod postgres;
 mod sql;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+mod versions;
 
 use std::collections::BTreeMap;
 
@@ -37,6 +38,8 @@ pub use postgres::PostgresSaver;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::SqliteSaver;
+pub(crate) use versions::find;
+pub use versions::Versions;
 
 /// The format version of the [`Checkpoint`]s this crate writes.
 pub const CHECKPOINT_VERSION: u32 = 4;
@@ -81,9 +84,10 @@ impl CheckpointConfig {
     #[must_use]
     pub fn at(&self, id: impl Into<String>) -> Self {
         CheckpointConfig {
+            thread_id: self.thread_id.clone(),
+            checkpoint_ns: self.checkpoint_ns.clone(),
             checkpoint_id: Some(id.into()),
             checkpoint_map: BTreeMap::new(),
-            ..self.clone()
         }
     }
 
@@ -181,9 +185,9 @@ pub struct Checkpoint {
     /// The channels' values.
     pub channel_values: Map,
     /// Each channel's version: a number that grows each time it is written.
-    pub channel_versions: BTreeMap<String, u64>,
+    pub channel_versions: Versions<u64>,
     /// For each node, the versions of the channels it has seen when it last ran.
-    pub versions_seen: BTreeMap<String, BTreeMap<String, u64>>,
+    pub versions_seen: Versions<Versions<u64>>,
     /// The channels the step that made it wrote.
     #[serde(default)]
     pub updated_channels: Vec<String>,
@@ -250,12 +254,14 @@ impl ListOptions {
 /// the same task and index twice keeps one.
 pub trait Checkpointer: Send + Sync + 'static {
     /// Stores `checkpoint` after the one `config` names (its parent, or none
-    /// for a thread's first); returns the config naming the new one.
+    /// for a thread's first); returns the config naming the new one. The
+    /// checkpoint is given, not lent: a saver that keeps it in memory keeps
+    /// it as it is, without a copy.
     fn put<'a>(
         &'a self,
         config: &'a CheckpointConfig,
-        checkpoint: &'a Checkpoint,
-        metadata: &'a CheckpointMetadata,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
     ) -> BoxFuture<'a, Result<CheckpointConfig>>;
 
     /// Stores the writes task `task_id` made in the step after the
@@ -264,7 +270,7 @@ pub trait Checkpointer: Send + Sync + 'static {
         &'a self,
         config: &'a CheckpointConfig,
         task_id: &'a str,
-        writes: &'a [(String, Json)],
+        writes: Vec<(String, Json)>,
     ) -> BoxFuture<'a, Result<()>>;
 
     /// The checkpoint `config` names (the thread's latest in its namespace
@@ -285,12 +291,23 @@ pub trait Checkpointer: Send + Sync + 'static {
 /// A new checkpoint id: a version 7 UUID, whose text sorts in the order the
 /// ids were made (within one process, even in the same millisecond).
 pub fn new_checkpoint_id() -> String {
-    uuid::Uuid::now_v7().to_string()
+    uuid_string(uuid::Uuid::now_v7())
+}
+
+/// A UUID's hyphenated text, written straight into a string of its size.
+pub(crate) fn uuid_string(id: uuid::Uuid) -> String {
+    id.hyphenated()
+        .encode_lower(&mut uuid::Uuid::encode_buffer())
+        .to_owned()
 }
 
 /// The current time as RFC 3339 with microseconds, UTC.
 pub(crate) fn now_rfc3339() -> String {
-    humantime::format_rfc3339_micros(std::time::SystemTime::now()).to_string()
+    use std::fmt::Write;
+    // `2026-12-07T18:33:42.123456Z`: 27 bytes, so written with no regrowth.
+    let mut ts = String::with_capacity(32);
+    let _ = write!(ts, "{}", humantime::format_rfc3339_micros(std::time::SystemTime::now()));
+    ts
 }
 
 #[cfg(test)]

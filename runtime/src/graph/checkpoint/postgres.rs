@@ -277,13 +277,13 @@ impl Checkpointer for PostgresSaver {
     fn put<'a>(
         &'a self,
         config: &'a CheckpointConfig,
-        checkpoint: &'a Checkpoint,
-        metadata: &'a CheckpointMetadata,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
     ) -> BoxFuture<'a, Result<CheckpointConfig>> {
         Box::pin(async move {
             let op = Op::new(SAVER, "put", config).with_id(&checkpoint.id);
-            let body = op.to_json("checkpoint", checkpoint)?;
-            let meta = op.to_json("metadata", metadata)?;
+            let body = op.to_json("checkpoint", &checkpoint)?;
+            let meta = op.to_json("metadata", &metadata)?;
             // One statement, so one transaction; an id stored already is
             // kept as it is.
             sqlx::query(
@@ -309,7 +309,7 @@ impl Checkpointer for PostgresSaver {
         &'a self,
         config: &'a CheckpointConfig,
         task_id: &'a str,
-        writes: &'a [(String, Json)],
+        writes: Vec<(String, Json)>,
     ) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             let id = super::require_id(config, "put_writes")?;
@@ -512,12 +512,12 @@ mod tests {
 
         let thread = CheckpointConfig::thread("shared");
         let id = new_checkpoint_id();
-        let at = savers[0].put(&thread, &checkpoint(&id, 1), &meta(0)).await.unwrap();
+        let at = savers[0].put(&thread, checkpoint(&id, 1), meta(0)).await.unwrap();
         futures::future::try_join_all(savers.iter().enumerate().map(|(i, saver)| {
             let at = at.clone();
             async move {
                 saver
-                    .put_writes(&at, &format!("task-{i}"), &[("x".into(), 1.into())])
+                    .put_writes(&at, &format!("task-{i}"), vec![("x".into(), 1.into())])
                     .await
             }
         }))
@@ -563,7 +563,7 @@ mod tests {
         let mut m = meta(0);
         m.extra.insert("zz".into(), 1.into());
         m.extra.insert("aa".into(), 2.into());
-        saver.put(&thread, &cp, &m).await.unwrap();
+        saver.put(&thread, cp, m).await.unwrap();
         let got = saver.get_tuple(&thread).await.unwrap().unwrap();
         let keys: Vec<&String> = got.checkpoint.channel_values.keys().collect();
         assert_eq!(keys, ["x", "zeta", "a", "mm", "b"]);
@@ -580,7 +580,7 @@ mod tests {
         let saver = PostgresSaver::connect(&schema.url).await.unwrap();
         let thread = CheckpointConfig::thread("corrupt");
         let id = new_checkpoint_id();
-        let at = saver.put(&thread, &checkpoint(&id, 1), &meta(0)).await.unwrap();
+        let at = saver.put(&thread, checkpoint(&id, 1), meta(0)).await.unwrap();
         sqlx::query(r#"UPDATE checkpoints SET checkpoint = '{"v": 4}'"#)
             .execute(&saver.pool)
             .await

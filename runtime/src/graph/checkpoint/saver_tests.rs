@@ -13,8 +13,8 @@ pub(crate) fn checkpoint(id: &str, x: i64) -> Checkpoint {
         id: id.to_owned(),
         ts: now_rfc3339(),
         channel_values,
-        channel_versions: [("x".to_owned(), x as u64)].into(),
-        versions_seen: BTreeMap::new(),
+        channel_versions: [("x", x as u64)].into_iter().collect(),
+        versions_seen: Versions::new(),
         updated_channels: vec!["x".into()],
     }
 }
@@ -39,7 +39,7 @@ pub(crate) async fn conformance(saver: &dyn Checkpointer) {
         meta.extra.insert("who".into(), json!(format!("step{step}")));
         meta.extra.insert("even".into(), json!(step % 2 == 0));
         meta.extra.insert("score".into(), json!(step as f64 / 2.0));
-        let cfg = saver.put(&parent, &checkpoint(id, step as i64), &meta).await.unwrap();
+        let cfg = saver.put(&parent, checkpoint(id, step as i64), meta).await.unwrap();
         assert_eq!(cfg, thread.at(id.clone()), "put names the new checkpoint");
         parent = cfg;
     }
@@ -49,8 +49,8 @@ pub(crate) async fn conformance(saver: &dyn Checkpointer) {
     let cfg = saver
         .put(
             &thread.at(ids[0].clone()),
-            &again,
-            &CheckpointMetadata::new(CheckpointSource::Update, 7),
+            again,
+            CheckpointMetadata::new(CheckpointSource::Update, 7),
         )
         .await
         .unwrap();
@@ -84,35 +84,35 @@ pub(crate) async fn conformance(saver: &dyn Checkpointer) {
         .put_writes(
             &at,
             "task-b",
-            &[("x".into(), json!(5)), ("branch:to:b".into(), json!(null))],
+            vec![("x".into(), json!(5)), ("branch:to:b".into(), json!(null))],
         )
         .await
         .unwrap();
     saver
-        .put_writes(&at, "task-a", &[("x".into(), json!(7))])
+        .put_writes(&at, "task-a", vec![("x".into(), json!(7))])
         .await
         .unwrap();
     saver
-        .put_writes(&at, "task-a", &[("x".into(), json!(7))])
+        .put_writes(&at, "task-a", vec![("x".into(), json!(7))])
         .await
         .unwrap();
     saver
-        .put_writes(&at, "task-a", &[("x".into(), json!(8))])
+        .put_writes(&at, "task-a", vec![("x".into(), json!(8))])
         .await
         .unwrap();
     saver
-        .put_writes(&at, "task-c", &[(INTERRUPT.into(), json!([1]))])
+        .put_writes(&at, "task-c", vec![(INTERRUPT.into(), json!([1]))])
         .await
         .unwrap();
     saver
-        .put_writes(&at, "task-c", &[(INTERRUPT.into(), json!([2]))])
+        .put_writes(&at, "task-c", vec![(INTERRUPT.into(), json!([2]))])
         .await
         .unwrap();
     saver
         .put_writes(
             &at,
             "task-d",
-            &[(INTERRUPT.into(), json!([3])), (INTERRUPT.into(), json!([4]))],
+            vec![(INTERRUPT.into(), json!([3])), (INTERRUPT.into(), json!([4]))],
         )
         .await
         .unwrap();
@@ -146,12 +146,12 @@ pub(crate) async fn conformance(saver: &dyn Checkpointer) {
         "writes belong to one checkpoint"
     );
     assert!(
-        saver.put_writes(&thread, "t", &[]).await.is_err(),
+        saver.put_writes(&thread, "t", vec![]).await.is_err(),
         "put_writes needs a checkpoint id"
     );
     assert!(
         saver
-            .put_writes(&thread.at(new_checkpoint_id()), "t", &[("x".into(), json!(1))])
+            .put_writes(&thread.at(new_checkpoint_id()), "t", vec![("x".into(), json!(1))])
             .await
             .is_err(),
         "put_writes needs a checkpoint that exists"
@@ -221,8 +221,8 @@ pub(crate) async fn conformance(saver: &dyn Checkpointer) {
     saver
         .put(
             &sub,
-            &checkpoint(&sub_id, 9),
-            &CheckpointMetadata::new(CheckpointSource::Loop, 0),
+            checkpoint(&sub_id, 9),
+            CheckpointMetadata::new(CheckpointSource::Loop, 0),
         )
         .await
         .unwrap();
@@ -233,8 +233,8 @@ pub(crate) async fn conformance(saver: &dyn Checkpointer) {
     saver
         .put(
             &other,
-            &checkpoint(&other_id, 1),
-            &CheckpointMetadata::new(CheckpointSource::Input, -1),
+            checkpoint(&other_id, 1),
+            CheckpointMetadata::new(CheckpointSource::Input, -1),
         )
         .await
         .unwrap();

@@ -87,8 +87,40 @@ const MIGRATIONS: &[(i64, &str)] = &[(
 #[derive(Clone)]
 pub struct SqliteSaver {
     pool: SqlitePool,
+    /// The connection a file's writes go through, kept out of the pool: a
+    /// write is then one hand-over to the connection's thread, where a
+    /// pooled one costs a second (the pool pings every connection it takes
+    /// back). Writes take turns on SQLite's write lock anyway. None for a
+    /// database in memory, whose one pooled connection is the database;
+    /// none inside once the saver is closed.
+    writer: Option<Arc<tokio::sync::Mutex<Option<SqliteConnection>>>>,
     /// The file, or `:memory:`.
     location: Arc<str>,
+}
+
+/// A connection to write on: the saver's own, or one of the pool.
+enum Writer<'a> {
+    Own(tokio::sync::MappedMutexGuard<'a, SqliteConnection>),
+    Pooled(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+}
+
+impl std::ops::Deref for Writer<'_> {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        match self {
+            Writer::Own(c) => c,
+            Writer::Pooled(c) => c,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Writer<'_> {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        match self {
+            Writer::Own(c) => c,
+            Writer::Pooled(c) => c,
+        }
+    }
 }
 
 impl std::fmt::Debug for SqliteSaver {
@@ -112,15 +144,20 @@ impl SqliteSaver {
             // only a power loss or an OS crash may lose the last commits.
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(BUSY_TIMEOUT);
+        let cannot_open = |e| sql::db_error(format!("{SAVER}: cannot open `{}`", path.display()), e);
         let pool = SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             // A connection to a local file does not go stale: no ping (a
             // round trip to the connection's worker thread) before each use.
             .test_before_acquire(false)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
-            .map_err(|e| sql::db_error(format!("{SAVER}: cannot open `{}`", path.display()), e))?;
-        Self::start(pool, path.display().to_string()).await
+            .map_err(cannot_open)?;
+        let mut saver = Self::start(pool, path.display().to_string()).await?;
+        // After the migrations, which created the file's tables.
+        let writer = sqlx::ConnectOptions::connect(&options).await.map_err(cannot_open)?;
+        saver.writer = Some(Arc::new(tokio::sync::Mutex::new(Some(writer))));
+        Ok(saver)
     }
 
     /// A database in memory: it lasts as long as the saver (and its clones).
@@ -148,7 +185,19 @@ impl SqliteSaver {
             .map_err(|e| sql::db_error(format!("{SAVER}: cannot migrate the schema of `{location}`"), e))?;
         Ok(SqliteSaver {
             pool,
+            writer: None,
             location: location.into(),
+        })
+    }
+
+    /// The connection to write on.
+    async fn writer(&self) -> Result<Writer<'_>, sqlx::Error> {
+        Ok(match &self.writer {
+            Some(own) => Writer::Own(
+                tokio::sync::MutexGuard::try_map(own.lock().await, Option::as_mut)
+                    .map_err(|_| sqlx::Error::PoolClosed)?,
+            ),
+            None => Writer::Pooled(self.pool.acquire().await?),
         })
     }
 
@@ -157,6 +206,11 @@ impl SqliteSaver {
     /// [`ErrorKind::Connection`](crate::ErrorKind::Connection).
     pub async fn close(&self) {
         self.pool.close().await;
+        if let Some(own) = &self.writer {
+            if let Some(conn) = own.lock().await.take() {
+                let _ = sqlx::Connection::close(conn).await;
+            }
+        }
     }
 
     /// The checkpoints of `config`'s thread and namespace (one, when it
@@ -304,13 +358,13 @@ impl Checkpointer for SqliteSaver {
     fn put<'a>(
         &'a self,
         config: &'a CheckpointConfig,
-        checkpoint: &'a Checkpoint,
-        metadata: &'a CheckpointMetadata,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
     ) -> BoxFuture<'a, Result<CheckpointConfig>> {
         Box::pin(async move {
             let op = Op::new(SAVER, "put", config).with_id(&checkpoint.id);
-            let body = op.to_json("checkpoint", checkpoint)?;
-            let meta = op.to_json("metadata", metadata)?;
+            let body = op.to_json("checkpoint", &checkpoint)?;
+            let meta = op.to_json("metadata", &metadata)?;
             // One statement, so one transaction; an id stored already is
             // kept as it is.
             sqlx::query(
@@ -325,7 +379,7 @@ impl Checkpointer for SqliteSaver {
             .bind(&config.checkpoint_id)
             .bind(body)
             .bind(meta)
-            .execute(&self.pool)
+            .execute(&mut *self.writer().await.map_err(|e| op.db(e))?)
             .await
             .map_err(|e| op.db(e))?;
             Ok(config.at(checkpoint.id.clone()))
@@ -336,7 +390,7 @@ impl Checkpointer for SqliteSaver {
         &'a self,
         config: &'a CheckpointConfig,
         task_id: &'a str,
-        writes: &'a [(String, Json)],
+        writes: Vec<(String, Json)>,
     ) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             let id = super::require_id(config, "put_writes")?;
@@ -349,7 +403,8 @@ impl Checkpointer for SqliteSaver {
             // holding the write lock from its start), stored only if the
             // checkpoint exists. When it stores nothing (no checkpoint, or the
             // same write stored already), the transaction below tells which.
-            if let ([(channel, _)], [value]) = (writes, values.as_slice()) {
+            let mut writer = self.writer().await.map_err(|e| op.db(e))?;
+            if let ([(channel, _)], [value]) = (writes.as_slice(), values.as_slice()) {
                 let idx = sql::stored_index(super::write_index(channel, 0));
                 let stored = sqlx::query(&format!(
                     "INSERT INTO checkpoint_writes
@@ -369,7 +424,7 @@ impl Checkpointer for SqliteSaver {
                 .bind(idx)
                 .bind(channel)
                 .bind(value)
-                .execute(&self.pool)
+                .execute(&mut *writer)
                 .await
                 .map_err(|e| op.db(e))?;
                 if stored.rows_affected() == 1 {
@@ -378,7 +433,9 @@ impl Checkpointer for SqliteSaver {
             }
             // The write lock from the start, so the busy timeout applies
             // (a read lock upgraded later fails at once when contended).
-            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(|e| op.db(e))?;
+            let mut tx = sqlx::Connection::begin_with(&mut *writer, "BEGIN IMMEDIATE")
+                .await
+                .map_err(|e| op.db(e))?;
             let exists = sqlx::query(
                 "SELECT 1 FROM checkpoints WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND checkpoint_id = ?3",
             )
@@ -453,7 +510,10 @@ impl Checkpointer for SqliteSaver {
                 ns: None,
                 id: None,
             };
-            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(|e| op.db(e))?;
+            let mut writer = self.writer().await.map_err(|e| op.db(e))?;
+            let mut tx = sqlx::Connection::begin_with(&mut *writer, "BEGIN IMMEDIATE")
+                .await
+                .map_err(|e| op.db(e))?;
             for table in ["checkpoints", "checkpoint_writes"] {
                 sqlx::query(&format!("DELETE FROM {table} WHERE thread_id = ?1"))
                     .bind(thread_id)
@@ -533,9 +593,12 @@ mod tests {
         let (first, second) = (new_checkpoint_id(), new_checkpoint_id());
         {
             let saver = SqliteSaver::open(&db.0).await.unwrap();
-            let at = saver.put(&thread, &checkpoint(&first, 1), &meta(0)).await.unwrap();
-            let at = saver.put(&at, &checkpoint(&second, 2), &meta(1)).await.unwrap();
-            saver.put_writes(&at, "task", &[("x".into(), 3.into())]).await.unwrap();
+            let at = saver.put(&thread, checkpoint(&first, 1), meta(0)).await.unwrap();
+            let at = saver.put(&at, checkpoint(&second, 2), meta(1)).await.unwrap();
+            saver
+                .put_writes(&at, "task", vec![("x".into(), 3.into())])
+                .await
+                .unwrap();
             saver.close().await;
         }
         let saver = SqliteSaver::open(&db.0).await.unwrap();
@@ -560,14 +623,14 @@ mod tests {
             .unwrap();
         let thread = CheckpointConfig::thread("shared");
         let id = new_checkpoint_id();
-        savers[0].put(&thread, &checkpoint(&id, 1), &meta(0)).await.unwrap();
+        savers[0].put(&thread, checkpoint(&id, 1), meta(0)).await.unwrap();
         // Writers on different connections wait for each other.
         let at = thread.at(id.clone());
         futures::future::try_join_all(savers.iter().enumerate().map(|(i, saver)| {
             let at = at.clone();
             async move {
                 saver
-                    .put_writes(&at, &format!("task-{i}"), &[("x".into(), 1.into())])
+                    .put_writes(&at, &format!("task-{i}"), vec![("x".into(), 1.into())])
                     .await
             }
         }))
@@ -592,7 +655,7 @@ mod tests {
         let saver = SqliteSaver::in_memory().await.unwrap();
         let thread = CheckpointConfig::thread("corrupt");
         let id = new_checkpoint_id();
-        let at = saver.put(&thread, &checkpoint(&id, 1), &meta(0)).await.unwrap();
+        let at = saver.put(&thread, checkpoint(&id, 1), meta(0)).await.unwrap();
         for (column, value) in [
             ("checkpoint", "{not json"),
             ("checkpoint", "{\"v\": 4}"),
@@ -622,7 +685,10 @@ mod tests {
                 .await
                 .unwrap();
         }
-        saver.put_writes(&at, "task", &[("x".into(), 1.into())]).await.unwrap();
+        saver
+            .put_writes(&at, "task", vec![("x".into(), 1.into())])
+            .await
+            .unwrap();
         sqlx::query("UPDATE checkpoint_writes SET value = 'nope'")
             .execute(&saver.pool)
             .await
@@ -675,11 +741,11 @@ mod tests {
                 break;
             }
             at = saver
-                .put(&at, &checkpoint(&new_checkpoint_id(), step), &meta(step))
+                .put(&at, checkpoint(&new_checkpoint_id(), step), meta(step))
                 .await
                 .unwrap();
             let writes: Vec<(String, Json)> = (0..WRITES_PER_TASK).map(|i| (format!("c{i}"), step.into())).collect();
-            saver.put_writes(&at, "task", &writes).await.unwrap();
+            saver.put_writes(&at, "task", writes).await.unwrap();
         }
     }
 

@@ -77,7 +77,8 @@ impl Labels {
         }
         let kind = match u.as_bytes()[14] {
             b'7' => "ckpt",
-            b'5' => "task",
+            // LangGraph's task ids are version 5 UUIDs, runwright's version 8.
+            b'5' | b'8' => "task",
             _ if is_run => "run",
             _ => "uuid",
         };
@@ -299,10 +300,10 @@ pub(crate) fn snapshot_json(s: &StateSnapshot) -> Value {
     })
 }
 
-fn versions_json(v: &std::collections::BTreeMap<String, u64>) -> Value {
+fn versions_json(v: &runwright::graph::checkpoint::Versions<u64>) -> Value {
     Value::Object(
         v.iter()
-            .map(|(k, n)| (k.clone(), json!(format!("{n:032}.<r>"))))
+            .map(|(k, n)| (k.to_owned(), json!(format!("{n:032}.<r>"))))
             .collect(),
     )
 }
@@ -317,7 +318,7 @@ pub(crate) fn tuple_json(t: &CheckpointTuple) -> Value {
             "ts": c.ts,
             "id": c.id,
             "channel_versions": versions_json(&c.channel_versions),
-            "versions_seen": Value::Object(c.versions_seen.iter().map(|(k, v)| (k.clone(), versions_json(v))).collect()),
+            "versions_seen": Value::Object(c.versions_seen.iter().map(|(k, v)| (k.to_owned(), versions_json(v))).collect()),
             "updated_channels": c.updated_channels,
             "channel_values": c.channel_values,
         },
