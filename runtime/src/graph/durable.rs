@@ -69,7 +69,10 @@ impl Plan {
 
     /// The checkpoint's channels: the state's keys and this plan's.
     pub(super) fn channels<S>(&self, inner: &Inner<S>, state: &Map) -> Map {
-        let mut values = state.clone();
+        // Made at its size: the plan's channels do not grow it again.
+        let more = self.pulled.len() + 1 + self.seen.len();
+        let mut values = Map::with_capacity(state.len() + more);
+        values.extend(state.iter().map(|(k, v)| (k.clone(), v.clone())));
         for &i in &self.pulled {
             values.insert(inner.triggers[i].to_string(), Json::Null);
         }
@@ -434,7 +437,7 @@ impl Saving {
         source: CheckpointSource,
         step: i64,
         wrote: Vec<String>,
-        ran: &[Ran],
+        ran: impl IntoIterator<Item = Ran>,
         extra: Option<Map>,
         show: bool,
     ) -> Result<Option<Shown>> {
@@ -448,18 +451,18 @@ impl Saving {
             }
         }
         for (node, trigger) in ran {
-            let v = match checkpoint::find(&self.versions, trigger) {
+            let v = match checkpoint::find(&self.versions, &trigger) {
                 Ok(i) => self.versions[i].1,
                 Err(_) => 0,
             };
-            let i = match checkpoint::find(&self.seen, node) {
+            let i = match checkpoint::find(&self.seen, &node) {
                 Ok(i) => i,
                 Err(i) => {
-                    self.seen.insert(i, (node.clone(), Versions::new()));
+                    self.seen.insert(i, (node, Versions::new()));
                     i
                 }
             };
-            self.seen[i].1.insert(trigger.clone(), v);
+            self.seen[i].1.insert(trigger, v);
         }
         let checkpoint = Checkpoint {
             v: checkpoint::CHECKPOINT_VERSION,

@@ -399,7 +399,7 @@ where
                     if let Some(s) = saving.as_mut() {
                         let mut channels = state.clone();
                         channels.insert("__start__".into(), input.clone());
-                        let saved = s.save(channels, CheckpointSource::Input, base, vec!["__start__".to_owned()], &[], None, show).await?;
+                        let saved = s.save(channels, CheckpointSource::Input, base, vec!["__start__".to_owned()], [], None, show).await?;
                         if let (Some(o), Some(saved)) = (&outlet, saved) {
                             o.push_debug(StreamMode::Checkpoints, "checkpoint", base, || s.checkpoint_item(inner, &saved, &state, &plan, true));
                         }
@@ -418,7 +418,7 @@ where
                         let mut wrote = keys;
                         wrote.extend(plan.pulled.iter().map(|&i| inner.triggers[i].to_string()));
                         let ran = [(Arc::from(START), durable::trigger(START))];
-                        let saved = s.save(plan.channels(inner, &state), CheckpointSource::Loop, step, wrote, &ran, None, show).await?;
+                        let saved = s.save(plan.channels(inner, &state), CheckpointSource::Loop, step, wrote, ran, None, show).await?;
                         if let (Some(o), Some(saved)) = (&outlet, saved) {
                             o.push_debug(StreamMode::Checkpoints, "checkpoint", step, || s.checkpoint_item(inner, &saved, &state, &plan, false));
                         }
@@ -447,7 +447,7 @@ where
                         // from which every task due runs again.
                         let channels = plan.channels(inner, &state);
                         let s = saving.as_mut().expect("a thread");
-                        let saved = s.save(channels, CheckpointSource::Fork, step, Vec::new(), &[], None, show).await?;
+                        let saved = s.save(channels, CheckpointSource::Fork, step, Vec::new(), [], None, show).await?;
                         if let (Some(o), Some(saved)) = (&outlet, saved) {
                             o.push_debug(StreamMode::Checkpoints, "checkpoint", step, || s.checkpoint_item(inner, &saved, &state, &plan, false));
                         }
@@ -887,9 +887,9 @@ where
                 plan.pulled = pulled;
                 plan.pushed = pushed;
                 if let Some(s) = saving.as_mut() {
-                    let ran: Vec<durable::Ran> = tasks.iter().map(|t| (inner.nodes[t.node].name.clone(), inner.triggers[t.node].clone())).collect();
+                    let ran = tasks.iter().map(|t| (inner.nodes[t.node].name.clone(), inner.triggers[t.node].clone()));
                     wrote.extend(plan.pulled.iter().map(|&i| inner.triggers[i].to_string()));
-                    let saved = s.save(plan.channels(inner, &state), CheckpointSource::Loop, step, wrote, &ran, None, show).await?;
+                    let saved = s.save(plan.channels(inner, &state), CheckpointSource::Loop, step, wrote, ran, None, show).await?;
                     if let (Some(o), Some(saved)) = (&outlet, saved) {
                         o.push_debug(StreamMode::Checkpoints, "checkpoint", step, || s.checkpoint_item(inner, &saved, &state, &plan, false));
                     }

@@ -456,7 +456,7 @@ where
                 CheckpointSource::Update,
                 step,
                 wrote,
-                &[(Arc::from(node), durable::trigger(node))],
+                [(Arc::from(node), durable::trigger(node))],
                 None,
                 false,
             )
