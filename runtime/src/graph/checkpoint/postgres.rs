@@ -7,9 +7,9 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use serde_json::Value as Json;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, Postgres};
-use sqlx::{Connection as _, QueryBuilder, Row as _};
+use sqlx::{Connection as _, QueryBuilder};
 
-use super::sql::{self, Op, Scalar};
+use super::sql::{self, Op, Scalar, SqlSaver};
 use super::{Checkpoint, CheckpointConfig, CheckpointMetadata, CheckpointTuple, Checkpointer, ListOptions};
 use crate::error::Result;
 
@@ -139,9 +139,7 @@ impl PostgresSaver {
         self.pool.close().await;
     }
 
-    /// The checkpoints of `config`'s thread and namespace (one, when it
-    /// names an id), newest first, filtered, with their writes.
-    async fn select(
+    async fn query(
         &self,
         op: &Op<'_>,
         config: &CheckpointConfig,
@@ -186,22 +184,7 @@ impl PostgresSaver {
 
         let mut conn = self.pool.acquire().await.map_err(|e| op.db(e))?;
         let rows = q.build().fetch_all(&mut *conn).await.map_err(|e| op.db(e))?;
-        let mut kept = Vec::new();
-        for row in rows {
-            let row = sql::Row {
-                id: row.try_get(0).map_err(|e| op.db(e))?,
-                parent: row.try_get(1).map_err(|e| op.db(e))?,
-                checkpoint: row.try_get(2).map_err(|e| op.db(e))?,
-                metadata: row.try_get(3).map_err(|e| op.db(e))?,
-            };
-            let (checkpoint, metadata) = sql::decode(op, &row)?;
-            if options.matches(&metadata) {
-                kept.push((row, checkpoint, metadata));
-            }
-            if options.limit.is_some_and(|n| kept.len() >= n) {
-                break;
-            }
-        }
+        let kept = sql::keep(op, options, &rows)?;
         let ids: Vec<&str> = kept.iter().map(|(r, ..)| r.id.as_str()).collect();
         let writes = writes_of(&mut conn, config, &ids).await.map_err(|e| op.db(e))?;
         sql::tuples(op, config, kept, writes)
@@ -227,16 +210,7 @@ async fn writes_of(
     .bind(ids)
     .fetch_all(&mut *conn)
     .await?;
-    rows.into_iter()
-        .map(|row| {
-            Ok(sql::WriteRow {
-                checkpoint_id: row.try_get(0)?,
-                task_id: row.try_get(1)?,
-                channel: row.try_get(2)?,
-                value: row.try_get(3)?,
-            })
-        })
-        .collect()
+    rows.iter().map(sql::WriteRow::of).collect()
 }
 
 /// Applies the migrations not yet applied, in one transaction that holds
@@ -271,6 +245,19 @@ async fn migrate(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
             .await?;
     }
     tx.commit().await
+}
+
+impl SqlSaver for PostgresSaver {
+    const NAME: &'static str = SAVER;
+
+    fn select<'a>(
+        &'a self,
+        op: &'a Op<'a>,
+        config: &'a CheckpointConfig,
+        options: &'a ListOptions,
+    ) -> impl std::future::Future<Output = Result<Vec<CheckpointTuple>>> + Send + 'a {
+        self.query(op, config, options)
+    }
 }
 
 impl Checkpointer for PostgresSaver {
@@ -368,14 +355,7 @@ impl Checkpointer for PostgresSaver {
     }
 
     fn get_tuple<'a>(&'a self, config: &'a CheckpointConfig) -> BoxFuture<'a, Result<Option<CheckpointTuple>>> {
-        Box::pin(async move {
-            let op = Op::new(SAVER, "get_tuple", config);
-            let latest = ListOptions {
-                limit: Some(1),
-                ..ListOptions::default()
-            };
-            Ok(self.select(&op, config, &latest).await?.into_iter().next())
-        })
+        Box::pin(sql::get_tuple(self, config))
     }
 
     fn list<'a>(
@@ -383,26 +363,12 @@ impl Checkpointer for PostgresSaver {
         config: &'a CheckpointConfig,
         options: &'a ListOptions,
     ) -> BoxFuture<'a, Result<Vec<CheckpointTuple>>> {
-        Box::pin(async move {
-            // Every checkpoint of the namespace, whatever id the config names.
-            let config = CheckpointConfig {
-                checkpoint_id: None,
-                ..config.clone()
-            };
-            let op = Op::new(SAVER, "list", &config);
-            self.select(&op, &config, options).await
-        })
+        Box::pin(sql::list(self, config, options))
     }
 
     fn delete_thread<'a>(&'a self, thread_id: &'a str) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let op = Op {
-                saver: SAVER,
-                what: "delete_thread",
-                thread: thread_id,
-                ns: None,
-                id: None,
-            };
+            let op = Op::thread(SAVER, "delete_thread", thread_id);
             let mut tx = self.pool.begin().await.map_err(|e| op.db(e))?;
             // The checkpoints first: see put_writes.
             for table in ["checkpoints", "checkpoint_writes"] {

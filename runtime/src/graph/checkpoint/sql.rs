@@ -45,6 +45,17 @@ impl<'a> Op<'a> {
         }
     }
 
+    /// An operation on a whole thread.
+    pub fn thread(saver: &'static str, what: &'static str, thread: &'a str) -> Self {
+        Op {
+            saver,
+            what,
+            thread,
+            ns: None,
+            id: None,
+        }
+    }
+
     #[must_use]
     pub fn with_id(mut self, id: &'a str) -> Self {
         self.id = Some(id);
@@ -99,6 +110,48 @@ impl<'a> Op<'a> {
 }
 
 /// A database error, its message led by `context` (what was being done).
+/// A saver on a SQL database: how it selects checkpoints with their
+/// writes (its dialect). Reading one or a list of them is the same on
+/// every database.
+pub(crate) trait SqlSaver: Sync {
+    /// Its name, for messages.
+    const NAME: &'static str;
+
+    /// The checkpoints of `config`'s thread and namespace (one, when it
+    /// names an id), newest first, filtered, with their writes.
+    fn select<'a>(
+        &'a self,
+        op: &'a Op<'a>,
+        config: &'a CheckpointConfig,
+        options: &'a ListOptions,
+    ) -> impl std::future::Future<Output = Result<Vec<CheckpointTuple>>> + Send + 'a;
+}
+
+/// [`Checkpointer::get_tuple`](super::Checkpointer::get_tuple) on a SQL saver.
+pub(crate) async fn get_tuple<S: SqlSaver>(saver: &S, config: &CheckpointConfig) -> Result<Option<CheckpointTuple>> {
+    let op = Op::new(S::NAME, "get_tuple", config);
+    let latest = ListOptions {
+        limit: Some(1),
+        ..ListOptions::default()
+    };
+    Ok(saver.select(&op, config, &latest).await?.into_iter().next())
+}
+
+/// [`Checkpointer::list`](super::Checkpointer::list) on a SQL saver.
+pub(crate) async fn list<S: SqlSaver>(
+    saver: &S,
+    config: &CheckpointConfig,
+    options: &ListOptions,
+) -> Result<Vec<CheckpointTuple>> {
+    // Every checkpoint of the namespace, whatever id the config names.
+    let config = CheckpointConfig {
+        checkpoint_id: None,
+        ..config.clone()
+    };
+    let op = Op::new(S::NAME, "list", &config);
+    saver.select(&op, &config, options).await
+}
+
 pub(crate) fn db_error(context: String, e: sqlx::Error) -> Error {
     let kind = error_kind(&e);
     Error::with_source(kind, format!("{context}: {e}"), e)
@@ -149,6 +202,74 @@ pub(crate) struct WriteRow {
     pub value: String,
 }
 
+/// What a text column of either database decodes into.
+pub(crate) trait Text<R: sqlx::Row>:
+    for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database> + Sized
+{
+}
+impl<R: sqlx::Row, T: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>> Text<R> for T {}
+
+impl Row {
+    /// A selected row: id, parent id, checkpoint and metadata, as text.
+    pub(crate) fn of<R>(row: &R) -> Result<Row, sqlx::Error>
+    where
+        R: sqlx::Row,
+        usize: sqlx::ColumnIndex<R>,
+        String: Text<R>,
+        Option<String>: Text<R>,
+    {
+        Ok(Row {
+            id: row.try_get(0)?,
+            parent: row.try_get(1)?,
+            checkpoint: row.try_get(2)?,
+            metadata: row.try_get(3)?,
+        })
+    }
+}
+
+impl WriteRow {
+    /// A selected write: checkpoint id, task id, channel and value, as text.
+    pub(crate) fn of<R>(row: &R) -> Result<WriteRow, sqlx::Error>
+    where
+        R: sqlx::Row,
+        usize: sqlx::ColumnIndex<R>,
+        String: Text<R>,
+    {
+        Ok(WriteRow {
+            checkpoint_id: row.try_get(0)?,
+            task_id: row.try_get(1)?,
+            channel: row.try_get(2)?,
+            value: row.try_get(3)?,
+        })
+    }
+}
+
+/// A selected row, decoded, that passed the filter.
+pub(crate) type Kept = (Row, Checkpoint, CheckpointMetadata);
+
+/// The selected `rows` (newest first) whose metadata passes `options`'
+/// filter, up to its limit.
+pub(crate) fn keep<R>(op: &Op<'_>, options: &ListOptions, rows: &[R]) -> Result<Vec<Kept>>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    String: Text<R>,
+    Option<String>: Text<R>,
+{
+    let mut kept = Vec::new();
+    for row in rows {
+        let row = Row::of(row).map_err(|e| op.db(e))?;
+        let (checkpoint, metadata) = decode(op, &row)?;
+        if options.matches(&metadata) {
+            kept.push((row, checkpoint, metadata));
+        }
+        if options.limit.is_some_and(|n| kept.len() >= n) {
+            break;
+        }
+    }
+    Ok(kept)
+}
+
 /// A row's checkpoint and metadata, parsed; an error naming the thread and
 /// checkpoint when either does not parse.
 pub(crate) fn decode(op: &Op<'_>, row: &Row) -> Result<(Checkpoint, CheckpointMetadata)> {
@@ -162,7 +283,7 @@ pub(crate) fn decode(op: &Op<'_>, row: &Row) -> Result<(Checkpoint, CheckpointMe
 pub(crate) fn tuples(
     op: &Op<'_>,
     config: &CheckpointConfig,
-    rows: Vec<(Row, Checkpoint, CheckpointMetadata)>,
+    rows: Vec<Kept>,
     writes: Vec<WriteRow>,
 ) -> Result<Vec<CheckpointTuple>> {
     let mut by_checkpoint: HashMap<String, Vec<PendingWrite>> = HashMap::new();

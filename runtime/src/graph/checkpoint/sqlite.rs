@@ -11,9 +11,9 @@ use serde_json::Value as Json;
 use sqlx::sqlite::{
     Sqlite, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{QueryBuilder, Row as _};
+use sqlx::QueryBuilder;
 
-use super::sql::{self, Op, Scalar};
+use super::sql::{self, Op, Scalar, SqlSaver};
 use super::{Checkpoint, CheckpointConfig, CheckpointMetadata, CheckpointTuple, Checkpointer, ListOptions};
 use crate::error::Result;
 
@@ -213,9 +213,7 @@ impl SqliteSaver {
         }
     }
 
-    /// The checkpoints of `config`'s thread and namespace (one, when it
-    /// names an id), newest first, filtered, with their writes.
-    async fn select(
+    async fn query(
         &self,
         op: &Op<'_>,
         config: &CheckpointConfig,
@@ -257,22 +255,7 @@ impl SqliteSaver {
 
         let mut conn = self.pool.acquire().await.map_err(|e| op.db(e))?;
         let rows = q.build().fetch_all(&mut *conn).await.map_err(|e| op.db(e))?;
-        let mut kept = Vec::new();
-        for row in rows {
-            let row = sql::Row {
-                id: row.try_get(0).map_err(|e| op.db(e))?,
-                parent: row.try_get(1).map_err(|e| op.db(e))?,
-                checkpoint: row.try_get(2).map_err(|e| op.db(e))?,
-                metadata: row.try_get(3).map_err(|e| op.db(e))?,
-            };
-            let (checkpoint, metadata) = sql::decode(op, &row)?;
-            if options.matches(&metadata) {
-                kept.push((row, checkpoint, metadata));
-            }
-            if options.limit.is_some_and(|n| kept.len() >= n) {
-                break;
-            }
-        }
+        let kept = sql::keep(op, options, &rows)?;
         let ids: Vec<&str> = kept.iter().map(|(r, ..)| r.id.as_str()).collect();
         let writes = writes_of(&mut conn, config, &ids).await.map_err(|e| op.db(e))?;
         sql::tuples(op, config, kept, writes)
@@ -300,16 +283,7 @@ async fn writes_of(
     .bind(ids)
     .fetch_all(&mut *conn)
     .await?;
-    rows.into_iter()
-        .map(|row| {
-            Ok(sql::WriteRow {
-                checkpoint_id: row.try_get(0)?,
-                task_id: row.try_get(1)?,
-                channel: row.try_get(2)?,
-                value: row.try_get(3)?,
-            })
-        })
-        .collect()
+    rows.iter().map(sql::WriteRow::of).collect()
 }
 
 /// What storing a write whose place is taken already does: the same write
@@ -352,6 +326,19 @@ async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::Error> {
             .await?;
     }
     tx.commit().await
+}
+
+impl SqlSaver for SqliteSaver {
+    const NAME: &'static str = SAVER;
+
+    fn select<'a>(
+        &'a self,
+        op: &'a Op<'a>,
+        config: &'a CheckpointConfig,
+        options: &'a ListOptions,
+    ) -> impl std::future::Future<Output = Result<Vec<CheckpointTuple>>> + Send + 'a {
+        self.query(op, config, options)
+    }
 }
 
 impl Checkpointer for SqliteSaver {
@@ -475,14 +462,7 @@ impl Checkpointer for SqliteSaver {
     }
 
     fn get_tuple<'a>(&'a self, config: &'a CheckpointConfig) -> BoxFuture<'a, Result<Option<CheckpointTuple>>> {
-        Box::pin(async move {
-            let op = Op::new(SAVER, "get_tuple", config);
-            let latest = ListOptions {
-                limit: Some(1),
-                ..ListOptions::default()
-            };
-            Ok(self.select(&op, config, &latest).await?.into_iter().next())
-        })
+        Box::pin(sql::get_tuple(self, config))
     }
 
     fn list<'a>(
@@ -490,26 +470,12 @@ impl Checkpointer for SqliteSaver {
         config: &'a CheckpointConfig,
         options: &'a ListOptions,
     ) -> BoxFuture<'a, Result<Vec<CheckpointTuple>>> {
-        Box::pin(async move {
-            // Every checkpoint of the namespace, whatever id the config names.
-            let config = CheckpointConfig {
-                checkpoint_id: None,
-                ..config.clone()
-            };
-            let op = Op::new(SAVER, "list", &config);
-            self.select(&op, &config, options).await
-        })
+        Box::pin(sql::list(self, config, options))
     }
 
     fn delete_thread<'a>(&'a self, thread_id: &'a str) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let op = Op {
-                saver: SAVER,
-                what: "delete_thread",
-                thread: thread_id,
-                ns: None,
-                id: None,
-            };
+            let op = Op::thread(SAVER, "delete_thread", thread_id);
             let mut writer = self.writer().await.map_err(|e| op.db(e))?;
             let mut tx = sqlx::Connection::begin_with(&mut *writer, "BEGIN IMMEDIATE")
                 .await
