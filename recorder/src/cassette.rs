@@ -2,14 +2,15 @@
 
 use std::path::Path;
 
+use runwright::intercept::CallKind;
 use runwright::models::ChatRequest;
 use runwright::{AIMessageChunk, Error, ErrorKind, Map, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::files::{check_header, format_error, parse_lines, read_text};
-use crate::normalize::Labels;
 use crate::redact::Redactions;
+use crate::session::{self, recorded_error, Entry, Format, Item, Settings, Terms};
 
 /// The `format` of a cassette file's header.
 pub const CASSETTE_FORMAT: &str = "runwright-cassette";
@@ -126,19 +127,17 @@ pub struct Interaction {
 /// assert_eq!(n["messages"][0]["content"], "hi");
 /// ```
 pub fn normalize_request(request: &ChatRequest, redactions: &Redactions) -> Value {
-    normalize_request_secrets(request, redactions).0
+    session::normalize(&request_json(request), &[], redactions).0
 }
 
-/// The normalized request, and the secret values redaction removed from it.
-pub(crate) fn normalize_request_secrets(request: &ChatRequest, redactions: &Redactions) -> (Value, Vec<String>) {
-    let mut v = json!({
+/// A request as JSON, before normalization: what a recorder's session sees
+/// of a model call, as a recording's does.
+pub(crate) fn request_json(request: &ChatRequest) -> Value {
+    json!({
         "messages": request.messages,
         "tools": request.tools,
         "params": request.params,
-    });
-    let secrets = redactions.redact(&mut v, &[]);
-    Labels::default().apply("request", &mut v);
-    (v, secrets)
+    })
 }
 
 /// Recorded chat-model calls: what a cassette file holds.
@@ -331,13 +330,134 @@ impl Cassette {
         })
     }
 
-    pub(crate) fn header_mut(&mut self) -> &mut CassetteHeader {
-        &mut self.header
+    /// Its interactions as a session's calls.
+    pub(crate) fn entries(&self) -> Vec<Entry> {
+        self.interactions
+            .iter()
+            .enumerate()
+            .map(|(i, it)| Entry {
+                kind: CallKind::ChatModel.as_str().into(),
+                path: Vec::new(),
+                input: it.request.clone(),
+                items: it
+                    .chunks
+                    .iter()
+                    .map(|c| Item {
+                        value: json!({"chunk": c.chunk}),
+                        delay_ms: c.delay_ms,
+                    })
+                    .collect(),
+                outcome: Some(match &it.error {
+                    Some(e) => json!({"error": {"kind": e.kind, "message": e.message}}),
+                    None => json!({"output": null}),
+                }),
+                composite: false,
+                line: self.line_of(i),
+            })
+            .collect()
     }
 
-    pub(crate) fn truncate(&mut self, n: usize) {
-        self.interactions.truncate(n);
-        self.header.interactions = self.interactions.len();
-        self.index_lines();
+    /// The cassette of a session's calls under `header`; `source` names the
+    /// file in errors.
+    pub(crate) fn of_entries(mut header: CassetteHeader, calls: &[&Entry], source: &str) -> Result<Cassette> {
+        let mut interactions = Vec::with_capacity(calls.len());
+        for c in calls {
+            let mut chunks = Vec::with_capacity(c.items.len());
+            for item in &c.items {
+                if let Some(chunk) = item.value.get("chunk") {
+                    let chunk = serde_json::from_value(chunk.clone()).map_err(|e| {
+                        Error::new(
+                            ErrorKind::Step,
+                            format!("{source}: cannot record a chunk after redaction: {e}"),
+                        )
+                    })?;
+                    chunks.push(RecordedChunk {
+                        chunk,
+                        delay_ms: item.delay_ms,
+                    });
+                }
+            }
+            interactions.push(Interaction {
+                request: c.input.clone(),
+                chunks,
+                error: c.outcome.as_ref().and_then(recorded_error),
+            });
+        }
+        header.interactions = interactions.len();
+        let mut cassette = Cassette {
+            header,
+            interactions,
+            lines: Vec::new(),
+        };
+        cassette.index_lines();
+        Ok(cassette)
+    }
+}
+
+/// A model's name, run metadata and invocation parameters: the header of
+/// what its recorder records.
+#[derive(Debug)]
+pub(crate) struct RecordedModel {
+    pub(crate) name: String,
+    /// Without the version-specific `lc_versions`.
+    pub(crate) metadata: Map,
+    /// Not redacted yet.
+    pub(crate) params: Map,
+}
+
+/// A cassette file, as a recorder's session writes it.
+#[derive(Debug)]
+pub(crate) struct CassetteFile {
+    /// The header as read (or a new one's).
+    read: CassetteHeader,
+    /// The live model, whose name, metadata and parameters head the file
+    /// once it records.
+    live: Option<RecordedModel>,
+}
+
+static CASSETTE_TERMS: Terms = Terms {
+    file: "cassette",
+    entry: "interaction",
+    call: "request",
+    answer: "answer",
+    by_place: false,
+    repeats: Some("the recorder allows repeats (Recorder::allow_repeats)"),
+    replay_only: (
+        "this recorder replays only: it has no live model",
+        "to record it, wrap the live model in Recorder::new and run with RUNWRIGHT_RECORD=new_episodes",
+    ),
+};
+
+impl CassetteFile {
+    pub(crate) fn new(read: CassetteHeader, live: Option<RecordedModel>) -> Self {
+        CassetteFile { read, live }
+    }
+
+    /// The header: the live model's once a call was recorded, else the one
+    /// read.
+    pub(crate) fn header(&self, recorded: bool, redactions: &Redactions) -> CassetteHeader {
+        let mut h = self.read.clone();
+        if let Some(live) = self.live.as_ref().filter(|_| recorded) {
+            let mut params = Value::Object(live.params.clone());
+            redactions.apply(&mut params);
+            h.model.clone_from(&live.name);
+            h.metadata.clone_from(&live.metadata);
+            h.params = match params {
+                Value::Object(m) => m,
+                _ => Map::new(),
+            };
+        }
+        h
+    }
+}
+
+impl Format for CassetteFile {
+    fn terms(&self) -> &'static Terms {
+        &CASSETTE_TERMS
+    }
+
+    fn text(&self, path: &Path, calls: &[&Entry], settings: &Settings) -> Result<String> {
+        let header = self.header(true, &settings.redactions);
+        Ok(Cassette::of_entries(header, calls, &path.display().to_string())?.to_jsonl())
     }
 }

@@ -165,6 +165,35 @@ pub(crate) fn check_header(source: &str, header: &Value, format: &str, version: 
     }
 }
 
+/// A writer that fails after `left` bytes, as a process killed mid-write.
+#[cfg(test)]
+struct Failing {
+    file: File,
+    left: usize,
+}
+
+#[cfg(test)]
+pub(crate) fn failing(file: File, after: usize) -> Box<dyn Write> {
+    Box::new(Failing { file, left: after })
+}
+
+#[cfg(test)]
+impl Write for Failing {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            return Err(std::io::Error::other("simulated failure mid-write"));
+        }
+        let n = buf.len().min(self.left);
+        let n = self.file.write(&buf[..n])?;
+        self.left -= n;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

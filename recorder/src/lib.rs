@@ -70,6 +70,9 @@
 //! error that shows the request, its difference from the nearest recorded
 //! one, where the record mode came from and how to record it. Each recorded
 //! answer plays once unless [`Recorder::allow_repeats`] says otherwise.
+//! A recorder is built on the machinery of a whole-run [`Recording`]
+//! (matching, record modes, redaction, misses, atomic writes are one code);
+//! it matches a call on its request alone, wherever the model is used.
 //!
 //! A program that ships its cassette (an example, a demo) replays it by
 //! default and calls the live model only when its command line says so
@@ -154,11 +157,13 @@
 mod canonical;
 mod cassette;
 mod files;
+mod mode;
 pub mod normalize;
 mod playback;
 mod recorder;
 mod recording;
 mod redact;
+mod session;
 #[cfg(feature = "snapshot")]
 mod snapshot;
 mod trace;
@@ -169,8 +174,9 @@ pub use cassette::{
     normalize_request, Cassette, CassetteHeader, Interaction, RecordedChunk, RecordedError, CASSETTE_FORMAT,
     CASSETTE_VERSION,
 };
+pub use mode::{Pacing, RecordMode, RECORD_ENV};
 pub use playback::Playback;
-pub use recorder::{Offline, Pacing, RecordMode, Recorder, RECORD_ENV};
+pub use recorder::{Offline, Recorder};
 pub use recording::{Recording, RECORDING_FORMAT, RECORDING_VERSION};
 pub use redact::Redactions;
 pub use trace::{Trace, TraceHeader, TRACE_FORMAT, TRACE_VERSION};

@@ -11,8 +11,8 @@ use serde_json::{json, Value};
 
 use crate::canonical::{canonical_order, sort_map_keys};
 use crate::files::{check_header, format_error, parse_lines, read_text, write_atomic};
+use crate::mode::Pacing;
 use crate::normalize::{normalize_events, versions_free};
-use crate::recorder::Pacing;
 
 /// The `format` of a trace file's header.
 pub const TRACE_FORMAT: &str = "runwright-trace";

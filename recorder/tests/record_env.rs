@@ -6,7 +6,7 @@ mod common;
 
 use common::scratch;
 use runwright::{GenericFakeChatModel, RunnableExt};
-use runwright_recorder::{Cassette, RecordMode, Recorder, RECORD_ENV};
+use runwright_recorder::{Cassette, RecordMode, Recorder, Recording, RECORD_ENV};
 
 fn recorder(path: &std::path::Path, answer: &str) -> Recorder<GenericFakeChatModel> {
     Recorder::new(GenericFakeChatModel::new([answer]), path).unwrap()
@@ -63,5 +63,23 @@ async fn the_variable_overrides_the_default_mode_set_in_code_but_not_a_forced_on
         msg.contains("(record mode none (from RUNWRIGHT_RECORD=none): replay only)"),
         "{msg}"
     );
+
+    // A whole-run recording reads the variable as a recorder does: `all`
+    // re-records it, its old calls dropped.
+    std::env::remove_var(RECORD_ENV);
+    let file = dir.join("run.jsonl");
+    let first = Recording::open(&file).unwrap().with_default_mode(RecordMode::Once);
+    let model = GenericFakeChatModel::new(["hello"]);
+    model.invoke_with("hi".into(), first.config()).await.unwrap();
+    assert_eq!(first.len(), 1);
+    std::env::set_var(RECORD_ENV, "all");
+    let again = Recording::open(&file).unwrap().with_default_mode(RecordMode::None);
+    assert_eq!(again.mode(), RecordMode::All);
+    assert!(again.is_empty());
+    let model = GenericFakeChatModel::new(["goodbye"]);
+    model.invoke_with("bye".into(), again.config()).await.unwrap();
+    assert_eq!(again.len(), 1);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("goodbye") && !text.contains("hello"), "{text}");
     std::env::remove_var(RECORD_ENV);
 }

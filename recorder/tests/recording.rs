@@ -437,3 +437,84 @@ async fn a_tools_secret_arguments_and_output_are_never_written_and_still_match()
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Looks a phrase up.
+#[tool]
+fn look_up(phrase: String) -> String {
+    format!("found {phrase}")
+}
+
+async fn look(recording: &Recording, phrase: &str) -> runwright::Result<String> {
+    let args = runwright::tools::ToolInput::Args(json!({"phrase": phrase}));
+    let out = look_up.invoke_with(args, recording.config()).await?;
+    Ok(out.value().cloned().unwrap_or_default())
+}
+
+/// A recording's miss finds the nearest recorded call as a recorder's does:
+/// of two calls equally close by lines, the one sharing more words.
+#[tokio::test]
+async fn a_recording_miss_breaks_line_ties_by_shared_words_as_a_recorder_does() {
+    let dir = scratch("recording-nearest-tie");
+    let path = dir.join("look.jsonl");
+    let recording = Recording::open(&path).unwrap().with_mode(RecordMode::All);
+    look(&recording, "the weather in Paris today").await.unwrap();
+    look(&recording, "what is the weather like in Rome").await.unwrap();
+
+    let replay = Recording::open(&path).unwrap().with_mode(RecordMode::None);
+    let msg = look(&replay, "what is the weather like in Paris")
+        .await
+        .unwrap_err()
+        .message()
+        .to_owned();
+    assert!(msg.contains("nearest recorded call: call 1, line 4;"), "{msg}");
+    let msg = look(&replay, "the weather in Paris tomorrow")
+        .await
+        .unwrap_err()
+        .message()
+        .to_owned();
+    assert!(msg.contains("nearest recorded call: call 0, line 2;"), "{msg}");
+}
+
+/// A model wrapped in a `Recorder`, run under a `Recording`: two sessions
+/// on one call, the recording's installed in the run, the recorder's its
+/// own. Both keep the call as the same normalized request; the recording
+/// replays it without reaching the recorder, and the cassette replays it
+/// alone.
+#[tokio::test]
+async fn a_recorder_under_a_recording_keeps_the_call_in_both_files() {
+    use runwright::GenericFakeChatModel;
+    use runwright_recorder::{Cassette, Recorder};
+
+    let dir = scratch("recorder-under-recording");
+    let cassette = dir.join("model.jsonl");
+    let file = dir.join("run.jsonl");
+    let recording = Recording::open(&file).unwrap().with_mode(RecordMode::All);
+    let model = Recorder::new(GenericFakeChatModel::new(["hello there"]), &cassette)
+        .unwrap()
+        .with_mode(RecordMode::All);
+    let answer = model.invoke_with("hi".into(), recording.config()).await.unwrap();
+    assert_eq!(answer.text(), "hello there");
+
+    let kept = Cassette::read(&cassette).unwrap();
+    assert_eq!(kept.interactions().len(), 1);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let call: serde_json::Value = serde_json::from_str(text.lines().nth(1).unwrap()).unwrap();
+    assert_eq!(call["kind"], "chat_model");
+    assert_eq!(call["path"], json!(["GenericFakeChatModel"]));
+    assert_eq!(call["input"], kept.interactions()[0].request);
+    assert_eq!(recording.len(), 1);
+
+    // A recorder with no answer and no cassette would fail: the recording
+    // answers before it is asked.
+    let replay = Recording::open(&file).unwrap().with_mode(RecordMode::None);
+    let unrecorded = dir.join("never.jsonl");
+    let empty = Recorder::new(GenericFakeChatModel::new(Vec::<String>::new()), &unrecorded)
+        .unwrap()
+        .with_mode(RecordMode::None);
+    let again = empty.invoke_with("hi".into(), replay.config()).await.unwrap();
+    assert_eq!(again.text(), "hello there");
+    let alone = Recorder::replay(&cassette).unwrap().invoke("hi".into()).await.unwrap();
+    assert_eq!(alone.text(), "hello there");
+    assert!(empty.invoke("hi".into()).await.is_err());
+    assert!(!unrecorded.exists());
+}

@@ -10,9 +10,16 @@
 //! hand, and a tool that calls a model is intercepted too. With no
 //! interceptor installed a run pays one test of an empty field.
 //!
+//! A component can also put calls of its own through an interceptor it
+//! keeps itself, installed nowhere
+//! ([`intercept_stream`](crate::context::intercept_stream)): the recorder's
+//! per-model `Recorder` does, so that a model's cassette and a whole-run
+//! recording are kept by the same machinery.
+//!
 //! [`RunConfig::intercept`]: crate::RunConfig::intercept
 
 use std::fmt;
+use std::time::Duration;
 
 use serde_json::Value;
 use uuid::Uuid;
@@ -123,6 +130,11 @@ pub enum CallItem {
     },
     /// An item the run wrote with [`stream_writer`](crate::stream_writer).
     Write(Value),
+    /// In a replay only: wait this long before the next item, to give the
+    /// items back at the pace they were recorded at. A running call never
+    /// produces one: an interceptor that keeps the pace times the items
+    /// itself.
+    Pause(Duration),
 }
 
 /// How an intercepted run ended.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures::stream::BoxStream;
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -26,17 +26,39 @@ fn decide(kind: CallKind, secrets: Secrets, input: impl FnOnce() -> Value) -> Op
     let interceptor = ctx.interceptor()?.clone();
     // Built only now: with no interceptor, a call pays one test.
     let input = input();
-    let path = ctx.path();
-    let call = Call {
-        kind,
-        path: &path,
-        input: &input,
-        run_id: ctx.run_id(),
-        parent_ids: ctx.parent_ids(),
-        secrets,
-    };
-    let decision = interceptor.intercept(&call);
+    let decision = ask(&*interceptor, Some(&ctx), kind, secrets, &input, "");
     Some((ctx, decision))
+}
+
+/// What `interceptor` decides on a call of `kind` made by the run `ctx`,
+/// or, outside any run, by one named `name` at the root.
+fn ask(
+    interceptor: &dyn Interceptor,
+    ctx: Option<&RunContext>,
+    kind: CallKind,
+    secrets: Secrets,
+    input: &Value,
+    name: &str,
+) -> Intercept {
+    match ctx {
+        Some(ctx) => interceptor.intercept(&Call {
+            kind,
+            path: &ctx.path(),
+            input,
+            run_id: ctx.run_id(),
+            parent_ids: ctx.parent_ids(),
+            secrets,
+        }),
+        None => interceptor.intercept(&Call {
+            kind,
+            path: &[name.to_owned()],
+            input,
+            // Unique, so that the interceptor tells concurrent calls apart.
+            run_id: uuid::Uuid::now_v7(),
+            parent_ids: &[],
+            secrets,
+        }),
+    }
 }
 
 /// Gives back a replayed custom event or written item, from the current run.
@@ -47,7 +69,7 @@ fn replay_item(item: CallItem) {
             let _ = dispatch_custom_event(&name, data);
         }
         CallItem::Write(data) => stream_writer().write(data),
-        CallItem::Chunk(_) => {}
+        CallItem::Chunk(_) | CallItem::Pause(_) => {}
     }
 }
 
@@ -89,6 +111,7 @@ where
             for item in items {
                 match item {
                     CallItem::Chunk(c) => chunks.push(decode(c)?),
+                    CallItem::Pause(d) => tokio::time::sleep(d).await,
                     other => replay_item(other),
                 }
             }
@@ -126,8 +149,75 @@ where
     let Some((ctx, decision)) = decide(kind, Secrets::NONE, || input(&request)) else {
         return body(request);
     };
+    through(decision, ctx.shared_name().clone(), move || body(request), decode)
+}
+
+/// Runs `body`, a stream the current run makes, through `interceptor`
+/// rather than through the one installed above the run: for a component
+/// that keeps its own calls, such as `runwright-recorder`'s `Recorder`, a
+/// chat model that records its requests in a file of its own. The
+/// interceptor sees the call as the current run's (its place, id and
+/// parents), or, outside any run, as a call at the root named `name`; its
+/// decision is carried out as for an installed interceptor: the body runs,
+/// or runs and is kept, or the recorded items are given back (`decode`
+/// makes a chunk again from its JSON), or the call fails.
+///
+/// ```
+/// use futures::{StreamExt, TryStreamExt};
+/// use runwright::context::intercept_stream;
+/// use runwright::intercept::{Call, CallItem, CallKind, CallOutcome, Intercept, Interceptor};
+/// use serde_json::{json, Value};
+///
+/// /// Answers every call with the same two chunks.
+/// struct Canned;
+///
+/// impl Interceptor for Canned {
+///     fn intercept(&self, _call: &Call<'_>) -> Intercept {
+///         let items = vec![CallItem::Chunk(json!("a")), CallItem::Chunk(json!("b"))];
+///         Intercept::Replay { items, outcome: CallOutcome::Output(Value::Null) }
+///     }
+/// }
+///
+/// # futures::executor::block_on(async {
+/// let body = || futures::stream::iter([Ok(String::from("live"))]).boxed();
+/// let decode = |v: Value| runwright::intercept::replay_json::<String>("canned", v);
+/// let out: Vec<String> = intercept_stream(&Canned, CallKind::ChatModel, "canned", json!({}), body, decode)
+///     .try_collect()
+///     .await
+///     .unwrap();
+/// assert_eq!(out, ["a", "b"]);
+/// # });
+/// ```
+pub fn intercept_stream<'a, T>(
+    interceptor: &dyn Interceptor,
+    kind: CallKind,
+    name: &str,
+    input: Value,
+    body: impl FnOnce() -> BoxStream<'a, Result<T>>,
+    decode: fn(Value) -> Result<T>,
+) -> BoxStream<'a, Result<T>>
+where
+    T: Serialize + Send + 'a,
+{
+    let ctx = current();
+    let decision = ask(interceptor, ctx.as_deref(), kind, Secrets::NONE, &input, name);
+    let what = ctx.map_or_else(|| Arc::from(name), |c| c.shared_name().clone());
+    through(decision, what, body, decode)
+}
+
+/// A stream as `decision` has it: the body's, kept as it passes, or the
+/// replayed items (with their pauses), or the error.
+fn through<'a, T>(
+    decision: Intercept,
+    what: Arc<str>,
+    body: impl FnOnce() -> BoxStream<'a, Result<T>>,
+    decode: fn(Value) -> Result<T>,
+) -> BoxStream<'a, Result<T>>
+where
+    T: Serialize + Send + 'a,
+{
     match decision {
-        Intercept::Live => body(request),
+        Intercept::Live => body(),
         Intercept::Fail(e) => Box::pin(futures::stream::iter([Err(e)])),
         Intercept::Replay { items, outcome } => {
             let tail = match outcome {
@@ -135,19 +225,25 @@ where
                 CallOutcome::Output(Value::Null) => None,
                 CallOutcome::Output(v) => Some(decode(v)),
             };
-            let items = items.into_iter().filter_map(move |item| match item {
-                CallItem::Chunk(c) => Some(decode(c)),
-                other => {
-                    replay_item(other);
-                    None
+            let items = futures::stream::iter(items).filter_map(move |item| async move {
+                match item {
+                    CallItem::Chunk(c) => Some(decode(c)),
+                    CallItem::Pause(d) => {
+                        tokio::time::sleep(d).await;
+                        None
+                    }
+                    other => {
+                        replay_item(other);
+                        None
+                    }
                 }
             });
-            Box::pin(futures::stream::iter(items.chain(tail)))
+            Box::pin(items.chain(futures::stream::iter(tail)))
         }
         Intercept::Record(recording) => Box::pin(Recorded {
-            inner: body(request),
+            inner: body(),
             recording: Some(recording),
-            what: ctx.shared_name().clone(),
+            what,
             done: false,
         }),
     }

@@ -33,6 +33,7 @@ use crate::value::Map;
 pub use blocking::{block_on, BlockingStream};
 pub use emit::dispatch_custom_event;
 pub(crate) use extensions::Extensions;
+pub use intercept::intercept_stream;
 pub use scope::InCurrentRun;
 pub(crate) use scope::{current, enter, enter_run, InRun, Scoped};
 pub use spawn::{spawn, spawn_blocking, RunTask};

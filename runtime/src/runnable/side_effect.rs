@@ -149,3 +149,49 @@ pub(crate) fn always_live() -> Arc<dyn Interceptor> {
     static LIVE: std::sync::OnceLock<Arc<dyn Interceptor>> = std::sync::OnceLock::new();
     LIVE.get_or_init(|| Arc::new(AlwaysLive)).clone()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use futures::TryStreamExt;
+    use serde_json::json;
+
+    use crate::config::RunConfig;
+    use crate::intercept::{Call, CallItem, CallOutcome, Intercept, Interceptor};
+    use crate::runnable::{Lambda, RunnableExt};
+
+    /// Replays every call as two chunks, 300 ms apart.
+    struct Paced;
+
+    impl Interceptor for Paced {
+        fn intercept(&self, _call: &Call<'_>) -> Intercept {
+            let pause = CallItem::Pause(Duration::from_millis(300));
+            Intercept::Replay {
+                items: vec![
+                    pause.clone(),
+                    CallItem::Chunk(json!(1)),
+                    pause,
+                    CallItem::Chunk(json!(2)),
+                ],
+                outcome: CallOutcome::Output(serde_json::Value::Null),
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn replays_wait_out_their_pauses_streamed_or_whole() {
+        let step = Lambda::from_fn(|x: u32| Ok(x)).side_effect();
+        let config = || RunConfig::new().intercept(Arc::new(Paced));
+
+        let start = tokio::time::Instant::now();
+        let chunks: Vec<u32> = step.stream_with(0, config()).try_collect().await.unwrap();
+        assert_eq!(chunks, [1, 2]);
+        assert_eq!(start.elapsed(), Duration::from_millis(600));
+
+        let start = tokio::time::Instant::now();
+        assert_eq!(step.invoke_with(0, config()).await.unwrap(), 3);
+        assert_eq!(start.elapsed(), Duration::from_millis(600));
+    }
+}
