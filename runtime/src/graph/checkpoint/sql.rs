@@ -94,6 +94,12 @@ impl<'a> Op<'a> {
         db_error(self.describe(), e)
     }
 
+    /// An error of this operation, of `kind`.
+    #[cfg(feature = "sqlite")]
+    pub fn error<E: std::error::Error + Send + Sync + 'static>(&self, kind: ErrorKind, e: E) -> Error {
+        Error::with_source(kind, format!("{}: {e}", self.describe()), e)
+    }
+
     /// A stored value of this operation's checkpoint that does not parse.
     fn corrupt(&self, id: &str, what: &str, e: serde_json::Error) -> Error {
         Error::with_source(
@@ -109,7 +115,6 @@ impl<'a> Op<'a> {
     }
 }
 
-/// A database error, its message led by `context` (what was being done).
 /// A saver on a SQL database: how it selects checkpoints with their
 /// writes (its dialect). Reading one or a list of them is the same on
 /// every database.
@@ -152,9 +157,16 @@ pub(crate) async fn list<S: SqlSaver>(
     saver.select(&op, &config, options).await
 }
 
+/// A database error, its message led by `context` (what was being done).
 pub(crate) fn db_error(context: String, e: sqlx::Error) -> Error {
     let kind = error_kind(&e);
     Error::with_source(kind, format!("{context}: {e}"), e)
+}
+
+/// Whether `e` is SQLite's "database is locked" (or "table is locked").
+#[cfg(feature = "sqlite")]
+pub(crate) fn is_busy(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(_)) && error_kind(e) == ErrorKind::Timeout
 }
 
 fn error_kind(e: &sqlx::Error) -> ErrorKind {

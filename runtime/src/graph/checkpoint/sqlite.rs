@@ -15,7 +15,7 @@ use sqlx::QueryBuilder;
 
 use super::sql::{self, Op, Scalar, SqlSaver};
 use super::{Checkpoint, CheckpointConfig, CheckpointMetadata, CheckpointTuple, Checkpointer, ListOptions};
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 
 const SAVER: &str = "SqliteSaver";
 
@@ -87,41 +87,31 @@ const MIGRATIONS: &[(i64, &str)] = &[(
 #[derive(Clone)]
 pub struct SqliteSaver {
     pool: SqlitePool,
-    /// The connection a file's writes go through, kept out of the pool: a
-    /// write is then one hand-over to the connection's thread, where a
-    /// pooled one costs a second (the pool pings every connection it takes
-    /// back). Writes take turns on SQLite's write lock anyway. None for a
-    /// database in memory, whose one pooled connection is the database;
-    /// none inside once the saver is closed.
-    writer: Option<Arc<tokio::sync::Mutex<Option<SqliteConnection>>>>,
+    /// A file's connection for the writes of a step (a checkpoint, a task's
+    /// write); none for a database in memory, whose one pooled connection is
+    /// the database.
+    inline: Option<Arc<Inline>>,
     /// The file, or `:memory:`.
     location: Arc<str>,
 }
 
-/// A connection to write on: the saver's own, or one of the pool.
-enum Writer<'a> {
-    Own(tokio::sync::MappedMutexGuard<'a, SqliteConnection>),
-    Pooled(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+/// The connection a step's writes run on, on the caller's own thread: a
+/// pooled sqlx connection hands every statement to its worker thread and
+/// back, and waking a sleeping thread costs more than the statement. While
+/// another connection (or process) holds the write lock, a write waits
+/// asynchronously (backing off), never blocking the runtime's thread; the
+/// WAL checkpoints (the only fsyncs with `synchronous = NORMAL`) run on a
+/// pooled connection, off that thread too.
+struct Inline {
+    /// None once the saver is closed.
+    conn: parking_lot::Mutex<Option<rusqlite::Connection>>,
+    /// Commits since the last WAL checkpoint was started.
+    commits: std::sync::atomic::AtomicU32,
 }
 
-impl std::ops::Deref for Writer<'_> {
-    type Target = SqliteConnection;
-    fn deref(&self) -> &SqliteConnection {
-        match self {
-            Writer::Own(c) => c,
-            Writer::Pooled(c) => c,
-        }
-    }
-}
-
-impl std::ops::DerefMut for Writer<'_> {
-    fn deref_mut(&mut self) -> &mut SqliteConnection {
-        match self {
-            Writer::Own(c) => c,
-            Writer::Pooled(c) => c,
-        }
-    }
-}
+/// Commits on the inline connection between two WAL checkpoints (a step
+/// writes a few pages, SQLite's own default is 1,000 pages).
+const COMMITS_PER_WAL_CHECKPOINT: u32 = 256;
 
 impl std::fmt::Debug for SqliteSaver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -144,19 +134,50 @@ impl SqliteSaver {
             // only a power loss or an OS crash may lose the last commits.
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(BUSY_TIMEOUT);
-        let cannot_open = |e| sql::db_error(format!("{SAVER}: cannot open `{}`", path.display()), e);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            // A connection to a local file does not go stale: no ping (a
-            // round trip to the connection's worker thread) before each use.
-            .test_before_acquire(false)
-            .connect_with(options.clone())
-            .await
-            .map_err(cannot_open)?;
+        // Several processes (or savers) opening a new file at once: one of
+        // them turns it to WAL, and the others may find it locked without
+        // SQLite waiting the busy timeout; they try again.
+        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+        let pool = loop {
+            let pool = SqlitePoolOptions::new()
+                .max_connections(MAX_CONNECTIONS)
+                // A connection to a local file does not go stale: no ping (a
+                // round trip to the connection's worker thread) before each use.
+                .test_before_acquire(false)
+                .connect_with(options.clone())
+                .await;
+            match pool {
+                Err(e) if sql::is_busy(&e) && std::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                pool => {
+                    break pool.map_err(|e| sql::db_error(format!("{SAVER}: cannot open `{}`", path.display()), e))?
+                }
+            }
+        };
         let mut saver = Self::start(pool, path.display().to_string()).await?;
-        // After the migrations, which created the file's tables.
-        let writer = sqlx::ConnectOptions::connect(&options).await.map_err(cannot_open)?;
-        saver.writer = Some(Arc::new(tokio::sync::Mutex::new(Some(writer))));
+        // After the migrations, which made the file and its tables.
+        let conn = rusqlite::Connection::open(path)
+            .and_then(|c| {
+                c.busy_timeout(BUSY_TIMEOUT)?;
+                c.pragma_update(None, "synchronous", "NORMAL")?;
+                c.pragma_update(None, "wal_autocheckpoint", 0)?;
+                // From now on no busy timeout: `write_inline` waits without
+                // blocking the thread.
+                c.busy_timeout(Duration::ZERO)?;
+                Ok(c)
+            })
+            .map_err(|e| {
+                Error::with_source(
+                    ErrorKind::Connection,
+                    format!("{SAVER}: cannot open `{}`: {e}", path.display()),
+                    e,
+                )
+            })?;
+        saver.inline = Some(Arc::new(Inline {
+            conn: parking_lot::Mutex::new(Some(conn)),
+            commits: std::sync::atomic::AtomicU32::new(0),
+        }));
         Ok(saver)
     }
 
@@ -185,32 +206,73 @@ impl SqliteSaver {
             .map_err(|e| sql::db_error(format!("{SAVER}: cannot migrate the schema of `{location}`"), e))?;
         Ok(SqliteSaver {
             pool,
-            writer: None,
+            inline: None,
             location: location.into(),
         })
     }
 
-    /// The connection to write on.
-    async fn writer(&self) -> Result<Writer<'_>, sqlx::Error> {
-        Ok(match &self.writer {
-            Some(own) => Writer::Own(
-                tokio::sync::MutexGuard::try_map(own.lock().await, Option::as_mut)
-                    .map_err(|_| sqlx::Error::PoolClosed)?,
-            ),
-            None => Writer::Pooled(self.pool.acquire().await?),
-        })
+    /// Runs `write` on the inline connection (none: this saver has none),
+    /// waiting while another connection holds the write lock, up to the
+    /// busy timeout.
+    async fn write_inline<T>(
+        &self,
+        op: &Op<'_>,
+        mut write: impl FnMut(&rusqlite::Connection) -> rusqlite::Result<T> + Send,
+    ) -> Option<Result<T>> {
+        let inline = self.inline.as_ref()?;
+        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+        let mut pause = Duration::from_micros(200);
+        loop {
+            let done = match inline.conn.lock().as_ref() {
+                Some(conn) => write(conn),
+                None => return Some(Err(op.db(sqlx::Error::PoolClosed))),
+            };
+            match done {
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if matches!(
+                        e.code,
+                        rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                    ) =>
+                {
+                    if std::time::Instant::now() >= deadline {
+                        return Some(Err(op.error(ErrorKind::Timeout, e)));
+                    }
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(20));
+                }
+                Err(e) => return Some(Err(op.error(ErrorKind::Provider, e))),
+                Ok(v) => {
+                    self.after_commit(inline);
+                    return Some(Ok(v));
+                }
+            }
+        }
+    }
+
+    /// Starts a WAL checkpoint every [`COMMITS_PER_WAL_CHECKPOINT`] commits
+    /// of the inline connection, on a pooled connection.
+    fn after_commit(&self, inline: &Inline) {
+        use std::sync::atomic::Ordering;
+        if inline.commits.fetch_add(1, Ordering::Relaxed) + 1 < COMMITS_PER_WAL_CHECKPOINT {
+            return;
+        }
+        inline.commits.store(0, Ordering::Relaxed);
+        let pool = self.pool.clone();
+        // PASSIVE: copies what no reader still needs and never waits; a
+        // failure only leaves the log longer until the next one.
+        tokio::spawn(async move {
+            let _ = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await;
+        });
     }
 
     /// Closes the connections (of every clone), waiting for the ones in
     /// use to be returned. Later calls fail with
     /// [`ErrorKind::Connection`](crate::ErrorKind::Connection).
     pub async fn close(&self) {
-        self.pool.close().await;
-        if let Some(own) = &self.writer {
-            if let Some(conn) = own.lock().await.take() {
-                let _ = sqlx::Connection::close(conn).await;
-            }
+        if let Some(inline) = &self.inline {
+            inline.conn.lock().take();
         }
+        self.pool.close().await;
     }
 
     async fn query(
@@ -354,21 +416,32 @@ impl Checkpointer for SqliteSaver {
             let meta = op.to_json("metadata", &metadata)?;
             // One statement, so one transaction; an id stored already is
             // kept as it is.
-            sqlx::query(
-                "INSERT INTO checkpoints
+            const PUT: &str = "INSERT INTO checkpoints
                     (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, checkpoint, metadata)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO NOTHING",
-            )
-            .bind(&config.thread_id)
-            .bind(&config.checkpoint_ns)
-            .bind(&checkpoint.id)
-            .bind(&config.checkpoint_id)
-            .bind(body)
-            .bind(meta)
-            .execute(&mut *self.writer().await.map_err(|e| op.db(e))?)
-            .await
-            .map_err(|e| op.db(e))?;
+                 ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO NOTHING";
+            let (thread, ns, parent) = (&config.thread_id, &config.checkpoint_ns, &config.checkpoint_id);
+            let inline = self.write_inline(&op, |conn| {
+                conn.prepare_cached(PUT)?
+                    .execute(rusqlite::params![thread, ns, &checkpoint.id, parent, &body, &meta])
+            });
+            match inline.await {
+                Some(done) => {
+                    done?;
+                }
+                None => {
+                    sqlx::query(PUT)
+                        .bind(thread)
+                        .bind(ns)
+                        .bind(&checkpoint.id)
+                        .bind(parent)
+                        .bind(&body)
+                        .bind(&meta)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(|e| op.db(e))?;
+                }
+            }
             Ok(config.at(checkpoint.id.clone()))
         })
     }
@@ -390,10 +463,9 @@ impl Checkpointer for SqliteSaver {
             // holding the write lock from its start), stored only if the
             // checkpoint exists. When it stores nothing (no checkpoint, or the
             // same write stored already), the transaction below tells which.
-            let mut writer = self.writer().await.map_err(|e| op.db(e))?;
             if let ([(channel, _)], [value]) = (writes.as_slice(), values.as_slice()) {
                 let idx = sql::stored_index(super::write_index(channel, 0));
-                let stored = sqlx::query(&format!(
+                let statement = format!(
                     "INSERT INTO checkpoint_writes
                         (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, value, seq)
                      SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7,
@@ -403,26 +475,34 @@ impl Checkpointer for SqliteSaver {
                          WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND checkpoint_id = ?3)
                      ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) {}",
                     on_conflict(idx)
-                ))
-                .bind(&config.thread_id)
-                .bind(&config.checkpoint_ns)
-                .bind(id)
-                .bind(task_id)
-                .bind(idx)
-                .bind(channel)
-                .bind(value)
-                .execute(&mut *writer)
-                .await
-                .map_err(|e| op.db(e))?;
-                if stored.rows_affected() == 1 {
+                );
+                let (thread, ns) = (&config.thread_id, &config.checkpoint_ns);
+                let inline = self.write_inline(&op, |conn| {
+                    conn.prepare_cached(&statement)?
+                        .execute(rusqlite::params![thread, ns, id, task_id, idx, channel, value])
+                });
+                let stored = match inline.await {
+                    Some(done) => done? as u64,
+                    None => sqlx::query(&statement)
+                        .bind(thread)
+                        .bind(ns)
+                        .bind(id)
+                        .bind(task_id)
+                        .bind(idx)
+                        .bind(channel)
+                        .bind(value)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(|e| op.db(e))?
+                        .rows_affected(),
+                };
+                if stored == 1 {
                     return Ok(());
                 }
             }
             // The write lock from the start, so the busy timeout applies
             // (a read lock upgraded later fails at once when contended).
-            let mut tx = sqlx::Connection::begin_with(&mut *writer, "BEGIN IMMEDIATE")
-                .await
-                .map_err(|e| op.db(e))?;
+            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(|e| op.db(e))?;
             let exists = sqlx::query(
                 "SELECT 1 FROM checkpoints WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND checkpoint_id = ?3",
             )
@@ -476,10 +556,7 @@ impl Checkpointer for SqliteSaver {
     fn delete_thread<'a>(&'a self, thread_id: &'a str) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             let op = Op::thread(SAVER, "delete_thread", thread_id);
-            let mut writer = self.writer().await.map_err(|e| op.db(e))?;
-            let mut tx = sqlx::Connection::begin_with(&mut *writer, "BEGIN IMMEDIATE")
-                .await
-                .map_err(|e| op.db(e))?;
+            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(|e| op.db(e))?;
             for table in ["checkpoints", "checkpoint_writes"] {
                 sqlx::query(&format!("DELETE FROM {table} WHERE thread_id = ?1"))
                     .bind(thread_id)
