@@ -65,7 +65,9 @@ const MIGRATIONS: &[(i64, &str)] = &[(
 ///
 /// The file is in WAL mode: readers never wait for the writer, and several
 /// processes can share the file, one writing at a time (a write waits up to
-/// 10 s for another to finish). Each [`put`](Checkpointer::put) and
+/// 10 s for another to finish, without blocking its thread). A step's
+/// writes run on the calling task's thread, with no hand-over to another
+/// (tens of microseconds each). Each [`put`](Checkpointer::put) and
 /// [`put_writes`](Checkpointer::put_writes) is one transaction, so a
 /// process killed in the middle of one leaves the file as it was before
 /// it. The schema is created (and later versions applied) on
