@@ -659,6 +659,34 @@ mod tests {
         );
     }
 
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_write_that_finds_the_file_locked_waits_without_blocking_the_runtime() {
+        let db = TempDb::new("locked");
+        let saver = SqliteSaver::open(&db.0).await.unwrap();
+        let thread = CheckpointConfig::thread("locked");
+        // Another connection holds the write lock.
+        let mut other = sqlx::pool::PoolConnection::detach(saver.pool.acquire().await.unwrap());
+        sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut other).await.unwrap();
+        let id = new_checkpoint_id();
+        let put = saver.put(&thread, checkpoint(&id, 1), meta(0));
+        // The runtime's one thread goes on while the put waits: this ticker
+        // runs beside it, and the put is still waiting when it is done.
+        let ticks = async {
+            for _ in 0..20 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        };
+        let mut put = std::pin::pin!(put);
+        tokio::select! {
+            done = &mut put => panic!("the put did not wait for the lock: {done:?}"),
+            () = ticks => {}
+        }
+        sqlx::raw_sql("COMMIT").execute(&mut other).await.unwrap();
+        let at = put.await.unwrap();
+        assert_eq!(at, thread.at(id.clone()));
+        assert_eq!(saver.get_tuple(&thread).await.unwrap().unwrap().checkpoint.id, id);
+    }
+
     #[tokio::test]
     async fn savers_opened_on_one_file_at_once_share_it() {
         let db = TempDb::new("shared");
