@@ -138,57 +138,6 @@ impl PostgresSaver {
     pub async fn close(&self) {
         self.pool.close().await;
     }
-
-    async fn query(
-        &self,
-        op: &Op<'_>,
-        config: &CheckpointConfig,
-        options: &ListOptions,
-    ) -> Result<Vec<CheckpointTuple>> {
-        let (pushed, all_pushed) = sql::pushdown(options);
-        let mut q = QueryBuilder::<Postgres>::new(
-            "SELECT checkpoint_id, parent_checkpoint_id, checkpoint::text, metadata::text
-             FROM checkpoints WHERE thread_id = ",
-        );
-        q.push_bind(&config.thread_id);
-        q.push(" AND checkpoint_ns = ").push_bind(&config.checkpoint_ns);
-        if let Some(id) = &config.checkpoint_id {
-            q.push(" AND checkpoint_id = ").push_bind(id);
-        }
-        if let Some(before) = &options.before {
-            q.push(" AND checkpoint_id < ").push_bind(before);
-        }
-        // `->>` gives a number's text as stored, so `1.0` is not `1`, as
-        // for `ListOptions::matches`.
-        for (key, value) in pushed {
-            q.push(" AND json_typeof(metadata -> ").push_bind(key);
-            match value {
-                Scalar::Str(s) => {
-                    q.push(") = 'string' AND metadata ->> ").push_bind(key);
-                    q.push(" = ").push_bind(s);
-                }
-                Scalar::Bool(b) => {
-                    q.push(") = 'boolean' AND metadata ->> ").push_bind(key);
-                    q.push(if b { " = 'true'" } else { " = 'false'" });
-                }
-                Scalar::Int(i) => {
-                    q.push(") = 'number' AND metadata ->> ").push_bind(key);
-                    q.push(" = ").push_bind(i.to_string());
-                }
-            }
-        }
-        q.push(" ORDER BY checkpoint_id DESC");
-        if let Some(limit) = sql::sql_limit(options, all_pushed) {
-            q.push(" LIMIT ").push_bind(limit);
-        }
-
-        let mut conn = self.pool.acquire().await.map_err(|e| op.db(e))?;
-        let rows = q.build().fetch_all(&mut *conn).await.map_err(|e| op.db(e))?;
-        let kept = sql::keep(op, options, &rows)?;
-        let ids: Vec<&str> = kept.iter().map(|(r, ..)| r.id.as_str()).collect();
-        let writes = writes_of(&mut conn, config, &ids).await.map_err(|e| op.db(e))?;
-        sql::tuples(op, config, kept, writes)
-    }
 }
 
 /// The writes made after checkpoints `ids`, in the order they arrived.
@@ -250,13 +199,55 @@ async fn migrate(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
 impl SqlSaver for PostgresSaver {
     const NAME: &'static str = SAVER;
 
-    fn select<'a>(
-        &'a self,
-        op: &'a Op<'a>,
-        config: &'a CheckpointConfig,
-        options: &'a ListOptions,
-    ) -> impl std::future::Future<Output = Result<Vec<CheckpointTuple>>> + Send + 'a {
-        self.query(op, config, options)
+    async fn select(
+        &self,
+        op: &Op<'_>,
+        config: &CheckpointConfig,
+        options: &ListOptions,
+    ) -> Result<Vec<CheckpointTuple>> {
+        let (pushed, all_pushed) = sql::pushdown(options);
+        let mut q = QueryBuilder::<Postgres>::new(
+            "SELECT checkpoint_id, parent_checkpoint_id, checkpoint::text, metadata::text
+             FROM checkpoints WHERE thread_id = ",
+        );
+        q.push_bind(&config.thread_id);
+        q.push(" AND checkpoint_ns = ").push_bind(&config.checkpoint_ns);
+        if let Some(id) = &config.checkpoint_id {
+            q.push(" AND checkpoint_id = ").push_bind(id);
+        }
+        if let Some(before) = &options.before {
+            q.push(" AND checkpoint_id < ").push_bind(before);
+        }
+        // `->>` gives a number's text as stored, so `1.0` is not `1`, as
+        // for `ListOptions::matches`.
+        for (key, value) in pushed {
+            q.push(" AND json_typeof(metadata -> ").push_bind(key);
+            match value {
+                Scalar::Str(s) => {
+                    q.push(") = 'string' AND metadata ->> ").push_bind(key);
+                    q.push(" = ").push_bind(s);
+                }
+                Scalar::Bool(b) => {
+                    q.push(") = 'boolean' AND metadata ->> ").push_bind(key);
+                    q.push(if b { " = 'true'" } else { " = 'false'" });
+                }
+                Scalar::Int(i) => {
+                    q.push(") = 'number' AND metadata ->> ").push_bind(key);
+                    q.push(" = ").push_bind(i.to_string());
+                }
+            }
+        }
+        q.push(" ORDER BY checkpoint_id DESC");
+        if let Some(limit) = sql::sql_limit(options, all_pushed) {
+            q.push(" LIMIT ").push_bind(limit);
+        }
+
+        let mut conn = self.pool.acquire().await.map_err(|e| op.db(e))?;
+        let rows = q.build().fetch_all(&mut *conn).await.map_err(|e| op.db(e))?;
+        let kept = sql::keep(op, options, &rows)?;
+        let ids: Vec<&str> = kept.iter().map(|(r, ..)| r.id.as_str()).collect();
+        let writes = writes_of(&mut conn, config, &ids).await.map_err(|e| op.db(e))?;
+        sql::tuples(op, config, kept, writes)
     }
 }
 

@@ -276,54 +276,6 @@ impl SqliteSaver {
         }
         self.pool.close().await;
     }
-
-    async fn query(
-        &self,
-        op: &Op<'_>,
-        config: &CheckpointConfig,
-        options: &ListOptions,
-    ) -> Result<Vec<CheckpointTuple>> {
-        let (pushed, all_pushed) = sql::pushdown(options);
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "SELECT checkpoint_id, parent_checkpoint_id, checkpoint, metadata FROM checkpoints WHERE thread_id = ",
-        );
-        q.push_bind(&config.thread_id);
-        q.push(" AND checkpoint_ns = ").push_bind(&config.checkpoint_ns);
-        if let Some(id) = &config.checkpoint_id {
-            q.push(" AND checkpoint_id = ").push_bind(id);
-        }
-        if let Some(before) = &options.before {
-            q.push(" AND checkpoint_id < ").push_bind(before);
-        }
-        for (key, value) in pushed {
-            let path = format!("$.\"{key}\"");
-            q.push(" AND json_type(metadata, ").push_bind(path.clone());
-            match value {
-                Scalar::Str(s) => {
-                    q.push(") = 'text' AND json_extract(metadata, ").push_bind(path);
-                    q.push(") = ").push_bind(s);
-                }
-                Scalar::Bool(b) => {
-                    q.push(if b { ") = 'true'" } else { ") = 'false'" });
-                }
-                Scalar::Int(i) => {
-                    q.push(") = 'integer' AND json_extract(metadata, ").push_bind(path);
-                    q.push(") = ").push_bind(i);
-                }
-            }
-        }
-        q.push(" ORDER BY checkpoint_id DESC");
-        if let Some(limit) = sql::sql_limit(options, all_pushed) {
-            q.push(" LIMIT ").push_bind(limit);
-        }
-
-        let mut conn = self.pool.acquire().await.map_err(|e| op.db(e))?;
-        let rows = q.build().fetch_all(&mut *conn).await.map_err(|e| op.db(e))?;
-        let kept = sql::keep(op, options, &rows)?;
-        let ids: Vec<&str> = kept.iter().map(|(r, ..)| r.id.as_str()).collect();
-        let writes = writes_of(&mut conn, config, &ids).await.map_err(|e| op.db(e))?;
-        sql::tuples(op, config, kept, writes)
-    }
 }
 
 /// The writes made after checkpoints `ids`, in the order they arrived.
@@ -395,13 +347,52 @@ async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::Error> {
 impl SqlSaver for SqliteSaver {
     const NAME: &'static str = SAVER;
 
-    fn select<'a>(
-        &'a self,
-        op: &'a Op<'a>,
-        config: &'a CheckpointConfig,
-        options: &'a ListOptions,
-    ) -> impl std::future::Future<Output = Result<Vec<CheckpointTuple>>> + Send + 'a {
-        self.query(op, config, options)
+    async fn select(
+        &self,
+        op: &Op<'_>,
+        config: &CheckpointConfig,
+        options: &ListOptions,
+    ) -> Result<Vec<CheckpointTuple>> {
+        let (pushed, all_pushed) = sql::pushdown(options);
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "SELECT checkpoint_id, parent_checkpoint_id, checkpoint, metadata FROM checkpoints WHERE thread_id = ",
+        );
+        q.push_bind(&config.thread_id);
+        q.push(" AND checkpoint_ns = ").push_bind(&config.checkpoint_ns);
+        if let Some(id) = &config.checkpoint_id {
+            q.push(" AND checkpoint_id = ").push_bind(id);
+        }
+        if let Some(before) = &options.before {
+            q.push(" AND checkpoint_id < ").push_bind(before);
+        }
+        for (key, value) in pushed {
+            let path = format!("$.\"{key}\"");
+            q.push(" AND json_type(metadata, ").push_bind(path.clone());
+            match value {
+                Scalar::Str(s) => {
+                    q.push(") = 'text' AND json_extract(metadata, ").push_bind(path);
+                    q.push(") = ").push_bind(s);
+                }
+                Scalar::Bool(b) => {
+                    q.push(if b { ") = 'true'" } else { ") = 'false'" });
+                }
+                Scalar::Int(i) => {
+                    q.push(") = 'integer' AND json_extract(metadata, ").push_bind(path);
+                    q.push(") = ").push_bind(i);
+                }
+            }
+        }
+        q.push(" ORDER BY checkpoint_id DESC");
+        if let Some(limit) = sql::sql_limit(options, all_pushed) {
+            q.push(" LIMIT ").push_bind(limit);
+        }
+
+        let mut conn = self.pool.acquire().await.map_err(|e| op.db(e))?;
+        let rows = q.build().fetch_all(&mut *conn).await.map_err(|e| op.db(e))?;
+        let kept = sql::keep(op, options, &rows)?;
+        let ids: Vec<&str> = kept.iter().map(|(r, ..)| r.id.as_str()).collect();
+        let writes = writes_of(&mut conn, config, &ids).await.map_err(|e| op.db(e))?;
+        sql::tuples(op, config, kept, writes)
     }
 }
 
