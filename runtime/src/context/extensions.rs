@@ -8,27 +8,27 @@ use std::sync::Arc;
 /// One value of a type, shared.
 type Entry = (TypeId, Arc<dyn Any + Send + Sync>);
 
-/// The entries, behind one thin pointer.
-#[derive(Default)]
-struct Entries(Vec<Entry>);
-
 /// A small map from a type to one shared value of that type. Empty, as most
-/// runs carry it, it is one null pointer: it allocates nothing, and a run's
-/// context and call options stay as small as without it.
+/// runs carry it, it allocates nothing; a run's context and call options
+/// stay small with it (two words). Runs carry one entry or two (a graph
+/// task's scratch, a graph's stream outlet), so inserting rebuilds the
+/// slice: one allocation, where a growable list would take two.
 #[derive(Default)]
-pub(crate) struct Extensions(Option<Box<Entries>>);
+pub(crate) struct Extensions(Option<Box<[Entry]>>);
 
 impl Extensions {
     /// Sets the value of type `T`, replacing the one there was.
     pub(crate) fn insert<T: Send + Sync + 'static>(&mut self, value: Arc<T>) {
-        let entries = &mut self.0.get_or_insert_with(Box::default).0;
-        entries.retain(|(id, _)| *id != TypeId::of::<T>());
-        entries.push((TypeId::of::<T>(), value));
+        let old = self.0.take().map(Vec::from).unwrap_or_default();
+        let mut entries = Vec::with_capacity(old.len() + 1);
+        entries.extend(old.into_iter().filter(|(id, _)| *id != TypeId::of::<T>()));
+        entries.push((TypeId::of::<T>(), value as Arc<dyn Any + Send + Sync>));
+        self.0 = Some(entries.into_boxed_slice());
     }
 
     /// The value of type `T`, if one was set.
     pub(crate) fn get<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
-        let (_, value) = self.0.as_ref()?.0.iter().find(|(id, _)| *id == TypeId::of::<T>())?;
+        let (_, value) = self.0.as_deref()?.iter().find(|(id, _)| *id == TypeId::of::<T>())?;
         value.clone().downcast::<T>().ok()
     }
 }

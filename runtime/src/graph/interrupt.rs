@@ -166,10 +166,10 @@ impl From<String> for Goto {
 /// beneath it.
 pub(super) struct TaskScratch {
     /// The task's id (an interrupt's id is made from it).
-    pub(super) task_id: String,
+    pub(super) task_id: uuid::Uuid,
     /// The thread the task runs on, for a subgraph it runs: saved under the
     /// task's namespace, in the same thread.
-    pub(super) thread: Option<Arc<super::durable::ThreadRef>>,
+    pub(super) thread: Option<super::durable::ThreadRef>,
     /// The values interrupts were resumed with, in the order of the calls.
     pub(super) resumed: parking_lot::Mutex<Vec<Json>>,
     /// The value for the first interrupt not resumed yet.
@@ -187,8 +187,8 @@ pub(super) type GlobalResume = Arc<parking_lot::Mutex<Option<Json>>>;
 
 impl TaskScratch {
     pub(super) fn new(
-        task_id: String,
-        thread: Option<Arc<super::durable::ThreadRef>>,
+        task_id: uuid::Uuid,
+        thread: Option<super::durable::ThreadRef>,
         resumed: Vec<Json>,
         next: Option<Json>,
     ) -> Self {
@@ -209,7 +209,7 @@ impl TaskScratch {
     }
 
     /// The id of call `n` of `interrupt` in this task.
-    pub(super) fn interrupt_id(task_id: &str, n: usize) -> String {
+    pub(super) fn interrupt_id(task_id: &uuid::Uuid, n: usize) -> String {
         let name = format!("{task_id}:interrupt:{n}");
         uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, name.as_bytes())
             .simple()

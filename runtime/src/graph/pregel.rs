@@ -356,7 +356,7 @@ where
                 debug: wants(StreamMode::Debug) || wants(StreamMode::Tasks),
             };
             let limit = ctx.as_ref().and_then(|c| c.recursion_limit()).unwrap_or(DEFAULT_RECURSION_LIMIT);
-            let thread = enclosing.as_ref().and_then(|e| e.thread.clone());
+            let thread = enclosing.as_ref().and_then(|e| e.thread.as_ref());
             let mut saving = match (&self.checkpointer, &graph_ns, &thread) {
                 // A subgraph saves in its task's thread, under its namespace.
                 (None, Some(ns), Some(thread)) => Saving::nested(thread, ns, ctx.as_ref())?,
@@ -632,7 +632,6 @@ where
                 // Several tasks: each waits, once started, for the others to start.
                 let gate = (to_run > 1).then(|| StepStart::new(to_run));
                 let saving_ref = saving.as_ref();
-                let task_thread = saving_ref.map(|s| Arc::new(s.thread_ref()));
                 // A subgraph streamed with its namespace: what its tasks
                 // write goes out under it.
                 let writer = outlet
@@ -657,7 +656,7 @@ where
                     opts.writer = writer.clone();
                     let scratch = saving_ref.map(|_| {
                         let scratch = Arc::new(
-                            TaskScratch::new(checkpoint::uuid_string(task.meta.id()), task_thread.clone(), resumed, next)
+                            TaskScratch::new(task.meta.id(), saving_ref.map(Saving::thread_ref), resumed, next)
                                 .with_global(global_resume.clone()),
                         );
                         opts.extensions.insert(scratch.clone());
@@ -703,7 +702,8 @@ where
                                         // Saved as LangGraph saves it: the exception's repr.
                                         let repr = format!("{}('{}')", e.type_name(), e.message().replace('\\', "\\\\").replace('\'', "\\'"));
                                         let error = vec![(checkpoint::ERROR.to_owned(), Json::String(repr))];
-                                        s.save_writes(&scratch.task_id, error).await?;
+                                        let mut id = uuid::Uuid::encode_buffer();
+                                        s.save_writes(scratch.task_id.hyphenated().encode_lower(&mut id), error).await?;
                                     }
                                     return Err(e);
                                 }
@@ -720,7 +720,8 @@ where
                                     (checkpoint::RESUME.to_owned(), Json::Array(scratch.resumed.lock().clone())),
                                 ],
                             };
-                            s.save_writes(&scratch.task_id, writes).await?;
+                            let mut id = uuid::Uuid::encode_buffer();
+                            s.save_writes(scratch.task_id.hyphenated().encode_lower(&mut id), writes).await?;
                         }
                         Ok::<_, Error>((k, outcome))
                     }
