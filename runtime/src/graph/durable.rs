@@ -157,8 +157,40 @@ pub(super) fn list_defaults<S>(inner: &Inner<S>, values: &mut Map) {
 /// A version 8 UUID made of the XXH3-128 hash of those (each string after
 /// its length, so no two lists of them hash the same text).
 pub(super) fn task_id(checkpoint_id: &str, ns: &str, step: i64, node: &str, push: Option<usize>) -> uuid::Uuid {
+    // The bytes hashed: each string after its length, the step, the place.
+    // Written into a buffer on the stack and hashed at once (a streaming
+    // hasher costs several times as much on inputs this small); the
+    // streaming hasher takes what does not fit, with the same result.
+    let parts = [checkpoint_id, ns, node];
+    let len = parts.iter().map(|p| 8 + p.len()).sum::<usize>() + 8 + 9;
+    let mut buf = [0u8; 256];
+    if len <= buf.len() {
+        let mut at = 0;
+        let mut put = |bytes: &[u8]| {
+            buf[at..at + bytes.len()].copy_from_slice(bytes);
+            at += bytes.len();
+        };
+        for part in parts {
+            put(&(part.len() as u64).to_le_bytes());
+            put(part.as_bytes());
+        }
+        put(&step.to_le_bytes());
+        match push {
+            Some(i) => {
+                put(&[1]);
+                put(&(i as u64).to_le_bytes());
+            }
+            None => put(&[0]),
+        }
+        let hash = xxhash_rust::xxh3::xxh3_128(&buf[..at]);
+        return uuid::Builder::from_custom_bytes(hash.to_be_bytes()).into_uuid();
+    }
+    task_id_streamed(parts, step, push)
+}
+
+fn task_id_streamed(parts: [&str; 3], step: i64, push: Option<usize>) -> uuid::Uuid {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
-    for part in [checkpoint_id, ns, node] {
+    for part in parts {
         h.update(&(part.len() as u64).to_le_bytes());
         h.update(part.as_bytes());
     }
@@ -481,10 +513,15 @@ impl Saving {
             let parent = self.config.checkpoint_id.is_some() && self.durability != Durability::Exit;
             (parent.then(|| self.config.clone()), metadata.clone())
         });
-        let id = checkpoint.id.clone();
+        let id = match self.durability {
+            // The saver's config names it: its id is taken from there.
+            Durability::Sync => None,
+            _ => Some(checkpoint.id.clone()),
+        };
         match self.durability {
             Durability::Sync => {
-                self.saver.put(&self.config, checkpoint, metadata).await?;
+                let at = self.saver.put(&self.config, checkpoint, metadata).await?;
+                self.config.checkpoint_id = at.checkpoint_id;
             }
             Durability::Async => {
                 self.settle().await?;
@@ -516,7 +553,9 @@ impl Saving {
                 });
             }
         }
-        self.config.checkpoint_id = Some(id);
+        if id.is_some() {
+            self.config.checkpoint_id = id;
+        }
         Ok(shown)
     }
 
@@ -639,4 +678,27 @@ pub(super) fn config_of(conf: Option<&Map>) -> Result<CheckpointConfig> {
         checkpoint_id: get("checkpoint_id").and_then(Json::as_str).map(str::to_owned),
         checkpoint_map: BTreeMap::new(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn task_ids_hash_at_once_as_streamed_and_never_change() {
+        let id = "1f0d3a4e-8c5b-7e21-9a3f-0b1c2d3e4f50";
+        for ns in ["", "outer:1f0d3a4e-8c5b-7e21-9a3f-0b1c2d3e4f51", &"n".repeat(300)] {
+            for push in [None, Some(0), Some(7)] {
+                let once = super::task_id(id, ns, 3, "agent", push);
+                assert_eq!(
+                    once,
+                    super::task_id_streamed([id, ns, "agent"], 3, push),
+                    "{ns} {push:?}"
+                );
+            }
+        }
+        // Stored with writes: a change would orphan every saved task write.
+        assert_eq!(
+            super::task_id(id, "", 3, "agent", None).to_string(),
+            "f68e9161-d7e4-87cf-8df6-2196319359d8"
+        );
+    }
 }
