@@ -292,56 +292,58 @@ impl Checkpointer for PostgresSaver {
         Box::pin(async move {
             let id = super::require_id(config, "put_writes")?;
             let op = Op::new(SAVER, "put_writes", config);
-            let values = writes
-                .iter()
-                .map(|(_, v)| op.to_json("write", v))
-                .collect::<Result<Vec<_>>>()?;
-            let mut tx = self.pool.begin().await.map_err(|e| op.db(e))?;
+            // Rows of one INSERT may not meet each other's conflict: a
+            // special channel written twice in one call keeps its last value.
+            let mut rows: Vec<(i64, &str, String)> = Vec::with_capacity(writes.len());
+            for (i, (channel, value)) in writes.iter().enumerate() {
+                let idx = sql::stored_index(super::write_index(channel, i));
+                let value = op.to_json("write", value)?;
+                match rows.iter_mut().find(|(k, ..)| *k == idx) {
+                    Some(row) => *row = (idx, channel, value),
+                    None => rows.push((idx, channel, value)),
+                }
+            }
+            let idx: Vec<i64> = rows.iter().map(|(i, ..)| *i).collect();
+            let channels: Vec<&str> = rows.iter().map(|(_, c, _)| *c).collect();
+            let values: Vec<String> = rows.into_iter().map(|(.., v)| v).collect();
+            // One statement, so one round trip and one transaction.
             // FOR KEY SHARE: a delete_thread running at the same time waits
             // for these writes, then deletes them too (it deletes the
             // checkpoints first); or, having deleted the checkpoint first,
-            // makes this find none.
-            let exists = sqlx::query(
-                "SELECT 1 FROM checkpoints WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id = $3
-                 FOR KEY SHARE",
-            )
-            .bind(&config.thread_id)
-            .bind(&config.checkpoint_ns)
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(|e| op.db(e))?;
-            if exists.is_none() {
-                return Err(super::no_checkpoint(config));
-            }
-            for (i, ((channel, _), value)) in writes.iter().zip(values).enumerate() {
-                let idx = sql::stored_index(super::write_index(channel, i));
-                // The same write twice (a retried save) is kept once; a
-                // special channel's latest value replaces the earlier one,
-                // in the place the first one arrived in.
-                let on_conflict = if idx < 0 {
-                    "DO UPDATE SET channel = EXCLUDED.channel, value = EXCLUDED.value"
-                } else {
-                    "DO NOTHING"
-                };
-                sqlx::query(&format!(
-                    "INSERT INTO checkpoint_writes
+            // makes this find none and write nothing. The same write twice
+            // (a retried save) is kept once; a special channel's (negative
+            // index) latest value replaces the earlier one, in the place the
+            // first one arrived in.
+            const PUT_WRITES: &str = "WITH cp AS (
+                    SELECT 1 FROM checkpoints
+                     WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id = $3
+                     FOR KEY SHARE
+                ), written AS (
+                    INSERT INTO checkpoint_writes
                         (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, value)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7::json)
-                     ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) {on_conflict}"
-                ))
+                    SELECT $1, $2, $3, $4, w.idx, w.channel, w.value::json
+                      FROM unnest($5::bigint[], $6::text[], $7::text[]) AS w(idx, channel, value)
+                     WHERE EXISTS (SELECT 1 FROM cp)
+                    ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx)
+                    DO UPDATE SET channel = EXCLUDED.channel, value = EXCLUDED.value
+                     WHERE checkpoint_writes.idx < 0
+                )
+                SELECT EXISTS (SELECT 1 FROM cp)";
+            let found: bool = sqlx::query_scalar(PUT_WRITES)
                 .bind(&config.thread_id)
                 .bind(&config.checkpoint_ns)
                 .bind(id)
                 .bind(task_id)
-                .bind(idx)
-                .bind(channel)
-                .bind(value)
-                .execute(&mut *tx)
+                .bind(&idx)
+                .bind(&channels)
+                .bind(&values)
+                .fetch_one(&self.pool)
                 .await
                 .map_err(|e| op.db(e))?;
+            if !found {
+                return Err(super::no_checkpoint(config));
             }
-            tx.commit().await.map_err(|e| op.db(e))
+            Ok(())
         })
     }
 
