@@ -291,6 +291,37 @@ async def d01(out: str) -> None:
         "RunnableLambda(async shout).with_config(run_name='bound', tags=['b2','b1'], metadata={'who':'bound','b':1})",
         config={"run_name": "called", "tags": ["c1"], "metadata": {"who": "call"}},
     )
+    # Which `configurable` values a run's metadata shows (langchain-core's
+    # ensure_config copies a few), and that the call's metadata wins.
+    seq_desc = "RunnableLambda(async step_a) | RunnableLambda(async shout)"
+    await rec_events(
+        sc,
+        "configurable_in_metadata",
+        RunnableLambda(step_a) | RunnableLambda(shout),
+        "x",
+        seq_desc,
+        config={
+            "metadata": {"user_id": "from_metadata"},
+            "configurable": {
+                "model": "m1",
+                "checkpoint_ns": "ns1",
+                "user_id": "u1",
+                "temperature": 0.5,
+                "flag": True,
+                "__hidden": "h",
+                "nested": {"a": 1},
+                "api_key": "k",
+            },
+        },
+    )
+    await rec_events(
+        sc,
+        "configurable_in_metadata.metadata_wins",
+        RunnableLambda(step_a) | RunnableLambda(shout),
+        "x",
+        seq_desc,
+        config={"metadata": {"model": "from_metadata"}, "configurable": {"model": "m1", "checkpoint_ns": 7}},
+    )
     sc.write(out)
 
 

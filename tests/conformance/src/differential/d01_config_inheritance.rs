@@ -3,7 +3,8 @@
 //! Children with their own `with_config` invoked inside a parent's body
 //! without any config passed (runwright's normal style), stacked
 //! `with_config` calls, a sequence's configured step under call-time config,
-//! and a root with both a bound and a call-time config.
+//! a root with both a bound and a call-time config, and the `configurable`
+//! values a run's metadata shows.
 
 use std::sync::LazyLock;
 
@@ -121,6 +122,12 @@ pub(crate) async fn run() -> Records {
             .metadata("b", 1),
     );
     events(&mut out, case, &call, &bound, "hi".into()).await;
+
+    for case in ["configurable_in_metadata", "configurable_in_metadata.metadata_wins"] {
+        let call = calls.start(&mut out, case);
+        let seq = Lambda::from_async(step_a) | Lambda::from_async(shout);
+        events(&mut out, case, &call, &seq, "x".into()).await;
+    }
 
     out
 }

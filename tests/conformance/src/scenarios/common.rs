@@ -99,6 +99,11 @@ pub(crate) fn config_of(call: &Value) -> RunConfig {
             cfg = cfg.metadata(k.clone(), v.clone());
         }
     }
+    if let Some(m) = c["configurable"].as_object() {
+        for (k, v) in m {
+            cfg = cfg.configurable(k.clone(), v.clone());
+        }
+    }
     if let Some(n) = c["max_concurrency"].as_u64() {
         cfg = cfg.max_concurrency(n as usize);
     }
