@@ -5,6 +5,8 @@
 //! (`messages/json_chunk.rs`): a JSON object that is a message chunk adds up
 //! as the typed chunk does, which is message logic.
 
+pub(crate) mod time;
+
 use std::any::Any;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
