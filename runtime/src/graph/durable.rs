@@ -521,6 +521,18 @@ impl Saving {
         match self.durability {
             Durability::Sync => {
                 let at = self.saver.put(&self.config, checkpoint, metadata).await?;
+                if at.checkpoint_id.is_none() {
+                    // The next checkpoint would have no parent: the thread's
+                    // history would break without a word.
+                    return Err(Error::new(
+                        ErrorKind::Usage,
+                        format!(
+                            "the checkpointer's put returned a config without a checkpoint_id (thread `{}`): \
+                             it must name the checkpoint it stored",
+                            self.config.thread_id
+                        ),
+                    ));
+                }
                 self.config.checkpoint_id = at.checkpoint_id;
             }
             Durability::Async => {
@@ -682,6 +694,75 @@ pub(super) fn config_of(conf: Option<&Map>) -> Result<CheckpointConfig> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use futures::future::BoxFuture;
+    use serde_json::{json, Value as Json};
+
+    use crate::graph::checkpoint::{
+        Checkpoint, CheckpointConfig, CheckpointMetadata, CheckpointTuple, Checkpointer, InMemorySaver, ListOptions,
+    };
+    use crate::graph::{Durability, StateGraph, END, START};
+    use crate::{ErrorKind, Result, RunConfig, RunnableExt};
+
+    /// Stores as `InMemorySaver` does, but answers `put` with a config that
+    /// names no checkpoint.
+    struct Forgetful(InMemorySaver);
+
+    impl Checkpointer for Forgetful {
+        fn put<'a>(
+            &'a self,
+            config: &'a CheckpointConfig,
+            checkpoint: Checkpoint,
+            metadata: CheckpointMetadata,
+        ) -> BoxFuture<'a, Result<CheckpointConfig>> {
+            Box::pin(async move {
+                let mut at = self.0.put(config, checkpoint, metadata).await?;
+                at.checkpoint_id = None;
+                Ok(at)
+            })
+        }
+        fn put_writes<'a>(
+            &'a self,
+            config: &'a CheckpointConfig,
+            task_id: &'a str,
+            writes: Vec<(String, Json)>,
+        ) -> BoxFuture<'a, Result<()>> {
+            self.0.put_writes(config, task_id, writes)
+        }
+        fn get_tuple<'a>(&'a self, config: &'a CheckpointConfig) -> BoxFuture<'a, Result<Option<CheckpointTuple>>> {
+            self.0.get_tuple(config)
+        }
+        fn list<'a>(
+            &'a self,
+            config: &'a CheckpointConfig,
+            options: &'a ListOptions,
+        ) -> BoxFuture<'a, Result<Vec<CheckpointTuple>>> {
+            self.0.list(config, options)
+        }
+        fn delete_thread<'a>(&'a self, thread_id: &'a str) -> BoxFuture<'a, Result<()>> {
+            self.0.delete_thread(thread_id)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_saver_whose_put_names_no_checkpoint_is_an_error_not_a_broken_history() {
+        let graph = StateGraph::<Json>::new()
+            .add_sync_node("a", |_: Json| Ok(json!({"x": 1})))
+            .add_edge(START, "a")
+            .add_edge("a", END)
+            .checkpointer(Arc::new(Forgetful(InMemorySaver::new())))
+            .durability(Durability::Sync)
+            .compile()
+            .unwrap();
+        let err = graph
+            .invoke_with(json!({"x": 0}), RunConfig::new().configurable("thread_id", "t1"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Usage);
+        assert!(err.message().contains("without a checkpoint_id (thread `t1`)"), "{err}");
+    }
+
     #[test]
     fn task_ids_hash_at_once_as_streamed_and_never_change() {
         let id = "1f0d3a4e-8c5b-7e21-9a3f-0b1c2d3e4f50";
