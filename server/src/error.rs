@@ -35,15 +35,13 @@ impl ApiError {
         }
     }
 
-    /// A run that failed. An input the run refused is the client's problem
-    /// and is named; any other failure is the server's, and its message
-    /// (which may hold what a client must not see) stays on the server, as
-    /// LangServe keeps it.
-    pub(crate) fn from_run(error: &runwright::Error) -> Self {
-        match error.kind() {
-            runwright::ErrorKind::InvalidInput => ApiError::invalid(error.message().to_owned()),
-            _ => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"),
-        }
+    /// A run that failed. Its message, which may hold what a client must
+    /// not see (a step deep in the run refusing its own input, a provider's
+    /// answer), stays on the server, as LangServe keeps it: the client's
+    /// own mistakes are found before the run starts (the input's type, the
+    /// input schema's required keys).
+    pub(crate) fn from_run(_error: &runwright::Error) -> Self {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
     }
 }
 

@@ -29,6 +29,14 @@ fn server() -> Server {
             "/fail",
             Lambda::from_fn(|_: String| -> runwright::Result<String> { Err(runwright::Error::msg("a secret")) }),
         )
+        // A step deep in a run refusing its own input is the server's
+        // failure, not the client's: its message stays on the server.
+        .runnable(
+            "/refuse",
+            Lambda::from_fn(|_: String| -> runwright::Result<String> {
+                Err(runwright::Error::new(runwright::ErrorKind::InvalidInput, "a secret"))
+            }),
+        )
         .runnable("/whoami", whoami())
 }
 
@@ -379,7 +387,7 @@ async fn an_unknown_path_is_refused_naming_the_paths_served() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(
         body["detail"],
-        "Not Found: no endpoint POST /jokes/invoke (runnables are served at /joke, /inc, /fail, /whoami)"
+        "Not Found: no endpoint POST /jokes/invoke (runnables are served at /joke, /inc, /fail, /refuse, /whoami)"
     );
     let (status, _) = get("/joke/playground").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -387,9 +395,16 @@ async fn an_unknown_path_is_refused_naming_the_paths_served() {
 
 #[tokio::test]
 async fn a_failed_run_hides_its_message() {
-    let (status, body) = post_json("/fail/invoke", json!({"input": "x"})).await;
-    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(body, json!({"detail": "Internal Server Error"}));
+    for uri in ["/fail/invoke", "/refuse/invoke", "/fail/batch"] {
+        let body = if uri.ends_with("batch") {
+            json!({"inputs": ["x"]})
+        } else {
+            json!({"input": "x"})
+        };
+        let (status, body) = post_json(uri, body).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{uri}");
+        assert_eq!(body, json!({"detail": "Internal Server Error"}), "{uri}");
+    }
 
     // A stream ends with LangServe's error event, and no `end`.
     let events = stream("/fail/stream", json!({"input": "x"})).await;
