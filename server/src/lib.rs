@@ -8,12 +8,13 @@
 //! |---|---|
 //! | `POST <path>/invoke` | `{"input", "config", "kwargs"}` → `{"output", "metadata": {"run_id", "feedback_tokens"}}` |
 //! | `POST <path>/batch` | `{"inputs", "config"}` (one config, or one per input) → `{"output": [...], "metadata": {"responses", "run_ids"}}` |
-//! | `POST <path>/stream` | server-sent events: `metadata` (`{"run_id"}`), a `data` event per chunk, `end` |
+//! | `POST <path>/stream` | server-sent events: `metadata` (`{"run_id"}`) before the first chunk, a `data` event per chunk, `end` |
 //! | `POST <path>/stream_log` | `data` events of `{"ops": [...]}` (JSON Patch), then `end` |
 //! | `POST <path>/stream_events` | a `data` event per `astream_events` v2 event, then `end` |
 //! | `GET <path>/input_schema`, `output_schema`, `config_schema` | JSON schemas |
 //!
-//! A stream that fails sends LangServe's `error` event (`{"status_code": 500,
+//! The `run_id` reported is the id of the request's root run, as in
+//! LangServe. A stream that fails sends LangServe's `error` event (`{"status_code": 500,
 //! "message": "Internal Server Error"}`, the error itself is not shown to the
 //! client) and ends. Bad requests are answered `422` (malformed JSON, an
 //! input that does not convert into the runnable's input type, a config key
@@ -49,6 +50,7 @@
 
 mod error;
 mod protocol;
+mod rooted;
 mod route;
 
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! One served runnable: its endpoints and their handlers.
 
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -17,6 +17,10 @@ use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::protocol::{self, ConfigRules};
+use crate::rooted::Rooted;
+
+/// Where the id of a request's root run lands once the run has started.
+type RunId = Arc<OnceLock<Uuid>>;
 
 /// A runnable to serve, with its settings: which config keys clients may
 /// send, and the schemas its `*_schema` endpoints answer.
@@ -236,8 +240,18 @@ impl RouteState {
 /// then gives a `'static` future or stream that owns the runnable's `Arc`.
 trait Served: Send + Sync {
     fn name(&self) -> String;
-    fn invoke(&self, input: Json, config: RunConfig) -> Result<BoxFuture<'static, runwright::Result<Json>>, ApiError>;
-    fn stream(&self, input: Json, config: RunConfig) -> Result<BoxStream<'static, runwright::Result<Json>>, ApiError>;
+    /// The run, and the slot of its root run's id.
+    fn invoke(
+        &self,
+        input: Json,
+        config: RunConfig,
+    ) -> Result<(BoxFuture<'static, runwright::Result<Json>>, RunId), ApiError>;
+    /// The chunks, and the slot of the root run's id.
+    fn stream(
+        &self,
+        input: Json,
+        config: RunConfig,
+    ) -> Result<(BoxStream<'static, runwright::Result<Json>>, RunId), ApiError>;
     fn stream_log(
         &self,
         input: Json,
@@ -282,25 +296,36 @@ where
         self.0.name().into_owned()
     }
 
-    fn invoke(&self, input: Json, config: RunConfig) -> Result<BoxFuture<'static, runwright::Result<Json>>, ApiError> {
+    fn invoke(
+        &self,
+        input: Json,
+        config: RunConfig,
+    ) -> Result<(BoxFuture<'static, runwright::Result<Json>>, RunId), ApiError> {
         let input = self.input(input)?;
-        let runnable = self.0.clone();
-        Ok(async move { to_json(&runnable.invoke_with(input, config).await?) }.boxed())
+        let (runnable, run_id) = Rooted::new(self.0.clone());
+        Ok((
+            async move { to_json(&runnable.invoke_with(input, config).await?) }.boxed(),
+            run_id,
+        ))
     }
 
-    fn stream(&self, input: Json, config: RunConfig) -> Result<BoxStream<'static, runwright::Result<Json>>, ApiError> {
+    fn stream(
+        &self,
+        input: Json,
+        config: RunConfig,
+    ) -> Result<(BoxStream<'static, runwright::Result<Json>>, RunId), ApiError> {
         let input = self.input(input)?;
-        let runnable = self.0.clone();
+        let (runnable, run_id) = Rooted::new(self.0.clone());
         // runwright's owned streams take no config; this is the same
-        // generator, owning the `Arc` the borrowed stream borrows, so that
-        // dropping it drops the run.
-        Ok(async_stream::stream! {
+        // generator, owning the runnable the borrowed stream borrows, so
+        // that dropping it drops the run.
+        let chunks = async_stream::stream! {
             let mut chunks = runnable.stream_with(input, config);
             while let Some(chunk) = chunks.next().await {
                 yield chunk.and_then(|c| to_json(&c));
             }
-        }
-        .boxed())
+        };
+        Ok((chunks.boxed(), run_id))
     }
 
     fn stream_log(
@@ -342,6 +367,11 @@ fn response_metadata(run_id: Uuid) -> Json {
     json!({ "run_id": run_id.to_string(), "feedback_tokens": [] })
 }
 
+/// The root run's id, once it has started (a fresh one if it never did).
+fn id_of(run_id: &RunId) -> Uuid {
+    run_id.get().copied().unwrap_or_else(Uuid::new_v4)
+}
+
 /// The request's input and config, checked.
 fn call(state: &RouteState, bytes: &[u8]) -> Result<(Map<String, Json>, Json, RunConfig), ApiError> {
     let mut body = protocol::body(bytes)?;
@@ -353,10 +383,10 @@ fn call(state: &RouteState, bytes: &[u8]) -> Result<(Map<String, Json>, Json, Ru
 
 async fn invoke(State(state): State<Arc<RouteState>>, bytes: Bytes) -> Result<JsonBody<Json>, ApiError> {
     let (_, input, config) = call(&state, &bytes)?;
-    let run = state.served.invoke(input, config)?;
+    let (run, run_id) = state.served.invoke(input, config)?;
     let output = run.await.map_err(|e| ApiError::from_run(&e))?;
     Ok(JsonBody(
-        json!({ "output": output, "metadata": response_metadata(Uuid::new_v4()) }),
+        json!({ "output": output, "metadata": response_metadata(id_of(&run_id)) }),
     ))
 }
 
@@ -402,18 +432,20 @@ async fn batch(State(state): State<Arc<RouteState>>, bytes: Bytes) -> Result<Jso
         .unwrap_or(usize::MAX)
         .max(1);
     let mut runs = Vec::with_capacity(inputs.len());
+    let mut run_ids = Vec::with_capacity(inputs.len());
     for (i, (input, config)) in inputs.into_iter().zip(configs).enumerate() {
         let at = format!("inputs[{i}]");
         state.check_input(&input, &at)?;
-        let run = state.served.invoke(input, config).map_err(|e| e.prefixed(&at))?;
+        let (run, run_id) = state.served.invoke(input, config).map_err(|e| e.prefixed(&at))?;
         runs.push(run);
+        run_ids.push(run_id);
     }
-    let run_ids: Vec<Uuid> = (0..runs.len()).map(|_| Uuid::new_v4()).collect();
     let outputs: Vec<runwright::Result<Json>> = futures::stream::iter(runs).buffered(limit).collect().await;
     let outputs = outputs
         .into_iter()
         .collect::<runwright::Result<Vec<Json>>>()
         .map_err(|e| ApiError::from_run(&e))?;
+    let run_ids: Vec<Uuid> = run_ids.iter().map(id_of).collect();
     Ok(JsonBody(json!({
         "output": outputs,
         "metadata": {
@@ -427,10 +459,8 @@ type SseBody = Sse<KeepAliveStream<BoxStream<'static, Result<Event, Infallible>>
 
 async fn stream(State(state): State<Arc<RouteState>>, bytes: Bytes) -> Result<SseBody, ApiError> {
     let (_, input, config) = call(&state, &bytes)?;
-    let chunks = state.served.stream(input, config)?;
-    // Python's `json.dumps` spacing, as LangServe writes this event.
-    let metadata = format!("{{\"run_id\": \"{}\"}}", Uuid::new_v4());
-    Ok(sse(Some(Event::default().event("metadata").data(metadata)), chunks))
+    let (chunks, run_id) = state.served.stream(input, config)?;
+    Ok(sse(Some(run_id), chunks))
 }
 
 async fn stream_log(State(state): State<Arc<RouteState>>, bytes: Bytes) -> Result<SseBody, ApiError> {
@@ -445,20 +475,27 @@ async fn stream_events(State(state): State<Arc<RouteState>>, bytes: Bytes) -> Re
     Ok(sse(None, state.served.stream_events(input, config, filter)?))
 }
 
-/// LangServe's event stream: `first` if any, a `data` event per item, then
-/// `end`; or, at the first failure, its `error` event and nothing more.
-/// Dropping it (the client went away) drops `items`, and so the run.
-fn sse(first: Option<Event>, items: impl Stream<Item = runwright::Result<Json>> + Send + 'static) -> SseBody {
+/// LangServe's event stream: a `data` event per item, then `end`; or, at
+/// the first failure, its `error` event and nothing more. With `run_id`, a
+/// `metadata` event with the root run's id comes before the first `data`
+/// (once the run has started, as LangServe sends it). Dropping the stream
+/// (the client went away) drops `items`, and so the run.
+fn sse(run_id: Option<RunId>, items: impl Stream<Item = runwright::Result<Json>> + Send + 'static) -> SseBody {
     let events = async_stream::stream! {
-        if let Some(first) = first {
-            yield Ok(first);
-        }
         let mut items = std::pin::pin!(items);
+        let mut run_id = run_id;
         while let Some(item) = items.next().await {
             // serde_json escapes control characters inside strings, so the
             // text has no line breaks for SSE to split.
             match item.and_then(|json| Ok(serde_json::to_string(&json)?)) {
-                Ok(data) => yield Ok(Event::default().event("data").data(data)),
+                Ok(data) => {
+                    if let Some(id) = run_id.take() {
+                        // Python's `json.dumps` spacing, as LangServe writes it.
+                        let metadata = format!("{{\"run_id\": \"{}\"}}", id_of(&id));
+                        yield Ok(Event::default().event("metadata").data(metadata));
+                    }
+                    yield Ok(Event::default().event("data").data(data));
+                }
                 Err(_) => {
                     yield Ok(Event::default()
                         .event("error")

@@ -38,6 +38,15 @@ fn server() -> Server {
             }),
         )
         .runnable("/whoami", whoami())
+        .runnable("/run_id", run_id())
+}
+
+/// Answers the id of its own run.
+fn run_id() -> Lambda<String, String> {
+    Lambda::from_fn(|_: String| {
+        let run = RunContext::current().ok_or_else(|| runwright::Error::msg("no run"))?;
+        Ok(run.run_id().to_string())
+    })
 }
 
 /// Answers the `user` of the run's `configurable`.
@@ -387,7 +396,7 @@ async fn an_unknown_path_is_refused_naming_the_paths_served() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(
         body["detail"],
-        "Not Found: no endpoint POST /jokes/invoke (runnables are served at /joke, /inc, /fail, /refuse, /whoami)"
+        "Not Found: no endpoint POST /jokes/invoke (runnables are served at /joke, /inc, /fail, /refuse, /whoami, /run_id)"
     );
     let (status, _) = get("/joke/playground").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -406,11 +415,12 @@ async fn a_failed_run_hides_its_message() {
         assert_eq!(body, json!({"detail": "Internal Server Error"}), "{uri}");
     }
 
-    // A stream ends with LangServe's error event, and no `end`.
+    // A stream ends with LangServe's error event, and no `end`; a run that
+    // failed before its first chunk sent no `metadata` either.
     let events = stream("/fail/stream", json!({"input": "x"})).await;
     let names: Vec<_> = events.iter().map(|(e, _)| e.as_str()).collect();
-    assert_eq!(names, ["metadata", "error"]);
-    let error: Json = serde_json::from_str(events[1].1.as_deref().unwrap()).unwrap();
+    assert_eq!(names, ["error"]);
+    let error: Json = serde_json::from_str(events[0].1.as_deref().unwrap()).unwrap();
     assert_eq!(error, json!({"status_code": 500, "message": "Internal Server Error"}));
 
     let events = stream("/fail/stream_events", json!({"input": "x"})).await;
@@ -485,4 +495,25 @@ async fn cors_answers_preflight_requests() {
         .unwrap();
     let (_, headers, _) = send(server().into_router(), request).await;
     assert!(!headers.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN));
+}
+
+#[tokio::test]
+async fn the_run_id_reported_is_the_root_runs() {
+    let (status, body) = post_json("/run_id/invoke", json!({"input": ""})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(is_uuid(&body["output"]));
+    assert_eq!(body["metadata"]["run_id"], body["output"]);
+
+    let (_, body) = post_json("/run_id/batch", json!({"inputs": ["", ""]})).await;
+    let outputs = body["output"].as_array().unwrap();
+    assert_ne!(outputs[0], outputs[1]);
+    assert_eq!(&body["metadata"]["run_ids"], &body["output"]);
+    for (response, output) in body["metadata"]["responses"].as_array().unwrap().iter().zip(outputs) {
+        assert_eq!(&response["run_id"], output);
+    }
+
+    let events = stream("/run_id/stream", json!({"input": ""})).await;
+    let metadata: Json = serde_json::from_str(events[0].1.as_deref().unwrap()).unwrap();
+    assert_eq!(events[0].0, "metadata");
+    assert_eq!(data(&events), [metadata["run_id"].clone()]);
 }
