@@ -457,6 +457,9 @@ async fn batch(State(state): State<Arc<RouteState>>, bytes: Bytes) -> Result<Jso
 
 type SseBody = Sse<KeepAliveStream<BoxStream<'static, Result<Event, Infallible>>>>;
 
+/// How many events a stream sends between two turns it gives the runtime.
+const FAIR_EVERY: usize = 16;
+
 async fn stream(State(state): State<Arc<RouteState>>, bytes: Bytes) -> Result<SseBody, ApiError> {
     let (_, input, config) = call(&state, &bytes)?;
     let (chunks, run_id) = state.served.stream(input, config)?;
@@ -484,6 +487,7 @@ fn sse(run_id: Option<RunId>, items: impl Stream<Item = runwright::Result<Json>>
     let events = async_stream::stream! {
         let mut items = std::pin::pin!(items);
         let mut run_id = run_id;
+        let mut sent = 0usize;
         while let Some(item) = items.next().await {
             // serde_json escapes control characters inside strings, so the
             // text has no line breaks for SSE to split.
@@ -495,6 +499,15 @@ fn sse(run_id: Option<RunId>, items: impl Stream<Item = runwright::Result<Json>>
                         yield Ok(Event::default().event("metadata").data(metadata));
                     }
                     yield Ok(Event::default().event("data").data(data));
+                    // Back to the runtime after the first event and every
+                    // 16th: a stream whose items come at once (a cached or
+                    // fake model) does not keep a worker from the requests
+                    // waiting for their first token. Measured by
+                    // bench/compare --server-only (bench/README.md, workload 10).
+                    sent += 1;
+                    if sent % FAIR_EVERY == 1 {
+                        tokio::task::yield_now().await;
+                    }
                 }
                 Err(_) => {
                     yield Ok(Event::default()
