@@ -937,6 +937,13 @@ impl<S> CompiledGraph<S> {
         self
     }
 
+    /// Where the graph keeps its threads, if anywhere (set by
+    /// [`with_checkpointer`](Self::with_checkpointer) or
+    /// [`StateGraph::checkpointer`](super::StateGraph::checkpointer)).
+    pub fn checkpointer(&self) -> Option<&Arc<dyn Checkpointer>> {
+        self.checkpointer.as_ref()
+    }
+
     /// The same graph, saving with `durability` unless a run config says.
     pub fn with_durability(mut self, durability: Durability) -> Self {
         self.durability = durability;
