@@ -48,6 +48,7 @@
 //! [`Server::into_router`] gives the [`axum::Router`] instead, to nest in an
 //! application or to call in tests.
 
+mod agent;
 mod error;
 mod protocol;
 mod rooted;
@@ -62,6 +63,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tokio::net::{TcpListener, ToSocketAddrs};
 
+pub use agent::assistant_id;
 pub use route::{schema, Route};
 /// CORS settings for [`Server::cors`] (tower-http's layer).
 pub use tower_http::cors::CorsLayer;
@@ -76,6 +78,7 @@ pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
 #[must_use = "a server does nothing until served or turned into a router"]
 pub struct Server {
     routes: Vec<(String, Route)>,
+    graphs: Vec<(String, Arc<dyn agent::ServedGraph>)>,
     body_limit: usize,
     bearer_token: Option<Arc<str>>,
     cors: Option<CorsLayer>,
@@ -94,6 +97,10 @@ impl std::fmt::Debug for Server {
                 "paths",
                 &self.routes.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(),
             )
+            .field(
+                "graphs",
+                &self.graphs.iter().map(|(g, _)| g.as_str()).collect::<Vec<_>>(),
+            )
             .field("body_limit", &self.body_limit)
             .field("bearer_token", &self.bearer_token.is_some())
             .field("cors", &self.cors.is_some())
@@ -107,6 +114,7 @@ impl Server {
     pub fn new() -> Self {
         Server {
             routes: Vec::new(),
+            graphs: Vec::new(),
             body_limit: DEFAULT_BODY_LIMIT,
             bearer_token: None,
             cors: None,
@@ -132,6 +140,38 @@ impl Server {
         let path = normalize_path(&path.into());
         self.routes.retain(|(p, _)| *p != path);
         self.routes.push((path, route));
+        self
+    }
+
+    /// Serves `graph` with the LangGraph Agent Server API, as the assistant
+    /// `graph_id` (its assistant id is [`assistant_id`]`(graph_id)`, the
+    /// id LangGraph's server gives a graph of its config): `POST /threads`,
+    /// `POST /threads/{thread_id}/runs/stream`, ... as the `langgraph-sdk`
+    /// clients call them. Threads are kept in the graph's checkpointer, or
+    /// in a new [`InMemorySaver`](runwright::graph::checkpoint::InMemorySaver)
+    /// for a graph without one. The same graph id given twice serves the
+    /// last.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use runwright::graph::{create_react_agent, GraphTool};
+    /// use runwright::messages::AIMessage;
+    /// use runwright::FakeToolCallingChatModel;
+    /// use runwright_server::Server;
+    ///
+    /// # fn main() -> runwright::Result<()> {
+    /// let model = FakeToolCallingChatModel::new([AIMessage::new("hello")]);
+    /// let agent = create_react_agent(model, Vec::<Arc<dyn GraphTool>>::new())?;
+    /// let server = Server::new().graph("agent", agent);
+    /// # Ok(()) }
+    /// ```
+    pub fn graph<S>(mut self, graph_id: impl Into<String>, graph: runwright::graph::CompiledGraph<S>) -> Self
+    where
+        S: runwright::Data + serde::de::DeserializeOwned,
+    {
+        let graph_id = graph_id.into();
+        self.graphs.retain(|(g, _)| *g != graph_id);
+        self.graphs.push((graph_id, agent::served(graph)));
         self
     }
 
@@ -172,6 +212,9 @@ impl Server {
         let mut router = Router::new();
         for (path, route) in self.routes {
             router = router.merge(route.into_router(&path));
+        }
+        if !self.graphs.is_empty() {
+            router = router.merge(agent::router(self.graphs));
         }
         let mut router = router.fallback(move |req: Request| not_found(req, paths.clone()));
         router = router.layer(DefaultBodyLimit::max(self.body_limit));
