@@ -17,10 +17,11 @@ use runwright::{EventFilter, LogOptions, Map, RunConfig, RunnableExt};
 use serde_json::{json, Value as Json};
 
 // The example's own code, so the test serves exactly what the example
-// serves; its `main` is not called here.
+// serves; its `main` is not called here. (langgraph_sdk_client.rs uses it
+// too: a file is a module once.)
 #[allow(dead_code)]
 #[path = "../../examples/serve.rs"]
-mod example;
+pub(crate) mod example;
 
 const CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/langserve/client.py");
 

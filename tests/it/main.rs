@@ -12,6 +12,7 @@ mod graph_engine;
 mod graph_seeds;
 mod graph_subgraphs;
 mod graph_threads;
+mod langgraph_sdk_client;
 mod langserve_client;
 mod llm_primitives;
 mod macros_chain;
