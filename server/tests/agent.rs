@@ -357,6 +357,14 @@ async fn state_updates_as_a_node_and_wait_answers_the_values() {
 
     let (status, bad) = c.post(&format!("/threads/{t}/state"), json!({"values": [1]})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    let (status, bad) = c
+        .post(
+            &format!("/threads/{t}/state"),
+            json!({"values": {"n": 1}, "as_node": "nope"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    assert!(bad["detail"].as_str().is_some_and(|d| d.contains("nope")), "{bad}");
 }
 
 #[tokio::test]

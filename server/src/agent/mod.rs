@@ -435,7 +435,14 @@ async fn update_state(State(hub): Shared, Path(id): Path<String>, bytes: Bytes) 
     let done = graph
         .update_state(config, values, as_node)
         .await
-        .map_err(|e| ApiError::invalid(format!("the update does not apply: {e}")))?;
+        .map_err(|e| match e.kind() {
+            // The client's own mistakes (an unknown `as_node`, values that
+            // are not the state's): named; anything else stays on the server.
+            runwright::ErrorKind::InvalidInput | runwright::ErrorKind::Usage => {
+                ApiError::invalid(format!("the update does not apply: {}", e.message()))
+            }
+            _ => internal(&e),
+        })?;
     let mut checkpoint = Map::new();
     checkpoint.insert("thread_id".into(), json!(id));
     for key in ["checkpoint_ns", "checkpoint_id"] {

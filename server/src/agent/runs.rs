@@ -271,3 +271,41 @@ impl Drop for CancelOnDrop {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(run: &Arc<Run>, after: Option<u64>) -> Vec<u64> {
+        futures::executor::block_on(run.events(after).map(|e| e.id).collect())
+    }
+
+    #[test]
+    fn a_finished_runs_log_is_read_from_any_event_on() {
+        let run = Run::new(None, Uuid::nil(), Json::Null, "reject".into());
+        for n in 0..4 {
+            run.push("values", &json!(n));
+        }
+        run.finish(Status::Success, Json::Null);
+        assert_eq!(ids(&run, None), [0, 1, 2, 3]);
+        assert_eq!(ids(&run, Some(1)), [2, 3]);
+        assert_eq!(ids(&run, Some(3)), Vec::<u64>::new());
+        // Pushed after the end: never read.
+        run.set_status(Status::Running);
+        assert_eq!(run.status(), Status::Success);
+    }
+
+    #[test]
+    fn a_runs_log_keeps_its_last_events() {
+        let run = Run::new(None, Uuid::nil(), Json::Null, "reject".into());
+        for n in 0..MAX_RUN_EVENTS + 3 {
+            run.push("values", &json!(n));
+        }
+        run.finish(Status::Success, Json::Null);
+        let kept = ids(&run, None);
+        assert_eq!(kept.len(), MAX_RUN_EVENTS);
+        assert_eq!(kept.first(), Some(&3));
+        // A join from before the oldest kept starts there.
+        assert_eq!(ids(&run, Some(0)).first(), Some(&3));
+    }
+}
