@@ -47,6 +47,35 @@
 //!
 //! [`Server::into_router`] gives the [`axum::Router`] instead, to nest in an
 //! application or to call in tests.
+//!
+//! # The LangGraph Agent Server API
+//!
+//! [`Server::graph`] serves a compiled graph as an assistant, with the
+//! endpoints and JSON shapes of LangGraph's Agent Server that the
+//! `langgraph-sdk` clients (Python and JavaScript) call:
+//!
+//! | request | what |
+//! |---|---|
+//! | `POST /assistants/search`, `GET /assistants/{id}` | one assistant per graph; `{id}` is its [`assistant_id`] or the graph id |
+//! | `POST /threads`, `GET`/`DELETE /threads/{id}`, `POST /threads/search` | threads, with their status (`idle`, `busy`, `interrupted`, `error`), values and interrupts |
+//! | `GET`/`POST /threads/{id}/state`, `GET /threads/{id}/state/{checkpoint_id}` | the state from the graph's checkpointer; a `POST` updates it (`values`, `as_node`) |
+//! | `GET`/`POST /threads/{id}/history` | the thread's checkpoints, newest first (`limit`, `before`, `metadata`) |
+//! | `POST /threads/{id}/runs/stream`, `POST /runs/stream` | a run's server-sent events: `metadata` (`{"run_id", "attempt"}`), one event per stream-mode item (`mode` or `mode\|namespace`), then `end` (or `error`) |
+//! | `POST /threads/{id}/runs/wait`, `POST /runs/wait` | the run's final values (`__interrupt__` when it stopped on one) |
+//! | `POST /threads/{id}/runs`, `GET .../runs`, `GET .../runs/{run_id}` | background runs, and the runs of a thread |
+//! | `GET .../runs/{run_id}/join`, `GET .../runs/{run_id}/stream`, `POST .../runs/{run_id}/cancel` | wait for a run, join its stream (after the `Last-Event-ID` given), cancel it |
+//!
+//! Every event has an `id`; a run keeps its last events (up to 10,000) so a
+//! client that lost its connection rejoins with `Last-Event-ID` and gets
+//! each later event once. A client leaving a stream (or a `wait`) cancels
+//! the run unless it asked `on_disconnect: "continue"`; a run on a busy
+//! thread is refused (`multitask_strategy: "reject"`, `409`), queued
+//! (`enqueue`) or takes over (`interrupt`). Unknown assistants, threads and
+//! runs are answered `404` naming them; requests that do not fit (an input
+//! that is not the graph's state, an unknown stream mode) `422`.
+//!
+//! Threads' state lives in the graph's checkpointer; the list of threads,
+//! their metadata and the runs live in the server's memory.
 
 mod agent;
 mod error;
