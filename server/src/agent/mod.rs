@@ -273,6 +273,16 @@ fn query(uri: &Uri) -> Map<String, Json> {
         .collect()
 }
 
+/// Whether a query flag is set: `1` (as the SDK sends `wait`) or `true`.
+fn truthy(query: &Map<String, Json>, key: &str) -> bool {
+    match query.get(key) {
+        Some(Json::Number(n)) => n.as_u64() == Some(1),
+        Some(Json::Bool(b)) => *b,
+        Some(Json::String(s)) => s.eq_ignore_ascii_case("true"),
+        _ => false,
+    }
+}
+
 fn internal(error: &runwright::Error) -> ApiError {
     ApiError::new(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -852,10 +862,7 @@ async fn join_stream(
             })?),
         },
     };
-    let cancel = matches!(
-        query(&uri).get("cancel_on_disconnect").and_then(Json::as_str),
-        Some("true" | "True" | "1")
-    );
+    let cancel = truthy(&query(&uri), "cancel_on_disconnect");
     Ok(Sse::new(runs::sse(&run, after, cancel))
         .keep_alive(KeepAlive::default())
         .into_response())
@@ -869,8 +876,7 @@ async fn cancel_run(
     hub.thread(&thread_id)?;
     let run = hub.run(&thread_id, &run_id)?;
     run.cancel();
-    let q = query(&uri);
-    if matches!(q.get("wait").and_then(Json::as_str), Some("true" | "True" | "1")) {
+    if truthy(&query(&uri), "wait") {
         run.join().await;
     }
     Ok(StatusCode::ACCEPTED)
@@ -891,9 +897,11 @@ mod tests {
 
     #[test]
     fn query_pairs() {
-        let uri: Uri = "/x?limit=5&wait=true".parse().unwrap_or_default();
+        let uri: Uri = "/x?limit=5&wait=true&a=1&b=0&c=False".parse().unwrap_or_default();
         let q = query(&uri);
         assert_eq!(q.get("limit"), Some(&json!(5)));
         assert_eq!(q.get("wait"), Some(&json!("true")));
+        assert!(truthy(&q, "wait") && truthy(&q, "a"));
+        assert!(!truthy(&q, "b") && !truthy(&q, "c") && !truthy(&q, "missing"));
     }
 }
