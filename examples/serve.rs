@@ -32,6 +32,11 @@
 //! `127.0.0.1:8000`). tests/it/langserve_client.rs drives this server with
 //! the Python `RemoteRunnable`, tests/it/langgraph_sdk_client.rs with the
 //! Python `langgraph-sdk`.
+//!
+//! At `/`, a page (examples/serve_page.html) chats with the agent in the
+//! browser: it streams the agent's tokens into the page, asks for the
+//! approval the tool's interrupt wants, and resumes the run with the answer.
+//! tests/it/browser_page.rs drives it in headless Chromium.
 
 use std::sync::Arc;
 
@@ -92,7 +97,10 @@ pub fn server() -> runwright::Result<Server> {
     let route = Route::new(chain()?)
         .input_schema(schema::prompt_input(["city"]))
         .output_schema(schema::string("StrOutputParserOutput"));
-    Ok(Server::new().route("/city", route).graph("agent", agent()?))
+    Ok(Server::new()
+        .route("/city", route)
+        .graph("agent", agent()?)
+        .page("/", include_str!("serve_page.html")))
 }
 
 #[tokio::main]
@@ -105,6 +113,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("   GET  /city/input_schema, /city/output_schema, /city/config_schema");
     println!("-- and a ReAct agent as LangGraph's assistant `agent` (Agent Server API) at http://{addr}");
     println!("   POST /threads, /threads/{{id}}/runs/stream, /runs/wait, ...");
+    println!("-- and a page chatting with the agent in the browser: http://{addr}/");
     server()?.serve_on(listener).await?;
     Ok(())
 }

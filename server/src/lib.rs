@@ -88,7 +88,8 @@ use std::sync::Arc;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
 use axum::Router;
 use tokio::net::{TcpListener, ToSocketAddrs};
 
@@ -108,6 +109,7 @@ pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
 pub struct Server {
     routes: Vec<(String, Route)>,
     graphs: Vec<(String, Arc<dyn agent::ServedGraph>)>,
+    pages: Vec<(String, axum::body::Bytes)>,
     body_limit: usize,
     bearer_token: Option<Arc<str>>,
     cors: Option<CorsLayer>,
@@ -144,6 +146,7 @@ impl Server {
         Server {
             routes: Vec::new(),
             graphs: Vec::new(),
+            pages: Vec::new(),
             body_limit: DEFAULT_BODY_LIMIT,
             bearer_token: None,
             cors: None,
@@ -161,6 +164,26 @@ impl Server {
         R::Input: serde::de::DeserializeOwned,
     {
         self.route(path, Route::new(runnable))
+    }
+
+    /// Serves `html` at `path` (`GET`, `text/html`): a front end of the
+    /// runnables and graphs served here, from the same origin, so its
+    /// requests need no CORS. Pages are public: the
+    /// [`bearer_token`](Server::bearer_token) guards the API, not them (a
+    /// browser loading a page sends no token; the page's own requests can).
+    /// The same path given twice serves the last.
+    ///
+    /// ```no_run
+    /// # use runwright_server::Server;
+    /// # async fn run(server: Server) -> std::io::Result<()> {
+    /// server.page("/", "<!doctype html><title>chat</title>…").serve("127.0.0.1:8000").await
+    /// # }
+    /// ```
+    pub fn page(mut self, path: impl Into<String>, html: impl Into<String>) -> Self {
+        let path = format!("/{}", path.into().trim_start_matches('/'));
+        self.pages.retain(|(p, _)| *p != path);
+        self.pages.push((path, html.into().into()));
+        self
     }
 
     /// Serves a [`Route`] at `path`. A path is normalized to start with `/`
@@ -249,6 +272,10 @@ impl Server {
         router = router.layer(DefaultBodyLimit::max(self.body_limit));
         if let Some(token) = self.bearer_token {
             router = router.layer(middleware::from_fn_with_state(token, check_token));
+        }
+        // After the token's layer, which wraps only the routes before it.
+        for (path, html) in self.pages {
+            router = router.route(&path, get(move || std::future::ready(Html(html.clone()))));
         }
         if let Some(cors) = self.cors {
             // Outermost, so preflight requests are answered without a token

@@ -531,7 +531,10 @@ async fn a_cancelled_run_stops_and_frees_its_thread() {
     let run_id = run["run_id"].as_str().expect("id").to_owned();
     let (status, _) = c
         // As the SDK asks: `wait=1`.
-        .post(&format!("/threads/{t}/runs/{run_id}/cancel?wait=1&action=interrupt"), json!({}))
+        .post(
+            &format!("/threads/{t}/runs/{run_id}/cancel?wait=1&action=interrupt"),
+            json!({}),
+        )
         .await;
     assert_eq!(status, StatusCode::ACCEPTED);
     let (_, run) = c.get(&format!("/threads/{t}/runs/{run_id}")).await;

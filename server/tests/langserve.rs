@@ -472,6 +472,31 @@ async fn the_bearer_token_is_checked() {
 }
 
 #[tokio::test]
+async fn a_page_is_served_as_html_without_the_token_the_api_needs() {
+    let router = || {
+        server()
+            .page("/", "<p>first</p>")
+            .page("chat", "<p>chat</p>")
+            .page("/", "<p>home</p>")
+            .bearer_token("s3cret")
+            .into_router()
+    };
+    let get = |uri: &str| Request::get(uri).body(Body::empty()).unwrap();
+    let (status, headers, text) = send(router(), get("/")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+    assert_eq!(text, "<p>home</p>", "the same path twice serves the last");
+    let (status, _, text) = send(router(), get("/chat")).await;
+    assert_eq!((status, text.as_str()), (StatusCode::OK, "<p>chat</p>"));
+    // The API behind the same server still asks for the token.
+    let invoke = Request::post("/inc/invoke")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(json!({"input": 1}).to_string()))
+        .unwrap();
+    assert_eq!(send(router(), invoke).await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
 async fn cors_answers_preflight_requests() {
     let router = server()
         .bearer_token("s3cret")

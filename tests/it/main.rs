@@ -5,8 +5,11 @@
 //! A test's full name starts with its module: `cargo test --test it
 //! runtime_errors::` runs one former file.
 
+#[path = "../support/chromium.rs"]
+mod chromium;
 mod common;
 
+mod browser_page;
 mod graph_durability;
 mod graph_engine;
 mod graph_seeds;
