@@ -17,18 +17,10 @@ DIR=tests/conformance/differential
 VENV=${RUNWRIGHT_LC_VENV:-$HOME/.cache/runwright/langchain-venv}
 PYTHON=${PYTHON:-python3}
 
+# shellcheck source=lib/pinned-venv.sh
+. scripts/lib/pinned-venv.sh
 venv() {
-    local stamp="$VENV/.requirements"
-    if [ -x "$VENV/bin/python" ] && cmp -s "$DIR/requirements.txt" "$stamp"; then
-        return
-    fi
-    if ! "$PYTHON" -c 'import venv, ensurepip' 2>/dev/null; then
-        apt-get install -y -q python3-venv >/dev/null
-    fi
-    rm -rf "$VENV"
-    "$PYTHON" -m venv "$VENV"
-    "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps -r "$DIR/requirements.txt"
-    cp "$DIR/requirements.txt" "$stamp"
+    pinned_venv "$VENV" "$DIR/requirements.txt"
 }
 
 record() {

@@ -15,17 +15,8 @@ cd "$(dirname "$0")/../.."
 
 DIR=scripts/langgraph-sdk
 VENV=${RUNWRIGHT_LANGGRAPH_SDK_VENV:-$HOME/.cache/runwright/langgraph-sdk-venv}
-PYTHON=${PYTHON:-python3}
-
-stamp="$VENV/.requirements"
-if ! { [ -x "$VENV/bin/python" ] && cmp -s "$DIR/requirements.txt" "$stamp"; }; then
-    if ! "$PYTHON" -c 'import venv, ensurepip' 2>/dev/null; then
-        apt-get install -y -q python3-venv >/dev/null
-    fi
-    rm -rf "$VENV"
-    "$PYTHON" -m venv "$VENV"
-    "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps -r "$DIR/requirements.txt"
-    cp "$DIR/requirements.txt" "$stamp"
-fi
+# shellcheck source=../lib/pinned-venv.sh
+. scripts/lib/pinned-venv.sh
+pinned_venv "$VENV" "$DIR/requirements.txt"
 "$VENV/bin/python" -c 'from langgraph_sdk import get_client' >&2
 echo "RUNWRIGHT_LANGGRAPH_SDK_PYTHON=$VENV/bin/python"

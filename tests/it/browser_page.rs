@@ -26,7 +26,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::chromium::chromium;
+use crate::chromium::{chromium, HEADLESS};
 use crate::langserve_client::example as serve_example;
 
 /// The browser, or `None` (with a note) when there is none and none is
@@ -56,21 +56,8 @@ impl Page {
     /// Starts the browser (killed when the page is dropped) and opens `url`.
     async fn open(browser: &Path, profile: &Path, url: &str) -> Page {
         let mut child = tokio::process::Command::new(browser)
-            .args([
-                "--headless",
-                // Root (CI containers) cannot use Chromium's sandbox.
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--no-default-browser-check",
-                "--hide-scrollbars",
-                "--window-size=1000,700",
-                "--remote-debugging-port=0",
-            ])
+            .args(HEADLESS)
+            .args(["--window-size=1000,700", "--remote-debugging-port=0"])
             .arg(format!("--user-data-dir={}", profile.display()))
             .arg("about:blank")
             .stdin(Stdio::null())

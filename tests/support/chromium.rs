@@ -10,6 +10,22 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// How the tests start Chromium: headless, as root, quiet.
+pub const HEADLESS: &[&str] = &[
+    "--headless",
+    // Root (CI containers) cannot use Chromium's sandbox.
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    // Nothing to fetch: keep the browser's own services quiet too.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--hide-scrollbars",
+];
+
 /// The browser to run, or why there is none.
 pub fn chromium() -> Result<PathBuf, String> {
     let path = std::env::var_os("RUNWRIGHT_CHROMIUM")
@@ -32,20 +48,7 @@ pub fn run_chromium(browser: &Path, profile: &Path, args: &[String], url: &str, 
     let stdout = std::fs::File::create(stdout_to).expect("browser output file");
     let stderr = std::fs::File::create(stdout_to.with_extension("stderr")).expect("browser log file");
     let mut child = Command::new(browser)
-        .args([
-            "--headless",
-            // Root (CI containers) cannot use Chromium's sandbox.
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            // Nothing to fetch: keep the browser's own services quiet too.
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--no-default-browser-check",
-            "--hide-scrollbars",
-        ])
+        .args(HEADLESS)
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(args)
         .arg(url)

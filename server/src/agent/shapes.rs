@@ -1,7 +1,7 @@
 //! The Agent Server's JSON shapes: a thread's state, a checkpoint, the
 //! time stamps; and reading requests' fields.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use runwright::graph::checkpoint::CheckpointConfig;
 use runwright::graph::{Command, Goto, StateSnapshot, StreamMode, TaskState};
@@ -10,28 +10,15 @@ use serde_json::{json, Map, Value as Json};
 use crate::error::ApiError;
 use crate::protocol::kind;
 
-/// Now, as the server's time stamps show it (RFC 3339, UTC, microseconds).
+/// Now, as the server's time stamps show it (RFC 3339, UTC, microseconds,
+/// `+00:00` as Python's `isoformat` writes UTC).
 pub(crate) fn now() -> String {
-    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = since.as_secs();
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}+00:00",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        since.subsec_micros()
-    )
+    let mut ts = humantime::format_rfc3339_micros(SystemTime::now()).to_string();
+    if ts.ends_with('Z') {
+        ts.pop();
+        ts.push_str("+00:00");
+    }
+    ts
 }
 
 /// A checkpoint as the API names one: `{thread_id, checkpoint_ns,
