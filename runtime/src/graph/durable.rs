@@ -699,11 +699,13 @@ mod tests {
     use futures::future::BoxFuture;
     use serde_json::{json, Value as Json};
 
+    use crate::config::RunConfig;
+    use crate::error::{ErrorKind, Result};
     use crate::graph::checkpoint::{
         Checkpoint, CheckpointConfig, CheckpointMetadata, CheckpointTuple, Checkpointer, InMemorySaver, ListOptions,
     };
     use crate::graph::{Durability, StateGraph, END, START};
-    use crate::{ErrorKind, Result, RunConfig, RunnableExt};
+    use crate::runnable::RunnableExt;
 
     /// Stores as `InMemorySaver` does, but answers `put` with a config that
     /// names no checkpoint.
