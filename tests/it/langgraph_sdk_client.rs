@@ -6,11 +6,17 @@
 //! history, and a background run's stream dropped after two events and
 //! rejoined with `Last-Event-ID`.
 //!
-//! It needs the client's venv: `bash scripts/langgraph-sdk/setup.sh` makes it
-//! and prints `RUNWRIGHT_LANGGRAPH_SDK_PYTHON=...` to export. Without that
-//! variable the test says so and passes, unless
-//! `RUNWRIGHT_REQUIRE_LANGGRAPH_SDK` is set (as `.ci/run` sets it), which
-//! makes that a failure.
+//! The same with the JavaScript client, `@langchain/langgraph-sdk` on the
+//! machine's Node (pinned in scripts/langgraph-sdk-js/package-lock.json,
+//! scripts/langgraph-sdk-js/client.mjs): both clients print the same JSON,
+//! checked alike.
+//!
+//! They need the clients: `bash scripts/langgraph-sdk/setup.sh` makes the
+//! venv and prints `RUNWRIGHT_LANGGRAPH_SDK_PYTHON=...` to export,
+//! `bash scripts/langgraph-sdk-js/setup.sh` installs the JS client and
+//! prints `RUNWRIGHT_LANGGRAPH_SDK_NODE=...`. Without those variables the
+//! tests say so and pass, unless `RUNWRIGHT_REQUIRE_LANGGRAPH_SDK` is set (as
+//! `.ci/run` sets it), which makes that a failure.
 
 use std::process::Command;
 
@@ -20,26 +26,42 @@ use serde_json::{json, Value as Json};
 // test serves exactly what the example serves.
 use crate::langserve_client::example;
 
-const CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/langgraph-sdk/client.py");
+const PY_CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/langgraph-sdk/client.py");
+const JS_CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/langgraph-sdk-js/client.mjs");
 
-fn python() -> Option<String> {
-    match std::env::var("RUNWRIGHT_LANGGRAPH_SDK_PYTHON") {
-        Ok(python) if !python.is_empty() => Some(python),
+/// The interpreter a setup script named in `var`, or `None` (with a note)
+/// when it is not set and not required.
+fn interpreter(var: &str, setup: &str, what: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(path) if !path.is_empty() => Some(path),
         _ if std::env::var_os("RUNWRIGHT_REQUIRE_LANGGRAPH_SDK").is_some() => {
-            panic!(
-                "RUNWRIGHT_REQUIRE_LANGGRAPH_SDK is set but RUNWRIGHT_LANGGRAPH_SDK_PYTHON is not \
-                 (scripts/langgraph-sdk/setup.sh prints it)"
-            )
+            panic!("RUNWRIGHT_REQUIRE_LANGGRAPH_SDK is set but {var} is not ({setup} prints it)")
         }
         _ => {
             eprintln!(
-                "skipping: the LangGraph SDK's Python client is not set up; run \
-                 `export \"$(bash scripts/langgraph-sdk/setup.sh | tail -n 1)\"` \
-                 (it sets RUNWRIGHT_LANGGRAPH_SDK_PYTHON) and test again"
+                "skipping: the LangGraph SDK's {what} client is not set up; run \
+                 `export \"$(bash {setup} | tail -n 1)\"` (it sets {var}) and test again"
             );
             None
         }
     }
+}
+
+/// Serves the example and runs `interpreter client URL`; returns what the
+/// client printed.
+async fn client_output(interpreter: String, client: &'static str) -> Json {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(example::server().unwrap().serve_on(listener));
+    let out = tokio::task::spawn_blocking(move || Command::new(&interpreter).arg(client).arg(&url).output())
+        .await
+        .unwrap()
+        .expect("the client's interpreter runs");
+    server.abort();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{client} failed:\n{stderr}");
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"))
 }
 
 fn events(parts: &Json) -> Vec<&str> {
@@ -62,21 +84,24 @@ fn ids(parts: &Json) -> Vec<&str> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn langgraph_sdk_streams_interrupts_resumes_and_rejoins() {
-    let Some(python) = python() else { return };
+    let setup = "scripts/langgraph-sdk/setup.sh";
+    let Some(python) = interpreter("RUNWRIGHT_LANGGRAPH_SDK_PYTHON", setup, "Python") else {
+        return;
+    };
+    check(&client_output(python, PY_CLIENT).await);
+}
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let server = tokio::spawn(example::server().unwrap().serve_on(listener));
-    let out = tokio::task::spawn_blocking(move || Command::new(python).arg(CLIENT).arg(&url).output())
-        .await
-        .unwrap()
-        .expect("the venv's python runs");
-    server.abort();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "the Python client failed:\n{stderr}");
-    let got: Json = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn langgraph_sdk_js_streams_interrupts_resumes_and_rejoins() {
+    let setup = "scripts/langgraph-sdk-js/setup.sh";
+    let Some(node) = interpreter("RUNWRIGHT_LANGGRAPH_SDK_NODE", setup, "JavaScript") else {
+        return;
+    };
+    check(&client_output(node, JS_CLIENT).await);
+}
 
+/// What either client must have seen.
+fn check(got: &Json) {
     // The assistant LangGraph's server would make for graph `agent`.
     let assistant_id = runwright_server::assistant_id("agent").to_string();
     assert_eq!(got["assistants"][0]["assistant_id"], assistant_id.as_str());
